@@ -1,0 +1,123 @@
+"""The adb server bgtest talks through: find the binary, start a private one, connect devices.
+
+bgtest uses the ``adb`` binary that ships inside adbutils (a known version, 36) unless told
+otherwise. A private server on a free port keeps tests and embedded runs away from a user's
+own server on 5037 and from the emulator probe on 5555–5585.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+EMULATOR_PORTS = range(5554, 5586)
+
+
+class AdbServerError(RuntimeError):
+    """The adb server could not be started or reached."""
+
+
+def adb_binary() -> str:
+    """Path of the adb binary: $BGTEST_ADB, then the one bundled with adbutils, then $PATH."""
+    env = os.environ.get("BGTEST_ADB")
+    if env:
+        return env
+    try:
+        import adbutils
+
+        bundled = Path(adbutils.__file__).parent / "binaries" / "adb"
+        if bundled.exists():
+            if not os.access(bundled, os.X_OK):
+                bundled.chmod(0o755)
+            return str(bundled)
+    except ImportError:  # pragma: no cover - adbutils is a dependency
+        pass
+    found = shutil.which("adb")
+    if found:
+        return found
+    raise AdbServerError("no adb binary found: install adbutils or set BGTEST_ADB=/path/to/adb")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A free TCP port on loopback that is not one adb probes for emulators."""
+    while True:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in EMULATOR_PORTS and port != 5037:
+            return port
+
+
+@dataclass
+class AdbServer:
+    """An adb server on ``host:port`` (ours, started here, or someone else's)."""
+
+    port: int = 5037
+    host: str = "127.0.0.1"
+    binary: str = ""
+    owned: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.binary:
+            self.binary = adb_binary()
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for adb/adbutils calls aimed at this server."""
+        env = dict(os.environ)
+        env["ANDROID_ADB_SERVER_PORT"] = str(self.port)
+        env["ANDROID_ADB_SERVER_HOST"] = self.host
+        env["ADB_EMU"] = "0"
+        return env
+
+    def adb(self, *args: str, timeout: float = 30.0, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the adb command line against this server."""
+        proc = subprocess.run(
+            [self.binary, "-P", str(self.port), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+        )
+        if check and proc.returncode != 0:
+            raise AdbServerError(
+                f"adb {' '.join(args)} (server {self.host}:{self.port}) exited {proc.returncode}: "
+                f"{proc.stderr.strip() or proc.stdout.strip()}"
+            )
+        return proc
+
+    def client(self):  # -> adbutils.AdbClient
+        import adbutils
+
+        return adbutils.AdbClient(host=self.host, port=self.port)
+
+    def connect(self, address: str) -> str:
+        out = self.adb("connect", address).stdout.strip()
+        if not out.startswith(("connected to", "already connected to")):
+            raise AdbServerError(f"adb connect {address}: {out}")
+        return out
+
+    def disconnect(self, address: str) -> None:
+        self.adb("disconnect", address, check=False)
+
+    @classmethod
+    def start_private(cls, port: int | None = None) -> AdbServer:
+        """Start a fresh server on a free (or given) private port; ``stop()`` kills it."""
+        server = cls(port=port or free_port(), owned=True)
+        try:
+            server.adb("start-server", timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise AdbServerError(f"cannot start adb server on port {server.port}: {exc}") from exc
+        return server
+
+    def stop(self) -> None:
+        if self.owned:
+            try:
+                self.adb("kill-server", timeout=10, check=False)
+            except (OSError, subprocess.TimeoutExpired):
+                pass

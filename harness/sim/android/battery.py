@@ -1,0 +1,16 @@
+"""BatteryService: level, plug state, dumpsys battery / cmd battery, drain over device time.
+
+Owner: os-model (placeholder until that work lands).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .device import VirtualAndroidDevice
+
+
+class BatteryService:
+    def __init__(self, device: VirtualAndroidDevice) -> None:
+        self.device = device

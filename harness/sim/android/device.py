@@ -1,0 +1,150 @@
+"""The virtual Android device: its clock, system services and boot lifecycle.
+
+The device knows nothing of adb; ``adbd.py`` serves it over the real protocol. All of its
+state lives on one asyncio loop thread, so services need no locks.
+
+Services talk to each other through :class:`EventBus` topics (``bus.py``) and a few typed
+queries (``device.idle.restricts(uid)``, ``device.net.available(...)``), never by reaching
+into each other's fields.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+from .bus import EventBus
+from ..clock import ClockMode, VirtualClock
+
+_loaded = False
+
+
+def load_all_commands() -> None:
+    """Import every module of this package once so their declarations register."""
+    global _loaded
+    if _loaded:
+        return
+    package = __name__.rsplit(".", 1)[0]
+    for info in pkgutil.walk_packages([str(Path(__file__).parent)], prefix=package + "."):
+        importlib.import_module(info.name)
+    _loaded = True
+
+
+class VirtualAndroidDevice:
+    """One phone: identity, clock, services. Serve it with ``adbd.AdbDaemon``."""
+
+    #: Wall-clock seconds a reboot keeps the device away from adb (the CNXN is held).
+    BOOT_WALL_S = 0.15
+    #: Device time a boot takes (the gap a phone shows in its logs between two boots).
+    BOOT_DEVICE_MS = 20_000
+
+    def __init__(
+        self,
+        serial: str = "bgtest-0001",
+        model: str = "Pixel 8",
+        clock: VirtualClock | None = None,
+        clock_mode: ClockMode = "manual",
+        app_models: list[Path] | None = None,
+    ) -> None:
+        load_all_commands()
+        from .activity import ActivityManager
+        from .alarms import AlarmManager
+        from .battery import BatteryService
+        from .connectivity import Connectivity
+        from .deviceidle import DeviceIdleController
+        from .fs import FileSystem
+        from .jobscheduler import JobScheduler
+        from .logd import Logd
+        from .packages import PackageManager
+        from .power import PowerManager
+        from .props import Properties
+        from .settings import Settings
+        from .standby import AppStandby
+
+        self.serial = serial
+        self.model = model
+        self.clock = clock or VirtualClock(mode=clock_mode)
+        self.bus = EventBus()
+        self.boot_count = 0
+        self.boot_time_ms = self.clock.now_ms()
+        self._next_pid = 1000
+        # Order matters: later services subscribe to earlier ones' topics.
+        self.props = Properties(self)
+        self.fs = FileSystem(self)
+        self.logd = Logd(self)
+        self.settings = Settings(self)
+        self.battery = BatteryService(self)
+        self.power = PowerManager(self)
+        self.net = Connectivity(self)
+        self.idle = DeviceIdleController(self)
+        self.standby = AppStandby(self)
+        self.alarms = AlarmManager(self)
+        self.packages = PackageManager(self)
+        self.jobs = JobScheduler(self)
+        self.activity = ActivityManager(self)
+        for path in app_models or []:
+            self.packages.install_model_file(path)
+        self.power_on()
+        self.finish_boot()
+
+    # ------------------------------------------------------------------ helpers
+    def now_ms(self) -> int:
+        return self.clock.now_ms()
+
+    def uptime_ms(self) -> int:
+        return self.clock.now_ms() - self.boot_time_ms
+
+    def next_pid(self) -> int:
+        self._next_pid += 1
+        if self._next_pid > 32000:
+            self._next_pid = 1001
+        return self._next_pid
+
+    def log(
+        self,
+        level: str,
+        tag: str,
+        message: str,
+        pid: int = 1000,
+        tid: int | None = None,
+        uid: int = 1000,
+        buffer: str = "main",
+    ) -> None:
+        """Write one record to logd, stamped with device time (``level`` is V/D/I/W/E/F)."""
+        self.logd.append(
+            buffer=buffer,
+            time_ns=self.clock.now_ns(),
+            pid=pid,
+            tid=pid if tid is None else tid,
+            uid=uid,
+            level=level,
+            tag=tag,
+            message=message,
+        )
+
+    # ---------------------------------------------------------------- lifecycle
+    @property
+    def booted(self) -> bool:
+        return self.props.get("sys.boot_completed") == "1"
+
+    def power_off(self) -> None:
+        """Everything volatile dies: processes, logd buffers, non-persisted jobs."""
+        self.bus.publish("shutdown")
+        self.props.set("sys.boot_completed", "")
+        self.props.set("dev.bootcomplete", "")
+
+    def power_on(self) -> None:
+        """Kernel and init up: fresh log buffers, system services reset, not yet completed."""
+        self.boot_count += 1
+        self.boot_time_ms = self.clock.now_ms()
+        self.props.set("init.svc.bootanim", "running")
+        self.bus.publish("boot")
+
+    def finish_boot(self) -> None:
+        """``sys.boot_completed=1`` and ACTION_BOOT_COMPLETED to apps that are not stopped."""
+        self.props.set("init.svc.bootanim", "stopped")
+        self.props.set("dev.bootcomplete", "1")
+        self.props.set("sys.boot_completed", "1")
+        self.log("I", "ActivityManager", "System now ready", pid=self.activity.system_pid)
+        self.bus.publish("boot_completed")

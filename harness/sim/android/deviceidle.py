@@ -1,0 +1,16 @@
+"""DeviceIdleController: deep and light Doze state machines.
+
+Owner: os-model (placeholder until that work lands).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .device import VirtualAndroidDevice
+
+
+class DeviceIdleController:
+    def __init__(self, device: VirtualAndroidDevice) -> None:
+        self.device = device
