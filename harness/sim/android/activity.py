@@ -11,4 +11,4 @@ if TYPE_CHECKING:
 class ActivityManager:
     def __init__(self, device: VirtualAndroidDevice) -> None:
         self.device = device
-        self.system_pid = device.next_pid()
+        self.system_pid = device.procs.system_server_pid

@@ -14,8 +14,8 @@ import importlib
 import pkgutil
 from pathlib import Path
 
-from .bus import EventBus
 from ..clock import ClockMode, VirtualClock
+from .bus import EventBus
 
 _loaded = False
 
@@ -58,6 +58,7 @@ class VirtualAndroidDevice:
         from .logd import Logd
         from .packages import PackageManager
         from .power import PowerManager
+        from .processes import ProcessTable
         from .props import Properties
         from .settings import Settings
         from .standby import AppStandby
@@ -68,9 +69,9 @@ class VirtualAndroidDevice:
         self.bus = EventBus()
         self.boot_count = 0
         self.boot_time_ms = self.clock.now_ms()
-        self._next_pid = 1000
         # Order matters: later services subscribe to earlier ones' topics.
         self.props = Properties(self)
+        self.procs = ProcessTable(self)
         self.fs = FileSystem(self)
         self.logd = Logd(self)
         self.settings = Settings(self)
@@ -95,23 +96,22 @@ class VirtualAndroidDevice:
     def uptime_ms(self) -> int:
         return self.clock.now_ms() - self.boot_time_ms
 
-    def next_pid(self) -> int:
-        self._next_pid += 1
-        if self._next_pid > 32000:
-            self._next_pid = 1001
-        return self._next_pid
-
     def log(
         self,
         level: str,
         tag: str,
         message: str,
-        pid: int = 1000,
+        pid: int | None = None,
         tid: int | None = None,
         uid: int = 1000,
         buffer: str = "main",
     ) -> None:
-        """Write one record to logd, stamped with device time (``level`` is V/D/I/W/E/F)."""
+        """Write one record to logd, stamped with device time (``level`` is V/D/I/W/E/F).
+
+        ``pid`` defaults to system_server, where most system services log from.
+        """
+        if pid is None:
+            pid = self.procs.system_server_pid
         self.logd.append(
             buffer=buffer,
             time_ns=self.clock.now_ns(),
@@ -146,5 +146,13 @@ class VirtualAndroidDevice:
         self.props.set("init.svc.bootanim", "stopped")
         self.props.set("dev.bootcomplete", "1")
         self.props.set("sys.boot_completed", "1")
-        self.log("I", "ActivityManager", "System now ready", pid=self.activity.system_pid)
+        self.log("I", "ActivityManager", "System now ready")
         self.bus.publish("boot_completed")
+
+    def reboot_now(self, shutdown_ms: int = 3_000) -> None:
+        """A whole reboot in device time, without the adb side (the adbd adds that)."""
+        self.power_off()
+        self.clock.advance(shutdown_ms)
+        self.power_on()
+        self.clock.advance(self.BOOT_DEVICE_MS)
+        self.finish_boot()

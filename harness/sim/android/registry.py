@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from .procio import InputSource, OutputSink
 
@@ -41,7 +41,7 @@ class CommandContext:
         return CommandContext(self.device, argv, self.stdin, self.stdout, self.stderr, self.env, self.uid)
 
 
-CommandFn = Callable[[CommandContext], Union[int, Awaitable[int]]]
+CommandFn = Callable[[CommandContext], int | Awaitable[int]]
 
 #: ``/system/bin`` programs and shell built-ins, by name.
 COMMANDS: dict[str, CommandFn] = {}
