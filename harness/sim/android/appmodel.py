@@ -1,0 +1,717 @@
+"""The app-model format: what a virtual app is, what its debug hooks enqueue, how its workers behave.
+
+An app model (``fixtures/apps/*.yaml``) stands in for an APK on the virtual devices. It is data, so
+a scenario author can describe "an app that retries twice then succeeds" without writing code,
+and the same file drives the Android PackageManager / ActivityManager and the WorkManager runtime.
+
+Errors point at the YAML line: the file is composed into a node tree first (``yaml.compose``
+keeps start marks), pydantic validates the plain data, and the location of any pydantic error is
+walked back through the node tree to the line that holds the offending key or value.
+
+Durations are written as people write them (``30s``, ``15m``, ``1h``; a bare number is seconds,
+as everywhere in bgtest) and stored as integer milliseconds (attributes end in ``_ms``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, unquote
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+)
+
+from ...durations import DurationError, parse_duration_ms
+
+#: Where the committed JSON Schema lives (a test fails when it is stale).
+SCHEMA_PATH = Path(__file__).resolve().parents[3] / "fixtures" / "apps" / "app-model.schema.json"
+
+#: The built-in hook param: 0-based repetition number (``unique_name: "load-{index}"``).
+INDEX_PARAM = "index"
+
+#: Upper bound of ``repeat`` so a hook cannot ask a device to enqueue millions of requests.
+MAX_REPEAT = 10_000
+
+_PACKAGE_RE = r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$"
+_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+_TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class AppModelError(Exception):
+    """A malformed app model: ``file:line: message`` (what ``pm install`` prints inside its Failure)."""
+
+    def __init__(self, file: str, line: int, message: str) -> None:
+        super().__init__(f"{file}:{line}: {message}")
+        self.file = file
+        self.line = line
+        self.message = message
+
+
+def _duration(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, str)):
+        try:
+            return parse_duration_ms(value)
+        except DurationError as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
+#: A duration in the YAML (``30s``), an int of milliseconds in Python.
+DurationMs = Annotated[
+    int,
+    BeforeValidator(_duration),
+    Field(ge=0),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?(ms|s|m|h|d))+\s*$"},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "a duration: 500ms, 30s, 15m, 1h, 1d (a bare number is seconds)",
+        }
+    ),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+def _dur(alias: str, default: Any, description: str) -> Any:
+    return Field(
+        default,
+        alias=alias,
+        validate_default=default is not None,
+        description=description + " — a duration: 500ms, 30s, 15m, 1h",
+    )
+
+
+# --------------------------------------------------------------------------- work
+NetworkType = Literal["not_required", "connected", "unmetered", "not_roaming", "metered"]
+UniquePolicy = Literal["keep", "replace", "append", "append_or_replace", "update"]
+Outcome = Literal["success", "retry", "failure", "crash", "hang"]
+
+
+class Constraints(_Model):
+    """WorkManager ``Constraints``: what must hold before the work may run (JobScheduler enforces them)."""
+
+    network: NetworkType = Field(
+        "not_required", description="NetworkType: not_required, connected, unmetered, not_roaming or metered"
+    )
+    charging: bool = Field(False, description="setRequiresCharging")
+    battery_not_low: bool = Field(False, description="setRequiresBatteryNotLow")
+    storage_not_low: bool = Field(False, description="setRequiresStorageNotLow")
+    device_idle: bool = Field(False, description="setRequiresDeviceIdle")
+
+
+class Backoff(_Model):
+    """``setBackoffCriteria``; WorkManager clamps the delay to 10 s – 5 h (the runtime, with warnings)."""
+
+    policy: Literal["linear", "exponential"] = Field("exponential", description="BackoffPolicy")
+    delay_ms: DurationMs = _dur("delay", "30s", "initial backoff delay (WorkManager default 30s)")
+
+
+class Unique(_Model):
+    """``enqueueUniqueWork`` / ``enqueueUniquePeriodicWork``: the unique name and the ExistingWorkPolicy."""
+
+    name: str = Field(min_length=1, description="unique work name; may use {param} from the hook")
+    policy: UniquePolicy = Field(
+        "keep",
+        description="ExistingWorkPolicy / ExistingPeriodicWorkPolicy "
+        "(periodic work accepts keep, replace and update)",
+    )
+
+
+class Expedited(_Model):
+    """``setExpedited(OutOfQuotaPolicy)`` — runs at once, charged against the app's expedited quota."""
+
+    out_of_quota: Literal["run_as_non_expedited", "drop"] = Field(
+        "run_as_non_expedited",
+        description="RUN_AS_NON_EXPEDITED_WORK_REQUEST or DROP_WORK_REQUEST when the quota is spent",
+    )
+
+
+class Work(_Model):
+    """One WorkRequest the app can enqueue, by name (the key under ``work:``)."""
+
+    kind: Literal["one_time", "periodic"] = Field(
+        "one_time", description="OneTimeWorkRequest or PeriodicWorkRequest"
+    )
+    worker: str = Field(description="name of a worker under 'workers:'")
+    interval_ms: DurationMs | None = _dur(
+        "interval", None, "repeat interval (periodic only; WorkManager clamps it to at least 15m)"
+    )
+    flex_ms: DurationMs | None = _dur("flex", None, "flex interval (periodic only; at least 5m)")
+    initial_delay_ms: DurationMs = _dur("initial_delay", "0s", "setInitialDelay")
+    constraints: Constraints = Field(default_factory=Constraints)
+    backoff: Backoff = Field(default_factory=Backoff)
+    unique: Unique | None = Field(None, description="enqueue as unique work; absent = plain enqueue")
+    tags: tuple[str, ...] = Field(
+        (), description="addTag; the worker class name is added by WorkManager itself"
+    )
+    expedited: Expedited | None = Field(None, description="setExpedited (one-time work without delay only)")
+    input: dict[str, str | int | float | bool] = Field(default_factory=dict, description="input Data")
+    then: tuple[str, ...] = Field(
+        (),
+        description="chain: names of one-time work run one after another after "
+        "this one succeeds (WorkContinuation.then)",
+    )
+
+    @field_validator("tags", "then", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class HttpCall(_Model):
+    """An HTTP request a worker makes; without network it fails like an IOException does."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
+    url: str = Field(min_length=1)
+    status: int = Field(200, ge=100, le=599, description="status the server answers when the network is up")
+
+
+class Worker(_Model):
+    """How a ListenableWorker behaves when it runs."""
+
+    class_name: str = Field(
+        alias="class", min_length=1, description="worker class name as WorkManager logs it"
+    )
+    duration_ms: DurationMs = _dur("duration", "1s", "how long one doWork() takes in device time")
+    outcomes: tuple[Outcome, ...] = Field(
+        ("success",),
+        min_length=1,
+        description="result per run attempt, the last one repeating: [retry, retry, success]; crash throws, "
+        "hang never returns (WorkManager stops it at its 10-minute limit)",
+    )
+    http: tuple[HttpCall, ...] = Field(
+        (),
+        description="calls made during doWork(); a 5xx answer or a missing "
+        "network gives 'on_network_error', a 4xx gives failure",
+    )
+    on_network_error: Outcome = Field(
+        "retry", description="result when an HTTP call fails for lack of network"
+    )
+
+    @field_validator("outcomes", mode="before")
+    @classmethod
+    def _outcome_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    def outcome(self, run_attempt: int) -> Outcome:
+        """The scripted result of run attempt ``run_attempt`` (0-based); the last entry repeats."""
+        return self.outcomes[min(max(run_attempt, 0), len(self.outcomes) - 1)]
+
+
+# -------------------------------------------------------------------------- hooks
+class Param(_Model):
+    """A value a hook reads from the deep link (path capture or query) or from broadcast extras."""
+
+    type: Literal["string", "int", "bool", "duration"] = "string"
+    default: str | int | bool | None = None
+
+    def convert(self, raw: object) -> object:
+        """Turn a delivered string (or an ``--ei`` int) into this type; ValueError when it does not fit."""
+        if self.type == "string":
+            return str(raw)
+        if self.type == "int":
+            if isinstance(raw, bool):
+                raise ValueError(f"not an integer: {raw!r}")
+            return int(str(raw))
+        if self.type == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).lower()
+            if text in ("true", "1"):
+                return True
+            if text in ("false", "0"):
+                return False
+            raise ValueError(f"not a boolean: {raw!r}")
+        try:
+            return parse_duration_ms(raw if isinstance(raw, (int, float)) else str(raw))
+        except DurationError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class Overrides(_Model):
+    """Fields a hook may change on the work it enqueues; strings may use ``{param}``."""
+
+    initial_delay: str | int | None = Field(None, description="duration, e.g. '{delay}' or 10s")
+    unique_name: str | None = None
+    unique_policy: str | None = Field(
+        None, description="keep|replace|append|append_or_replace|update or '{param}'"
+    )
+    tags: tuple[str, ...] = Field((), description="tags added to the work's own")
+    input: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="merged into input Data"
+    )
+
+
+class Hook(_Model):
+    """A debug entry point of the app: a deep link or a broadcast that enqueues named work."""
+
+    name: str | None = Field(None, description="label for messages")
+    deep_link: str | None = Field(
+        None,
+        description="URI pattern, e.g. nwmdemo://enqueue/{task}; {x} captures "
+        "one path segment; query parameters are read as params too",
+    )
+    match: Literal["exact", "prefix"] = Field(
+        "exact", description="deep link matching (query string ignored)"
+    )
+    broadcast: str | None = Field(None, description="intent action, e.g. dev.brewkits.nwm_demo.ENQUEUE")
+    params: dict[str, Param] = Field(default_factory=dict, description="typed params from the link or extras")
+    enqueue: tuple[str, ...] = Field(min_length=1, description="work names (or '{param}') enqueued in order")
+    repeat: int | str = Field(1, description=f"enqueue this many times (1–{MAX_REPEAT}) or '{{param}}'")
+    overrides: Overrides | None = None
+
+    @field_validator("enqueue", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    # ---- matching
+    def _pattern(self) -> re.Pattern[str]:
+        assert self.deep_link is not None
+        out = []
+        pos = 0
+        for m in _TEMPLATE.finditer(self.deep_link):
+            out.append(re.escape(self.deep_link[pos : m.start()]))
+            out.append(f"(?P<{m.group(1)}>[^/?#]+)")
+            pos = m.end()
+        out.append(re.escape(self.deep_link[pos:]))
+        return re.compile("".join(out))
+
+    def captures(self) -> list[str]:
+        return _TEMPLATE.findall(self.deep_link or "")
+
+    def match_deep_link(self, uri: str) -> dict[str, str] | None:
+        """Raw params when ``uri`` is this hook's link (path captures, then query parameters)."""
+        if self.deep_link is None:
+            return None
+        base, _, query = uri.partition("?")
+        base = base.partition("#")[0]
+        pattern = self._pattern()
+        m = pattern.fullmatch(base) if self.match == "exact" else pattern.match(base)
+        if m is None:
+            return None
+        raw = {k: unquote(v) for k, v in m.groupdict().items()}
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            raw.setdefault(key, value)
+        return raw
+
+    def resolve(self, raw: dict[str, object]) -> HookAction:
+        """Typed params, repeat count and overrides for one delivery; ValueError on a bad value."""
+        values: dict[str, object] = {}
+        for name, spec in self.params.items():
+            if name in raw:
+                try:
+                    values[name] = spec.convert(raw[name])
+                except ValueError as exc:
+                    raise ValueError(f"param {name}: {exc}") from None
+            elif spec.default is not None:
+                values[name] = spec.convert(spec.default)
+        for name in self.captures():
+            if name not in values and name in raw:
+                values[name] = str(raw[name])
+
+        def fill(text: str) -> str:
+            def sub(m: re.Match[str]) -> str:
+                if m.group(1) == INDEX_PARAM:
+                    return m.group(0)  # filled per repetition by HookAction.changes_for
+                if m.group(1) not in values:
+                    raise ValueError(f"missing param {m.group(1)}")
+                value = values[m.group(1)]
+                spec = self.params.get(m.group(1))
+                if spec is not None and spec.type == "duration":
+                    return f"{value}ms"  # keeps its unit when parsed again as a duration
+                return str(value).lower() if isinstance(value, bool) else str(value)
+
+            return _TEMPLATE.sub(sub, text)
+
+        names = tuple(fill(n) for n in self.enqueue)
+        repeat = self.repeat
+        if isinstance(repeat, str):
+            try:
+                repeat = int(fill(repeat))
+            except ValueError as exc:
+                raise ValueError(f"repeat: {exc}") from None
+        if not 1 <= repeat <= MAX_REPEAT:
+            raise ValueError(f"repeat must be 1..{MAX_REPEAT}, got {repeat}")
+        changes: dict[str, object] = {}
+        ov = self.overrides
+        if ov is not None:
+            if ov.initial_delay is not None:
+                delay = ov.initial_delay
+                changes["initial_delay_ms"] = _duration(fill(delay) if isinstance(delay, str) else delay)
+            if ov.unique_name is not None:
+                changes["unique_name"] = fill(ov.unique_name)
+            if ov.unique_policy is not None:
+                changes["unique_policy"] = fill(ov.unique_policy)
+            if ov.tags:
+                changes["tags"] = tuple(fill(t) for t in ov.tags)
+            if ov.input:
+                changes["input"] = {k: fill(v) if isinstance(v, str) else v for k, v in ov.input.items()}
+        return HookAction(names, repeat, changes, values)
+
+
+class HookAction:
+    """What one hook delivery asks for: enqueue ``names`` ``repeat`` times, with ``changes`` applied."""
+
+    __slots__ = ("changes", "names", "params", "repeat")
+
+    def __init__(
+        self, names: tuple[str, ...], repeat: int, changes: dict[str, object], params: dict[str, object]
+    ) -> None:
+        self.names = names
+        self.repeat = repeat
+        self.changes = changes
+        self.params = params
+
+    def changes_for(self, index: int) -> dict[str, object]:
+        """The changes for repetition ``index`` (``{index}`` filled in)."""
+        if not self.changes:
+            return self.changes
+        token = "{" + INDEX_PARAM + "}"
+
+        def fill(value: object) -> object:
+            if isinstance(value, str):
+                return value.replace(token, str(index))
+            if isinstance(value, tuple):
+                return tuple(fill(v) for v in value)
+            if isinstance(value, dict):
+                return {k: fill(v) for k, v in value.items()}
+            return value
+
+        return {k: fill(v) for k, v in self.changes.items()}
+
+    def __repr__(self) -> str:
+        return f"HookAction(names={self.names}, repeat={self.repeat}, changes={self.changes})"
+
+
+# ---------------------------------------------------------------------------- app
+class AppModel(_Model):
+    """A virtual app: identity, activities, debug hooks, WorkRequests and worker behaviour."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        frozen=True,
+        title="bgtest app model",
+        json_schema_extra={
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "description": "A virtual app for bgtest's virtual devices (fixtures/apps/*.yaml). "
+            "Installed with 'adb install FILE' / 'pm install PATH' like an APK.",
+        },
+    )
+
+    package: str = Field(pattern=_PACKAGE_RE, description="applicationId, e.g. dev.brewkits.nwm_demo")
+    label: str = Field("", description="application label (defaults to the package)")
+    version_name: str = "1.0"
+    version_code: int = Field(1, ge=1)
+    library: Literal["androidx.work", "native_workmanager", "flutter_workmanager"] = Field(
+        "androidx.work", description="which background library, i.e. which plugin log lines are printed"
+    )
+    debug_logging: bool = Field(
+        False,
+        description="WorkManager DEBUG lines (Configuration.setMinimumLoggingLevel"
+        "(Log.DEBUG)) and the plugin's debug lines",
+    )
+    debuggable: bool = Field(True, description="android:debuggable (run-as works; plugin debug logs need it)")
+    activities: tuple[str, ...] = Field(
+        (".MainActivity",), min_length=1, description="activity classes; the first is the launcher activity"
+    )
+    deep_link_schemes: tuple[str, ...] = Field(
+        (), description="URI schemes the launcher activity handles (VIEW)"
+    )
+    hooks: tuple[Hook, ...] = Field(
+        (), description="debug hooks: deep link or broadcast -> enqueue named work"
+    )
+    work: dict[str, Work] = Field(default_factory=dict, description="WorkRequests by name")
+    workers: dict[str, Worker] = Field(default_factory=dict, description="worker behaviour by name")
+    ios: dict[str, Any] | None = Field(
+        None, description="iOS side of the same app (validated by the iOS model)"
+    )
+
+    @field_validator("activities", "deep_link_schemes", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    # ---- helpers for PackageManager / ActivityManager / WorkManager
+    @property
+    def display_label(self) -> str:
+        return self.label or self.package
+
+    def activity_class(self, name: str) -> str:
+        """Fully qualified class of ``name`` (``.MainActivity`` → ``pkg.MainActivity``)."""
+        return self.package + name if name.startswith(".") else name
+
+    def short_activity(self, name: str) -> str:
+        """The form ``am`` prints after the slash (``.MainActivity`` when inside the package)."""
+        full = self.activity_class(name)
+        prefix = self.package + "."
+        return full[len(self.package) :] if full.startswith(prefix) else full
+
+    @property
+    def launcher(self) -> str:
+        return self.activity_class(self.activities[0])
+
+    def find_activity(self, cls: str) -> str | None:
+        """The declared activity matching ``cls`` (short or full form), fully qualified."""
+        full = self.activity_class(cls)
+        for name in self.activities:
+            if self.activity_class(name) == full:
+                return full
+        return None
+
+    def handles_scheme(self, scheme: str) -> bool:
+        return scheme.lower() in (s.lower() for s in self.deep_link_schemes)
+
+    def deep_link_hook(self, uri: str) -> tuple[Hook, dict[str, str]] | None:
+        for hook in self.hooks:
+            raw = hook.match_deep_link(uri)
+            if raw is not None:
+                return hook, raw
+        return None
+
+    def broadcast_hooks(self, action: str) -> list[Hook]:
+        return [h for h in self.hooks if h.broadcast == action]
+
+    def work_with(self, name: str, changes: dict[str, object] | None = None) -> Work:
+        """The named work with a hook's ``changes`` applied (KeyError for an unknown name)."""
+        work = self.work[name]
+        if not changes:
+            return work
+        update: dict[str, object] = {}
+        if "initial_delay_ms" in changes:
+            update["initial_delay_ms"] = changes["initial_delay_ms"]
+        if "unique_name" in changes or "unique_policy" in changes:
+            base = work.unique or Unique(name=str(changes.get("unique_name", name)))
+            unique = {
+                "name": changes.get("unique_name", base.name),
+                "policy": changes.get("unique_policy", base.policy),
+            }
+            update["unique"] = Unique.model_validate(unique)
+        if "tags" in changes:
+            update["tags"] = tuple(dict.fromkeys((*work.tags, *changes["tags"])))  # type: ignore[misc]
+        if "input" in changes:
+            update["input"] = {**work.input, **changes["input"]}  # type: ignore[dict-item]
+        return work.model_copy(update=update)
+
+
+# ------------------------------------------------------------------------ loading
+def _yaml_line(node: yaml.Node | None, loc: tuple[object, ...]) -> int:
+    """The 1-based line of the deepest node ``loc`` reaches (the parent when a key is missing)."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    # a scalar value sits on the key's line; a block value points at the key too
+                    line = (value if isinstance(value, yaml.ScalarNode) else key).start_mark.line + 1
+                    node = value
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _check_duplicate_keys(node: yaml.Node, file: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    raise AppModelError(file, key.start_mark.line + 1, f"duplicate key '{key.value}'")
+                seen.add(key.value)
+            _check_duplicate_keys(value, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_duplicate_keys(item, file)
+
+
+def _message(err: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = str(err["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix) :]
+    if err["type"] == "missing":
+        return f"'{err['loc'][-1]}' is required" + (
+            f" (in {'.'.join(map(str, err['loc'][:-1]))})" if len(err["loc"]) > 1 else ""
+        )
+    if err["type"] == "extra_forbidden":
+        return f"unknown field '{loc}'"
+    return f"{loc}: {msg}" if loc else msg
+
+
+def _cross_check(model: AppModel) -> tuple[tuple[object, ...], str] | None:
+    """References between sections, which pydantic cannot see: (location, message) of the first problem."""
+    for name, work in model.work.items():
+        if work.worker not in model.workers:
+            return ("work", name, "worker"), f"work '{name}': unknown worker '{work.worker}'"
+        if work.kind == "periodic":
+            if work.interval_ms is None:
+                return ("work", name), f"work '{name}': periodic work needs 'interval'"
+            if work.then:
+                return ("work", name, "then"), f"work '{name}': periodic work cannot be chained"
+            if work.expedited is not None:
+                return ("work", name, "expedited"), f"work '{name}': PeriodicWorkRequests cannot be expedited"
+            if work.unique and work.unique.policy not in ("keep", "replace", "update"):
+                return ("work", name, "unique", "policy"), (
+                    f"work '{name}': periodic unique work takes keep, replace or update"
+                )
+        else:
+            for key in ("interval_ms", "flex_ms"):
+                if getattr(work, key) is not None:
+                    field = key[:-3]
+                    return ("work", name, field), f"work '{name}': '{field}' is only for periodic work"
+            if work.expedited is not None and work.initial_delay_ms:
+                return ("work", name, "expedited"), f"work '{name}': expedited work cannot be delayed"
+        for i, step in enumerate(work.then):
+            if step not in model.work:
+                return ("work", name, "then", i), f"work '{name}': unknown work '{step}' in chain"
+            if model.work[step].kind != "one_time":
+                return ("work", name, "then", i), f"work '{name}': chain step '{step}' must be one_time"
+    # chains must not loop
+    for start in model.work:
+        path: list[str] = []
+
+        def visit(n: str, path: list[str] = path) -> str | None:
+            if n in path:
+                return " -> ".join([*path[path.index(n) :], n])
+            path.append(n)
+            for nxt in model.work[n].then:
+                found = visit(nxt)
+                if found:
+                    return found
+            path.pop()
+            return None
+
+        loop = visit(start)
+        if loop:
+            return ("work", start, "then"), f"chain loops: {loop}"
+    for i, hook in enumerate(model.hooks):
+        where: tuple[object, ...] = ("hooks", i)
+        if (hook.deep_link is None) == (hook.broadcast is None):
+            return where, "a hook needs exactly one of 'deep_link' or 'broadcast'"
+        known = {*hook.params, INDEX_PARAM}
+        if hook.deep_link is not None:
+            scheme, sep, _ = hook.deep_link.partition("://")
+            if not sep or not scheme:
+                return (*where, "deep_link"), f"deep link '{hook.deep_link}' has no scheme://"
+            if not model.handles_scheme(scheme):
+                return (*where, "deep_link"), (
+                    f"scheme '{scheme}' is not in deep_link_schemes {list(model.deep_link_schemes)}"
+                )
+            known |= set(hook.captures())
+        texts: list[tuple[tuple[object, ...], str]] = [
+            ((*where, "enqueue", j), n) for j, n in enumerate(hook.enqueue)
+        ]
+        if isinstance(hook.repeat, str):
+            texts.append(((*where, "repeat"), hook.repeat))
+        elif not 1 <= hook.repeat <= MAX_REPEAT:
+            return (*where, "repeat"), f"repeat must be 1..{MAX_REPEAT}"
+        if hook.overrides is not None:
+            ov = hook.overrides
+            for key in ("initial_delay", "unique_name", "unique_policy"):
+                value = getattr(ov, key)
+                if isinstance(value, str):
+                    texts.append(((*where, "overrides", key), value))
+            texts += [((*where, "overrides", "tags", j), t) for j, t in enumerate(ov.tags)]
+        for at, text in texts:
+            for ref in _TEMPLATE.findall(text):
+                if ref not in known:
+                    return at, f"'{{{ref}}}' is not a param of this hook (declare it under 'params')"
+        for j, n in enumerate(hook.enqueue):
+            if not _TEMPLATE.search(n) and n not in model.work:
+                return (*where, "enqueue", j), f"unknown work '{n}'"
+        for pname, param in hook.params.items():
+            if param.default is not None:
+                try:
+                    param.convert(param.default)
+                except ValueError as exc:
+                    return (*where, "params", pname, "default"), str(exc)
+    return None
+
+
+def load_app_model(source: str | Path | bytes, name: str | None = None) -> AppModel:
+    """Parse and validate an app model from a file path or bytes; errors carry ``file:line``.
+
+    ``name`` is the file name used in messages (defaults to the path, or ``<bytes>``).
+    """
+    if isinstance(source, bytes):
+        data, file = source, name or "<bytes>"
+    else:
+        file = name or str(source)
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise AppModelError(file, 0, exc.strerror or str(exc)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AppModelError(file, 1, "not UTF-8 text") from None
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _check_duplicate_keys(node, file)
+            raw = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise AppModelError(file, line, f"invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise AppModelError(file, 1, f"invalid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise AppModelError(file, 1, "an app model is a mapping with at least 'package'")
+    try:
+        model = AppModel.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise AppModelError(file, _yaml_line(node, tuple(first["loc"])), _message(dict(first))) from None
+    problem = _cross_check(model)
+    if problem is not None:
+        loc, message = problem
+        raise AppModelError(file, _yaml_line(node, loc), message)
+    return model
+
+
+def schema_json() -> str:
+    """The JSON Schema of the format, as committed in ``fixtures/apps/app-model.schema.json``."""
+    schema = AppModel.model_json_schema(by_alias=True)
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_schema(path: Path = SCHEMA_PATH) -> None:
+    path.write_text(schema_json(), encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m harness.sim.android.appmodel [--write]
+    if sys.argv[1:] == ["--write"]:
+        write_schema()
+    else:
+        sys.stdout.write(schema_json())
