@@ -1,0 +1,329 @@
+"""Incremental parser for `logcat -v threadtime` (also `-v year`, `-v epoch`, `-v uid`, `-v zone`).
+
+Why bytes: logcat arrives as a byte stream that can be cut anywhere (USB drop, reboot) and
+may carry invalid UTF-8 from apps; we split on ``\\n`` in bytes and decode each record once
+with ``errors="replace"`` so a bad byte never costs a record, let alone a traceback.
+
+Multi-line messages: logd stores one message with embedded newlines and logcat prints every
+line with the full prefix. Consecutive lines whose prefix (time, pid, tid, level, tag) is
+byte-identical are therefore joined into one record. This also joins two log calls from the
+same thread in the same millisecond with the same tag -- which is what we want for
+WorkManager's DiagnosticsWorker, whose section title and table are such a pair.
+
+Selective parsing (`Interest`): the expectation engine only needs records with a handful of
+tags. Scanning the buffer for those tags with `bytes.find` (C speed, like grep) and parsing
+only the hit lines is what lets 20 live expectations keep up with a 1M-line log. The journal
+keeps the raw bytes, so nothing is lost: any record can still be parsed later.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from dataclasses import dataclass, field
+
+from .record import LogRecord
+
+# threadtime / year / zone / uid: `[YYYY-]MM-DD HH:MM:SS.fff[ +zzzz] [uid ]pid tid L tag: msg`
+_THREADTIME = re.compile(
+    rb"(?:(\d{4})-)?(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3,9})(?: [+-]\d{4})? +"
+    rb"(?:(\S+) +)?(\d+) +(\d+) ([VDIWEFA]) (.*?) *:(?: |$)"
+)
+# epoch: seconds right-aligned in 19 columns, then `.fff`
+_EPOCH = re.compile(
+    rb" *(\d+)\.(\d{3,9})(?: [+-]\d{4})? +(?:(\S+) +)?(\d+) +(\d+) ([VDIWEFA]) (.*?) *:(?: |$)"
+)
+_MARKER = b"--------- "
+
+
+@dataclass
+class Interest:
+    """Which records the caller wants materialised.
+
+    `tags`: exact tags. `literals`: byte strings; a line containing one is wanted whatever
+    its tag (a message regex with a required literal, e.g. ``FATAL EXCEPTION``). The needles
+    actually searched are derived once: tags sharing a prefix of >= 3 chars (``WM-…``) are
+    found with one scan of that prefix, since each scan costs a pass over the buffer.
+    """
+
+    tags: frozenset[str]
+    literals: tuple[bytes, ...] = ()
+    needles: tuple[bytes, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.needles = _needles(self.tags) + tuple(self.literals)
+
+    def wants(self, tag: str, line: bytes) -> bool:
+        return tag in self.tags or any(lit in line for lit in self.literals)
+
+
+def _needles(tags: frozenset[str]) -> tuple[bytes, ...]:
+    groups: dict[str, list[str]] = {}
+    for tag in sorted(tags):
+        groups.setdefault(tag[:3], []).append(tag)
+    out: list[bytes] = []
+    for key, members in groups.items():
+        if len(members) > 1 and len(key) == 3:
+            common = members[0]
+            for m in members[1:]:
+                while not m.startswith(common):
+                    common = common[:-1]
+            out.append(common.encode())
+        else:
+            out.extend(m.encode() for m in members)
+    return tuple(out)
+
+
+class LogcatParser:
+    """Feed it bytes as they come; it returns complete records in stream order.
+
+    `reference_ns` is the device's "now" (epoch ns, device wall clock taken as UTC) and
+    decides the year of threadtime's ``MM-DD`` stamps: records later in the calendar than
+    the reference belong to the previous year; afterwards the year rolls over when the month
+    drops by more than six (December -> January).
+    """
+
+    def __init__(self, *, reference_ns: int | None = None, seq_start: int = 0) -> None:
+        ref = time.gmtime((reference_ns if reference_ns is not None else time.time_ns()) // 1_000_000_000)
+        self._year = ref.tm_year
+        self._month = ref.tm_mon
+        self._offset = seq_start  # stream offset (bytes) of the first byte of self._buf
+        self._buf = b""
+        self._pending: list | None = None  # [prefix, seq, fields, msg_parts, raw_parts]
+        self._minute_cache: dict[tuple, int] = {}
+        self.garbage = 0
+        self.markers = 0
+
+    # -- public -------------------------------------------------------------------------
+    @property
+    def offset(self) -> int:
+        """Bytes of the stream consumed so far, including a buffered partial line."""
+        return self._offset + len(self._buf)
+
+    def feed(self, chunk: bytes | str, interest: Interest | None = None) -> list[LogRecord]:
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8", "surrogateescape")
+        out: list[LogRecord] = []
+        if not chunk:
+            return out
+        last_nl = chunk.rfind(b"\n")
+        if last_nl == -1:
+            self._buf += chunk
+            return out
+        start = 0
+        if self._buf:
+            first_nl = chunk.find(b"\n")
+            line = self._buf + chunk[:first_nl]
+            base = self._offset
+            self._buf = b""
+            self._offset = base + len(line) + 1
+            start = first_nl + 1
+            if interest is None:
+                self._line(line, base, out)
+            else:
+                self._line_selective(line, base, interest, out)
+        if start <= last_nl:
+            if interest is None:
+                self._full(chunk, start, last_nl, out)
+            else:
+                self._selective(chunk, start, last_nl, interest, out)
+        self._offset += last_nl + 1 - start
+        self._buf = chunk[last_nl + 1:]
+        return out
+
+    def flush(self) -> list[LogRecord]:
+        """End of stream: a trailing line without newline and the pending record are complete."""
+        out: list[LogRecord] = []
+        if self._buf:
+            line, self._buf = self._buf, b""
+            base = self._offset
+            self._offset += len(line)
+            self._line(line, base, out)
+        self._emit(out)
+        return out
+
+    def discard_partial(self) -> None:
+        """The stream broke: drop the cut line and the possibly incomplete multi-line record.
+
+        Both will be printed again when logcat resumes with ``-T <last emitted time>``.
+        """
+        self._offset += len(self._buf)
+        self._buf = b""
+        self._pending = None
+
+    # -- internals ----------------------------------------------------------------------
+    def _full(self, data: bytes, start: int, end: int, out: list[LogRecord]) -> None:
+        pos = self._offset
+        line_fn = self._line
+        for line in data[start:end].split(b"\n"):
+            line_fn(line, pos, out)
+            pos += len(line) + 1
+
+    def _selective(self, data: bytes, start: int, end: int, interest: Interest, out: list) -> None:
+        """Parse only lines a needle hits (plus their continuation lines)."""
+        find, rfind = data.find, data.rfind
+        starts: set[int] = set()
+        pend = self._pending
+        if pend is not None:
+            if data.startswith(pend[0], start) or data.startswith(pend[0].rstrip(b" ") + b"\n", start):
+                starts.add(start)
+            else:
+                self._emit(out)
+        for needle in interest.needles:
+            p = find(needle, start, end)
+            while p != -1:
+                ls = rfind(b"\n", start, p) + 1
+                starts.add(ls if ls > start else start)
+                nl = find(b"\n", p, end)
+                if nl == -1:
+                    break
+                p = find(needle, nl, end)
+        covered = start
+        base = self._offset - start
+        for ls in sorted(starts):
+            if ls < covered:
+                continue
+            le = find(b"\n", ls, end)
+            if le == -1:
+                le = end
+            line = data[ls:le]
+            if line.endswith(b"\r"):
+                line = line.rstrip(b"\r")
+            pend = self._pending
+            if pend is not None and ls == start and (
+                line.startswith(pend[0]) or line == pend[0].rstrip(b" ")
+            ):
+                pend[3].append(_tail(line, pend[0]))
+                pend[4].append(line)
+            else:
+                self._emit(out)
+                m = _THREADTIME.match(line) or _EPOCH.match(line)
+                if m is None or not interest.wants(m.group(m.lastindex).decode("utf-8", "replace"), line):
+                    covered = le + 1
+                    continue
+                self._pending = pend = [line[: m.end()], base + ls, m, [line[m.end():]], [line]]
+            prefix = pend[0]
+            bare = prefix.rstrip(b" ")
+            nxt = le + 1
+            while nxt <= end and data.startswith(bare, nxt):
+                e2 = find(b"\n", nxt, end)
+                if e2 == -1:
+                    e2 = end
+                cont = data[nxt:e2]
+                if cont.endswith(b"\r"):
+                    cont = cont.rstrip(b"\r")
+                if not (cont.startswith(prefix) or cont == bare):
+                    break
+                pend[3].append(_tail(cont, prefix))
+                pend[4].append(cont)
+                nxt = e2 + 1
+            covered = nxt
+            if nxt <= end:  # a different line follows: the record is complete
+                self._emit(out)
+
+    def _line_selective(self, line: bytes, pos: int, interest: Interest, out: list[LogRecord]) -> None:
+        if line.endswith(b"\r"):
+            line = line.rstrip(b"\r")
+        pend = self._pending
+        if pend is not None and (line.startswith(pend[0]) or line == pend[0].rstrip(b" ")):
+            pend[3].append(_tail(line, pend[0]))
+            pend[4].append(line)
+            return
+        self._emit(out)
+        if not any(n in line for n in interest.needles):
+            return
+        m = _THREADTIME.match(line) or _EPOCH.match(line)
+        if m is not None and interest.wants(m.group(m.lastindex).decode("utf-8", "replace"), line):
+            self._pending = [line[: m.end()], pos, m, [line[m.end():]], [line]]
+
+    def _line(self, line: bytes, pos: int, out: list[LogRecord]) -> None:
+        if line.endswith(b"\r"):
+            line = line.rstrip(b"\r")
+        pend = self._pending
+        if pend is not None:
+            prefix = pend[0]
+            if line.startswith(prefix) or line == prefix.rstrip(b" "):
+                pend[3].append(_tail(line, prefix))
+                pend[4].append(line)
+                return
+        m = _THREADTIME.match(line) or _EPOCH.match(line)
+        if m is None:
+            if line.startswith(_MARKER):
+                self.markers += 1
+            elif line.strip():
+                self.garbage += 1
+            self._emit(out)
+            return
+        self._emit(out)
+        self._pending = [line[: m.end()], pos, m, [line[m.end():]], [line]]
+
+    def _emit(self, out: list[LogRecord]) -> None:
+        pend = self._pending
+        if pend is None:
+            return
+        self._pending = None
+        _prefix, seq, m, msg_parts, raw_parts = pend
+        if m.re is _THREADTIME:
+            yb, mo, d, hh, mi, ss, frac, uid, pid, tid, lvl, tag = m.groups()
+            time_ns = self._clock(yb, mo, d, hh, mi, ss, frac)
+        else:
+            secs, frac, uid, pid, tid, lvl, tag = m.groups()
+            time_ns = int(secs) * 1_000_000_000 + int(frac) * 10 ** (9 - len(frac))
+        if len(msg_parts) == 1:
+            message = msg_parts[0].decode("utf-8", "replace")
+            raw = raw_parts[0].decode("utf-8", "replace")
+        else:
+            message = b"\n".join(msg_parts).decode("utf-8", "replace")
+            raw = b"\n".join(raw_parts).decode("utf-8", "replace")
+        out.append(LogRecord(
+            time_ns, int(pid), int(tid), lvl.decode(), tag.decode("utf-8", "replace"), message,
+            raw, seq, "", "", "", uid.decode("utf-8", "replace") if uid else "",
+        ))
+
+    def _clock(self, yb: bytes | None, mo: bytes, d: bytes, hh: bytes, mi: bytes, ss: bytes,
+               frac: bytes) -> int:
+        key = (yb, mo, d, hh, mi)
+        base = self._minute_cache.get(key)
+        if base is None:
+            month = int(mo)
+            if yb is not None:
+                year = int(yb)
+            else:
+                if month < self._month - 6:
+                    self._year += 1
+                elif month > self._month + 6:
+                    self._year -= 1
+                year = self._year
+                self._minute_cache.clear()  # the year may have changed: cached minutes are stale
+            self._month = month
+            try:
+                base = calendar.timegm((year, month, int(d), int(hh), int(mi), 0)) * 1_000_000_000
+            except (ValueError, OverflowError):
+                base = 0
+            self._minute_cache[key] = base
+        return base + int(ss) * 1_000_000_000 + int(frac) * 10 ** (9 - len(frac))
+
+
+def _tail(line: bytes, prefix: bytes) -> bytes:
+    return line[len(prefix):] if len(line) >= len(prefix) else b""
+
+
+def format_time(time_ns: int, style: str = "threadtime") -> str:
+    """Format a device time the way `logcat -T` accepts it (and threadtime prints it)."""
+    secs, ns = divmod(time_ns, 1_000_000_000)
+    if style == "epoch":
+        return f"{secs}.{ns // 1_000_000:03d}"
+    t = time.gmtime(secs)
+    ms = ns // 1_000_000
+    stamp = f"{t.tm_mon:02d}-{t.tm_mday:02d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{ms:03d}"
+    return f"{t.tm_year:04d}-{stamp}" if style == "year" else stamp
+
+
+def format_threadtime(rec: LogRecord, style: str = "threadtime") -> str:
+    """Render a record as logcat prints it (one line per message line) -- for fixtures and tests."""
+    stamp = format_time(rec.time_ns, style)
+    if style == "epoch":
+        stamp = f"{stamp:>23}"  # seconds right-aligned in 19 columns, then .mmm
+    prefix = f"{stamp} {rec.pid:5d} {rec.tid:5d} {rec.level} {rec.tag:<8}: "
+    return "\n".join(prefix + part for part in rec.message.split("\n"))
