@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from pathlib import Path
 
 from ..clock import ClockMode, VirtualClock
@@ -148,6 +149,20 @@ class VirtualAndroidDevice:
         self.props.set("sys.boot_completed", "1")
         self.log("I", "ActivityManager", "System now ready")
         self.bus.publish("boot_completed")
+
+    #: Set by the adbd serving this device (``adbd.AdbDaemon.request_reboot``).
+    reboot_hook: Callable[[str], None] | None = None
+
+    def request_reboot(self, target: str = "") -> None:
+        """A reboot asked from inside the device (the ``reboot`` command, the ``reboot:`` service).
+
+        With an adbd attached it is a phone's reboot: the adb connection drops and comes back
+        after the boot. Without one the whole reboot happens at once in device time.
+        """
+        if self.reboot_hook is not None:
+            self.reboot_hook(target)
+        else:
+            self.reboot_now()
 
     def reboot_now(self, shutdown_ms: int = 3_000) -> None:
         """A whole reboot in device time, without the adb side (the adbd adds that)."""

@@ -1,0 +1,191 @@
+"""Run virtual Android devices in the background and attach them to a real adb server.
+
+``VirtualAndroidFarm`` is what tests, ``bgtest sim android`` and (later) the embedded default
+use. All devices and their adbd share ONE thread with its own asyncio loop, because every
+device's state is single-threaded by design (CONTRACTS.md); the caller's thread only talks
+to them through ``call()`` or through adb itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from harness.devices.adb_server import EMULATOR_PORTS, AdbServer
+
+from ..clock import ClockMode
+from .adbd import AdbDaemon
+from .device import VirtualAndroidDevice
+
+T = TypeVar("T")
+
+#: Ports a virtual device never takes: the adb server's default and the emulator probe range.
+FORBIDDEN_PORTS = {5037, *EMULATOR_PORTS}
+
+
+class VirtualAndroidFarm:
+    """N virtual devices, each with its adbd on a free loopback port, connected to ``adb_server``.
+
+    ``with VirtualAndroidFarm(count=2, adb_server=server) as farm: farm.serials`` — the
+    serials are what adb calls them (``127.0.0.1:PORT``). With ``adb_server=None`` the devices
+    run but nobody is told about them (in-process use, benchmarks).
+    """
+
+    def __init__(
+        self,
+        count: int = 1,
+        adb_server: AdbServer | None = None,
+        clock_mode: ClockMode = "manual",
+        app_models: list[Path | str] | None = None,
+        scale: float = 1.0,
+        model: str = "Pixel 8",
+        host: str = "127.0.0.1",
+    ) -> None:
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        self.count = count
+        self.adb_server = adb_server
+        self.clock_mode: ClockMode = clock_mode
+        self.scale = scale
+        self.app_models = [Path(p) for p in app_models or []]
+        self.model = model
+        self.host = host
+        self.devices: list[VirtualAndroidDevice] = []
+        self.daemons: list[AdbDaemon] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._drivers: list[asyncio.Task[None]] = []
+        self._connected: list[str] = []
+
+    # ----------------------------------------------------------------- access
+    @property
+    def serials(self) -> list[str]:
+        """adb's names for the devices: ``host:port`` as connected."""
+        return [d.address for d in self.daemons]
+
+    @property
+    def ports(self) -> list[int]:
+        return [d.port for d in self.daemons]
+
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float = 30.0) -> T:
+        """Run ``fn(*args)`` on the devices' loop thread and return its result (awaited if async)."""
+        if self._loop is None:
+            raise RuntimeError("the farm is not running")
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("call() from the loop thread would deadlock; call fn directly")
+
+        async def run() -> T:
+            result = fn(*args)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
+
+    # -------------------------------------------------------------- lifecycle
+    def start(self) -> VirtualAndroidFarm:
+        started: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._thread = threading.Thread(target=self._thread_main, args=(started,),
+                                        name="bgtest-android-farm", daemon=True)
+        self._thread.start()
+        try:
+            started.result(60)
+            if self.adb_server is not None:
+                for serial in self.serials:
+                    self.adb_server.connect(serial)
+                    self._connected.append(serial)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Disconnect from the adb server (so it does not redial for a minute), then stop."""
+        if self.adb_server is not None:
+            for serial in self._connected:
+                self.adb_server.disconnect(serial)
+        self._connected.clear()
+        loop, thread = self._loop, self._thread
+        if loop is not None and thread is not None and thread.is_alive():
+            with _suppress_closed_loop():
+                asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(30)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(30)
+        self._loop = None
+        self._thread = None
+
+    def __enter__(self) -> VirtualAndroidFarm:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --------------------------------------------------------- on the thread
+    def _thread_main(self, started: concurrent.futures.Future[None]) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._startup())
+        except BaseException as exc:
+            started.set_exception(exc)
+            loop.close()
+            self._loop = None
+            return
+        started.set_result(None)
+        try:
+            loop.run_forever()
+        finally:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.close()
+
+    async def _startup(self) -> None:
+        for index in range(self.count):
+            device = VirtualAndroidDevice(
+                serial=f"bgtest-{index + 1:04d}",
+                model=self.model,
+                clock_mode=self.clock_mode,
+                app_models=list(self.app_models),
+            )
+            if self.clock_mode == "scaled":
+                device.clock.set_mode("scaled", self.scale)
+            daemon = await _listen(device, self.host)
+            self.devices.append(device)
+            self.daemons.append(daemon)
+            self._drivers.append(asyncio.get_running_loop().create_task(device.clock.drive()))
+
+    async def _shutdown(self) -> None:
+        for daemon in self.daemons:
+            await daemon.stop()
+        for task in self._drivers:
+            task.cancel()
+        await asyncio.gather(*self._drivers, return_exceptions=True)
+        self._drivers.clear()
+
+
+async def _listen(device: VirtualAndroidDevice, host: str) -> AdbDaemon:
+    """An adbd on a free port outside the ranges adb itself uses."""
+    for _ in range(100):
+        daemon = AdbDaemon(device, host=host, port=0)
+        await daemon.start()
+        if daemon.port not in FORBIDDEN_PORTS:
+            return daemon
+        await daemon.stop()
+    raise OSError("no free loopback port outside 5037 and 5554-5585")
+
+
+class _suppress_closed_loop:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> bool:
+        return exc_type is not None and issubclass(exc_type, (RuntimeError, concurrent.futures.TimeoutError))
