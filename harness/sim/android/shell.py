@@ -1,0 +1,1031 @@
+"""The device's ``/system/bin/sh``: runs what ``adb shell`` sends, as mksh on a phone would.
+
+Hosts send real command lines: adbutils appends ``; echo X4EXIT:$?``, the adb CLI single-quotes
+every argument, people paste ``while [ "$(getprop sys.boot_completed)" != 1 ]; do sleep 1;
+done``. Each has to behave as on a phone, exit codes and error texts included, because the
+harness decides pass/fail from them.
+
+Parsing lives in ``shparse.py``; parsed lines are cached, since the same few lines are sent
+thousands of times. Programs live in the command registry (``registry.py``); only what needs
+the shell's own state (``exit``, ``cd``, ``export``, ``exec`` …) is built in here.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import fnmatch
+import posixpath
+from typing import TYPE_CHECKING
+
+from .procio import InputSource, OutputSink
+from .registry import COMMANDS, CommandContext, command, invoke
+from .shparse import (
+    AndOr,
+    For,
+    Group,
+    If,
+    Loop,
+    Pipeline,
+    Redir,
+    Script,
+    ShellSyntaxError,
+    Simple,
+    Word,
+    parse,
+)
+
+if TYPE_CHECKING:
+    from .device import VirtualAndroidDevice
+
+SH = "/system/bin/sh"
+SHELL_UID = 2000
+#: The PATH adbd gives a shell on Android 14.
+DEFAULT_PATH = (
+    "/product/bin:/apex/com.android.runtime/bin:/apex/com.android.art/bin:/system_ext/bin:"
+    "/system/bin:/system/xbin:/odm/bin:/vendor/bin:/vendor/xbin"
+)
+_BASE_ENV = {
+    "ANDROID_ART_ROOT": "/apex/com.android.art",
+    "ANDROID_DATA": "/data",
+    "ANDROID_ROOT": "/system",
+    "ANDROID_STORAGE": "/storage",
+    "EXTERNAL_STORAGE": "/sdcard",
+    "HOME": "/",
+    "LOGNAME": "shell",
+    "PATH": DEFAULT_PATH,
+    "SHELL": "/bin/sh",
+    "TMPDIR": "/data/local/tmp",
+    "USER": "shell",
+    "PWD": "/",
+}
+#: Directories whose programs are the registered commands (``/system/bin/ls`` runs ``ls``).
+BIN_DIRS = ("/system/bin", "/system/xbin", "/bin", "/vendor/bin", "/product/bin", "/system_ext/bin")
+_IFS_WS = " \t\n"
+_PARSE_CACHE: dict[str, Script] = {}
+_PARSE_CACHE_MAX = 512
+
+
+class _ExitShell(Exception):
+    """``exit N`` (or ``exec``): unwinds the interpreter to its caller."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class _CommandFailed(Exception):
+    """An expansion error that aborts the current command (message already printed)."""
+
+
+# ---------------------------------------------------------------------- stdio plumbing
+class NullSink(OutputSink):
+    """``/dev/null``: takes everything, keeps nothing."""
+
+    def write(self, data: bytes | str) -> None:
+        pass
+
+
+class _PipeSource(InputSource):
+    """The reading end of ``a | b``; tells the writer when it has room again."""
+
+    def __init__(self) -> None:
+        super().__init__(b"", eof=False)
+        self.room = asyncio.Event()
+        self.reader_gone = False
+
+    async def read(self, n: int = -1) -> bytes:
+        data = await super().read(n)
+        self.room.set()
+        return data
+
+    def pending(self) -> int:
+        return len(self._buf)
+
+
+class PipeSink(OutputSink):
+    """The writing end of ``a | b``: bytes go straight to the reader, ``drain`` gives backpressure."""
+
+    LIMIT = 65536
+
+    def __init__(self, source: _PipeSource) -> None:
+        super().__init__()
+        self.source = source
+
+    def write(self, data: bytes | str) -> None:
+        if self.closed or self.source.reader_gone:
+            raise BrokenPipeError("Broken pipe")
+        if isinstance(data, str):
+            data = data.encode()
+        if data:
+            self.source.feed(data)
+
+    async def drain(self) -> None:
+        src = self.source
+        while not src.reader_gone and src.pending() > self.LIMIT:
+            src.room.clear()
+            await src.room.wait()
+        if src.reader_gone:
+            raise BrokenPipeError("Broken pipe")
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.source.feed_eof()
+
+    def reader_done(self) -> None:
+        self.source.reader_gone = True
+        self.source.room.set()
+
+
+class FileSink(OutputSink):
+    """``> file`` / ``>> file``: written through to the device filesystem as it comes."""
+
+    def __init__(self, device: VirtualAndroidDevice, path: str) -> None:
+        super().__init__()
+        self.device = device
+        self.path = path
+
+    def write(self, data: bytes | str) -> None:
+        if isinstance(data, str):
+            data = data.encode()
+        if data:
+            self.device.fs.write(self.path, data, append=True, uid=SHELL_UID)
+
+
+class CrlfSink(OutputSink):
+    """What a pty does to output: ``\\n`` becomes ``\\r\\n``."""
+
+    def __init__(self, inner: OutputSink) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def write(self, data: bytes | str) -> None:
+        if isinstance(data, str):
+            data = data.encode()
+        self.inner.write(data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+
+    async def drain(self) -> None:
+        await self.inner.drain()
+
+
+class _IO:
+    __slots__ = ("stderr", "stdin", "stdout")
+
+    def __init__(self, stdin: InputSource, stdout: OutputSink, stderr: OutputSink) -> None:
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+def parse_cached(line: str) -> Script:
+    script = _PARSE_CACHE.get(line)
+    if script is None:
+        script = parse(line)
+        if len(_PARSE_CACHE) >= _PARSE_CACHE_MAX:
+            _PARSE_CACHE.clear()
+        _PARSE_CACHE[line] = script
+    return script
+
+
+# -------------------------------------------------------------------------- the shell
+class Shell:
+    """One ``sh`` process: variables, ``$?``, working directory, positional parameters."""
+
+    def __init__(
+        self,
+        device: VirtualAndroidDevice,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+        parent: Shell | None = None,
+    ) -> None:
+        self.device = device
+        if parent is not None:
+            self.vars = dict(parent.vars)
+            self.status = parent.status
+            self.args = list(parent.args)
+            self._pid = parent._pid
+        else:
+            self.vars = dict(_BASE_ENV)
+            self.vars["HOSTNAME"] = device.props.get("ro.product.device", "localhost")
+            if env:
+                self.vars.update(env)
+            self.status = 0
+            self.args = args or []
+            self._pid = 0
+        self.last_bg_pid = ""
+        self._background: set[asyncio.Task] = set()
+
+    # ------------------------------------------------------------ identity
+    @property
+    def pid(self) -> int:
+        """This shell's pid, spawned into the process table the first time someone asks."""
+        if not self._pid:
+            self._pid = self.device.procs.spawn("sh", SHELL_UID, user="shell").pid
+        return self._pid
+
+    def release(self) -> None:
+        if self._pid:
+            self.device.procs.kill(self._pid)
+            self._pid = 0
+
+    @property
+    def cwd(self) -> str:
+        return self.vars.get("PWD", "/") or "/"
+
+    def resolve(self, path: str) -> str:
+        return posixpath.normpath(posixpath.join(self.cwd, path)) if path else path
+
+    # ------------------------------------------------------------ running
+    async def run_script(self, script: Script, io: _IO) -> int:
+        for ao, background in script.items:
+            if background:
+                self._start_background(ao, io)
+                continue
+            await self.run_and_or(ao, io)
+        return self.status
+
+    def _start_background(self, ao: AndOr, io: _IO) -> None:
+        child = Shell(self.device, parent=self)
+        bg_io = _IO(InputSource(b""), io.stdout, io.stderr)
+        task = asyncio.ensure_future(child.run_and_or(ao, bg_io))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        self.last_bg_pid = str(self.device.procs.spawn("sh", SHELL_UID, user="shell", ppid=self.pid).pid)
+        self.status = 0
+
+    async def run_and_or(self, ao: AndOr, io: _IO) -> int:
+        status = await self.run_pipeline(ao.first, io)
+        for op, pipeline in ao.rest:
+            if (op == "&&") == (status == 0):
+                status = await self.run_pipeline(pipeline, io)
+        return status
+
+    async def run_pipeline(self, pl: Pipeline, io: _IO) -> int:
+        if len(pl.cmds) == 1:
+            status = await self.run_node(pl.cmds[0], io)
+        else:
+            status = await self._run_pipe(pl.cmds, io)
+        if pl.negate:
+            status = 0 if status else 1
+        self.status = status
+        return status
+
+    async def _run_pipe(self, cmds: list, io: _IO) -> int:
+        n = len(cmds)
+        sinks: list[PipeSink] = []
+        for _ in range(n - 1):
+            sinks.append(PipeSink(_PipeSource()))
+
+        async def stage(k: int) -> int:
+            stdin = io.stdin if k == 0 else sinks[k - 1].source
+            stdout = io.stdout if k == n - 1 else sinks[k]
+            # each stage of a pipeline runs in a subshell, as in sh
+            sub = Shell(self.device, parent=self)
+            try:
+                return await sub.run_node(cmds[k], _IO(stdin, stdout, io.stderr))
+            except _ExitShell as e:
+                return e.code
+            finally:
+                if k < n - 1:
+                    sinks[k].close()
+                if k > 0:
+                    sinks[k - 1].reader_done()
+
+        tasks = [asyncio.ensure_future(stage(k)) for k in range(n)]
+        try:
+            status = await tasks[-1]
+            # let writers that were about to finish do so (``touch x | true`` still touches)
+            for _ in range(3):
+                if all(t.done() for t in tasks):
+                    break
+                await asyncio.sleep(0)
+        finally:
+            for t in tasks:
+                if not t.done():
+                    t.cancel()
+            for t in tasks[:-1]:
+                if not t.cancelled():
+                    try:
+                        await t
+                    except BaseException:
+                        pass
+        return status
+
+    async def run_node(self, node, io: _IO) -> int:
+        if type(node) is Simple:
+            return await self.run_simple(node, io)
+        try:
+            io2, opened = await self._redirect(node.redirs, io)
+        except _CommandFailed:
+            self.status = 1
+            return 1
+        try:
+            if type(node) is If:
+                for cond, body in node.branches:
+                    await self.run_script(cond, io2)
+                    if self.status == 0:
+                        return await self.run_script(body, io2)
+                if node.otherwise is not None:
+                    return await self.run_script(node.otherwise, io2)
+                self.status = 0
+                return 0
+            if type(node) is Loop:
+                status = 0
+                while True:
+                    await self.run_script(node.cond, io2)
+                    if (self.status == 0) == node.until:
+                        break
+                    status = await self.run_script(node.body, io2)
+                    await asyncio.sleep(0)  # a busy loop must stay cancellable
+                self.status = status
+                return status
+            if type(node) is For:
+                values = self.args if node.words is None else await self.expand_words(node.words, io2)
+                status = 0
+                for value in values:
+                    self.vars[node.var] = value
+                    status = await self.run_script(node.body, io2)
+                self.status = status
+                return status
+            if type(node) is Group:
+                if node.subshell:
+                    sub = Shell(self.device, parent=self)
+                    try:
+                        status = await sub.run_script(node.body, io2)
+                    except _ExitShell as e:
+                        status = e.code
+                    self.status = status
+                    return status
+                return await self.run_script(node.body, io2)
+            raise AssertionError(f"unknown node {node!r}")
+        finally:
+            for sink in opened:
+                sink.close()
+
+    async def run_simple(self, node: Simple, io: _IO) -> int:
+        try:
+            argv = list(node.words) if node.plain else await self.expand_words(node.words, io)
+            if node.redirs:
+                io, opened = await self._redirect(node.redirs, io)
+            else:
+                opened = []
+        except _CommandFailed:
+            self.status = 1
+            return 1
+        try:
+            if not argv:
+                for name, word in node.assigns:
+                    self.vars[name] = await self.expand_one(word, io)
+                return self.status if any(not isinstance(w, str) for _, w in node.assigns) else 0
+            env = self.vars
+            if node.assigns:
+                env = dict(self.vars)
+                for name, word in node.assigns:
+                    env[name] = await self.expand_one(word, io)
+            status = await self.exec_argv(argv, io, env)
+        except _CommandFailed:
+            status = 1
+        finally:
+            for sink in opened:
+                sink.close()
+        self.status = status
+        return status
+
+    async def exec_argv(self, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+        name = argv[0]
+        builtin = _SHELL_BUILTINS.get(name)
+        if builtin is not None:
+            return await builtin(self, argv, io, env)
+        fn = COMMANDS.get(name)
+        if fn is None:
+            fn, status = self._lookup_path(name, io)
+            if fn is None:
+                return status
+        ctx = CommandContext(self.device, argv, io.stdin, io.stdout, io.stderr, env, SHELL_UID)
+        try:
+            status = await invoke(fn, ctx)
+        except BrokenPipeError:
+            status = 141  # killed by SIGPIPE
+        except (asyncio.CancelledError, _ExitShell):
+            raise
+        except Exception as e:
+            io.stderr.write(f"{posixpath.basename(name)}: {e}\n")
+            status = 1
+        for sink in (io.stdout, io.stderr):
+            try:
+                await sink.drain()
+            except BrokenPipeError:
+                pass
+        return status
+
+    def _lookup_path(self, name: str, io: _IO) -> tuple[object, int]:
+        if "/" in name:
+            path = self.resolve(name)
+            directory, base = posixpath.split(path)
+            if directory in BIN_DIRS and base in COMMANDS:
+                return COMMANDS[base], 0
+            st = self.device.fs.stat(path)
+            if st is not None:
+                reason = "Is a directory" if st.is_dir else "Permission denied"
+                io.stderr.write(f"{SH}: {name}: can't execute: {reason}\n")
+                return None, 126
+        io.stderr.write(f"{SH}: {name}: inaccessible or not found\n")
+        return None, 127
+
+    # ------------------------------------------------------------ redirections
+    async def _redirect(self, redirs: list[Redir], io: _IO) -> tuple[_IO, list[OutputSink]]:
+        fds: dict[int, object] = {0: io.stdin, 1: io.stdout, 2: io.stderr}
+        opened: list[OutputSink] = []
+        fs = self.device.fs
+        for r in redirs:
+            target = await self.expand_one(r.target, io)
+            op = r.op
+            if op in (">&", "<&"):
+                if target == "-":
+                    fds[r.fd] = InputSource(b"") if r.fd == 0 else NullSink()
+                elif target.isdigit() and int(target) in fds:
+                    fds[r.fd] = fds[int(target)]
+                elif target.isdigit():
+                    io.stderr.write(f"{SH}: {target}: bad file descriptor\n")
+                    raise _CommandFailed
+                elif op == ">&":
+                    op = ">"  # ``>& file``: both stdout and stderr
+                    sink = self._open_out(target, False, io)
+                    opened.append(sink)
+                    fds[1] = fds[2] = sink
+                    continue
+                else:
+                    io.stderr.write(f"{SH}: {target}: bad file descriptor\n")
+                    raise _CommandFailed
+                continue
+            path = self.resolve(target)
+            if op in (">", ">>"):
+                sink = self._open_out(target, op == ">>", io)
+                opened.append(sink)
+                fds[r.fd] = sink
+            else:  # '<' or '<>'
+                if path in ("/dev/null", "/dev/zero"):
+                    fds[r.fd] = InputSource(b"")
+                    continue
+                try:
+                    data = fs.read(path)
+                except Exception as e:
+                    io.stderr.write(f"{SH}: can't open {target}: {getattr(e, 'reason', e)}\n")
+                    raise _CommandFailed from None
+                fds[r.fd] = InputSource(data)
+        return _IO(fds[0], fds[1], fds[2]), opened  # type: ignore[arg-type]
+
+    def _open_out(self, target: str, append: bool, io: _IO) -> OutputSink:
+        path = self.resolve(target)
+        if path == "/dev/null":
+            return NullSink()
+        if path == "/dev/stderr":
+            return io.stderr
+        if path == "/dev/stdout":
+            return io.stdout
+        try:
+            self.device.fs.write(path, b"", append=append, uid=SHELL_UID)
+        except Exception as e:
+            io.stderr.write(f"{SH}: can't create {target}: {getattr(e, 'reason', e)}\n")
+            raise _CommandFailed from None
+        return FileSink(self.device, path)
+
+    # ------------------------------------------------------------ expansion
+    async def expand_words(self, words: list[Word], io: _IO) -> list[str]:
+        out: list[str] = []
+        for w in words:
+            if isinstance(w, str):
+                out.append(w)
+            else:
+                out.extend(await self.expand_word(w, io))
+        return out
+
+    async def expand_one(self, word: Word, io: _IO) -> str:
+        """A word where no field splitting happens (assignment values, redirection targets)."""
+        if isinstance(word, str):
+            return word
+        parts = []
+        for part in word:
+            kind = part[0]
+            if kind in ("L", "G"):
+                parts.append(part[1])
+            else:
+                parts.append(await self._value(part, io))
+        return "".join(parts)
+
+    async def expand_word(self, word: tuple, io: _IO) -> list[str]:
+        fields: list[str] = []
+        cur: list[str] = []
+        has = False
+        globbing = False
+        for part in word:
+            kind = part[0]
+            if kind == "L":
+                cur.append(part[1])
+                has = True
+                continue
+            if kind == "G":
+                cur.append(part[1])
+                has = True
+                if any(ch in part[1] for ch in "*?["):
+                    globbing = True
+                continue
+            value = await self._value(part, io)
+            if part[2]:  # quoted: never split
+                cur.append(value)
+                has = True
+                continue
+            if not value:
+                continue
+            pieces = value.split()
+            if value[0] in _IFS_WS and has:
+                fields.append("".join(cur))
+                cur, has = [], False
+            for idx, piece in enumerate(pieces):
+                if idx:
+                    fields.append("".join(cur))
+                    cur = []
+                cur.append(piece)
+                has = True
+            if value[-1] in _IFS_WS and has:
+                fields.append("".join(cur))
+                cur, has = [], False
+        if has:
+            fields.append("".join(cur))
+        if globbing:
+            globbed: list[str] = []
+            for f in fields:
+                globbed.extend(self._glob(f))
+            return globbed
+        return fields
+
+    def _glob(self, pattern: str) -> list[str]:
+        if not any(ch in pattern for ch in "*?["):
+            return [pattern]
+        absolute = pattern.startswith("/")
+        comps = [c for c in pattern.split("/") if c]
+        bases = ["/" if absolute else ""]
+        fs = self.device.fs
+        for comp in comps:
+            nxt = []
+            for base in bases:
+                if any(ch in comp for ch in "*?["):
+                    real = self.resolve(base or ".")
+                    try:
+                        entries = fs.listdir(real)
+                    except Exception:
+                        continue
+                    for name, _st in sorted(entries):
+                        if name.startswith(".") and not comp.startswith("."):
+                            continue
+                        if fnmatch.fnmatchcase(name, comp):
+                            nxt.append(posixpath.join(base, name) if base else name)
+                else:
+                    cand = posixpath.join(base, comp) if base else comp
+                    if fs.exists(self.resolve(cand)):
+                        nxt.append(cand)
+            bases = nxt
+        return bases or [pattern]
+
+    async def _value(self, part: tuple, io: _IO) -> str:
+        kind = part[0]
+        if kind == "V":
+            return await self._param(part, io)
+        if kind == "C":
+            return await self.substitute(part[1], io)
+        if kind == "A":
+            return str(await self.arith(part[1], io))
+        raise AssertionError(kind)
+
+    def _get(self, name: str) -> str | None:
+        if name == "?":
+            return str(self.status)
+        if name == "$":
+            return str(self.pid)
+        if name == "!":
+            return self.last_bg_pid
+        if name == "#":
+            return str(len(self.args))
+        if name == "-":
+            return "h"
+        if name in ("@", "*"):
+            return " ".join(self.args)
+        if name.isdigit():
+            idx = int(name)
+            if idx == 0:
+                return SH
+            return self.args[idx - 1] if idx <= len(self.args) else None
+        return self.vars.get(name)
+
+    async def _param(self, part: tuple, io: _IO) -> str:
+        _, name, _quoted, op, arg = part
+        value = self._get(name)
+        if not op:
+            return value or ""
+        if op == "#":
+            return str(len(value or ""))
+        unset = value is None or (op.startswith(":") and value == "")
+        base = op.lstrip(":")
+        if base == "-":
+            return await self.expand_one(arg, io) if unset else value or ""
+        if base == "=":
+            if unset:
+                value = await self.expand_one(arg, io)
+                self.vars[name] = value
+            return value or ""
+        if base == "+":
+            return "" if unset else await self.expand_one(arg, io)
+        if base == "?":
+            if unset:
+                msg = await self.expand_one(arg, io) or "parameter null or not set"
+                io.stderr.write(f"{SH}: {name}: {msg}\n")
+                raise _CommandFailed
+            return value or ""
+        return value or ""
+
+    async def substitute(self, script: Script, io: _IO) -> str:
+        """``$(cmd)``: run in a subshell, stdout captured, trailing newlines dropped."""
+        sub = Shell(self.device, parent=self)
+        buf = OutputSink()
+        try:
+            status = await sub.run_script(script, _IO(io.stdin, buf, io.stderr))
+        except _ExitShell as e:
+            status = e.code
+        self.status = status
+        return buf.getvalue().decode(errors="replace").rstrip("\n")
+
+    async def arith(self, text: str, io: _IO) -> int:
+        """``$((…))``: integer arithmetic over shell variables, as mksh does it (no floats)."""
+        expanded = await self.expand_one(_arith_word(text), io)
+        try:
+            return _ArithEval(self).eval(expanded)
+        except ZeroDivisionError:
+            io.stderr.write(f"{SH}: {expanded}: divide by zero\n")
+            raise _CommandFailed from None
+        except (SyntaxError, ValueError, KeyError, TypeError):
+            io.stderr.write(f"{SH}: {expanded}: unexpected '{expanded.strip()[:1] or 'EOF'}'\n")
+            raise _CommandFailed from None
+
+
+def _arith_word(text: str) -> Word:
+    from .shparse import _Lexer
+
+    lex = _Lexer('"' + text.replace('"', "") + '"')
+    tok = lex.tokens()[0]
+    return tok[1] if tok[0] == "W" else ""
+
+
+class _ArithEval:
+    """A small integer evaluator over Python's expression grammar (C-like operators mapped)."""
+
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+
+    def eval(self, text: str) -> int:
+        src = text.replace("&&", " and ").replace("||", " or ")
+        src = src.replace("!=", "\0").replace("!", " not ").replace("\0", "!=")
+        src = src.replace("/", "//")
+        if not src.strip():
+            return 0
+        return self._node(ast.parse(src.strip(), mode="eval").body)
+
+    def _node(self, n: ast.AST) -> int:
+        if isinstance(n, ast.Constant) and isinstance(n.value, int):
+            return int(n.value)
+        if isinstance(n, ast.Name):
+            raw = self.shell.vars.get(n.id, "") or "0"
+            return self.eval(raw) if raw.strip().lstrip("-").isdigit() is False else int(raw)
+        if isinstance(n, ast.UnaryOp):
+            v = self._node(n.operand)
+            if isinstance(n.op, ast.USub):
+                return -v
+            if isinstance(n.op, ast.UAdd):
+                return v
+            if isinstance(n.op, ast.Not):
+                return int(not v)
+            if isinstance(n.op, ast.Invert):
+                return ~v
+        if isinstance(n, ast.BinOp):
+            a, b = self._node(n.left), self._node(n.right)
+            op = n.op
+            if isinstance(op, ast.Add):
+                return a + b
+            if isinstance(op, ast.Sub):
+                return a - b
+            if isinstance(op, ast.Mult):
+                return a * b
+            if isinstance(op, ast.FloorDiv):
+                q = abs(a) // abs(b)
+                return q if (a >= 0) == (b >= 0) else -q
+            if isinstance(op, ast.Mod):
+                r = abs(a) % abs(b)
+                return r if a >= 0 else -r
+            if isinstance(op, ast.LShift):
+                return a << b
+            if isinstance(op, ast.RShift):
+                return a >> b
+            if isinstance(op, ast.BitAnd):
+                return a & b
+            if isinstance(op, ast.BitOr):
+                return a | b
+            if isinstance(op, ast.BitXor):
+                return a ^ b
+        if isinstance(n, ast.BoolOp):
+            vals = [self._node(v) for v in n.values]
+            return int(all(vals)) if isinstance(n.op, ast.And) else int(any(vals))
+        if isinstance(n, ast.Compare) and len(n.ops) == 1:
+            a, b = self._node(n.left), self._node(n.comparators[0])
+            op = n.ops[0]
+            table = {ast.Lt: a < b, ast.LtE: a <= b, ast.Gt: a > b, ast.GtE: a >= b, ast.Eq: a == b,
+                     ast.NotEq: a != b}
+            for cls, result in table.items():
+                if isinstance(op, cls):
+                    return int(result)
+        raise ValueError("bad expression")
+
+
+# ------------------------------------------------------------- shell's own built-ins
+async def _b_exit(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    code = sh.status
+    if len(argv) > 1:
+        try:
+            code = int(argv[1]) & 0xFF
+        except ValueError:
+            io.stderr.write(f"{SH}: exit: {argv[1]}: bad number\n")
+            code = 1
+    raise _ExitShell(code)
+
+
+async def _b_export(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    if len(argv) == 1 or argv[1:] == ["-p"]:
+        for key in sorted(sh.vars):
+            io.stdout.write(f"export {key}={_sh_quote(sh.vars[key])}\n")
+        return 0
+    for arg in argv[1:]:
+        if "=" in arg:
+            key, value = arg.split("=", 1)
+            sh.vars[key] = value
+        else:
+            sh.vars.setdefault(arg, "")
+    return 0
+
+
+async def _b_unset(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    for arg in argv[1:]:
+        if arg != "-v":
+            sh.vars.pop(arg, None)
+    return 0
+
+
+async def _b_cd(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    target = argv[1] if len(argv) > 1 else sh.vars.get("HOME", "/")
+    if target == "-":
+        target = sh.vars.get("OLDPWD", sh.cwd)
+    path = sh.resolve(target)
+    st = sh.device.fs.stat(path)
+    if st is None:
+        io.stderr.write(f"{SH}: cd: {path}: No such file or directory\n")
+        return 2
+    if not st.is_dir:
+        io.stderr.write(f"{SH}: cd: {path}: Not a directory\n")
+        return 2
+    sh.vars["OLDPWD"] = sh.cwd
+    sh.vars["PWD"] = path
+    return 0
+
+
+async def _b_pwd(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    io.stdout.write(sh.cwd + "\n")
+    return 0
+
+
+async def _b_colon(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    return 0
+
+
+async def _b_exec(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    if len(argv) == 1:
+        return 0  # ``exec`` with only redirections
+    status = await sh.exec_argv(argv[1:], io, env)
+    raise _ExitShell(status)
+
+
+async def _b_shift(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    n = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 1
+    if n > len(sh.args):
+        io.stderr.write(f"{SH}: shift: nothing to shift\n")
+        return 1
+    del sh.args[:n]
+    return 0
+
+
+async def _b_eval(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    try:
+        script = parse_cached(" ".join(argv[1:]))
+    except ShellSyntaxError as e:
+        io.stderr.write(f"{SH}: {e}\n")
+        return 1
+    return await sh.run_script(script, io)
+
+
+async def _b_read(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    names = [a for a in argv[1:] if not a.startswith("-")] or ["REPLY"]
+    line = bytearray()
+    while True:
+        chunk = await io.stdin.read(1)
+        if not chunk:
+            break
+        if chunk == b"\n":
+            break
+        line += chunk
+    if not line and io.stdin.at_eof:
+        for name in names:
+            sh.vars[name] = ""
+        return 1
+    text = line.decode(errors="replace")
+    fields = text.split(None, len(names) - 1)
+    for i, name in enumerate(names):
+        sh.vars[name] = fields[i].strip() if i < len(fields) else ""
+    return 0
+
+
+async def _b_test(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    from .testcmd import evaluate_test
+
+    return evaluate_test(argv, sh.device, sh.resolve, io.stderr)
+
+
+async def _b_type(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    status = 0
+    for name in argv[1:]:
+        if name in _SHELL_BUILTINS:
+            io.stdout.write(f"{name} is a shell builtin\n")
+        elif name in COMMANDS:
+            io.stdout.write(f"{name} is a tracked alias for /system/bin/{name}\n")
+        else:
+            io.stdout.write(f"{name} not found\n")
+            status = 1
+    return status
+
+
+_SHELL_BUILTINS = {
+    "exit": _b_exit,
+    "export": _b_export,
+    "unset": _b_unset,
+    "cd": _b_cd,
+    "pwd": _b_pwd,
+    ":": _b_colon,
+    "exec": _b_exec,
+    "shift": _b_shift,
+    "eval": _b_eval,
+    "read": _b_read,
+    "test": _b_test,
+    "[": _b_test,
+    "type": _b_type,
+}
+
+
+def _sh_quote(value: str) -> str:
+    if value and all(c.isalnum() or c in "@%+=:,./-_" for c in value):
+        return value
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+# ------------------------------------------------------------------------- public API
+async def run_command_line(
+    device: VirtualAndroidDevice,
+    line: str,
+    stdin: InputSource,
+    stdout: OutputSink,
+    stderr: OutputSink,
+    env: dict[str, str] | None = None,
+) -> int:
+    """``/system/bin/sh -c LINE`` on the device; returns the exit status (0–255)."""
+    try:
+        script = parse_cached(line)
+    except ShellSyntaxError as e:
+        stderr.write(f"{SH}: {e}\n")
+        return 1
+    sh = Shell(device, env)
+    try:
+        return await sh.run_script(script, _IO(stdin, stdout, stderr))
+    except _ExitShell as e:
+        return e.code
+    finally:
+        if sh._pid:
+            sh.release()
+
+
+async def run_interactive(
+    device: VirtualAndroidDevice,
+    stdin: InputSource,
+    stdout: OutputSink,
+    env: dict[str, str] | None = None,
+) -> int:
+    """An interactive ``sh`` on a pty: prompt, echo of what is typed, CRLF line ends.
+
+    Returns the exit status (``exit N``, or that of the last command at end of input).
+    """
+    sh = Shell(device, env)
+    out = CrlfSink(stdout)
+    no_input = InputSource(b"")
+    io = _IO(no_input, out, out)
+    pending = ""
+    buf = bytearray()
+
+    def prompt(cont: bool = False) -> None:
+        if cont:
+            out.write("> ")
+        else:
+            out.write(f"{sh.vars.get('HOSTNAME', 'localhost')}:{sh.cwd} $ ")
+
+    prompt()
+    await out.drain()
+    try:
+        while True:
+            chunk = await stdin.read()
+            if not chunk:
+                return sh.status
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            if b"\x03" in chunk:  # ^C: drop the line being typed
+                buf.clear()
+                pending = ""
+                out.write("^C\n")
+                prompt()
+                await out.drain()
+                continue
+            if b"\x04" in chunk and not buf:  # ^D on an empty line
+                return sh.status
+            out.write(chunk)  # the pty echoes input
+            buf += chunk
+            while b"\n" in buf:
+                raw, _, rest = bytes(buf).partition(b"\n")
+                buf = bytearray(rest)
+                src = pending + raw.decode(errors="replace")
+                try:
+                    script = parse(src)
+                except ShellSyntaxError as e:
+                    msg = str(e)
+                    if msg.endswith("unexpected EOF") or msg == "no closing quote":
+                        pending = src + "\n"
+                        prompt(cont=True)
+                        continue
+                    out.write(f"{SH}: {msg}\n")
+                    sh.status = 1
+                    pending = ""
+                    prompt()
+                    continue
+                pending = ""
+                await sh.run_script(script, io)
+                prompt()
+            await out.drain()
+    except _ExitShell as e:
+        return e.code
+    finally:
+        sh.release()
+
+
+_sync_loop: asyncio.AbstractEventLoop | None = None
+
+
+def run_sync(device: VirtualAndroidDevice, line: str, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
+    """Run a line that finishes on a private loop: ``(exit, stdout, stderr)``. For tests."""
+    global _sync_loop
+    if _sync_loop is None or _sync_loop.is_closed():
+        _sync_loop = asyncio.new_event_loop()
+    out, err = OutputSink(), OutputSink()
+    code = _sync_loop.run_until_complete(run_command_line(device, line, InputSource(stdin), out, err))
+    return code, out.getvalue(), err.getvalue()
+
+
+@command("sh")
+async def sh_command(ctx: CommandContext) -> int:
+    """``sh -c LINE [ARG0 ARGS…]`` and ``sh SCRIPT``/``sh < script``: a child shell."""
+    args = ctx.argv[1:]
+    if args and args[0] == "-c":
+        if len(args) < 2:
+            ctx.err(f"{SH}: -c: option requires an argument")
+            return 1
+        src, positional = args[1], args[3:]
+    elif args:
+        try:
+            src = ctx.device.fs.read(args[0]).decode(errors="replace")
+        except Exception:
+            ctx.err(f"{SH}: {args[0]}: No such file or directory")
+            return 127
+        positional = args[1:]
+    else:
+        src, positional = (await ctx.stdin.read_all()).decode(errors="replace"), []
+    try:
+        script = parse_cached(src)
+    except ShellSyntaxError as e:
+        ctx.err(f"{SH}: {e}")
+        return 1
+    sh = Shell(ctx.device, dict(ctx.env), args=positional)
+    try:
+        return await sh.run_script(script, _IO(ctx.stdin, ctx.stdout, ctx.stderr))
+    except _ExitShell as e:
+        return e.code
+    finally:
+        sh.release()

@@ -1,0 +1,644 @@
+"""Lexer and parser of the device's ``/system/bin/sh`` (the mksh subset adb users send).
+
+Kept apart from the interpreter so a parsed line can be cached: the harness sends the same
+few command lines thousands of times, and parsing is most of the cost of ``echo hi``.
+
+A *word* is a tuple of parts; each part is one of
+``("L", text)`` literal (quoted or not, never split), ``("G", text)`` unquoted literal that may
+glob, ``("V", name, quoted, op, arg_word)`` a parameter, ``("C", Script, quoted)`` a command
+substitution, ``("A", text, quoted)`` an arithmetic expansion. A word made only of literal
+text is stored as a plain ``str`` (the fast path).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+Word: TypeAlias = "str | tuple"
+
+
+class ShellSyntaxError(Exception):
+    """A line mksh would refuse; the message is what follows ``/system/bin/sh: ``."""
+
+
+# ----------------------------------------------------------------------------- AST
+@dataclass
+class Redir:
+    fd: int
+    op: str  # '>', '>>', '<', '>&', '<&', '<>'
+    target: Word
+
+
+@dataclass
+class Simple:
+    assigns: list[tuple[str, Word]]
+    words: list[Word]
+    redirs: list[Redir]
+    #: every word is plain text: argv needs no expansion (the common case, kept fast)
+    plain: bool = False
+
+
+@dataclass
+class Pipeline:
+    cmds: list  # Simple | Compound
+    negate: bool = False
+
+
+@dataclass
+class AndOr:
+    first: Pipeline
+    rest: list[tuple[str, Pipeline]] = field(default_factory=list)
+
+
+@dataclass
+class Script:
+    items: list[tuple[AndOr, bool]]  # (and-or list, run in background)
+
+
+@dataclass
+class If:
+    branches: list[tuple[Script, Script]]
+    otherwise: Script | None
+    redirs: list[Redir] = field(default_factory=list)
+
+
+@dataclass
+class Loop:
+    cond: Script
+    body: Script
+    until: bool
+    redirs: list[Redir] = field(default_factory=list)
+
+
+@dataclass
+class For:
+    var: str
+    words: list[Word] | None
+    body: Script
+    redirs: list[Redir] = field(default_factory=list)
+
+
+@dataclass
+class Group:
+    body: Script
+    subshell: bool
+    redirs: list[Redir] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- lexer
+_OPERATORS = ("&&", "||", ";;", "|", "&", ";", "(", ")")
+_META = set(" \t\n;&|()<>")
+_SPECIAL_PARAMS = set("?$!#0123456789@*-")
+_NAME_START = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_NAME_CHARS = _NAME_START | set("0123456789")
+KEYWORDS = {"if", "then", "elif", "else", "fi", "while", "until", "do", "done", "for", "in", "{", "}", "!"}
+
+# Token kinds: ("W", word, plain_text_or_None), ("O", op), ("R", fd, op), ("N",) newline, ("E",) end
+
+
+class _Lexer:
+    def __init__(self, src: str) -> None:
+        self.s = src
+        self.i = 0
+        self.n = len(src)
+
+    def tokens(self) -> list[tuple]:
+        out: list[tuple] = []
+        s, n = self.s, self.n
+        while True:
+            # skip blanks and comments
+            while self.i < n:
+                c = s[self.i]
+                if c == " " or c == "\t":
+                    self.i += 1
+                elif c == "\\" and s.startswith("\\\n", self.i):
+                    self.i += 2
+                elif c == "#":
+                    while self.i < n and s[self.i] != "\n":
+                        self.i += 1
+                else:
+                    break
+            if self.i >= n:
+                out.append(("E",))
+                return out
+            c = s[self.i]
+            if c == "\n":
+                self.i += 1
+                out.append(("N",))
+                continue
+            if c in "<>":
+                out.append(self._redir(-1))
+                continue
+            op = None
+            for cand in _OPERATORS:
+                if s.startswith(cand, self.i):
+                    op = cand
+                    break
+            if op is not None:
+                self.i += len(op)
+                out.append(("O", op))
+                continue
+            # an io number: digits immediately followed by < or >
+            j = self.i
+            while j < n and s[j].isdigit():
+                j += 1
+            if j > self.i and j < n and s[j] in "<>":
+                fd = int(s[self.i : j])
+                self.i = j
+                out.append(self._redir(fd))
+                continue
+            out.append(self._word())
+
+    def _redir(self, fd: int) -> tuple:
+        s = self.s
+        for op in ("<<-", ">>", "<<", ">&", "<&", "<>", ">|", ">", "<"):
+            if s.startswith(op, self.i):
+                self.i += len(op)
+                if op in ("<<", "<<-"):
+                    raise ShellSyntaxError("here documents are not supported")
+                if op == ">|":
+                    op = ">"
+                if fd < 0:
+                    fd = 0 if op[0] == "<" else 1
+                return ("R", fd, op)
+        raise AssertionError("unreachable")
+
+    def _word(self) -> tuple:
+        """Read one word; returns ("W", word, plain) where plain is the text if fully unquoted."""
+        s, n = self.s, self.n
+        parts: list[tuple] = []
+        buf: list[str] = []
+        quoted_any = False
+        plain = True
+
+        def flush(kind: str = "G") -> None:
+            if buf:
+                parts.append((kind, "".join(buf)))
+                buf.clear()
+
+        while self.i < n:
+            c = s[self.i]
+            if c in _META:
+                break
+            if c == "'":
+                end = s.find("'", self.i + 1)
+                if end < 0:
+                    raise ShellSyntaxError("no closing quote")
+                flush()
+                parts.append(("L", s[self.i + 1 : end]))
+                self.i = end + 1
+                quoted_any = True
+                plain = False
+            elif c == '"':
+                flush()
+                self.i += 1
+                parts.extend(self._double())
+                quoted_any = True
+                plain = False
+            elif c == "\\":
+                if self.i + 1 >= n:
+                    buf.append("\\")
+                    self.i += 1
+                    continue
+                nxt = s[self.i + 1]
+                self.i += 2
+                if nxt == "\n":
+                    continue
+                flush()
+                parts.append(("L", nxt))
+                plain = False
+            elif c == "$":
+                part = self._dollar(quoted=False)
+                if part is None:
+                    buf.append("$")
+                else:
+                    flush()
+                    parts.append(part)
+                    plain = False
+            elif c == "`":
+                flush()
+                parts.append(self._backtick(quoted=False))
+                plain = False
+            else:
+                buf.append(c)
+                self.i += 1
+        flush()
+        text = None
+        if plain:
+            text = parts[0][1] if parts else ""
+        return ("W", _freeze(parts, quoted_any), text)
+
+    def _double(self) -> list[tuple]:
+        s, n = self.s, self.n
+        parts: list[tuple] = [("L", "")]  # keeps "" a (quoted, empty) field
+        buf: list[str] = []
+        while True:
+            if self.i >= n:
+                raise ShellSyntaxError("no closing quote")
+            c = s[self.i]
+            if c == '"':
+                self.i += 1
+                break
+            if c == "\\" and self.i + 1 < n and s[self.i + 1] in '$`"\\\n':
+                if s[self.i + 1] != "\n":
+                    buf.append(s[self.i + 1])
+                self.i += 2
+            elif c == "$":
+                part = self._dollar(quoted=True)
+                if part is None:
+                    buf.append("$")
+                else:
+                    if buf:
+                        parts.append(("L", "".join(buf)))
+                        buf.clear()
+                    parts.append(part)
+            elif c == "`":
+                if buf:
+                    parts.append(("L", "".join(buf)))
+                    buf.clear()
+                parts.append(self._backtick(quoted=True))
+            else:
+                buf.append(c)
+                self.i += 1
+        if buf:
+            parts.append(("L", "".join(buf)))
+        return parts
+
+    def _dollar(self, quoted: bool) -> tuple | None:
+        """At a ``$``: parse the expansion, or return None (a literal ``$``), moving ``self.i``."""
+        s, n = self.s, self.n
+        i = self.i + 1
+        if i >= n:
+            self.i = i
+            return None
+        c = s[i]
+        if c == "(":
+            if s.startswith("((", i):
+                end = _matching(s, i + 2, "((", "))")
+                self.i = end + 2
+                return ("A", s[i + 2 : end], quoted)
+            end = _matching(s, i + 1, "(", ")")
+            self.i = end + 1
+            return ("C", parse(s[i + 1 : end]), quoted)
+        if c == "{":
+            end = s.find("}", i)
+            if end < 0:
+                raise ShellSyntaxError("missing '}'")
+            body = s[i + 1 : end]
+            self.i = end + 1
+            return _brace_param(body, quoted)
+        if c in _SPECIAL_PARAMS:
+            self.i = i + 1
+            return ("V", c, quoted, "", None)
+        if c in _NAME_START:
+            j = i
+            while j < n and s[j] in _NAME_CHARS:
+                j += 1
+            self.i = j
+            return ("V", s[i:j], quoted, "", None)
+        self.i = i
+        return None
+
+    def _backtick(self, quoted: bool) -> tuple:
+        s = self.s
+        j = self.i + 1
+        buf: list[str] = []
+        while True:
+            if j >= self.n:
+                raise ShellSyntaxError("no closing quote")
+            c = s[j]
+            if c == "`":
+                break
+            if c == "\\" and j + 1 < self.n and s[j + 1] in "$`\\":
+                buf.append(s[j + 1])
+                j += 2
+                continue
+            buf.append(c)
+            j += 1
+        self.i = j + 1
+        return ("C", parse("".join(buf)), quoted)
+
+
+def _brace_param(body: str, quoted: bool) -> tuple:
+    if body.startswith("#") and len(body) > 1:
+        return ("V", body[1:], quoted, "#", None)
+    j = 0
+    while j < len(body) and (body[j] in _NAME_CHARS or (j == 0 and body[j] in _SPECIAL_PARAMS)):
+        j += 1
+        if body[0] in _SPECIAL_PARAMS:
+            break
+    name = body[:j]
+    if not name:
+        raise ShellSyntaxError(f"${{{body}}}: bad substitution")
+    rest = body[j:]
+    if not rest:
+        return ("V", name, quoted, "", None)
+    for op in (":-", ":=", ":+", ":?", "-", "=", "+", "?"):
+        if rest.startswith(op):
+            arg = rest[len(op) :]
+            lex = _Lexer(arg)
+            toks = lex.tokens() if arg else [("E",)]
+            word: Word = toks[0][1] if toks[0][0] == "W" else ""
+            return ("V", name, quoted, op, word)
+    raise ShellSyntaxError(f"${{{body}}}: bad substitution")
+
+
+def _matching(s: str, start: int, opener: str, closer: str) -> int:
+    """Index of the closer that balances an opener just before ``start`` (quotes respected)."""
+    depth = 1
+    i = start
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c == "'":
+            end = s.find("'", i + 1)
+            if end < 0:
+                raise ShellSyntaxError("no closing quote")
+            i = end + 1
+            continue
+        if c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            i += 1
+            while i < n and s[i] != '"':
+                i += 2 if s[i] == "\\" else 1
+            i += 1
+            continue
+        if s.startswith(closer, i):
+            depth -= 1
+            if depth == 0:
+                return i
+            i += len(closer)
+            continue
+        if s.startswith(opener, i):
+            depth += 1
+            i += len(opener)
+            continue
+        i += 1
+    raise ShellSyntaxError("unexpected EOF")
+
+
+def _freeze(parts: list[tuple], quoted_any: bool) -> Word:
+    if not parts:
+        return ""
+    if all(p[0] in ("L", "G") for p in parts):
+        text = "".join(p[1] for p in parts)
+        if quoted_any or not any(ch in text for ch in "*?["):
+            return text
+    return tuple(parts)
+
+
+# -------------------------------------------------------------------------- parser
+class _Parser:
+    def __init__(self, toks: list[tuple]) -> None:
+        self.t = toks
+        self.p = 0
+
+    def peek(self) -> tuple:
+        return self.t[self.p]
+
+    def next(self) -> tuple:
+        tok = self.t[self.p]
+        self.p += 1
+        return tok
+
+    def fail(self, tok: tuple | None = None) -> ShellSyntaxError:
+        tok = tok or self.peek()
+        kind = tok[0]
+        if kind == "E":
+            return ShellSyntaxError("syntax error: unexpected EOF")
+        if kind == "N":
+            return ShellSyntaxError("syntax error: unexpected newline")
+        if kind == "O":
+            return ShellSyntaxError(f"syntax error: unexpected '{tok[1]}'")
+        if kind == "R":
+            return ShellSyntaxError(f"syntax error: unexpected '{tok[2]}'")
+        text = tok[2] if tok[2] is not None else _display(tok[1])
+        return ShellSyntaxError(f"syntax error: unexpected '{text}'")
+
+    def is_kw(self, *names: str) -> bool:
+        tok = self.peek()
+        return tok[0] == "W" and tok[2] in names
+
+    def skip_newlines(self) -> None:
+        while self.peek()[0] == "N":
+            self.p += 1
+
+    def script(self, stop: tuple[str, ...] = ()) -> Script:
+        """A list of and-or lists, until EOF or one of the ``stop`` keywords / ``)``."""
+        items: list[tuple[AndOr, bool]] = []
+        while True:
+            self.skip_newlines()
+            tok = self.peek()
+            if tok[0] == "E" or (tok[0] == "O" and tok[1] == ")") or (stop and self.is_kw(*stop)):
+                break
+            ao = self.and_or()
+            bg = False
+            tok = self.peek()
+            if tok[0] == "O" and tok[1] in (";", "&"):
+                bg = tok[1] == "&"
+                self.p += 1
+            elif tok[0] == "N":
+                self.p += 1
+            elif tok[0] == "E" or (tok[0] == "O" and tok[1] == ")") or (stop and self.is_kw(*stop)):
+                items.append((ao, bg))
+                break
+            else:
+                raise self.fail()
+            items.append((ao, bg))
+        return Script(items)
+
+    def and_or(self) -> AndOr:
+        ao = AndOr(self.pipeline())
+        while True:
+            tok = self.peek()
+            if tok[0] == "O" and tok[1] in ("&&", "||"):
+                self.p += 1
+                self.skip_newlines()
+                ao.rest.append((tok[1], self.pipeline()))
+            else:
+                return ao
+
+    def pipeline(self) -> Pipeline:
+        negate = False
+        if self.is_kw("!"):
+            self.p += 1
+            negate = True
+        cmds = [self.command()]
+        while self.peek()[0] == "O" and self.peek()[1] == "|":
+            self.p += 1
+            self.skip_newlines()
+            cmds.append(self.command())
+        return Pipeline(cmds, negate)
+
+    def command(self):
+        tok = self.peek()
+        if tok[0] == "W" and tok[2] in KEYWORDS:
+            kw = tok[2]
+            if kw == "if":
+                return self._redirs_after(self._if())
+            if kw in ("while", "until"):
+                self.p += 1
+                cond = self.script(("do",))
+                self.expect_kw("do")
+                body = self.script(("done",))
+                self.expect_kw("done")
+                return self._redirs_after(Loop(cond, body, kw == "until"))
+            if kw == "for":
+                return self._redirs_after(self._for())
+            if kw == "{":
+                self.p += 1
+                body = self.script(("}",))
+                self.expect_kw("}")
+                return self._redirs_after(Group(body, False))
+            raise self.fail()
+        if tok[0] == "O" and tok[1] == "(":
+            self.p += 1
+            body = self.script()
+            if not (self.peek()[0] == "O" and self.peek()[1] == ")"):
+                raise self.fail()
+            self.p += 1
+            return self._redirs_after(Group(body, True))
+        return self.simple()
+
+    def _redirs_after(self, node):
+        while self.peek()[0] == "R":
+            node.redirs.append(self.redir())
+        return node
+
+    def expect_kw(self, name: str) -> None:
+        if not self.is_kw(name):
+            raise self.fail()
+        self.p += 1
+
+    def _if(self) -> If:
+        self.p += 1
+        branches = []
+        cond = self.script(("then",))
+        self.expect_kw("then")
+        body = self.script(("elif", "else", "fi"))
+        branches.append((cond, body))
+        otherwise = None
+        while True:
+            if self.is_kw("elif"):
+                self.p += 1
+                cond = self.script(("then",))
+                self.expect_kw("then")
+                body = self.script(("elif", "else", "fi"))
+                branches.append((cond, body))
+            elif self.is_kw("else"):
+                self.p += 1
+                otherwise = self.script(("fi",))
+                self.expect_kw("fi")
+                return If(branches, otherwise)
+            else:
+                self.expect_kw("fi")
+                return If(branches, otherwise)
+
+    def _for(self) -> For:
+        self.p += 1
+        tok = self.next()
+        if tok[0] != "W" or not tok[2] or not _is_name(tok[2]):
+            raise self.fail(tok)
+        var = tok[2]
+        words: list[Word] | None = None
+        self.skip_newlines()
+        if self.is_kw("in"):
+            self.p += 1
+            words = []
+            while self.peek()[0] == "W":
+                words.append(self.next()[1])
+        tok = self.peek()
+        if (tok[0] == "O" and tok[1] == ";") or tok[0] == "N":
+            self.p += 1
+        self.skip_newlines()
+        self.expect_kw("do")
+        body = self.script(("done",))
+        self.expect_kw("done")
+        return For(var, words, body)
+
+    def redir(self) -> Redir:
+        _, fd, op = self.next()
+        tok = self.peek()
+        if tok[0] != "W":
+            raise self.fail()
+        self.p += 1
+        return Redir(fd, op, tok[1])
+
+    def simple(self) -> Simple:
+        assigns: list[tuple[str, Word]] = []
+        words: list[Word] = []
+        redirs: list[Redir] = []
+        while True:
+            tok = self.peek()
+            if tok[0] == "W":
+                if not words and _assignment(tok) is not None:
+                    assigns.append(_assignment(tok))  # type: ignore[arg-type]
+                else:
+                    words.append(tok[1])
+                self.p += 1
+            elif tok[0] == "R":
+                redirs.append(self.redir())
+            else:
+                break
+        if not (assigns or words or redirs):
+            raise self.fail()
+        return Simple(assigns, words, redirs, all(isinstance(w, str) for w in words))
+
+
+def _is_name(text: str) -> bool:
+    return bool(text) and text[0] in _NAME_START and all(c in _NAME_CHARS for c in text)
+
+
+def _assignment(tok: tuple) -> tuple[str, Word] | None:
+    """``NAME=value`` as a word: the name must be unquoted literal text before ``=``."""
+    word = tok[1]
+    if isinstance(word, str):
+        if tok[2] is None:
+            # quoted somewhere: only the leading literal can hold NAME=
+            return None
+        eq = word.find("=")
+        if eq > 0 and _is_name(word[:eq]):
+            return word[:eq], word[eq + 1 :]
+        return None
+    first = word[0]
+    if first[0] != "G":
+        return None
+    eq = first[1].find("=")
+    if eq <= 0 or not _is_name(first[1][:eq]):
+        return None
+    rest = first[1][eq + 1 :]
+    value_parts = ((("G", rest),) if rest else ()) + tuple(word[1:])
+    return first[1][:eq], value_parts if value_parts else ""
+
+
+def _display(word: Word) -> str:
+    if isinstance(word, str):
+        return word
+    return "".join(p[1] if p[0] in ("L", "G") else "$" + str(p[1]) for p in word)
+
+
+def parse(src: str) -> Script:
+    """Parse a whole command line (or script) into a :class:`Script`; raises ShellSyntaxError."""
+    toks = _Lexer(src).tokens()
+    parser = _Parser(toks)
+    script = parser.script()
+    if parser.peek()[0] != "E":
+        raise parser.fail()
+    return script
+
+
+def split_words(src: str) -> list[str]:
+    """The argv a line of plain quoted words gives (no expansion); for tests and tools."""
+    out = []
+    for tok in _Lexer(src).tokens():
+        if tok[0] == "W":
+            word = tok[1]
+            if not isinstance(word, str):
+                word = "".join(p[1] for p in word if p[0] in ("L", "G"))
+            out.append(word)
+        elif tok[0] != "E":
+            raise ShellSyntaxError(f"syntax error: unexpected '{tok[1]}'")
+    return out
