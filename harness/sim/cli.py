@@ -1,8 +1,60 @@
-"""``bgtest sim …``: start virtual devices by hand (placeholder until the adbd work lands)."""
+"""``bgtest sim …``: start virtual devices by hand and leave them running for adb and people."""
 
 from __future__ import annotations
+
+import signal
+import threading
+from enum import Enum
 
 import typer
 
 app = typer.Typer(help="Start virtual devices that real adb / xcrun / WebDriverAgent clients reach.",
                   no_args_is_help=True)
+
+
+class ClockChoice(str, Enum):
+    manual = "manual"
+    realtime = "realtime"
+    scaled = "scaled"
+
+
+@app.command("android")
+def android(
+    count: int = typer.Option(1, "--count", "-n", min=1, max=64, help="How many devices to start."),
+    adb_port: int = typer.Option(5037, "--adb-port", "-P",
+                                 help="Port of the adb server to connect them to (started if not running)."),
+    clock: ClockChoice = typer.Option(ClockChoice.realtime, "--clock",
+                                      help="Device time: realtime (a person at adb shell), manual, scaled."),
+    scale: float = typer.Option(60.0, "--scale", min=0.001, help="With --clock scaled: device seconds per wall second."),
+) -> None:
+    """Start virtual Android devices, connect them to the adb server and run until Ctrl-C."""
+    from harness.devices.adb_server import AdbServer, AdbServerError
+    from harness.sim.android.launcher import VirtualAndroidFarm
+
+    server = AdbServer(port=adb_port)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            server.adb("start-server", timeout=30)
+            farm = VirtualAndroidFarm(count=count, adb_server=server, clock_mode=clock.value, scale=scale)
+            farm.start()
+        except (AdbServerError, OSError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        try:
+            for serial, device in zip(farm.serials, farm.devices):
+                typer.echo(f"{serial}\t{device.model} ({device.serial})")
+            typer.echo(f"adb -P {adb_port} devices -l", err=False)
+            typer.echo("Ctrl-C stops the devices and disconnects them.", err=True)
+            while not stop.wait(0.5):
+                pass
+        finally:
+            farm.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
