@@ -252,7 +252,7 @@ def test_list_ends_with_a_dent_sized_done() -> None:
     reply = run_sync(device, [req(b"LIST", b"/sdcard")])
     names, pos = [], 0
     while reply[pos:pos + 4] == b"DENT":
-        _, mode, size, mtime, n = struct.unpack_from("<4sIIII", reply, pos)
+        _, _mode, _size, mtime, n = struct.unpack_from("<4sIIII", reply, pos)
         names.append(reply[pos + 20:pos + 20 + n].decode())
         assert mtime != 0
         pos += 20 + n

@@ -25,7 +25,8 @@ def android(
                                  help="Port of the adb server to connect them to (started if not running)."),
     clock: ClockChoice = typer.Option(ClockChoice.realtime, "--clock",
                                       help="Device time: realtime (a person at adb shell), manual, scaled."),
-    scale: float = typer.Option(60.0, "--scale", min=0.001, help="With --clock scaled: device seconds per wall second."),
+    scale: float = typer.Option(60.0, "--scale", min=0.001,
+                                help="With --clock scaled: device seconds per wall second."),
 ) -> None:
     """Start virtual Android devices, connect them to the adb server and run until Ctrl-C."""
     from harness.devices.adb_server import AdbServer, AdbServerError
@@ -47,7 +48,7 @@ def android(
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
         try:
-            for serial, device in zip(farm.serials, farm.devices):
+            for serial, device in zip(farm.serials, farm.devices, strict=True):
                 typer.echo(f"{serial}\t{device.model} ({device.serial})")
             typer.echo(f"adb -P {adb_port} devices -l", err=False)
             typer.echo("Ctrl-C stops the devices and disconnects them.", err=True)

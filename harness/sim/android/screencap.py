@@ -77,7 +77,8 @@ def screencap(ctx: CommandContext) -> int:
     if png:
         data = png_bytes(interactive)
     else:
-        data = struct.pack("<4I", WIDTH, HEIGHT, PIXEL_FORMAT_RGBA_8888, DATASPACE_SRGB) + raw_pixels(interactive)
+        header = struct.pack("<4I", WIDTH, HEIGHT, PIXEL_FORMAT_RGBA_8888, DATASPACE_SRGB)
+        data = header + raw_pixels(interactive)
     if filename is None:
         ctx.stdout.write(data)
         return 0
