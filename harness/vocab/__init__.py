@@ -1,0 +1,1 @@
+"""Task-event vocabularies as data files (`*.yaml`), read by `harness.logs.vocab`."""
