@@ -83,7 +83,11 @@ class VirtualClock:
         return self._anchor_ms + (self._wall() - self._anchor_wall) * 1000.0 * self._scale
 
     def now_ns(self) -> int:
-        return int(self.now_exact_ms() * 1_000_000)
+        # Split before scaling: epoch ns need 19 digits and a float holds ~16, so
+        # ``ms * 1e6`` would stamp 09:00:00.005 as .004999936 (logcat prints .004).
+        ms = self.now_exact_ms()
+        whole = int(ms)
+        return whole * 1_000_000 + int((ms - whole) * 1_000_000)
 
     # -------------------------------------------------------------- scheduling
     def schedule_at(self, when_ms: float, callback: Callable[[], object], name: str = "") -> Timer:
