@@ -82,9 +82,13 @@ def _shell_env(env: dict[str, str]) -> dict[str, str]:
 
 
 def _shell_service(command_line: str, args: list[str]) -> ServiceFn:
-    v2, _pty, env = parse_shell_args(args)
+    v2, pty, env = parse_shell_args(args)
     env = _shell_env(env)
-    interactive = command_line == ""
+    # No command: an interactive sh on a pty (the default), or with ``raw`` (the adb CLI when
+    # its stdin is not a terminal) a plain sh reading its script from stdin: no prompt, no echo.
+    interactive = command_line == "" and pty is not False
+    if command_line == "" and pty is False:
+        command_line = "sh"
 
     if v2:
 
