@@ -1,0 +1,129 @@
+"""``bgtest validate | schema | new`` — the scenario language's commands.
+
+Exit status 2 means "your input is invalid" (as argparse and click use it), so CI can tell a
+broken scenario from a failing one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import typer
+
+from harness.scenario.loader import load_paths
+from harness.scenario.schema import SCHEMA_FILE, build_schema
+
+EXIT_INVALID = 2
+
+
+def validate(
+    paths: list[Path] = typer.Argument(..., help="scenario files or folders (searched for *.yaml, *.yml)"),
+    debug: bool = typer.Option(False, "--debug", help="show Python tracebacks for internal errors"),
+    color: bool | None = typer.Option(None, "--color/--no-color", help="colour the output (default: on a tty)"),
+) -> None:
+    """Check scenario files: print every problem with file:line:col, or 'N scenarios OK'."""
+    try:
+        result = load_paths(paths)
+    except Exception as exc:  # an internal bug: say so plainly, traceback only on request
+        if debug:
+            raise
+        typer.echo(f"bgtest: internal error while validating: {exc!r} (run with --debug for details)", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    use_color = sys.stdout.isatty() if color is None else color
+    if result.ok:
+        n = len(result.scenarios)
+        typer.echo(f"{n} scenario{'s' if n != 1 else ''} OK" + (f" ({result.files} files)" if result.files > 1 else ""))
+        return
+    typer.echo(result.error().render(color=use_color))
+    n = len(result.diagnostics)
+    files = len({d.file for d in result.diagnostics})
+    typer.echo(f"\n{n} problem{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}"
+               f"; {len(result.scenarios)} scenarios OK")
+    raise typer.Exit(EXIT_INVALID)
+
+
+def schema(
+    output: Path | None = typer.Option(None, "--output", "-o", help="write to FILE instead of stdout"),
+) -> None:
+    """Write the JSON Schema of scenario files (for editor completion and CI checks)."""
+    text = json.dumps(build_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+
+
+_STARTER = """\
+# yaml-language-server: $schema={schema}
+# A bgtest scenario: each YAML document (separated by ---) is one scenario.
+# Check it with:  bgtest validate {file}
+# Reference:      docs/scenario-language.md
+name: {name}
+description: what this scenario proves, in a sentence or two
+tags: [checklist]
+platforms: [android]            # android, ios (an action a platform cannot do is an error)
+app:
+  package: com.example.app      # Android package; bundle_id: for iOS
+  library: androidx.work        # whose log lines to read: {libraries}
+  # model: nwm_demo             # or an app model from fixtures/apps/ instead of the lines above
+vars:
+  task: daily-sync              # use as ${{task}}; ${{env:NAME}} reads the environment
+timeout: 6h                     # device-time budget (500ms, 30s, 15m, 2h, 1d)
+steps:
+  - launch                      # start the app (or launch: {{deep_link: "myapp://sync"}})
+  - expect: {{task: "${{task}}", state: enqueued, within: 30s}}
+  - stop_app                    # force-stop: work is cancelled until the next launch
+  - launch
+  - battery: unplugged
+  - doze: deep                  # force Doze, then verify it
+  - wait: 2h                    # virtual time on a virtual device, real time on a phone
+  - expect:
+      task: ${{task}}
+      state: succeeded
+      count: ">= 1"
+      within: 1h
+finally:                        # always runs, also after a failure
+  - doze: off
+  - battery: reset
+"""
+
+
+def new(
+    name: str = typer.Argument(..., help="scenario name; the file is NAME as a slug + .yaml"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="file to write (default: ./<slug>.yaml)"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing file"),
+) -> None:
+    """Write a commented starter scenario to edit."""
+    from harness.scenario.platforms import LIBRARIES
+
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "scenario"
+    path = output or Path(f"{slug}.yaml")
+    if path.exists() and not force:
+        typer.echo(f"bgtest: {path} exists; use --force to overwrite", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    schema_ref = _schema_ref(path)
+    quoted = json.dumps(name, ensure_ascii=False)
+    path.write_text(_STARTER.format(schema=schema_ref, file=path, name=quoted, libraries=", ".join(LIBRARIES)),
+                    encoding="utf-8")
+    typer.echo(f"wrote {path}; check it with: bgtest validate {path}")
+
+
+def _schema_ref(path: Path) -> str:
+    """A relative path to the committed schema when the file is inside this repository."""
+    try:
+        import os
+
+        return os.path.relpath(SCHEMA_FILE, path.resolve().parent)
+    except ValueError:  # another drive on Windows
+        return SCHEMA_FILE.as_uri()
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the ``bgtest`` app."""
+    app.command("validate")(validate)
+    app.command("schema")(schema)
+    app.command("new")(new)

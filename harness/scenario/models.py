@@ -1,0 +1,610 @@
+"""The scenario language as pydantic models — what the runner receives after loading.
+
+Each step is one model with a ``kind`` (the action's name), typed parameters (durations already
+in milliseconds, on/off already booleans, counts already :class:`Comparison`) and its source
+``location``. People write steps as one-key mappings (``- doze: deep``) or bare words
+(``- stop_app``); ``_unwrap`` turns those compact forms into the model's fields, so the models
+stay the only place that knows what is valid.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    PrivateAttr,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
+
+from harness.durations import DurationError, format_duration_ms, parse_duration_ms
+from harness.scenario.platforms import LIBRARIES, PLATFORMS
+from harness.scenario.yamlmarks import Span
+
+# --------------------------------------------------------------------------- value types
+
+
+def _duration(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError("expected a duration such as 500ms, 30s, 15m, 2h, 1d")
+    try:
+        return parse_duration_ms(value)
+    except DurationError as exc:
+        raise ValueError(str(exc)) from None
+
+
+_DURATION_RE = r"^\s*(\d+(\.\d+)?(ms|s|m|h|d)\s*)+$|^\s*\d+(\.\d+)?\s*$"
+Duration = Annotated[
+    int,
+    BeforeValidator(_duration),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": _DURATION_RE}, {"type": "number", "minimum": 0}],
+                    "description": "a duration: 500ms, 30s, 15m, 2h, 1d (a bare number is seconds)"}),
+]
+"""A duration, written ``500ms``/``30s``/``15m``/``2h``/``1d``, held as milliseconds."""
+
+_ON = {"on": True, "off": False, "true": True, "false": False, "enabled": True, "disabled": False}
+
+
+def _onoff(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _ON:
+        return _ON[value.strip().lower()]
+    raise ValueError("expected on or off")
+
+
+OnOff = Annotated[bool, BeforeValidator(_onoff),
+                  WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": ["on", "off"]}]})]
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_regex)]
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
+    ">": operator.gt, "<": operator.lt, "=": operator.eq,
+}
+_CMP = re.compile(r"^\s*(>=|<=|==|!=|>|<|=)?\s*([0-9]+(?:\.[0-9]+)?)\s*(%?)\s*$")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``>= 3``, ``== 0``, ``<= 30000`` (ms), ``>= 0.95`` (a rate): an operator and a bound."""
+
+    op: str
+    value: float
+
+    def ok(self, measured: float) -> bool:
+        return _OPS[self.op](measured, self.value)
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.value:g}"
+
+
+def _count(value: Any) -> Comparison:
+    if isinstance(value, bool):
+        raise ValueError('expected a count: 1, "0", ">= 3", "<= 2"')
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("a count cannot be negative")
+        return Comparison("==", value)
+    m = _CMP.match(value) if isinstance(value, str) else None
+    if not m or m.group(3) or "." in m.group(2):
+        raise ValueError(f'not a count expression: {value!r}; write 1, "0", ">= 3", "<= 2", "> 0"')
+    op = {"=": "=="}.get(m.group(1) or "==", m.group(1) or "==")
+    return Comparison(op, int(m.group(2)))
+
+
+def _rate(value: Any) -> Comparison:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
+        return Comparison(">=", float(value))
+    m = _CMP.match(value) if isinstance(value, str) else None
+    if not m or not m.group(3) or float(m.group(2)) > 100:
+        raise ValueError(f'not a success rate: {value!r}; write a percentage such as ">= 95%"')
+    return Comparison({"=": "=="}.get(m.group(1) or ">=", m.group(1) or ">="), float(m.group(2)) / 100)
+
+
+def _latency(value: Any) -> Comparison:
+    text = value if isinstance(value, str) else None
+    op = "<="
+    if text is not None:
+        m = re.match(r"^\s*(>=|<=|==|>|<)\s*(.*)$", text)
+        if m:
+            op, text = m.group(1), m.group(2)
+    try:
+        ms = parse_duration_ms(text if text is not None else value)
+    except DurationError:
+        raise ValueError(f'not a latency bound: {value!r}; write e.g. "<= 30s"') from None
+    return Comparison(op, ms)
+
+
+def _cmp_schema(description: str, numbers: bool) -> dict[str, Any]:
+    alts: list[dict[str, Any]] = [{"type": "string"}]
+    if numbers:
+        alts.insert(0, {"type": "number", "minimum": 0})
+    return {"anyOf": alts, "description": description}
+
+
+_cmp_serializer = PlainSerializer(str, return_type=str)
+Count = Annotated[Comparison, PlainValidator(_count), _cmp_serializer,
+                  WithJsonSchema(_cmp_schema('how many matches: 1, "0", ">= 3"', True))]
+Rate = Annotated[Comparison, PlainValidator(_rate), _cmp_serializer,
+                 WithJsonSchema(_cmp_schema('share of matched tasks that succeeded: ">= 95%"', False))]
+Latency = Annotated[Comparison, PlainValidator(_latency), _cmp_serializer,
+                    WithJsonSchema(_cmp_schema('enqueued → succeeded bound: "<= 30s"', False))]
+
+TaskState = Literal["enqueued", "started", "succeeded", "failed", "retried", "cancelled"]
+LogLevel = Literal["verbose", "debug", "info", "default", "warn", "error", "fatal", "fault",
+                   "V", "D", "I", "W", "E", "F"]
+Platform = Literal["android", "ios"]
+Library = Literal["androidx.work", "native_workmanager", "flutter_workmanager", "bgtaskscheduler",
+                  "kmpworkmanager"]
+assert set(Library.__args__) == set(LIBRARIES) and set(Platform.__args__) == set(PLATFORMS)  # type: ignore[attr-defined]
+
+_PACKAGE = r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$"
+_BUNDLE = r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+Scalar = Union[str, int, float, bool]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+_LOG_FIELDS = ("tag", "subsystem", "category", "level", "message", "process")
+
+
+class Match(_Model):
+    """What a record must look like: a task event (``task`` + ``state``) or a raw log match."""
+
+    task: str | None = Field(None, description="task id or unique work name; '*' globs a set (load-test-*)")
+    state: TaskState | None = Field(None, description="task event to look for")
+    tag: str | None = Field(None, description="Android log tag (exact)")
+    subsystem: str | None = Field(None, description="iOS unified-log subsystem (exact)")
+    category: str | None = Field(None, description="iOS unified-log category (exact)")
+    level: LogLevel | None = Field(None, description="lowest log level that matches")
+    message: Regex | None = Field(None, description="regular expression searched in the message")
+    process: str | None = Field(None, description="process name (Android) or image (iOS)")
+
+    @property
+    def is_event(self) -> bool:
+        return self.task is not None or self.state is not None
+
+    @property
+    def is_log(self) -> bool:
+        return any(getattr(self, f) is not None for f in _LOG_FIELDS)
+
+    @model_validator(mode="after")
+    def _one_family(self) -> Match:
+        if self.is_event and self.is_log:
+            raise ValueError("match either a task event (task, state) or a log record (tag, subsystem, "
+                             "category, level, message, process), not both")
+        if self.state is not None and self.task is None:
+            raise ValueError("'state' needs the 'task' it belongs to")
+        return self
+
+
+class LogMatch(_Model):
+    """A raw log record pattern (used by ``fail_fast_on``)."""
+
+    tag: str | None = None
+    subsystem: str | None = None
+    category: str | None = None
+    level: LogLevel | None = None
+    message: Regex | None = None
+    process: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_regex(cls, data: Any) -> Any:
+        return {"message": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _something(self) -> LogMatch:
+        if all(getattr(self, f) is None for f in _LOG_FIELDS):
+            raise ValueError("an empty log match would match every record; give a tag, message, …")
+        return self
+
+
+# --------------------------------------------------------------------------- steps
+
+
+class StepBase(_Model):
+    """Common to every step: ``kind`` names the action; ``location`` is where it was written."""
+
+    kind: ClassVar[str]
+    primary: ClassVar[str | None] = None
+    """The field a compact scalar fills (``doze: deep`` → ``mode``)."""
+
+    label: str | None = Field(None, description="a name for this step in reports")
+    _location: Span | None = PrivateAttr(None)
+    _field_spans: dict[str, Span] = PrivateAttr(default_factory=dict)
+
+    @property
+    def location(self) -> Span | None:
+        """``file, line, col`` of the step in its source (an included file for included steps)."""
+        return self._location
+
+    def field_location(self, name: str) -> Span | None:
+        """Where one parameter was written (falls back to the step)."""
+        return self._field_spans.get(name, self._location)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, data: Any) -> Any:
+        if isinstance(data, str) and data == cls.kind:
+            return {}
+        if isinstance(data, dict) and len(data) == 1 and cls.kind in data:
+            body = data[cls.kind]
+            if body is None:
+                return {}
+            if isinstance(body, dict):
+                return body
+            return cls._compact(body)
+        return data
+
+    @classmethod
+    def _compact(cls, value: Any) -> Any:
+        if cls.primary is None:
+            raise ValueError(f"'{cls.kind}' takes no value; write '- {cls.kind}' or a mapping of options")
+        return {cls.primary: value}
+
+
+class Install(StepBase):
+    kind: ClassVar[str] = "install"
+    primary: ClassVar[str | None] = "path"
+    path: str | None = Field(None, description="APK / .app to install; default: the app model's build")
+
+
+class Uninstall(StepBase):
+    kind: ClassVar[str] = "uninstall"
+    primary: ClassVar[str | None] = "package"
+    package: str | None = Field(None, description="default: the scenario's app")
+
+
+class ClearData(StepBase):
+    kind: ClassVar[str] = "clear_data"
+    primary: ClassVar[str | None] = "package"
+    package: str | None = None
+
+
+class Launch(StepBase):
+    kind: ClassVar[str] = "launch"
+    primary: ClassVar[str | None] = "deep_link"
+    activity: str | None = Field(None, description="component, e.g. .MainActivity (Android)")
+    deep_link: str | None = Field(None, description="URL the app handles, e.g. myapp://enqueue/sync")
+    extras: dict[str, Scalar] | None = Field(None, description="intent extras (Android)")
+    arguments: list[str] | None = Field(None, description="launch arguments (iOS)")
+    env: dict[str, str] | None = Field(None, description="launch environment (iOS, SIMCTL_CHILD_*)")
+
+
+class Broadcast(StepBase):
+    kind: ClassVar[str] = "broadcast"
+    primary: ClassVar[str | None] = "action"
+    action: str = Field(description="intent action")
+    extras: dict[str, Scalar] | None = None
+    component: str | None = Field(None, description="receiver component, e.g. .SyncReceiver")
+    include_stopped: bool = Field(False, description="also reach a force-stopped app")
+
+
+class OpenUrl(StepBase):
+    kind: ClassVar[str] = "open_url"
+    primary: ClassVar[str | None] = "url"
+    url: str
+
+
+class Push(StepBase):
+    kind: ClassVar[str] = "push"
+    primary: ClassVar[str | None] = "payload"
+    payload: dict[str, Any] = Field(description="APNs payload; must contain 'aps'")
+
+    @model_validator(mode="after")
+    def _aps(self) -> Push:
+        if "aps" not in self.payload:
+            raise ValueError("a push payload must contain an 'aps' key (simctl push refuses it otherwise)")
+        return self
+
+
+class StopApp(StepBase):
+    kind: ClassVar[str] = "stop_app"
+    primary: ClassVar[str | None] = "package"
+    package: str | None = None
+
+
+class Kill(StepBase):
+    kind: ClassVar[str] = "kill"
+    primary: ClassVar[str | None] = "package"
+    package: str | None = None
+
+
+class Background(StepBase):
+    kind: ClassVar[str] = "background"
+
+
+class Reboot(StepBase):
+    kind: ClassVar[str] = "reboot"
+    timeout: Duration | None = Field(None, description="how long to wait for the boot")
+
+
+class Doze(StepBase):
+    kind: ClassVar[str] = "doze"
+    primary: ClassVar[str | None] = "mode"
+    mode: Literal["deep", "light", "off", "step"]
+
+
+class Battery(StepBase):
+    kind: ClassVar[str] = "battery"
+    primary: ClassVar[str | None] = "state"
+    state: Literal["unplugged", "charging", "reset"] | None = None
+    level: int | None = Field(None, ge=0, le=100, description="battery percentage")
+
+    @model_validator(mode="after")
+    def _something(self) -> Battery:
+        if self.state is None and self.level is None:
+            raise ValueError("battery needs a state (unplugged, charging, reset) or a level: N")
+        return self
+
+
+class BatterySaver(StepBase):
+    kind: ClassVar[str] = "battery_saver"
+    primary: ClassVar[str | None] = "enabled"
+    enabled: OnOff
+
+
+class LowPower(BatterySaver):
+    kind: ClassVar[str] = "low_power"
+
+
+_NETWORK_PRESETS = {
+    "offline": {"wifi": False, "data": False},
+    "online": {"wifi": True, "data": True, "airplane": False},
+    "airplane": {"airplane": True},
+}
+
+
+class Network(StepBase):
+    kind: ClassVar[str] = "network"
+    primary: ClassVar[str | None] = "preset"
+    wifi: OnOff | None = None
+    data: OnOff | None = None
+    airplane: OnOff | None = None
+
+    @classmethod
+    def _compact(cls, value: Any) -> Any:
+        if isinstance(value, str) and value in _NETWORK_PRESETS:
+            return dict(_NETWORK_PRESETS[value])
+        raise ValueError(f"not a network preset: {value!r}; write offline, online, airplane, "
+                         "or a mapping such as {wifi: off, data: on}")
+
+    @model_validator(mode="after")
+    def _something(self) -> Network:
+        if self.wifi is None and self.data is None and self.airplane is None:
+            raise ValueError("network needs wifi, data or airplane (or offline / online / airplane)")
+        return self
+
+
+class StandbyBucket(StepBase):
+    kind: ClassVar[str] = "standby_bucket"
+    primary: ClassVar[str | None] = "bucket"
+    bucket: Literal["active", "working_set", "frequent", "rare", "restricted", "never"]
+    package: str | None = None
+
+
+class Screen(StepBase):
+    kind: ClassVar[str] = "screen"
+    primary: ClassVar[str | None] = "on"
+    on: OnOff
+
+
+class RunTask(StepBase):
+    kind: ClassVar[str] = "run_task"
+    primary: ClassVar[str | None] = "task"
+    task: str = Field(description="task id / unique work name / BGTask identifier")
+    hook: str | None = Field(None, description="iOS Simulator: the app hook (URL) that runs the task")
+
+
+class ExpireTask(StepBase):
+    kind: ClassVar[str] = "expire_task"
+    primary: ClassVar[str | None] = "task"
+    task: str
+
+
+class Diagnostics(StepBase):
+    kind: ClassVar[str] = "diagnostics"
+
+
+class Shell(StepBase):
+    kind: ClassVar[str] = "shell"
+    primary: ClassVar[str | None] = "argv"
+    argv: list[str] = Field(min_length=1, description="program and arguments, each quoted for you")
+    check: bool = Field(True, description="fail the step on a non-zero exit status")
+
+    @classmethod
+    def _compact(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError(f"shell takes an argv list, not a command line; write shell: "
+                             f"{value.split()!r}".replace("'", '"'))
+        return {"argv": value}
+
+
+CaptureWhat = Literal["screenshot", "journal", "dumpsys_jobscheduler", "dumpsys_deviceidle",
+                      "dumpsys_battery", "diagnostics"]
+
+
+class Capture(StepBase):
+    kind: ClassVar[str] = "capture"
+    primary: ClassVar[str | None] = "what"
+    what: CaptureWhat
+    name: str | None = Field(None, description="artifact name; default: what")
+
+
+class Expect(Match, StepBase):
+    """An expectation over the log journal, in device time."""
+
+    kind: ClassVar[str] = "expect"
+    primary: ClassVar[str | None] = "task"
+    within: Duration | None = Field(None, description="how long to wait for it (device time)")
+    count: Count | None = Field(None, description='how many matches: 1, "0", ">= 3" (default ">= 1")')
+    never: bool = Field(False, description="no match may appear during `within`")
+    in_order: list[Match] | None = Field(None, description="these matches, in this order")
+    latency: Latency | None = Field(None, description='enqueued → succeeded, e.g. "<= 30s"')
+    success_rate: Rate | None = Field(None, description='share of `task` tasks that succeeded, e.g. ">= 95%"')
+    fail_fast_on: list[LogMatch] | None = Field(None, description="records that fail the step at once")
+
+    @classmethod
+    def _compact(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = value.split()
+            if len(parts) == 2:
+                return {"task": parts[0], "state": parts[1]}
+        raise ValueError(f"not a compact expectation: {value!r}; write 'TASK STATE' "
+                         "(e.g. periodic-sync succeeded) or a mapping")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Expect:
+        if not (self.is_event or self.is_log or self.in_order):
+            raise ValueError("expect needs something to match: task + state, a log field "
+                             "(tag, message, …) or in_order")
+        if self.never and self.count is not None:
+            raise ValueError("never: true already means count 0; remove one of them")
+        if (self.latency or self.success_rate) and self.task is None:
+            raise ValueError("latency and success_rate need the task (or task glob) they measure")
+        if self.never and self.within is None:
+            raise ValueError("never: true needs a window: add within: <duration>")
+        return self
+
+    def describe(self) -> str:
+        """A one-line quote of the expectation for failure messages."""
+        bits = [f"{k}={v}" for k, v in self.model_dump(exclude_defaults=True, exclude={"label"}).items()]
+        if self.within is not None:
+            bits = [b for b in bits if not b.startswith("within=")] + [f"within={format_duration_ms(self.within)}"]
+        return "expect " + " ".join(bits)
+
+
+class Wait(StepBase):
+    kind: ClassVar[str] = "wait"
+    primary: ClassVar[str | None] = "duration"
+    duration: Duration | None = Field(None, description="device time to let pass")
+    until: Expect | None = Field(None, description="an expectation; the wait ends when it holds")
+    timeout: Duration | None = Field(None, description="longest wait for until: (default: the scenario's)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _until_body(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("until"), str):  # until: sync succeeded
+            data = dict(data)
+            data["until"] = {"expect": data["until"]}
+        return data
+
+    @model_validator(mode="after")
+    def _one(self) -> Wait:
+        if (self.duration is None) == (self.until is None):
+            raise ValueError("wait needs either a duration (wait: 2h) or until: <expectation>, not both")
+        if self.timeout is not None and self.until is None:
+            raise ValueError("timeout applies to wait until:; for a plain wait write the duration")
+        return self
+
+
+STEP_MODELS: dict[str, type[StepBase]] = {m.kind: m for m in (
+    Install, Uninstall, ClearData, Launch, Broadcast, OpenUrl, Push, StopApp, Kill, Background, Reboot,
+    Doze, Battery, BatterySaver, LowPower, Network, StandbyBucket, Screen, RunTask, ExpireTask,
+    Diagnostics, Wait, Shell, Capture, Expect,
+)}
+
+
+def step_kind(value: Any) -> str | None:
+    """The action a raw step names: the bare word or the single key (``None`` when unclear)."""
+    if isinstance(value, StepBase):
+        return value.kind
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        key = next(iter(value))
+        return key if isinstance(key, str) else None
+    return None
+
+
+Step = Annotated[
+    Union[tuple(Annotated[m, Tag(k)] for k, m in STEP_MODELS.items())],  # type: ignore[misc]
+    Discriminator(step_kind, custom_error_type="step", custom_error_message="not a known step"),
+]
+
+# --------------------------------------------------------------------------- scenario
+
+
+class App(_Model):
+    """The app under test: ids plus the library whose log vocabulary it speaks, or an app model."""
+
+    model: str | None = Field(None, description="app model name in fixtures/apps/ (e.g. nwm_demo)")
+    package: Annotated[str, Field(pattern=_PACKAGE)] | None = Field(None, description="Android package")
+    bundle_id: Annotated[str, Field(pattern=_BUNDLE)] | None = Field(None, description="iOS bundle id")
+    library: Library | None = Field(None, description="background-work library (log vocabulary)")
+    _model_path: Path | None = PrivateAttr(None)
+
+    @property
+    def model_path(self) -> Path | None:
+        """The resolved ``fixtures/apps/<model>.yaml`` (set by the loader)."""
+        return self._model_path
+
+    @model_validator(mode="after")
+    def _identified(self) -> App:
+        if self.model is None and self.package is None and self.bundle_id is None:
+            raise ValueError("app needs a package (Android), a bundle_id (iOS), or model: <name>")
+        if self.model is None and self.library is None:
+            raise ValueError("app needs the library whose logs it writes: " + ", ".join(LIBRARIES))
+        return self
+
+
+class Scenario(_Model):
+    """One YAML document: a named scenario for one or more platforms."""
+
+    name: str = Field(min_length=1, description="what the scenario proves, in a sentence")
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list, description="for selection with -k")
+    platforms: list[Platform] = Field(default_factory=lambda: ["android"], min_length=1,
+                                      description="default: [android]")
+    app: App | None = None
+    vars: dict[str, Scalar] = Field(default_factory=dict, description="values for ${name} in strings")
+    timeout: Duration | None = Field(None, description="device-time budget for the whole scenario")
+    fail_fast_on: list[LogMatch] = Field(default_factory=list,
+                                         description="records that fail the scenario at once (e.g. FATAL EXCEPTION)")
+    setup: list[Step] = Field(default_factory=list, description="steps before the test steps")
+    steps: list[Step] = Field(min_length=1, description="the test: actions and expectations, in order")
+    finally_: list[Step] = Field(default_factory=list, alias="finally",
+                                 description="steps that always run, even after a failure")
+    _location: Span | None = PrivateAttr(None)
+
+    @property
+    def location(self) -> Span | None:
+        """Where the document starts (file, line, col)."""
+        return self._location
+
+    @property
+    def file(self) -> str | None:
+        return self._location.file if self._location else None
+
+    def all_steps(self) -> list[StepBase]:
+        return [*self.setup, *self.steps, *self.finally_]

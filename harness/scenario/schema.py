@@ -1,0 +1,86 @@
+"""JSON Schema of scenario files, for editor completion (VS Code YAML) and outside tools.
+
+pydantic writes the schema of each model; the step *wrapper* forms people type
+(``- stop_app``, ``- doze: deep``, ``- doze: {mode: deep}``) exist only in the loader's
+normalisation, so this module describes them on top. The committed copy
+(``scenario.schema.json``) is checked against :func:`build_schema` by a test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.scenario.models import STEP_MODELS, Network, Scenario
+from harness.scenario.platforms import ACTIONS
+
+SCHEMA_FILE = Path(__file__).with_name("scenario.schema.json")
+SCHEMA_ID = "https://bgtest.dev/schema/scenario.schema.json"
+
+
+def _no_required(model: type) -> bool:
+    return not any(f.is_required() for f in model.model_fields.values())  # type: ignore[attr-defined]
+
+
+def _step_schema(defs: dict[str, Any]) -> dict[str, Any]:
+    bare = [k for k, m in STEP_MODELS.items() if _no_required(m)]
+    alts: list[dict[str, Any]] = [{"enum": bare, "description": "an action without options"}]
+    for kind, model in STEP_MODELS.items():
+        spec = ACTIONS[kind]
+        forms: list[dict[str, Any]] = [{"$ref": f"#/$defs/{model.__name__}"}]
+        props = defs.get(model.__name__, {}).get("properties", {})
+        if model is Network:
+            forms.append({"enum": ["offline", "online", "airplane"]})
+        elif model.primary and model.primary in props:
+            compact = {k: v for k, v in props[model.primary].items() if k not in ("default", "title")}
+            if kind == "expect":
+                compact = {"type": "string", "description": "TASK STATE, e.g. periodic-sync succeeded"}
+            forms.append(compact)
+        if kind in bare:
+            forms.append({"type": "null"})
+        alts.append({
+            "type": "object",
+            "title": kind,
+            "description": spec.summary,
+            "properties": {kind: {"anyOf": forms, "description": f"{spec.summary}. Example: {spec.example}"}},
+            "required": [kind],
+            "additionalProperties": False,
+        })
+    alts.append({
+        "type": "object",
+        "title": "include",
+        "description": "splice the steps of a shared file (a YAML list of steps)",
+        "properties": {"include": {"type": "string", "description": "path relative to this file"}},
+        "required": ["include"],
+        "additionalProperties": False,
+    })
+    return {"anyOf": alts}
+
+
+def build_schema() -> dict[str, Any]:
+    """The whole schema: a document is a scenario or a ``defaults:`` document."""
+    base = Scenario.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
+    defs: dict[str, Any] = base.pop("$defs", {})
+    defs["Step"] = _step_schema(defs)
+    for section in ("setup", "steps", "finally"):
+        prop = base["properties"][section]
+        prop["items"] = {"$ref": "#/$defs/Step"}
+    defs["Scenario"] = base
+    defaults = {
+        "type": "object",
+        "properties": {k: v for k, v in base["properties"].items() if k not in ("name", "steps")},
+        "additionalProperties": False,
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "bgtest scenario",
+        "description": "One YAML document = one scenario (or a first 'defaults:' document). "
+        "See docs/scenario-language.md.",
+        "anyOf": [
+            {"$ref": "#/$defs/Scenario"},
+            {"type": "object", "properties": {"defaults": defaults}, "required": ["defaults"],
+             "additionalProperties": False, "title": "defaults for the scenarios in this file"},
+        ],
+        "$defs": dict(sorted(defs.items())),
+    }
