@@ -611,7 +611,7 @@ def make_formatter(fmt: PrintFormat, boot_ns: int = 0) -> Callable[[LogEntry], s
         def threadtime(e: LogEntry) -> str:
             prefix = f"{stamp(e.time_ns)} {e.pid:5d} {e.tid:5d} {pri_char.get(e.level, '?')} {e.tag:<8}: "
             msg = e.message
-            if len(prefix) > 100:
+            if len(prefix) > 100 or (len(prefix) > 31 and not prefix.isascii()):
                 prefix = _clip_prefix(prefix)
             if "\n" not in msg:
                 return prefix + msg + "\n"
@@ -627,7 +627,7 @@ def make_formatter(fmt: PrintFormat, boot_ns: int = 0) -> Callable[[LogEntry], s
             code = _COLORS.get(e.level, 39)
             prefix = f"\x1b[{code}m{prefix}"
             suffix = "\x1b[0m" + suffix
-        if len(prefix) > 100:
+        if len(prefix) > 100 or (len(prefix) > 31 and not prefix.isascii()):
             prefix = _clip_prefix(prefix)
         msg = e.message
         if whole_message or "\n" not in msg:
