@@ -387,6 +387,9 @@ class ActivityManager:
             state = "WARM"
         runtime.activity_alive = True
         self._top = pkg
+        report_launch = getattr(self.device.standby, "report_launch", None)
+        if report_launch is not None:
+            report_launch(pkg)  # a user-visible launch puts the app in the ACTIVE bucket
         total = LAUNCH_MS.get(state, 0)
         if warning is None:
             self.device.log("I", "ActivityTaskManager", f"Displayed {activity}: +{total}ms")

@@ -1,0 +1,222 @@
+"""ActivityManager and the am command, in process: golden outputs, processes, force-stop, broadcasts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.sim.android.device import VirtualAndroidDevice
+from harness.sim.android.shell import run_sync
+
+APPS = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
+NWM = "dev.brewkits.nwm_demo"
+DIAG = "androidx.work.diagnostics.REQUEST_DIAGNOSTICS"
+
+
+def sh(device: VirtualAndroidDevice, line: str) -> tuple[int, str, str]:
+    rc, out, err = run_sync(device, line)
+    return rc, out.decode(), err.decode()
+
+
+def am_log(device: VirtualAndroidDevice) -> list[str]:
+    return [e.message for e in device.logd.entries(["main", "system"])
+            if e.tag in ("ActivityManager", "ActivityTaskManager")]
+
+
+@pytest.fixture()
+def device() -> VirtualAndroidDevice:
+    return VirtualAndroidDevice(app_models=[APPS / "nwm_demo.yaml", APPS / "wm_plain.yaml"])
+
+
+def test_start_w_cold_then_top_most(device: VirtualAndroidDevice) -> None:
+    assert sh(device, f"am start -W -n {NWM}/.MainActivity") == (0, (
+        f"Starting: Intent {{ cmp={NWM}/.MainActivity }}\n"
+        "Status: ok\n"
+        "LaunchState: COLD\n"
+        f"Activity: {NWM}/.MainActivity\n"
+        "TotalTime: 412\n"
+        "WaitTime: 421\n"
+        "Complete\n"), "")
+    proc = device.activity.process(NWM)
+    assert proc is not None and proc.uid == 10000 and proc.user == "u0_a0"
+    assert f"Start proc {proc.pid}:{NWM}/u0a0 for next-top-activity {{{NWM}/.MainActivity}}" in am_log(device)
+    assert sh(device, f"am start -n {NWM}/.MainActivity") == (0, (
+        f"Starting: Intent {{ cmp={NWM}/.MainActivity }}\n"), (
+        "Warning: Activity not started, intent has been delivered to currently running top-most instance.\n"))
+    assert device.activity.process(NWM) is proc
+
+
+def test_start_without_w_and_with_extras(device: VirtualAndroidDevice) -> None:
+    rc, out, err = sh(device, f"am start -n {NWM}/.MainActivity --es k v --ei n 3 --ez b true --el l 9")
+    assert (rc, out, err) == (0, f"Starting: Intent {{ cmp={NWM}/.MainActivity (has extras) }}\n", "")
+
+
+def test_start_warm_and_hot(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    sh(device, "am start -n com.example.wmplain/.MainActivity")
+    rc, out, _ = sh(device, f"am start -W -n {NWM}/.MainActivity")
+    assert "LaunchState: HOT\n" in out and "TotalTime: 46\n" in out
+
+
+def test_start_errors(device: VirtualAndroidDevice) -> None:
+    assert sh(device, f"am start -n {NWM}/.Nope") == (
+        1, f"Starting: Intent {{ cmp={NWM}/.Nope }}\n",
+        f"Error type 3\nError: Activity class {{{NWM}/{NWM}.Nope}} does not exist.\n")
+    # with -W the error goes to stdout, as ActivityManagerShellCommand does
+    rc, out, err = sh(device, "am start -W -n no.such/.Main")
+    assert (rc, err) == (1, "") and out.endswith("Error type 3\nError: Activity class {no.such/no.such.Main} "
+                                                 "does not exist.\n")
+    assert sh(device, "am start -a android.intent.action.VIEW -d zzz://x") == (
+        1, "Starting: Intent { act=android.intent.action.VIEW dat=zzz://x }\n",
+        "Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=zzz://x "
+        "flg=0x10000000 }\n")
+    rc, out, err = sh(device, "am start --ei x abc -n a/b")
+    assert (rc, out) == (255, "")
+    assert err.splitlines()[:2] == ["Exception occurred while executing 'start':",
+                                    'java.lang.NumberFormatException: For input string: "abc"']
+    rc, _, err = sh(device, "am start --bogus")
+    assert rc == 255 and "java.lang.IllegalArgumentException: Unknown option: --bogus" in err
+    rc, _, err = sh(device, "am start")
+    assert rc == 255 and "No intent supplied" in err
+    assert sh(device, "am frobnicate") == (255, "", "Unknown command: frobnicate\n")
+
+
+def test_deep_link_resolves_by_scheme_and_starts_the_app(device: VirtualAndroidDevice) -> None:
+    rc, out, _ = sh(device, "am start -W -a android.intent.action.VIEW -d 'nwmdemo://enqueue/periodic-sync'")
+    assert rc == 0
+    assert out.startswith("Starting: Intent { act=android.intent.action.VIEW "
+                          "dat=nwmdemo://enqueue/periodic-sync }\nStatus: ok\nLaunchState: COLD\n"
+                          f"Activity: {NWM}/.MainActivity\n")
+    assert device.activity.process(NWM) is not None
+    assert not device.packages.get(NWM).stopped  # type: ignore[union-attr]
+
+
+def test_start_s_stops_first(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    first = device.activity.process(NWM)
+    rc, out, _ = sh(device, f"am start -S -W -n {NWM}/.MainActivity")
+    assert out.startswith(f"Stopping: {NWM}\nStarting: Intent {{ cmp={NWM}/.MainActivity }}\nStatus: ok\n"
+                          "LaunchState: COLD\n")
+    assert device.activity.process(NWM).pid != first.pid
+
+
+def test_force_stop_kills_logs_publishes_and_stops(device: VirtualAndroidDevice) -> None:
+    seen: list[str] = []
+    device.bus.subscribe("package_stopped", lambda package: seen.append(package))
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    pid = device.activity.process(NWM).pid
+    assert sh(device, f"am force-stop {NWM}") == (0, "", "")
+    assert device.activity.process(NWM) is None
+    assert device.procs.get(pid) is None
+    assert seen == [NWM]
+    assert device.packages.get(NWM).stopped  # type: ignore[union-attr]
+    log = am_log(device)
+    stop = next(m for m in log if m.startswith("Force stopping"))
+    assert stop.startswith(f"Force stopping {NWM} appid=10000 user=-1: from pid ")
+    assert any(m.startswith(f"Killing {pid}:{NWM}/u0a0 (adj 0): stop {NWM} due to from pid") for m in log)
+    assert sh(device, "am force-stop no.such.pkg") == (0, "", "")
+
+
+def test_kill_only_background_and_has_died(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    assert sh(device, f"am kill {NWM}") == (0, "", "")
+    assert device.activity.process(NWM) is not None  # on top: not killed
+    sh(device, "am start -n com.example.wmplain/.MainActivity")
+    pid = device.activity.process(NWM).pid
+    sh(device, f"am kill {NWM}")
+    assert device.activity.process(NWM) is None
+    assert f"Process {NWM} (pid {pid}) has died: cch+5 CEM" in am_log(device)
+    assert not device.packages.get(NWM).stopped  # type: ignore[union-attr]
+
+
+def test_broadcast_output_and_stopped_apps_are_skipped(device: VirtualAndroidDevice) -> None:
+    # freshly installed = stopped: the broadcast does not reach it
+    assert sh(device, f"am broadcast -a {DIAG} -p {NWM}") == (0, (
+        f"Broadcasting: Intent {{ act={DIAG} flg=0x400000 pkg={NWM} }}\n"
+        "Broadcast completed: result=0\n"), "")
+    assert device.activity.process(NWM) is None
+    assert device.activity.broadcast(DIAG, package=NWM) == 0
+    rc, out, _ = sh(device, f"am broadcast -a {DIAG} -p {NWM} --include-stopped-packages")
+    assert out.startswith(f"Broadcasting: Intent {{ act={DIAG} flg=0x400020 pkg={NWM} }}\n")
+    proc = device.activity.process(NWM)
+    assert proc is not None
+    assert (f"Start proc {proc.pid}:{NWM}/u0a0 for broadcast "
+            f"{{{NWM}/androidx.work.impl.diagnostics.DiagnosticsReceiver}}") in am_log(device)
+    sh(device, f"am force-stop {NWM}")
+    assert device.activity.broadcast(DIAG, package=NWM) == 0
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    assert device.activity.broadcast(DIAG, package=NWM) == 1
+
+
+def test_hook_broadcast_reaches_only_its_app(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    sh(device, "am start -n com.example.wmplain/.MainActivity")
+    assert device.activity.broadcast("dev.brewkits.nwm_demo.ENQUEUE", extras={"task": "upload"}) == 1
+    assert device.activity.broadcast("com.example.wmplain.ENQUEUE") == 1
+    assert device.activity.broadcast("nobody.listens") == 0
+
+
+def test_protected_broadcast_is_refused_for_shell(device: VirtualAndroidDevice) -> None:
+    rc, out, err = sh(device, "am broadcast -a android.intent.action.BOOT_COMPLETED")
+    assert rc == 255
+    assert out == "Broadcasting: Intent { act=android.intent.action.BOOT_COMPLETED flg=0x400000 }\n"
+    assert err.splitlines()[1].startswith(
+        "java.lang.SecurityException: Permission Denial: not allowed to send broadcast "
+        "android.intent.action.BOOT_COMPLETED from pid=")
+    assert err.splitlines()[1].endswith(", uid=2000")
+
+
+def test_boot_completed_goes_to_apps_that_are_not_stopped(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    sh(device, "am start -n com.example.wmplain/.MainActivity")
+    sh(device, "am force-stop com.example.wmplain")
+    device.reboot_now()
+    assert device.activity.process(NWM) is not None  # started for BOOT_COMPLETED
+    assert device.activity.process("com.example.wmplain") is None
+    assert device.packages.get("com.example.wmplain").stopped  # type: ignore[union-attr]
+    proc = device.activity.process(NWM)
+    assert (f"Start proc {proc.pid}:{NWM}/u0a0 for broadcast "
+            f"{{{NWM}/androidx.work.impl.background.systemalarm.RescheduleReceiver}}") in am_log(device)
+
+
+def test_force_stop_then_reboot_keeps_the_stopped_state(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    sh(device, f"am force-stop {NWM}")
+    device.reboot_now()
+    device.reboot_now()
+    assert device.packages.get(NWM).stopped  # type: ignore[union-attr]
+    assert device.activity.process(NWM) is None
+    assert " stopped=true " in sh(device, f"pm dump {NWM}")[1]
+    assert device.activity.broadcast(DIAG, package=NWM) == 0
+
+
+def test_processes_die_on_reboot(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    old = device.activity.process(NWM).pid
+    device.reboot_now()
+    new = device.activity.process(NWM)
+    assert new is not None and new.pid != old
+
+
+def test_standby_commands(device: VirtualAndroidDevice) -> None:
+    assert sh(device, f"am set-standby-bucket {NWM} rare") == (0, "", "")
+    assert sh(device, f"am get-standby-bucket {NWM}") == (0, "40\n", "")
+    assert sh(device, f"am set-standby-bucket {NWM} 30") == (0, "", "")
+    assert sh(device, f"am get-standby-bucket {NWM}") == (0, "30\n", "")
+    assert sh(device, f"am set-standby-bucket {NWM} sometimes") == (255, "", "Error: Unknown bucket: sometimes\n")
+    assert sh(device, f"am set-inactive {NWM} true") == (0, "", "")
+    assert sh(device, f"am get-inactive {NWM}") == (0, "Idle=true\n", "")
+    assert sh(device, f"am set-inactive {NWM} false") == (0, "", "")
+    assert sh(device, f"am get-inactive {NWM}") == (0, "Idle=false\n", "")
+    rc, _, err = sh(device, "am set-standby-bucket no.such active")
+    assert rc == 255 and "non existent package" in err
+
+
+def test_pidof_and_ps_show_the_app(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    pid = device.activity.process(NWM).pid
+    assert sh(device, f"pidof {NWM}") == (0, f"{pid}\n", "")
+    rc, out, _ = sh(device, "ps -A")
+    row = next(line for line in out.splitlines() if line.endswith(NWM))
+    assert row.split()[:2] == ["u0_a0", str(pid)]
