@@ -94,6 +94,7 @@ class LogcatParser:
         self._minute_cache: dict[tuple, int] = {}
         self.garbage = 0
         self.markers = 0
+        self.last_line_ns = 0  # time of the last complete line seen, materialised or not
 
     # -- public -------------------------------------------------------------------------
     @property
@@ -130,7 +131,24 @@ class LogcatParser:
                 self._selective(chunk, start, last_nl, interest, out)
         self._offset += last_nl + 1 - start
         self._buf = chunk[last_nl + 1:]
+        self._note_last_line(chunk, last_nl)
+        for rec in out:
+            if rec.time_ns > self.last_line_ns:
+                self.last_line_ns = rec.time_ns
         return out
+
+    def _note_last_line(self, chunk: bytes, last_nl: int) -> None:
+        ls = chunk.rfind(b"\n", 0, last_nl) + 1
+        line = chunk[ls:last_nl].rstrip(b"\r")
+        m = _THREADTIME.match(line) or _EPOCH.match(line)
+        if m is None:
+            return
+        if m.re is _THREADTIME:
+            t = self._clock(*m.groups()[:7])
+        else:
+            t = int(m.group(1)) * 1_000_000_000 + int(m.group(2)) * 10 ** (9 - len(m.group(2)))
+        if t > self.last_line_ns:
+            self.last_line_ns = t
 
     def flush(self) -> list[LogRecord]:
         """End of stream: a trailing line without newline and the pending record are complete."""
@@ -143,14 +161,25 @@ class LogcatParser:
         self._emit(out)
         return out
 
-    def discard_partial(self) -> None:
+    def discard_partial(self) -> object | None:
         """The stream broke: drop the cut line and the possibly incomplete multi-line record.
 
-        Both will be printed again when logcat resumes with ``-T <last emitted time>``.
+        Both will be printed again when logcat resumes with ``-T <last emitted time>``. The
+        dropped record is returned (opaque) so a caller that learns the device rebooted --
+        and will never see it again -- can still keep it with `emit_held`.
         """
         self._offset += len(self._buf)
         self._buf = b""
-        self._pending = None
+        held, self._pending = self._pending, None
+        return held
+
+    def emit_held(self, held: object | None) -> list[LogRecord]:
+        out: list[LogRecord] = []
+        if held is not None:
+            self._emit(out)
+            self._pending = held  # type: ignore[assignment]
+            self._emit(out)
+        return out
 
     # -- internals ----------------------------------------------------------------------
     def _full(self, data: bytes, start: int, end: int, out: list[LogRecord]) -> None:

@@ -74,8 +74,12 @@ class OslogParser:
             self._line(line, out)
         return out
 
-    def discard_partial(self) -> None:
+    def discard_partial(self) -> object | None:
         self._buf = ""
+        return None
+
+    def emit_held(self, held: object | None) -> list[LogRecord]:
+        return []
 
     def _line(self, line: str, out: list[LogRecord]) -> None:
         line = line.strip().rstrip(",")  # `--style json` puts one object per element; tolerate commas
