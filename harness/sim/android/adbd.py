@@ -223,6 +223,8 @@ class AdbConnection(asyncio.Protocol):
         self._can_write = asyncio.Event()
         self._can_write.set()
         self._cnxn_handle: asyncio.TimerHandle | None = None
+        self._out: list[bytes] = []
+        self._flush_scheduled = False
         self.lost = False
 
     # ------------------------------------------------------------ asyncio hooks
@@ -266,12 +268,29 @@ class AdbConnection(asyncio.Protocol):
 
     # ----------------------------------------------------------------- sending
     def send_nowait(self, command: int, arg0: int, arg1: int, data: bytes = b"") -> None:
-        if self.transport is not None and not self.lost:
-            self.transport.write(pack(command, arg0, arg1, data))
+        """Queue a packet; everything queued in one loop turn leaves in one TCP segment.
+
+        A quick command's OKAY, WRTE and CLSE then reach the adb server together: one wakeup
+        there instead of three (TCP_NODELAY would otherwise send each on its own).
+        """
+        if self.transport is None or self.lost:
+            return
+        self._out.append(pack(command, arg0, arg1, data))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if self._out and self.transport is not None and not self.lost:
+            out, self._out = self._out, []
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     async def send(self, command: int, arg0: int, arg1: int, data: bytes = b"") -> None:
         """Send, then wait while the socket buffer is full (TCP backpressure)."""
         self.send_nowait(command, arg0, arg1, data)
+        if len(data) >= 65536:
+            self._flush()  # big payloads go now: nothing to gain by waiting for company
         if not self._can_write.is_set():
             await self._can_write.wait()
 
@@ -346,8 +365,10 @@ class AdbConnection(asyncio.Protocol):
         local_id = self._allocate_id()
         stream = AdbStream(self, local_id, host_id, name)
         self.streams[local_id] = stream
-        self.send_nowait(A_OKAY, local_id, host_id)
+        # The task is scheduled before the OKAY's flush: a quick service's reply and CLSE
+        # join the OKAY in the same segment (the OKAY is queued first, so it leaves first).
         stream.task = asyncio.get_running_loop().create_task(self._run(stream, service))
+        self.send_nowait(A_OKAY, local_id, host_id)
 
     def _allocate_id(self) -> int:
         while True:
