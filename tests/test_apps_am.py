@@ -55,7 +55,7 @@ def test_start_without_w_and_with_extras(device: VirtualAndroidDevice) -> None:
 def test_start_warm_and_hot(device: VirtualAndroidDevice) -> None:
     sh(device, f"am start -n {NWM}/.MainActivity")
     sh(device, "am start -n com.example.wmplain/.MainActivity")
-    rc, out, _ = sh(device, f"am start -W -n {NWM}/.MainActivity")
+    _rc, out, _ = sh(device, f"am start -W -n {NWM}/.MainActivity")
     assert "LaunchState: HOT\n" in out and "TotalTime: 46\n" in out
 
 
@@ -95,7 +95,7 @@ def test_deep_link_resolves_by_scheme_and_starts_the_app(device: VirtualAndroidD
 def test_start_s_stops_first(device: VirtualAndroidDevice) -> None:
     sh(device, f"am start -n {NWM}/.MainActivity")
     first = device.activity.process(NWM)
-    rc, out, _ = sh(device, f"am start -S -W -n {NWM}/.MainActivity")
+    _rc, out, _ = sh(device, f"am start -S -W -n {NWM}/.MainActivity")
     assert out.startswith(f"Stopping: {NWM}\nStarting: Intent {{ cmp={NWM}/.MainActivity }}\nStatus: ok\n"
                           "LaunchState: COLD\n")
     assert device.activity.process(NWM).pid != first.pid
@@ -137,7 +137,7 @@ def test_broadcast_output_and_stopped_apps_are_skipped(device: VirtualAndroidDev
         "Broadcast completed: result=0\n"), "")
     assert device.activity.process(NWM) is None
     assert device.activity.broadcast(DIAG, package=NWM) == 0
-    rc, out, _ = sh(device, f"am broadcast -a {DIAG} -p {NWM} --include-stopped-packages")
+    _rc, out, _ = sh(device, f"am broadcast -a {DIAG} -p {NWM} --include-stopped-packages")
     assert out.startswith(f"Broadcasting: Intent {{ act={DIAG} flg=0x400020 pkg={NWM} }}\n")
     proc = device.activity.process(NWM)
     assert proc is not None
@@ -204,7 +204,8 @@ def test_standby_commands(device: VirtualAndroidDevice) -> None:
     assert sh(device, f"am get-standby-bucket {NWM}") == (0, "40\n", "")
     assert sh(device, f"am set-standby-bucket {NWM} 30") == (0, "", "")
     assert sh(device, f"am get-standby-bucket {NWM}") == (0, "30\n", "")
-    assert sh(device, f"am set-standby-bucket {NWM} sometimes") == (255, "", "Error: Unknown bucket: sometimes\n")
+    assert sh(device, f"am set-standby-bucket {NWM} sometimes") == (
+        255, "", "Error: Unknown bucket: sometimes\n")
     assert sh(device, f"am set-inactive {NWM} true") == (0, "", "")
     assert sh(device, f"am get-inactive {NWM}") == (0, "Idle=true\n", "")
     assert sh(device, f"am set-inactive {NWM} false") == (0, "", "")
@@ -217,6 +218,6 @@ def test_pidof_and_ps_show_the_app(device: VirtualAndroidDevice) -> None:
     sh(device, f"am start -n {NWM}/.MainActivity")
     pid = device.activity.process(NWM).pid
     assert sh(device, f"pidof {NWM}") == (0, f"{pid}\n", "")
-    rc, out, _ = sh(device, "ps -A")
+    _rc, out, _ = sh(device, "ps -A")
     row = next(line for line in out.splitlines() if line.endswith(NWM))
     assert row.split()[:2] == ["u0_a0", str(pid)]

@@ -59,7 +59,7 @@ def test_list_bad_arguments(device: VirtualAndroidDevice) -> None:
 def test_path_of_unknown_package_prints_nothing_rc1(device: VirtualAndroidDevice) -> None:
     assert sh(device, "pm path no.such.pkg") == (1, "", "")
     assert sh(device, "pm path android") == (0, "package:/system/framework/framework-res.apk\n", "")
-    rc, out, err = sh(device, "pm path")
+    rc, _out, err = sh(device, "pm path")
     assert rc == 255 and err.startswith("Exception occurred while executing 'path':\n")
 
 
