@@ -128,6 +128,10 @@ def test_screencap_png_over_exec_out_and_adbutils(adb_server: AdbServer, farm: V
     assert len(zlib.decompress(idat[:int.from_bytes(raw[raw.index(b"IDAT") - 4:raw.index(b"IDAT")], "big")]))
     image = dev(adb_server, serial).screenshot()
     assert image.size == (1080, 2400)
+    raw = subprocess.run([adb_server.binary, "-P", str(adb_server.port), "-s", serial, "exec-out",
+                          "screencap"], capture_output=True, env=adb_server.env, timeout=30).stdout
+    assert raw[:8] == (1080).to_bytes(4, "little") + (2400).to_bytes(4, "little")
+    assert len(raw) == 16 + 1080 * 2400 * 4
 
 
 # ------------------------------------------------------------------- push / pull
@@ -216,6 +220,16 @@ def test_adb_reboot_then_wait_for_device(adb_server: AdbServer, fresh: VirtualAn
     wait_boot_completed(dev(adb_server, serial))
     assert fresh.call(lambda: device.boot_count) == boots + 1
     assert adb_server.adb("-s", serial, "get-state").stdout.strip() == "device"
+
+
+def test_tcpip_restarts_adbd_and_the_server_redials(adb_server: AdbServer, fresh: VirtualAndroidFarm) -> None:
+    serial = fresh.serials[0]
+    r = adb_server.adb("-s", serial, "tcpip", "5555")
+    assert r.stdout == "restarting in TCP mode port: 5555\n"
+    adb_server.adb("-s", serial, "wait-for-disconnect", timeout=20)
+    adb_server.adb("-s", serial, "wait-for-device", timeout=20)
+    assert dev(adb_server, serial).shell("echo back") == "back"
+    assert fresh.call(lambda: fresh.devices[0].boot_count) == 1  # adbd restarted, not the phone
 
 
 # --------------------------------------------------------------------------- CLI

@@ -273,3 +273,22 @@ def test_unknown_request_and_long_path_fail() -> None:
 def test_oversize_data_block_fails() -> None:
     wire = req(b"SEND", b"/sdcard/x,33188") + req(b"DATA", length=65537)
     assert run_sync(FakeDevice(), [wire]) == req(b"FAIL", b"oversize data message")
+
+
+def test_stat_v2_and_list_v2_are_answered_though_not_advertised() -> None:
+    device = FakeDevice()
+    device.fs.write("/sdcard/a.txt", b"hello", mtime=1_700_000_500)
+    wire = req(b"STA2", b"/sdcard/a.txt") + req(b"LST2", b"/nope") + req(b"LIS2", b"/sdcard")
+    reply = run_sync(device, [wire])
+    fields = struct.unpack_from("<4sIQQIIIIQqqq", reply, 0)
+    assert fields[0] == b"STA2" and fields[1] == 0 and fields[4] == stat.S_IFREG | 0o644
+    assert fields[8] == 5 and fields[10] == 1_700_000_500
+    missing = struct.unpack_from("<4sIQQIIIIQqqq", reply, 72)
+    assert missing[:2] == (b"STA2", 2)  # ENOENT
+    pos, names = 144, []
+    while reply[pos:pos + 4] == b"DNT2":
+        n = struct.unpack_from("<I", reply, pos + 72)[0]
+        names.append(reply[pos + 76:pos + 76 + n])
+        pos += 76 + n
+    assert names == [b".", b"..", b"a.txt"]
+    assert reply[pos:pos + 4] == b"DONE" and len(reply) == pos + 76
