@@ -69,7 +69,8 @@ def test_crash_joined_and_stack_tab_kept() -> None:
     recs = parse_all((FIX / "nwm_run.logcat").read_bytes())
     [crash] = [r for r in recs if r.tag == "AndroidRuntime"]
     assert crash.message.split("\n")[0] == "FATAL EXCEPTION: main"
-    assert crash.message.split("\n")[3] == "\tat dev.brewkits.nwm_demo.MainActivity.onCreate(MainActivity.kt:42)"
+    stack = crash.message.split("\n")[3]
+    assert stack == "\tat dev.brewkits.nwm_demo.MainActivity.onCreate(MainActivity.kt:42)"
     assert crash.level == "E"
 
 
