@@ -221,3 +221,40 @@ def test_pidof_and_ps_show_the_app(device: VirtualAndroidDevice) -> None:
     _rc, out, _ = sh(device, "ps -A")
     row = next(line for line in out.splitlines() if line.endswith(NWM))
     assert row.split()[:2] == ["u0_a0", str(pid)]
+
+
+def test_load_hook_enqueues_n_unique_one_time_requests(device: VirtualAndroidDevice) -> None:
+    from harness.sim.android.workmanager import database
+
+    rc, _, _ = sh(device, "am start -a android.intent.action.VIEW -d 'nwmdemo://enqueue/load?count=100'")
+    assert rc == 0
+    names = sorted(n for spec in database(device, NWM).specs.values() for n in spec.unique_names)
+    assert names == sorted(f"load-{i}" for i in range(100))
+
+
+def test_hook_with_a_bad_param_is_ignored_with_a_warning(device: VirtualAndroidDevice) -> None:
+    from harness.sim.android.workmanager import database
+
+    sh(device, "am start -a android.intent.action.VIEW -d 'nwmdemo://enqueue/load?count=lots'")
+    assert not database(device, NWM).specs
+    warnings = [e.message for e in device.logd.entries(["main"]) if e.tag == "BgtestHook"]
+    assert warnings == ["hook load ignored: param count: not an integer: 'lots'"]
+
+
+def test_broadcast_hook_enqueues_with_extras(device: VirtualAndroidDevice) -> None:
+    from harness.sim.android.workmanager import database
+
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    sh(device, f"am broadcast -a dev.brewkits.nwm_demo.ENQUEUE -p {NWM} --es task flaky")
+    assert [s.name for s in database(device, NWM).specs.values()] == ["flaky"]
+
+
+def test_a_process_killed_behind_our_back_is_reported_dead(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    pid = device.activity.process(NWM).pid
+    died: list[tuple[str, int]] = []
+    device.bus.subscribe("process_died", lambda package, pid: died.append((package, pid)))
+    device.procs.kill(pid)
+    assert device.activity.process(NWM) is None
+    assert died == [(NWM, pid)]
+    assert f"Process {NWM} (pid {pid}) has died: fg  TOP" in am_log(device)

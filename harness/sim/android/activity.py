@@ -218,6 +218,9 @@ class ActivityManager:
         if runtime is None:
             return None
         if self.device.procs.get(runtime.pid) is None:
+            # Died without us (a crash, ``kill PID``): AMS notices through the binder death link.
+            state = "fg  TOP" if self._top == package else "cch+5 CEM"
+            self.device.log("I", "ActivityManager", f"Process {package} (pid {runtime.pid}) has died: {state}")
             self._forget(package, runtime, publish=True)
             return None
         return runtime.proc

@@ -230,7 +230,10 @@ class Param(_Model):
         if self.type == "int":
             if isinstance(raw, bool):
                 raise ValueError(f"not an integer: {raw!r}")
-            return int(str(raw))
+            try:
+                return int(str(raw))
+            except ValueError:
+                raise ValueError(f"not an integer: {raw!r}") from None
         if self.type == "bool":
             if isinstance(raw, bool):
                 return raw
