@@ -219,8 +219,7 @@ class ActivityManager:
             return None
         if self.device.procs.get(runtime.pid) is None:
             # Died without us (a crash, ``kill PID``): AMS notices through the binder death link.
-            state = "fg  TOP" if self._top == package else "cch+5 CEM"
-            self.device.log("I", "ActivityManager", f"Process {package} (pid {runtime.pid}) has died: {state}")
+            self._log_death(package, runtime.pid)
             self._forget(package, runtime, publish=True)
             return None
         return runtime.proc
@@ -275,10 +274,13 @@ class ActivityManager:
         self.device.log("I", "ActivityManager", f"Killing {pid}:{package}/{user} (adj {adj}): {reason}")
         self.device.procs.kill(pid)
         if log_death:
-            state = "fg  TOP" if self._top == package else "cch+5 CEM"
-            self.device.log("I", "ActivityManager", f"Process {package} (pid {pid}) has died: {state}")
+            self._log_death(package, pid)
         self._forget(package, runtime, publish=True)
         return pid
+
+    def _log_death(self, package: str, pid: int) -> None:
+        state = "fg  TOP" if self._top == package else "cch+5 CEM"
+        self.device.log("I", "ActivityManager", f"Process {package} (pid {pid}) has died: {state}")
 
     def _forget(self, package: str, runtime: AppRuntime, publish: bool) -> None:
         if self._runtimes.get(package) is runtime:
