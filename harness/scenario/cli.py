@@ -22,7 +22,9 @@ EXIT_INVALID = 2
 def validate(
     paths: list[Path] = typer.Argument(..., help="scenario files or folders (searched for *.yaml, *.yml)"),
     debug: bool = typer.Option(False, "--debug", help="show Python tracebacks for internal errors"),
-    color: bool | None = typer.Option(None, "--color/--no-color", help="colour the output (default: on a tty)"),
+    color: bool | None = typer.Option(
+        None, "--color/--no-color", help="colour the output (default: on a tty)"
+    ),
 ) -> None:
     """Check scenario files: print every problem with file:line:col, or 'N scenarios OK'."""
     try:
@@ -30,18 +32,25 @@ def validate(
     except Exception as exc:  # an internal bug: say so plainly, traceback only on request
         if debug:
             raise
-        typer.echo(f"bgtest: internal error while validating: {exc!r} (run with --debug for details)", err=True)
+        typer.echo(
+            f"bgtest: internal error while validating: {exc!r} (run with --debug for details)", err=True
+        )
         raise typer.Exit(EXIT_INVALID) from None
     use_color = sys.stdout.isatty() if color is None else color
     if result.ok:
         n = len(result.scenarios)
-        typer.echo(f"{n} scenario{'s' if n != 1 else ''} OK" + (f" ({result.files} files)" if result.files > 1 else ""))
+        typer.echo(
+            f"{n} scenario{'s' if n != 1 else ''} OK"
+            + (f" ({result.files} files)" if result.files > 1 else "")
+        )
         return
     typer.echo(result.error().render(color=use_color))
     n = len(result.diagnostics)
     files = len({d.file for d in result.diagnostics})
-    typer.echo(f"\n{n} problem{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}"
-               f"; {len(result.scenarios)} scenarios OK")
+    typer.echo(
+        f"\n{n} problem{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}"
+        f"; {len(result.scenarios)} scenarios OK"
+    )
     raise typer.Exit(EXIT_INVALID)
 
 
@@ -107,8 +116,10 @@ def new(
         raise typer.Exit(EXIT_INVALID)
     schema_ref = _schema_ref(path)
     quoted = json.dumps(name, ensure_ascii=False)
-    path.write_text(_STARTER.format(schema=schema_ref, file=path, name=quoted, libraries=", ".join(LIBRARIES)),
-                    encoding="utf-8")
+    path.write_text(
+        _STARTER.format(schema=schema_ref, file=path, name=quoted, libraries=", ".join(LIBRARIES)),
+        encoding="utf-8",
+    )
     typer.echo(f"wrote {path}; check it with: bgtest validate {path}")
 
 

@@ -41,15 +41,21 @@ class Diagnostic:
         text = source if source is not None else _read_source(self.file)
         if text is not None:
             lines = text.splitlines()
+            if self.line == len(lines) + 1:  # errors at the end of the file
+                lines.append("")
             if 1 <= self.line <= len(lines):
                 src = lines[self.line - 1].rstrip("\n").replace("\t", " ")
+                col = self.col
+                if len(src) > 120:  # a window around the column keeps huge lines readable
+                    start = max(0, col - 60)
+                    src, col = src[start : start + 120], col - start
                 gutter = f"{self.line:>5} | "
                 out.append(f"{dim}{gutter}{reset}{src}")
                 width = 1
                 if self.end_line == self.line and self.end_col and self.end_col > self.col:
                     width = self.end_col - self.col
-                width = max(1, min(width, max(1, len(src) - self.col + 1)))
-                out.append(" " * (len(gutter) - 2) + "| " + " " * (self.col - 1) + red + "^" * width + reset)
+                width = max(1, min(width, max(1, len(src) - col + 1)))
+                out.append(" " * (len(gutter) - 2) + "| " + " " * (col - 1) + red + "^" * width + reset)
         if self.hint:
             out.append(f"{cyan}hint:{reset} {self.hint}")
         return "\n".join(out)

@@ -22,8 +22,8 @@ from pydantic import ValidationError
 
 from harness.scenario.errors import Diagnostic, ScenarioError, choices_hint
 from harness.scenario.models import Scenario, StepBase
-from harness.scenario.validation import STEP_SECTIONS, check_platforms, diagnose
 from harness.scenario.platforms import LIBRARIES
+from harness.scenario.validation import STEP_SECTIONS, check_platforms, diagnose
 from harness.scenario.yamlmarks import MAX_BYTES, LMap, LSeq, Span, YamlLoadError, copy_tree, load_documents
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
@@ -75,20 +75,28 @@ def load_file(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = N
     return result.scenarios
 
 
-def load_text(text: str | bytes, file: str = "<string>", *, env: Mapping[str, str] | None = None,
-              base_dir: str | os.PathLike[str] | None = None) -> list[Scenario]:
+def load_text(
+    text: str | bytes,
+    file: str = "<string>",
+    *,
+    env: Mapping[str, str] | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> list[Scenario]:
     """Like :func:`load_file` for text in memory (includes resolve against ``base_dir``)."""
     ctx = _Ctx(os.environ if env is None else env)
     if isinstance(text, str):
         ctx.sources[file] = text
     scenarios = _load_text(text, file, Path(base_dir) if base_dir else Path.cwd(), ctx, False)
     if ctx.diags:
-        raise ScenarioError(sorted(ctx.diags, key=lambda d: (d.file != file, d.file, d.line, d.col)),
-                            ctx.sources)
+        raise ScenarioError(
+            sorted(ctx.diags, key=lambda d: (d.file != file, d.file, d.line, d.col)), ctx.sources
+        )
     return scenarios
 
 
-def load_paths(paths: Iterable[str | os.PathLike[str]], *, env: Mapping[str, str] | None = None) -> LoadResult:
+def load_paths(
+    paths: Iterable[str | os.PathLike[str]], *, env: Mapping[str, str] | None = None
+) -> LoadResult:
     """Load files and folders (``*.yaml``/``*.yml`` below them); never raises for bad input.
 
     In folders, files that hold only a step list (made for ``include:``) are skipped.
@@ -111,8 +119,11 @@ def _load_into(path: Path, result: LoadResult, env: Mapping[str, str], skip_step
     try:
         data = path.read_bytes()
     except OSError as exc:
-        ctx.add(_start(file), f"cannot read scenario file: {exc.strerror or exc}",
-                "check the path; folders are searched for *.yaml and *.yml")
+        ctx.add(
+            _start(file),
+            f"cannot read scenario file: {exc.strerror or exc}",
+            "check the path; folders are searched for *.yaml and *.yml",
+        )
         data = None
     if data is not None:
         ctx.sources[file] = data.decode("utf-8", errors="replace")
@@ -141,24 +152,36 @@ def _load_text(text: str | bytes, file: str, base: Path, ctx: _Ctx, skip_step_li
         root = doc.root
         if isinstance(root, LMap) and "defaults" in root and len(root) == 1:
             if i != 0:
-                ctx.add(root.key_spans["defaults"], "the defaults document must be the first in the file",
-                        "move it to the top, followed by ---")
+                ctx.add(
+                    root.key_spans["defaults"],
+                    "the defaults document must be the first in the file",
+                    "move it to the top, followed by ---",
+                )
             elif not isinstance(root["defaults"], LMap):
                 ctx.add(root.value_spans["defaults"], "defaults must be a mapping of scenario fields")
             else:
                 defaults = root["defaults"]
                 for bad in ("name", "steps"):
                     if bad in defaults:
-                        ctx.add(defaults.key_spans[bad], f"'{bad}' cannot be a default",
-                                "give each scenario its own name and steps")
+                        ctx.add(
+                            defaults.key_spans[bad],
+                            f"'{bad}' cannot be a default",
+                            "give each scenario its own name and steps",
+                        )
             continue
         if isinstance(root, LSeq):
-            ctx.add(doc.span, "this document is a list of steps, not a scenario",
-                    "a scenario is a mapping with name: and steps:; step lists are for include:")
+            ctx.add(
+                doc.span,
+                "this document is a list of steps, not a scenario",
+                "a scenario is a mapping with name: and steps:; step lists are for include:",
+            )
             continue
         if not isinstance(root, LMap):
-            ctx.add(doc.span, f"a scenario is a mapping with name: and steps:, not {type(root).__name__}",
-                    "start with: name: <what it proves>")
+            ctx.add(
+                doc.span,
+                f"a scenario is a mapping with name: and steps:, not {type(root).__name__}",
+                "start with: name: <what it proves>",
+            )
             continue
         scenario = _one(root, doc.span, defaults, base, ctx)
         if scenario is not None:
@@ -193,13 +216,18 @@ def _one(doc: LMap, span: Span, defaults: LMap | None, base: Path, ctx: _Ctx) ->
         seq = tree.get(section)
         if isinstance(seq, LSeq):
             dict.__setitem__(tree, section, _expand_includes(seq, base, ctx, []))
+    include_failed = len(ctx.diags) > before
     var_spans: set[Span] = set()
     _substitute_all(tree, ctx, var_spans)
     try:
         scenario: Scenario | None = Scenario.model_validate(tree)
     except ValidationError as exc:
-        ctx.diags.extend(d for d in diagnose(exc, tree, span)
-                         if Span(d.file, d.line, d.col, d.end_line or d.line, d.end_col or d.col) not in var_spans)
+        for d in diagnose(exc, tree, span):
+            if Span(d.file, d.line, d.col, d.end_line or d.line, d.end_col or d.col) in var_spans:
+                continue  # already reported as an undefined variable
+            if include_failed and d.message.startswith("a scenario needs at least one step"):
+                continue  # the failed include is the cause
+            ctx.diags.append(d)
         scenario = None
     ctx.diags.extend(check_platforms(tree))
     if scenario is not None:
@@ -207,11 +235,11 @@ def _one(doc: LMap, span: Span, defaults: LMap | None, base: Path, ctx: _Ctx) ->
     if scenario is None or len(ctx.diags) > before:
         return None
     scenario._location = span
-    for section, attr in zip(STEP_SECTIONS, ("setup", "steps", "finally_")):
+    for section, attr in zip(STEP_SECTIONS, ("setup", "steps", "finally_"), strict=False):
         seq = tree.get(section)
         steps: list[StepBase] = getattr(scenario, attr)
         if isinstance(seq, LSeq):
-            for step, item_span, raw in zip(steps, seq.item_spans, seq):
+            for step, item_span, raw in zip(steps, seq.item_spans, seq, strict=False):
                 step._location = item_span
                 body = raw.get(step.kind) if isinstance(raw, LMap) else None
                 if isinstance(body, LMap):
@@ -224,7 +252,7 @@ def _one(doc: LMap, span: Span, defaults: LMap | None, base: Path, ctx: _Ctx) ->
 
 def _expand_includes(seq: LSeq, base: Path, ctx: _Ctx, stack: list[Path]) -> LSeq:
     out = LSeq(seq.span)
-    for item, span in zip(seq, seq.item_spans):
+    for item, span in zip(seq, seq.item_spans, strict=False):
         if not (isinstance(item, LMap) and len(item) == 1 and "include" in item):
             out.append(item)
             out.item_spans.append(span)
@@ -237,8 +265,11 @@ def _expand_includes(seq: LSeq, base: Path, ctx: _Ctx, stack: list[Path]) -> LSe
         path = (base / target).resolve()
         if path in stack or len(stack) >= MAX_INCLUDE_DEPTH:
             chain = " → ".join(p.name for p in [*stack, path])
-            ctx.add(vspan, f"include cycle: {chain}", "a shared step list must not include itself, directly "
-                    "or through other files")
+            ctx.add(
+                vspan,
+                f"include cycle: {chain}",
+                "a shared step list must not include itself, directly or through other files",
+            )
             continue
         steps = _read_step_list(path, target, vspan, ctx)
         if steps is None:
@@ -257,9 +288,13 @@ def _read_step_list(path: Path, target: str, span: Span, ctx: _Ctx) -> LSeq | No
         except OSError:
             here = path.parent
             near = sorted(p.name for p in here.glob("*.y*ml")) if here.is_dir() else []
-            ctx.add(span, f"included file not found: {target}",
-                    choices_hint(Path(target).name, near, "files there") if near else
-                    f"paths are relative to the including file ({path.parent})")
+            ctx.add(
+                span,
+                f"included file not found: {target}",
+                choices_hint(Path(target).name, near, "files there")
+                if near
+                else f"paths are relative to the including file ({path.parent})",
+            )
             return None
         ctx.sources[str(path)] = data.decode("utf-8", errors="replace")
         try:
@@ -269,8 +304,11 @@ def _read_step_list(path: Path, target: str, span: Span, ctx: _Ctx) -> LSeq | No
             return None
         roots = [d.root for d in docs if d.root is not None]
         if len(roots) != 1 or not isinstance(roots[0], LSeq):
-            ctx.add(span, f"{target} is not a list of steps",
-                    "an included file holds one YAML list: - doze: deep / - wait: 2h")
+            ctx.add(
+                span,
+                f"{target} is not a list of steps",
+                "an included file holds one YAML list: - doze: deep / - wait: 2h",
+            )
             return None
         ctx.include_cache[path] = roots[0]
     cached = ctx.include_cache[path]
@@ -297,7 +335,9 @@ def _substitute_all(tree: LMap, ctx: _Ctx, bad: set[Span]) -> None:
             _walk(tree, key, tree.value_spans[key], values, ctx, bad)
 
 
-def _walk(container: LMap | LSeq, key: Any, span: Span, values: dict[str, Any], ctx: _Ctx, bad: set[Span]) -> None:
+def _walk(
+    container: LMap | LSeq, key: Any, span: Span, values: dict[str, Any], ctx: _Ctx, bad: set[Span]
+) -> None:
     value = container[key]
     if isinstance(value, str):
         if "${" in value:
@@ -341,13 +381,19 @@ def _lookup(expr: str, values: dict[str, Any], span: Span, ctx: _Ctx, bad: set[S
         if ":-" in expr:
             return default
         bad.add(span)
-        ctx.add(span, f"environment variable {name} is not set",
-                f"set it before running, or give a default: ${{env:{name}:-value}}")
+        ctx.add(
+            span,
+            f"environment variable {name} is not set",
+            f"set it before running, or give a default: ${{env:{name}:-value}}",
+        )
         return _MISSING
     if not _NAME.match(expr):
         bad.add(span)
-        ctx.add(span, f"'${{{expr}}}' is not a variable reference",
-                "write ${name} for a var, ${env:NAME} for the environment, $${ for a literal ${")
+        ctx.add(
+            span,
+            f"'${{{expr}}}' is not a variable reference",
+            "write ${name} for a var, ${env:NAME} for the environment, $${ for a literal ${",
+        )
         return _MISSING
     if not only_env and expr in values:
         return values[expr]
@@ -355,8 +401,11 @@ def _lookup(expr: str, values: dict[str, Any], span: Span, ctx: _Ctx, bad: set[S
     if only_env:
         ctx.add(span, f"vars cannot refer to other vars (${{{expr}}})", "vars may use ${env:NAME} only")
     else:
-        ctx.add(span, f"undefined variable ${{{expr}}}",
-                choices_hint(expr, list(values), "defined vars") if values else "define it under vars:")
+        ctx.add(
+            span,
+            f"undefined variable ${{{expr}}}",
+            choices_hint(expr, list(values), "defined vars") if values else "define it under vars:",
+        )
     return _MISSING
 
 
@@ -390,9 +439,13 @@ def _resolve_app(scenario: Scenario, tree: LMap, base: Path, ctx: _Ctx) -> None:
         path = find_app_model(app.model, base)
         if path is None:
             known = _nearest_models(base)
-            ctx.add(mspan, f"app model '{app.model}' not found: no fixtures/apps/{app.model}.yaml in "
-                    f"{base} or above", choices_hint(app.model, known, "app models") if known else
-                    "app models live in fixtures/apps/<name>.yaml of the repository")
+            ctx.add(
+                mspan,
+                f"app model '{app.model}' not found: no fixtures/apps/{app.model}.yaml in {base} or above",
+                choices_hint(app.model, known, "app models")
+                if known
+                else "app models live in fixtures/apps/<name>.yaml of the repository",
+            )
             return
         app._model_path = path
         try:
@@ -412,8 +465,14 @@ def _resolve_app(scenario: Scenario, tree: LMap, base: Path, ctx: _Ctx) -> None:
     if app is None:
         return
     if "android" in scenario.platforms and app.package is None:
-        ctx.add(app_span, "android is in platforms but the app has no package",
-                "add package: com.example.app (or use an app model that names one)")
+        ctx.add(
+            app_span,
+            "android is in platforms but the app has no package",
+            "add package: com.example.app (or use an app model that names one)",
+        )
     if "ios" in scenario.platforms and app.bundle_id is None:
-        ctx.add(app_span, "ios is in platforms but the app has no bundle_id",
-                "add bundle_id: com.example.App (or an app model with ios: {bundle_id: …})")
+        ctx.add(
+            app_span,
+            "ios is in platforms but the app has no bundle_id",
+            "add bundle_id: com.example.App (or an app model with ios: {bundle_id: …})",
+        )

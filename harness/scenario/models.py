@@ -51,8 +51,12 @@ _DURATION_RE = r"^\s*(\d+(\.\d+)?(ms|s|m|h|d)\s*)+$|^\s*\d+(\.\d+)?\s*$"
 Duration = Annotated[
     int,
     BeforeValidator(_duration),
-    WithJsonSchema({"anyOf": [{"type": "string", "pattern": _DURATION_RE}, {"type": "number", "minimum": 0}],
-                    "description": "a duration: 500ms, 30s, 15m, 2h, 1d (a bare number is seconds)"}),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": _DURATION_RE}, {"type": "number", "minimum": 0}],
+            "description": "a duration: 500ms, 30s, 15m, 2h, 1d (a bare number is seconds)",
+        }
+    ),
 ]
 """A duration, written ``500ms``/``30s``/``15m``/``2h``/``1d``, held as milliseconds."""
 
@@ -67,8 +71,9 @@ def _onoff(value: Any) -> bool:
     raise ValueError("expected on or off")
 
 
-OnOff = Annotated[bool, BeforeValidator(_onoff),
-                  WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": ["on", "off"]}]})]
+OnOff = Annotated[
+    bool, BeforeValidator(_onoff), WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": ["on", "off"]}]})
+]
 
 
 def _regex(value: str) -> str:
@@ -82,8 +87,13 @@ def _regex(value: str) -> str:
 Regex = Annotated[str, AfterValidator(_regex)]
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
-    ">": operator.gt, "<": operator.lt, "=": operator.eq,
+    ">=": operator.ge,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    "<": operator.lt,
+    "=": operator.eq,
 }
 _CMP = re.compile(r"^\s*(>=|<=|==|!=|>|<|=)?\s*([0-9]+(?:\.[0-9]+)?)\s*(%?)\s*$")
 
@@ -147,24 +157,38 @@ def _cmp_schema(description: str, numbers: bool) -> dict[str, Any]:
 
 
 _cmp_serializer = PlainSerializer(str, return_type=str)
-Count = Annotated[Comparison, PlainValidator(_count), _cmp_serializer,
-                  WithJsonSchema(_cmp_schema('how many matches: 1, "0", ">= 3"', True))]
-Rate = Annotated[Comparison, PlainValidator(_rate), _cmp_serializer,
-                 WithJsonSchema(_cmp_schema('share of matched tasks that succeeded: ">= 95%"', False))]
-Latency = Annotated[Comparison, PlainValidator(_latency), _cmp_serializer,
-                    WithJsonSchema(_cmp_schema('enqueued → succeeded bound: "<= 30s"', False))]
+Count = Annotated[
+    Comparison,
+    PlainValidator(_count),
+    _cmp_serializer,
+    WithJsonSchema(_cmp_schema('how many matches: 1, "0", ">= 3"', True)),
+]
+Rate = Annotated[
+    Comparison,
+    PlainValidator(_rate),
+    _cmp_serializer,
+    WithJsonSchema(_cmp_schema('share of matched tasks that succeeded: ">= 95%"', False)),
+]
+Latency = Annotated[
+    Comparison,
+    PlainValidator(_latency),
+    _cmp_serializer,
+    WithJsonSchema(_cmp_schema('enqueued → succeeded bound: "<= 30s"', False)),
+]
 
 TaskState = Literal["enqueued", "started", "succeeded", "failed", "retried", "cancelled"]
-LogLevel = Literal["verbose", "debug", "info", "default", "warn", "error", "fatal", "fault",
-                   "V", "D", "I", "W", "E", "F"]
+LogLevel = Literal[
+    "verbose", "debug", "info", "default", "warn", "error", "fatal", "fault", "V", "D", "I", "W", "E", "F"
+]
 Platform = Literal["android", "ios"]
-Library = Literal["androidx.work", "native_workmanager", "flutter_workmanager", "bgtaskscheduler",
-                  "kmpworkmanager"]
+Library = Literal[
+    "androidx.work", "native_workmanager", "flutter_workmanager", "bgtaskscheduler", "kmpworkmanager"
+]
 assert set(Library.__args__) == set(LIBRARIES) and set(Platform.__args__) == set(PLATFORMS)  # type: ignore[attr-defined]
 
 _PACKAGE = r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$"
 _BUNDLE = r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
-Scalar = Union[str, int, float, bool]
+Scalar = str | int | float | bool
 
 
 class _Model(BaseModel):
@@ -200,8 +224,10 @@ class Match(_Model):
     @model_validator(mode="after")
     def _one_family(self) -> Match:
         if self.is_event and self.is_log:
-            raise ValueError("match either a task event (task, state) or a log record (tag, subsystem, "
-                             "category, level, message, process), not both")
+            raise ValueError(
+                "match either a task event (task, state) or a log record (tag, subsystem, "
+                "category, level, message, process), not both"
+            )
         if self.state is not None and self.task is None:
             raise ValueError("'state' needs the 'task' it belongs to")
         return self
@@ -256,15 +282,20 @@ class StepBase(_Model):
     @classmethod
     def _unwrap(cls, data: Any) -> Any:
         if isinstance(data, str) and data == cls.kind:
-            return {}
+            return cls._normalize({})
         if isinstance(data, dict) and len(data) == 1 and cls.kind in data:
             body = data[cls.kind]
             if body is None:
-                return {}
+                return cls._normalize({})
             if isinstance(body, dict):
-                return body
-            return cls._compact(body)
-        return data
+                return cls._normalize(body)
+            return cls._normalize(cls._compact(body))
+        return cls._normalize(data)
+
+    @classmethod
+    def _normalize(cls, params: Any) -> Any:
+        """Last touch on the parameters before field validation (subclasses adjust shapes)."""
+        return params
 
     @classmethod
     def _compact(cls, value: Any) -> Any:
@@ -396,8 +427,10 @@ class Network(StepBase):
     def _compact(cls, value: Any) -> Any:
         if isinstance(value, str) and value in _NETWORK_PRESETS:
             return dict(_NETWORK_PRESETS[value])
-        raise ValueError(f"not a network preset: {value!r}; write offline, online, airplane, "
-                         "or a mapping such as {wifi: off, data: on}")
+        raise ValueError(
+            f"not a network preset: {value!r}; write offline, online, airplane, "
+            "or a mapping such as {wifi: off, data: on}"
+        )
 
     @model_validator(mode="after")
     def _something(self) -> Network:
@@ -445,13 +478,17 @@ class Shell(StepBase):
     @classmethod
     def _compact(cls, value: Any) -> Any:
         if isinstance(value, str):
-            raise ValueError(f"shell takes an argv list, not a command line; write shell: "
-                             f"{value.split()!r}".replace("'", '"'))
+            raise ValueError(
+                f"shell takes an argv list, not a command line; write shell: {value.split()!r}".replace(
+                    "'", '"'
+                )
+            )
         return {"argv": value}
 
 
-CaptureWhat = Literal["screenshot", "journal", "dumpsys_jobscheduler", "dumpsys_deviceidle",
-                      "dumpsys_battery", "diagnostics"]
+CaptureWhat = Literal[
+    "screenshot", "journal", "dumpsys_jobscheduler", "dumpsys_deviceidle", "dumpsys_battery", "diagnostics"
+]
 
 
 class Capture(StepBase):
@@ -480,14 +517,17 @@ class Expect(Match, StepBase):
             parts = value.split()
             if len(parts) == 2:
                 return {"task": parts[0], "state": parts[1]}
-        raise ValueError(f"not a compact expectation: {value!r}; write 'TASK STATE' "
-                         "(e.g. periodic-sync succeeded) or a mapping")
+        raise ValueError(
+            f"not a compact expectation: {value!r}; write 'TASK STATE' "
+            "(e.g. periodic-sync succeeded) or a mapping"
+        )
 
     @model_validator(mode="after")
     def _coherent(self) -> Expect:
         if not (self.is_event or self.is_log or self.in_order):
-            raise ValueError("expect needs something to match: task + state, a log field "
-                             "(tag, message, …) or in_order")
+            raise ValueError(
+                "expect needs something to match: task + state, a log field (tag, message, …) or in_order"
+            )
         if self.never and self.count is not None:
             raise ValueError("never: true already means count 0; remove one of them")
         if (self.latency or self.success_rate) and self.task is None:
@@ -500,7 +540,9 @@ class Expect(Match, StepBase):
         """A one-line quote of the expectation for failure messages."""
         bits = [f"{k}={v}" for k, v in self.model_dump(exclude_defaults=True, exclude={"label"}).items()]
         if self.within is not None:
-            bits = [b for b in bits if not b.startswith("within=")] + [f"within={format_duration_ms(self.within)}"]
+            bits = [b for b in bits if not b.startswith("within=")] + [
+                f"within={format_duration_ms(self.within)}"
+            ]
         return "expect " + " ".join(bits)
 
 
@@ -511,13 +553,12 @@ class Wait(StepBase):
     until: Expect | None = Field(None, description="an expectation; the wait ends when it holds")
     timeout: Duration | None = Field(None, description="longest wait for until: (default: the scenario's)")
 
-    @model_validator(mode="before")
     @classmethod
-    def _until_body(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("until"), str):  # until: sync succeeded
-            data = dict(data)
-            data["until"] = {"expect": data["until"]}
-        return data
+    def _normalize(cls, params: Any) -> Any:
+        if isinstance(params, dict) and isinstance(params.get("until"), str):  # until: sync succeeded
+            params = dict(params)
+            params["until"] = {"expect": params["until"]}
+        return params
 
     @model_validator(mode="after")
     def _one(self) -> Wait:
@@ -528,11 +569,36 @@ class Wait(StepBase):
         return self
 
 
-STEP_MODELS: dict[str, type[StepBase]] = {m.kind: m for m in (
-    Install, Uninstall, ClearData, Launch, Broadcast, OpenUrl, Push, StopApp, Kill, Background, Reboot,
-    Doze, Battery, BatterySaver, LowPower, Network, StandbyBucket, Screen, RunTask, ExpireTask,
-    Diagnostics, Wait, Shell, Capture, Expect,
-)}
+STEP_MODELS: dict[str, type[StepBase]] = {
+    m.kind: m
+    for m in (
+        Install,
+        Uninstall,
+        ClearData,
+        Launch,
+        Broadcast,
+        OpenUrl,
+        Push,
+        StopApp,
+        Kill,
+        Background,
+        Reboot,
+        Doze,
+        Battery,
+        BatterySaver,
+        LowPower,
+        Network,
+        StandbyBucket,
+        Screen,
+        RunTask,
+        ExpireTask,
+        Diagnostics,
+        Wait,
+        Shell,
+        Capture,
+        Expect,
+    )
+}
 
 
 def step_kind(value: Any) -> str | None:
@@ -548,7 +614,7 @@ def step_kind(value: Any) -> str | None:
 
 
 Step = Annotated[
-    Union[tuple(Annotated[m, Tag(k)] for k, m in STEP_MODELS.items())],  # type: ignore[misc]
+    Union[tuple(Annotated[m, Tag(k)] for k, m in STEP_MODELS.items())],  # type: ignore[misc]  # noqa: UP007
     Discriminator(step_kind, custom_error_type="step", custom_error_message="not a known step"),
 ]
 
@@ -584,17 +650,20 @@ class Scenario(_Model):
     name: str = Field(min_length=1, description="what the scenario proves, in a sentence")
     description: str | None = None
     tags: list[str] = Field(default_factory=list, description="for selection with -k")
-    platforms: list[Platform] = Field(default_factory=lambda: ["android"], min_length=1,
-                                      description="default: [android]")
+    platforms: list[Platform] = Field(
+        default_factory=lambda: ["android"], min_length=1, description="default: [android]"
+    )
     app: App | None = None
     vars: dict[str, Scalar] = Field(default_factory=dict, description="values for ${name} in strings")
     timeout: Duration | None = Field(None, description="device-time budget for the whole scenario")
-    fail_fast_on: list[LogMatch] = Field(default_factory=list,
-                                         description="records that fail the scenario at once (e.g. FATAL EXCEPTION)")
+    fail_fast_on: list[LogMatch] = Field(
+        default_factory=list, description="records that fail the scenario at once (e.g. FATAL EXCEPTION)"
+    )
     setup: list[Step] = Field(default_factory=list, description="steps before the test steps")
     steps: list[Step] = Field(min_length=1, description="the test: actions and expectations, in order")
-    finally_: list[Step] = Field(default_factory=list, alias="finally",
-                                 description="steps that always run, even after a failure")
+    finally_: list[Step] = Field(
+        default_factory=list, alias="finally", description="steps that always run, even after a failure"
+    )
     _location: Span | None = PrivateAttr(None)
 
     @property

@@ -38,22 +38,28 @@ def _step_schema(defs: dict[str, Any]) -> dict[str, Any]:
             forms.append(compact)
         if kind in bare:
             forms.append({"type": "null"})
-        alts.append({
+        alts.append(
+            {
+                "type": "object",
+                "title": kind,
+                "description": spec.summary,
+                "properties": {
+                    kind: {"anyOf": forms, "description": f"{spec.summary}. Example: {spec.example}"}
+                },
+                "required": [kind],
+                "additionalProperties": False,
+            }
+        )
+    alts.append(
+        {
             "type": "object",
-            "title": kind,
-            "description": spec.summary,
-            "properties": {kind: {"anyOf": forms, "description": f"{spec.summary}. Example: {spec.example}"}},
-            "required": [kind],
+            "title": "include",
+            "description": "splice the steps of a shared file (a YAML list of steps)",
+            "properties": {"include": {"type": "string", "description": "path relative to this file"}},
+            "required": ["include"],
             "additionalProperties": False,
-        })
-    alts.append({
-        "type": "object",
-        "title": "include",
-        "description": "splice the steps of a shared file (a YAML list of steps)",
-        "properties": {"include": {"type": "string", "description": "path relative to this file"}},
-        "required": ["include"],
-        "additionalProperties": False,
-    })
+        }
+    )
     return {"anyOf": alts}
 
 
@@ -79,8 +85,13 @@ def build_schema() -> dict[str, Any]:
         "See docs/scenario-language.md.",
         "anyOf": [
             {"$ref": "#/$defs/Scenario"},
-            {"type": "object", "properties": {"defaults": defaults}, "required": ["defaults"],
-             "additionalProperties": False, "title": "defaults for the scenarios in this file"},
+            {
+                "type": "object",
+                "properties": {"defaults": defaults},
+                "required": ["defaults"],
+                "additionalProperties": False,
+                "title": "defaults for the scenarios in this file",
+            },
         ],
         "$defs": dict(sorted(defs.items())),
     }

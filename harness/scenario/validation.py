@@ -96,10 +96,26 @@ def _describe(value: Any) -> str:
 
 
 _TYPE_WORDS = {
-    "string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number",
-    "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false",
-    "bool_parsing": "true or false", "list_type": "a list", "dict_type": "a mapping",
-    "model_type": "a mapping", "model_attributes_type": "a mapping", "int_from_float": "a whole number",
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "int_from_float": "a whole number",
+}
+
+
+_BOUNDS = {
+    "less_than_equal": "at most",
+    "greater_than_equal": "at least",
+    "less_than": "less than",
+    "greater_than": "greater than",
 }
 
 
@@ -125,6 +141,9 @@ def diagnose(exc: ValidationError, tree: LMap, root: Span) -> list[Diagnostic]:
 def _explain(err: dict[str, Any], loc: tuple[Any, ...], node: Any) -> tuple[str, str | None]:
     etype, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     field = loc[-1] if loc else "scenario"
+    if isinstance(field, int):  # an item of a list: name the list
+        named = [p for p in loc if isinstance(p, str)]
+        field = f"{named[-1]} entry" if named else "item"
     if etype == "step":
         return _explain_step(value)
     if etype == "extra_forbidden":
@@ -133,7 +152,9 @@ def _explain(err: dict[str, Any], loc: tuple[Any, ...], node: Any) -> tuple[str,
         allowed = field_names(model) if model else []
         if model is StepBase or (model and issubclass(model, StepBase)):
             allowed = [n for n in allowed if n != "label"] + ["label"]
-        return f"unknown field '{field}' in {owner}", choices_hint(field, allowed, "fields") if allowed else None
+        return f"unknown field '{field}' in {owner}", choices_hint(
+            field, allowed, "fields"
+        ) if allowed else None
     if etype == "missing":
         kind = loc[-2] if len(loc) >= 2 and loc[-2] in STEP_MODELS else None
         if kind and (isinstance(node, str) or (isinstance(node, dict) and node.get(kind) is None)):
@@ -148,9 +169,13 @@ def _explain(err: dict[str, Any], loc: tuple[Any, ...], node: Any) -> tuple[str,
         return text, None
     if etype in _TYPE_WORDS:
         return f"'{field}' must be {_TYPE_WORDS[etype]}, not {_describe(value)}", None
+    if etype in _BOUNDS:
+        return f"'{field}' must be {_BOUNDS[etype]} {next(iter(ctx.values()), '?')}, not {value!r}", None
     if etype == "string_pattern_mismatch":
-        what = {"package": "an Android package name (e.g. com.example.app)",
-                "bundle_id": "an iOS bundle id (e.g. com.example.App)"}.get(str(field), "in the expected form")
+        what = {
+            "package": "an Android package name (e.g. com.example.app)",
+            "bundle_id": "an iOS bundle id (e.g. com.example.App)",
+        }.get(str(field), "in the expected form")
         return f"{value!r} is not {what}", None
     if etype == "too_short" and field == "steps":
         return "a scenario needs at least one step under steps:", "for example: steps: [{launch: {}}, ...]"
@@ -165,10 +190,14 @@ def _explain_step(value: Any) -> tuple[str, str | None]:
         return f"unknown action '{kind}'", choices_hint(kind, ALL_KINDS, "actions")
     if isinstance(value, dict) and len(value) > 1:
         keys = ", ".join(str(k) for k in value)
-        return (f"a step holds exactly one action, found {len(value)} keys: {keys}",
-                "start each action on its own '- ' line; options go inside: - doze: {mode: deep}")
-    return (f"a step must be an action name or a one-key mapping, not {_describe(value)}",
-            "for example: - stop_app, - doze: deep, - expect: {task: sync, state: succeeded}")
+        return (
+            f"a step holds exactly one action, found {len(value)} keys: {keys}",
+            "start each action on its own '- ' line; options go inside: - doze: {mode: deep}",
+        )
+    return (
+        f"a step must be an action name or a one-key mapping, not {_describe(value)}",
+        "for example: - stop_app, - doze: deep, - expect: {task: sync, state: succeeded}",
+    )
 
 
 def check_platforms(tree: LMap) -> list[Diagnostic]:
@@ -186,7 +215,7 @@ def check_platforms(tree: LMap) -> list[Diagnostic]:
         seq = tree.get(section)
         if not isinstance(seq, LSeq):
             continue
-        for item, span in zip(seq, seq.item_spans):
+        for item, span in zip(seq, seq.item_spans, strict=False):
             out.extend(_check_step(item, span, platforms, pspan))
     return out
 
@@ -203,10 +232,14 @@ def _check_step(item: Any, span: Span, platforms: list[str], pspan: Span | None)
     for p in platforms:
         if not spec.available(p):
             others = [o for o in PLATFORMS if o != p]
-            out.append(Diagnostic.at(
-                span, f"'{kind}' is not available on {p}: {spec.why_not(p)}",
-                f"remove {p} from platforms{where}, or keep this step in a scenario for "
-                f"{', '.join(others)} only"))
+            out.append(
+                Diagnostic.at(
+                    span,
+                    f"'{kind}' is not available on {p}: {spec.why_not(p)}",
+                    f"remove {p} from platforms{where}, or keep this step in a scenario for "
+                    f"{', '.join(others)} only",
+                )
+            )
     body = item.get(kind) if isinstance(item, dict) else None
     options: list[tuple[str, Span]] = []
     if isinstance(body, LMap):
@@ -221,6 +254,11 @@ def _check_step(item: Any, span: Span, platforms: list[str], pspan: Span | None)
         allowed, why = limit
         for p in platforms:
             if p not in allowed:
-                out.append(Diagnostic.at(ospan, f"'{kind}' option '{name}' is not available on {p}: {why}",
-                                         f"remove {p} from platforms{where}, or drop this option"))
+                out.append(
+                    Diagnostic.at(
+                        ospan,
+                        f"'{kind}' option '{name}' is not available on {p}: {why}",
+                        f"remove {p} from platforms{where}, or drop this option",
+                    )
+                )
     return out

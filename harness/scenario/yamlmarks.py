@@ -135,7 +135,7 @@ def _plain_scalar(value: str) -> Any:
 
 def _tagged_scalar(tag: str, value: str, span: Span) -> Any:
     """A scalar with an explicit standard tag (``!!str 12``, ``!!int "3"``)."""
-    kind = tag[len(_STD):]
+    kind = tag[len(_STD) :]
     if kind == "str":
         return value
     resolved = _plain_scalar(value)
@@ -195,16 +195,19 @@ def load_documents(text: str | bytes, file: str = "<string>") -> list[Document]:
     """
     if isinstance(text, bytes):
         if len(text) > MAX_BYTES:
-            raise YamlLoadError(f"file is too large ({len(text)} bytes; the limit is {MAX_BYTES})",
-                                Span(file, 1, 1, 1, 1))
+            raise YamlLoadError(
+                f"file is too large ({len(text)} bytes; the limit is {MAX_BYTES})", Span(file, 1, 1, 1, 1)
+            )
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise YamlLoadError(f"file is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                                Span(file, 1, 1, 1, 1)) from None
+            raise YamlLoadError(
+                f"file is not UTF-8 text ({exc.reason} at byte {exc.start})", Span(file, 1, 1, 1, 1)
+            ) from None
     elif len(text) > MAX_BYTES:
-        raise YamlLoadError(f"file is too large ({len(text)} characters; the limit is {MAX_BYTES})",
-                            Span(file, 1, 1, 1, 1))
+        raise YamlLoadError(
+            f"file is too large ({len(text)} characters; the limit is {MAX_BYTES})", Span(file, 1, 1, 1, 1)
+        )
     try:
         return _build(text, file)
     except yaml.MarkedYAMLError as exc:
@@ -215,20 +218,21 @@ def load_documents(text: str | bytes, file: str = "<string>") -> list[Document]:
             problem = f"{problem} ({exc.context})"
         lines = text.splitlines()
         src = lines[line - 1] if 0 < line <= len(lines) else ""
-        raise YamlLoadError(f"YAML syntax error: {problem}", Span(file, line, col, line, col),
-                            hint=_syntax_hint(problem, src)) from None
+        raise YamlLoadError(
+            f"YAML syntax error: {problem}", Span(file, line, col, line, col), hint=_syntax_hint(problem, src)
+        ) from None
     except yaml.YAMLError as exc:  # reader errors (control characters) carry no MarkedYAMLError
         raise YamlLoadError(f"YAML error: {exc}", Span(file, 1, 1, 1, 1)) from None
 
 
 def _syntax_hint(problem: str, line: str) -> str | None:
     if "${" in line and ("flow" in problem or "found" in problem):
-        return "inside { } or [ ], quote values that use variables: \"${name}\""
+        return 'inside { } or [ ], quote values that use variables: "${name}"'
     if "mapping values are not allowed" in problem:
         return "a value containing ': ' must be quoted, or a key is indented too deep"
     if "could not find expected ':'" in problem:
         return "every line of a mapping needs 'key: value'; check the indentation of this line"
-    if "found character '\\t'" in problem or "tab" in problem:
+    if "\t" in line or "tab" in problem:
         return "YAML indents with spaces, not tabs"
     if "expected <block end>" in problem:
         return "this line's indentation does not match the lines above it"
@@ -251,7 +255,9 @@ def _build(text: str, file: str) -> list[Document]:
             if total > MAX_NODES:
                 raise YamlLoadError(
                     f"document expands to more than {MAX_NODES} values through aliases",
-                    span, hint="billion-laughs style alias nesting is refused; repeat less, or use include:")
+                    span,
+                    hint="billion-laughs style alias nesting is refused; repeat less, or use include:",
+                )
             if not stack:
                 root, root_span = value, span
                 return
@@ -276,8 +282,11 @@ def _build(text: str, file: str) -> list[Document]:
                 return
             if key in c:
                 first = c.key_spans[key]
-                raise YamlLoadError(f"duplicate key '{key}' (first defined at line {first.line})", key_span,
-                                    hint="each key may appear once in a mapping; remove or rename one")
+                raise YamlLoadError(
+                    f"duplicate key '{key}' (first defined at line {first.line})",
+                    key_span,
+                    hint="each key may appear once in a mapping; remove or rename one",
+                )
             dict.__setitem__(c, key, value)
             c.key_spans[key] = key_span
             c.value_spans[key] = span
@@ -318,7 +327,9 @@ def _build(text: str, file: str) -> list[Document]:
             elif et is yaml.MappingEndEvent or et is yaml.SequenceEndEvent:
                 frame = stack.pop()
                 c = frame.container
-                c.span = Span(file, c.span.line, c.span.col, event.end_mark.line + 1, event.end_mark.column + 1)
+                c.span = Span(
+                    file, c.span.line, c.span.col, event.end_mark.line + 1, event.end_mark.column + 1
+                )
                 if frame.anchor:
                     anchors[frame.anchor] = (c, frame.size)
                 total -= frame.size - 1  # children were counted already
@@ -326,13 +337,18 @@ def _build(text: str, file: str) -> list[Document]:
             elif et is yaml.AliasEvent:
                 span = _span(file, event.start_mark, event.end_mark)
                 if event.anchor not in anchors:
-                    raise YamlLoadError(f"alias *{event.anchor} refers to no anchor defined before it", span,
-                                        hint=f"define &{event.anchor} earlier in the same document")
+                    raise YamlLoadError(
+                        f"alias *{event.anchor} refers to no anchor defined before it",
+                        span,
+                        hint=f"define &{event.anchor} earlier in the same document",
+                    )
                 value, size = anchors[event.anchor]
                 if total + size > MAX_NODES:
                     raise YamlLoadError(
-                        f"document expands to more than {MAX_NODES} values through aliases", span,
-                        hint="billion-laughs style alias nesting is refused; repeat less, or use include:")
+                        f"document expands to more than {MAX_NODES} values through aliases",
+                        span,
+                        hint="billion-laughs style alias nesting is refused; repeat less, or use include:",
+                    )
                 attach(copy_tree(value), span, size)
             elif et is yaml.DocumentStartEvent:
                 anchors, stack, total, root, root_span = {}, [], 0, None, None
@@ -357,11 +373,13 @@ def _merge(target: LMap, value: Any, span: Span) -> None:
 
 
 def _bad_tag(tag: str, span: Span) -> YamlLoadError:
-    shown = "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag
+    shown = "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
     return YamlLoadError(
-        f"YAML tag {shown} is not allowed", span,
+        f"YAML tag {shown} is not allowed",
+        span,
         hint="scenarios use plain YAML only; tags like !!python/... or !include are refused "
-        "(use the include: step to share steps)")
+        "(use the include: step to share steps)",
+    )
 
 
 def to_plain(value: Any) -> Any:
