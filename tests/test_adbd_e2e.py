@@ -169,6 +169,20 @@ def test_push_pull_5mb_with_the_adb_cli(adb_server: AdbServer, farm: VirtualAndr
     assert "does not exist" in r.stderr
 
 
+def test_exec_in_feeds_a_whole_file_to_a_command(adb_server: AdbServer, farm: VirtualAndroidFarm,
+                                                 tmp_path: Path) -> None:
+    serial = farm.serials[1]
+    src = tmp_path / "in.bin"
+    data = payload(300_000)
+    src.write_bytes(data)
+    with src.open("rb") as f:
+        r = subprocess.run([adb_server.binary, "-P", str(adb_server.port), "-s", serial, "exec-in",
+                            "cat > /data/local/tmp/in.bin"], stdin=f, capture_output=True,
+                           env=adb_server.env, timeout=30)
+    assert r.returncode == 0
+    assert dev(adb_server, serial).sync.read_bytes("/data/local/tmp/in.bin") == data
+
+
 def test_garbage_on_one_connection_leaves_the_adb_server_link_alone(adb_server: AdbServer,
                                                                       farm: VirtualAndroidFarm) -> None:
     host, port = farm.serials[0].rsplit(":", 1)

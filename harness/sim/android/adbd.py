@@ -190,13 +190,22 @@ class AdbStream:
         self.conn.send_nowait(A_OKAY, self.local_id, self.remote_id)
 
     def _on_host_close(self) -> None:
-        """The host said CLSE (or the connection went): stop the service, send nothing back."""
+        """The host said CLSE (or the connection went): stop the service, send nothing back.
+
+        A service that still has unread input (``adb exec-in 'cat > f' < file`` closes right
+        after writing) first gets to read it to its end of file, as a process keeps its stdin
+        pipe's data after adbd closes the socket; its next write then fails.
+        """
         if self.closed:
             return
         self.closed = True
         self._window.set()
         self.inbox.feed_eof()
         self.conn.forget(self)
+        if self.inbox.at_eof:
+            self.cancel()
+
+    def cancel(self) -> None:
         if self.task is not None and not self.task.done() and self.task is not asyncio.current_task():
             self.task.cancel()
 
@@ -258,6 +267,7 @@ class AdbConnection(asyncio.Protocol):
         self.daemon.held.discard(self)
         for stream in list(self.streams.values()):
             stream._on_host_close()
+            stream.cancel()  # the link is gone: nothing may linger on it
         self._can_write.set()
 
     def pause_writing(self) -> None:
