@@ -606,13 +606,24 @@ def make_formatter(fmt: PrintFormat, boot_ns: int = 0) -> Callable[[LogEntry], s
             return f"[ {stamp(e.time_ns)} {u}{e.pid:5d}:{e.tid:5d} {p}/{e.tag:<8} ]\n", "\n\n"
         return "", "\n"  # raw
 
-    if verb == "threadtime" and not uid_fn and not color:
-        # The default and the harness's format: one f-string, no tuple.
+    plain_ms = not (fmt.usec or fmt.nsec or fmt.zone or fmt.epoch or fmt.monotonic) and fmt.tz is None
+    if verb == "threadtime" and not uid_fn and not color and plain_ms:
+        # The default and the harness's format: the date part cached per second, one f-string.
+        head_of_second = _second_fn(fmt.year)
+        cached_sec, cached_head = -1, ""
+
         def threadtime(e: LogEntry) -> str:
-            prefix = f"{stamp(e.time_ns)} {e.pid:5d} {e.tid:5d} {pri_char.get(e.level, '?')} {e.tag:<8}: "
-            msg = e.message
-            if len(prefix) > 100 or (len(prefix) > 31 and not prefix.isascii()):
+            nonlocal cached_sec, cached_head
+            ms = e.time_ns // 1_000_000
+            sec = ms // 1000
+            if sec != cached_sec:
+                cached_sec, cached_head = sec, head_of_second(sec)
+            tag = e.tag
+            level = pri_char.get(e.level, "?")
+            prefix = f"{cached_head}{ms % 1000:03d} {e.pid:5d} {e.tid:5d} {level} {tag:<8}: "
+            if len(tag) > 60 or not tag.isascii():
                 prefix = _clip_prefix(prefix)
+            msg = e.message
             if "\n" not in msg:
                 return prefix + msg + "\n"
             return _per_line(prefix, msg, "\n")
@@ -635,6 +646,16 @@ def make_formatter(fmt: PrintFormat, boot_ns: int = 0) -> Callable[[LogEntry], s
         return _per_line(prefix, msg, suffix)
 
     return generic
+
+
+def _second_fn(year: bool) -> Callable[[int], str]:
+    """``MM-DD hh:mm:ss.`` (or with the year) of a UTC second, for the threadtime fast path."""
+    pattern = "%Y-%m-%d %H:%M:%S." if year else "%m-%d %H:%M:%S."
+
+    def head(sec: int) -> str:
+        return time.strftime(pattern, time.gmtime(sec))
+
+    return head
 
 
 def _per_line(prefix: str, msg: str, suffix: str) -> str:
