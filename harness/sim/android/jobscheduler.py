@@ -277,9 +277,12 @@ class JobScheduler:
         #: WorkManager's per-app databases live on the device, not in the app process, so
         #: they survive process death and reboot; ``package_cleared`` wipes them.
         self.work_db: dict[str, object] = {}
+        self._deferred: Timer | None = None
+        self._last_eval_ms = -1
         bus = device.bus
-        for topic in ("constraints", "deviceidle", "network", "power_source", "power_save", "battery_level"):
+        for topic in ("deviceidle", "network", "power_source", "power_save", "battery_level"):
             bus.subscribe(topic, self._on_world_changed)
+        bus.subscribe("constraints", self._on_constraints)
         bus.subscribe("screen", self._on_screen)
         bus.subscribe("standby_bucket", self._on_bucket)
         bus.subscribe("package_stopped", lambda package: self.cancel_package(package, REASON_FORCE_STOP))
@@ -791,8 +794,29 @@ class JobScheduler:
         if sig == self._signature:
             return
         self._signature = sig
+        self._last_eval_ms = self.device.now_ms()
         if self.monitor_battery:
             self.battery_seq += 1
+        self._reevaluate(self._jobs.values())
+
+    def _on_constraints(self) -> None:
+        """The generic topic: a whitelist or policy change that the state signature cannot see.
+
+        When the signature moved, re-evaluate now; otherwise once, at this same instant, after
+        the publisher finished (a Doze step publishes ``deviceidle`` and ``constraints`` together).
+        """
+        sig = self._world_signature()
+        if sig != self._signature:
+            self._on_world_changed()
+            return
+        if self._last_eval_ms == self.device.now_ms():
+            return  # the specific topic just re-evaluated everything at this instant
+        if self._deferred is None:
+            self._deferred = self.device.clock.schedule_in(0, self._on_deferred, "job-reevaluate")
+
+    def _on_deferred(self) -> None:
+        self._deferred = None
+        self._signature = self._world_signature()
         self._reevaluate(self._jobs.values())
 
     def _on_screen(self, interactive: bool) -> None:
