@@ -258,3 +258,16 @@ def test_a_process_killed_behind_our_back_is_reported_dead(device: VirtualAndroi
     assert device.activity.process(NWM) is None
     assert died == [(NWM, pid)]
     assert f"Process {NWM} (pid {pid}) has died: fg  TOP" in am_log(device)
+
+
+def test_home_then_kill_kills_the_app_as_the_driver_does(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    sh(device, "input keyevent KEYCODE_HOME")
+    sh(device, f"am kill {NWM}")
+    assert device.activity.process(NWM) is None
+    assert not device.packages.get(NWM).stopped  # type: ignore[union-attr]
+    _, out, _ = sh(device, f"am start -W -n {NWM}/.MainActivity")
+    assert "LaunchState: COLD\n" in out
+    sh(device, "input keyevent 4")
+    _rc, out, _ = sh(device, f"am start -W -n {NWM}/.MainActivity")
+    assert "LaunchState: WARM\n" in out

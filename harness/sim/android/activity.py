@@ -293,6 +293,15 @@ class ActivityManager:
         if publish:
             self.device.bus.publish("process_died", package=package, pid=runtime.pid)
 
+    def on_navigation_key(self, keycode: int) -> None:
+        """HOME (3) puts the top app in the background; BACK (4) also finishes its activity."""
+        if self._top is None:
+            return
+        runtime = self._runtimes.get(self._top)
+        if runtime is not None and keycode == 4:
+            runtime.activity_alive = False
+        self._top = None
+
     def kill_for_update(self, package: str, reason: str = "installPackageLI") -> None:
         """An update or uninstall replaces the code under a running process: it is killed."""
         self._kill_process(package, f"stop {package} due to {reason}", 0, log_death=False)

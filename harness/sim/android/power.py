@@ -79,6 +79,10 @@ class PowerManager:
             self.set_interactive(False, "sleep_button")
         elif self.interactive:
             self.user_activity()
+            if keycode in (3, 4):  # HOME / BACK send the top app to the background (ActivityManager)
+                on_key = getattr(getattr(self.device, "activity", None), "on_navigation_key", None)
+                if on_key is not None:
+                    on_key(keycode)
 
     @property
     def wakefulness(self) -> str:
