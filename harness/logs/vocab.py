@@ -6,9 +6,12 @@ A rule names where a line comes from (`tag` on Android; `subsystem` or `process`
 only a `contains` literal when the process is the app's and unknown in advance), a regex with
 named groups, and the event. Task names come from the groups: `task` (the id itself), `tags`
 and `names` (comma lists: WorkManager tags, Diagnostics unique names), `uuid` (a WorkSpec id,
-resolved to names through *links*). Any rule whose match carries a `uuid` together with names
-is a link; an event that only knows a UUID is held until a link names it, then re-emitted with
-its original record and time (`late=True`), so windows stay right.
+resolved to names through *links*). `dedupe: 10s` drops an event when the same task had the
+same state within that time (two libraries logging one fact), `dedupe_after: [retried]` also
+when it follows one of those states (WorkManager re-schedules a work right after a retry).
+Any rule whose match carries a `uuid` together with names is a link; an event that only knows
+a UUID is held until a link names it, then re-emitted with its original record and time
+(`late=True`), so windows stay right.
 
 Lookup is a dict hit on the record's tag / subsystem / process, then a literal `contains`
 check, and only then the regex: most records cost one dict lookup.
@@ -65,6 +68,7 @@ class Rule:
     state_from: str | None = None
     state_map: dict[str, str] = field(default_factory=dict)
     dedupe_ns: int = 0
+    dedupe_after: tuple[str, ...] = ()
     multiline: bool = False
     ignore: re.Pattern[str] | None = None
 
@@ -129,7 +133,7 @@ def _compile_rule(doc: dict, source: str, ignore: re.Pattern[str] | None) -> Rul
         raise VocabularyError(f"{where}: bad regex: {exc}") from None
     event = doc.get("event")
     state_map = {str(k): str(v) for k, v in (doc.get("state_map") or {}).items()}
-    for state in [event, *state_map.values()]:
+    for state in [event, *state_map.values(), *(doc.get("dedupe_after") or ())]:
         if state is not None and state not in STATES:
             raise VocabularyError(f"{where}: unknown state {state!r}; use one of {', '.join(STATES)}")
     state_from = doc.get("state_from")
@@ -143,6 +147,7 @@ def _compile_rule(doc: dict, source: str, ignore: re.Pattern[str] | None) -> Rul
         regex=regex, contains=str(doc.get("contains") or ""), event=event, state_from=state_from,
         state_map=state_map,
         dedupe_ns=parse_duration_ms(doc["dedupe"]) * 1_000_000 if doc.get("dedupe") else 0,
+        dedupe_after=tuple(str(x) for x in doc.get("dedupe_after") or ()),
         multiline=bool(doc.get("multiline")), ignore=ignore,
     )
 
@@ -274,8 +279,12 @@ class VocabState:
         if rule.dedupe_ns:
             for n in names:
                 last = self._last.get((n, state))
-                if last is not None and 0 <= t - last <= rule.dedupe_ns:
+                if last is not None and abs(t - last) <= rule.dedupe_ns:
                     return
+                for other in rule.dedupe_after:
+                    last = self._last.get((n, other))
+                    if last is not None and 0 <= t - last <= rule.dedupe_ns:
+                        return
         for n in names:
             self._last[(n, state)] = t
         out.append(TaskEvent(names[0], state, t, rec, frozenset(names), uuid, rule.id, late))
