@@ -55,7 +55,9 @@ class RawHost:
             if not data:
                 return None
             self.queue += self.parser.feed(data)
-        return self.queue.pop(0)
+        packet = self.queue.pop(0)
+        assert packet.command != A_OPEN, "a device-initiated OPEN makes the adb server abort"
+        return packet
 
     async def handshake(self, version: int = A_VERSION, maxdata: int = 1 << 20) -> Packet:
         self.send(A_CNXN, version, maxdata, b"host::features=shell_v2")
@@ -295,3 +297,26 @@ def test_reboot_drops_the_link_holds_cnxn_until_booted_then_boot_completes() -> 
         assert await again.read_stream(1) == b"back"
 
     run_with_daemons(1, scenario)
+
+
+def test_real_services_v1_shell_interactive_shell_and_exec() -> None:
+    async def main() -> None:
+        daemon = AdbDaemon(VirtualAndroidDevice(serial="t-real"))
+        await daemon.start()
+        try:
+            host = await RawHost.connect(daemon.port)
+            await host.handshake()
+            await host.open(1, "shell:echo one; echo two >&2; false")
+            assert await host.read_stream(1) == b"one\ntwo\n"  # v1: both streams, no status
+            await host.open(2, "exec:printf 'a\\0b'")
+            assert await host.read_stream(2) == b"a\0b"  # binary safe
+            okay = await host.open(3, "shell:")  # v1 without command: sh on a pty
+            host.send(A_WRTE, 3, okay.arg0, b"echo hi\nexit\n")
+            out = await host.read_stream(3)
+            assert b"$ " in out and b"hi\r\n" in out
+            refused = await host.open(4, "shellX:echo")
+            assert (refused.command, refused.arg0) == (A_CLSE, 0)
+        finally:
+            await daemon.stop()
+
+    asyncio.run(main())
