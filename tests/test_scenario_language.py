@@ -66,9 +66,17 @@ def test_rendering_has_caret_under_the_value_and_hint() -> None:
     ]
 
 
-@pytest.mark.parametrize("path", sorted(p for d in (EXAMPLES, ROOT / "scenarios") if d.is_dir()
-                                        for p in d.rglob("*.y*ml") if "shared" not in p.parts),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        p
+        for d in (EXAMPLES, ROOT / "scenarios")
+        if d.is_dir()
+        for p in d.rglob("*.y*ml")
+        if "shared" not in p.parts
+    ),
+    ids=lambda p: p.name,
+)
 def test_bundled_and_example_scenarios_validate(path: Path) -> None:
     scenarios = load_file(path)
     assert scenarios
@@ -79,7 +87,9 @@ def test_bundled_and_example_scenarios_validate(path: Path) -> None:
 
 
 def test_compact_forms_and_typed_parameters() -> None:
-    text = BASE + """steps:
+    text = (
+        BASE
+        + """steps:
   - stop_app
   - doze: deep
   - wait: 2h
@@ -90,9 +100,20 @@ def test_compact_forms_and_typed_parameters() -> None:
   - expect: {task: "load-*", state: succeeded, success_rate: ">= 95%", latency: "<= 30s", count: ">= 3"}
   - wait: {until: {task: sync, state: succeeded}, timeout: 1h}
 """
+    )
     (s,) = load_text(text, "c.yaml")
     kinds = [st.kind for st in s.steps]
-    assert kinds == ["stop_app", "doze", "wait", "battery_saver", "network", "screen", "expect", "expect", "wait"]
+    assert kinds == [
+        "stop_app",
+        "doze",
+        "wait",
+        "battery_saver",
+        "network",
+        "screen",
+        "expect",
+        "expect",
+        "wait",
+    ]
     doze, wait, saver, net, screen, ev, rate, until = s.steps[1:]
     assert isinstance(doze, m.Doze) and doze.mode == "deep"
     assert wait.duration == 7_200_000
@@ -110,10 +131,12 @@ def test_compact_forms_and_typed_parameters() -> None:
 def test_defaults_include_and_vars(tmp_path: Path) -> None:
     (tmp_path / "night.yaml").write_text("- doze: deep\n- wait: ${night}\n")
     f = tmp_path / "s.yaml"
-    f.write_text("defaults:\n  app: {package: com.example.app, library: androidx.work}\n  vars: {night: 6h}\n"
-                 "---\nname: a\nvars: {n: 2}\nsteps:\n  - include: night.yaml\n"
-                 "  - expect: {task: t, state: succeeded, count: \"${n}\"}\n  - open_url: \"${env:BG_URL}\"\n"
-                 "---\nname: b\nsteps: [launch]\n")
+    f.write_text(
+        "defaults:\n  app: {package: com.example.app, library: androidx.work}\n  vars: {night: 6h}\n"
+        "---\nname: a\nvars: {n: 2}\nsteps:\n  - include: night.yaml\n"
+        '  - expect: {task: t, state: succeeded, count: "${n}"}\n  - open_url: "${env:BG_URL}"\n'
+        "---\nname: b\nsteps: [launch]\n"
+    )
     a, b = load_file(f, env={"BG_URL": "app://x"})
     assert [st.kind for st in a.steps] == ["doze", "wait", "expect", "open_url"]
     assert a.steps[1].duration == 6 * 3_600_000
@@ -125,7 +148,8 @@ def test_defaults_include_and_vars(tmp_path: Path) -> None:
 def test_app_model_resolved_upward(tmp_path: Path) -> None:
     (tmp_path / "fixtures" / "apps").mkdir(parents=True)
     (tmp_path / "fixtures" / "apps" / "demo.yaml").write_text(
-        "package: dev.demo\nlibrary: native_workmanager\nios: {bundle_id: dev.Demo}\n")
+        "package: dev.demo\nlibrary: native_workmanager\nios: {bundle_id: dev.Demo}\n"
+    )
     (tmp_path / "scenarios").mkdir()
     f = tmp_path / "scenarios" / "s.yaml"
     f.write_text("name: a\nplatforms: [android, ios]\napp: {model: demo}\nsteps: [launch]\n")
@@ -188,3 +212,47 @@ def test_cli_schema_output(tmp_path: Path) -> None:
 def test_load_paths_skips_step_lists_in_folders() -> None:
     result = load_paths([EXAMPLES])
     assert result.ok and len(result.scenarios) == 5
+
+
+def _schema_validator():  # type: ignore[no-untyped-def]
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = build_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _documents(path: Path) -> list[object]:
+    from harness.scenario.yamlmarks import load_documents, to_plain
+
+    return [to_plain(d.root) for d in load_documents(path.read_bytes(), str(path)) if d.root is not None]
+
+
+@pytest.mark.parametrize("path", sorted(p for p in EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_schema_accepts_what_the_loader_accepts(path: Path) -> None:
+    validator = _schema_validator()
+    for doc in _documents(path):
+        assert not [e.message for e in validator.iter_errors(doc)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "unknown_top_field",
+        "unknown_action_bare",
+        "unknown_action_mapping",
+        "bad_doze_mode",
+        "bad_duration_wait",
+        "unknown_expect_field",
+        "two_actions_one_step",
+        "bad_task_state",
+        "shell_string",
+        "bad_count",
+        "bad_latency",
+        "wrong_type_tags",
+        "unknown_platform",
+        "bad_standby_bucket",
+    ],
+)
+def test_schema_flags_what_an_editor_can_see(name: str) -> None:
+    validator = _schema_validator()
+    assert any(list(validator.iter_errors(doc)) for doc in _documents(CORPUS / f"{name}.yaml"))

@@ -9,12 +9,38 @@ from harness.scenario.errors import ScenarioError
 from harness.scenario.loader import load_text
 from harness.scenario.yamlmarks import YamlLoadError, load_documents
 
-_YAMLISH = st.text(alphabet=st.sampled_from(list("abcdefgnstw :-[]{},&*!|>'\"#\n\t${}0123456789.%")), max_size=200)
-_KEYS = st.sampled_from(["name", "steps", "app", "platforms", "vars", "doze", "wait", "expect", "task",
-                         "state", "within", "count", "include", "defaults", "setup", "finally", "x"])
+_YAMLISH = st.text(
+    alphabet=st.sampled_from(list("abcdefgnstw :-[]{},&*!|>'\"#\n\t${}0123456789.%")), max_size=200
+)
+_KEYS = st.sampled_from(
+    [
+        "name",
+        "steps",
+        "app",
+        "platforms",
+        "vars",
+        "doze",
+        "wait",
+        "expect",
+        "task",
+        "state",
+        "within",
+        "count",
+        "include",
+        "defaults",
+        "setup",
+        "finally",
+        "x",
+    ]
+)
 _VALUES = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.text(max_size=12),
-              st.sampled_from(["deep", "2h", "${x}", "${env:HOME}", ">= 3", "succeeded", "stop_app"])),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-5, 10**6),
+        st.text(max_size=12),
+        st.sampled_from(["deep", "2h", "${x}", "${env:HOME}", ">= 3", "succeeded", "stop_app"]),
+    ),
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=4)),
     max_leaves=20,
 )

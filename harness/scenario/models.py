@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
@@ -104,6 +104,8 @@ class Comparison:
 
     op: str
     value: float
+    text: str = field(default="", compare=False)
+    """As the author wrote it (``">= 95%"``), for messages and engines that parse it themselves."""
 
     def ok(self, measured: float) -> bool:
         return _OPS[self.op](measured, self.value)
@@ -118,21 +120,22 @@ def _count(value: Any) -> Comparison:
     if isinstance(value, int):
         if value < 0:
             raise ValueError("a count cannot be negative")
-        return Comparison("==", value)
+        return Comparison("==", value, str(value))
     m = _CMP.match(value) if isinstance(value, str) else None
     if not m or m.group(3) or "." in m.group(2):
         raise ValueError(f'not a count expression: {value!r}; write 1, "0", ">= 3", "<= 2", "> 0"')
     op = {"=": "=="}.get(m.group(1) or "==", m.group(1) or "==")
-    return Comparison(op, int(m.group(2)))
+    return Comparison(op, int(m.group(2)), value.strip())
 
 
 def _rate(value: Any) -> Comparison:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
-        return Comparison(">=", float(value))
+        return Comparison(">=", float(value), f">= {value * 100:g}%")
     m = _CMP.match(value) if isinstance(value, str) else None
     if not m or not m.group(3) or float(m.group(2)) > 100:
         raise ValueError(f'not a success rate: {value!r}; write a percentage such as ">= 95%"')
-    return Comparison({"=": "=="}.get(m.group(1) or ">=", m.group(1) or ">="), float(m.group(2)) / 100)
+    op = {"=": "=="}.get(m.group(1) or ">=", m.group(1) or ">=")
+    return Comparison(op, float(m.group(2)) / 100, value.strip())
 
 
 def _latency(value: Any) -> Comparison:
@@ -146,34 +149,43 @@ def _latency(value: Any) -> Comparison:
         ms = parse_duration_ms(text if text is not None else value)
     except DurationError:
         raise ValueError(f'not a latency bound: {value!r}; write e.g. "<= 30s"') from None
-    return Comparison(op, ms)
+    return Comparison(op, ms, str(value).strip())
 
 
-def _cmp_schema(description: str, numbers: bool) -> dict[str, Any]:
-    alts: list[dict[str, Any]] = [{"type": "string"}]
+def _cmp_schema(description: str, numbers: bool, pattern: str) -> dict[str, Any]:
+    alts: list[dict[str, Any]] = [{"type": "string", "pattern": pattern}]
     if numbers:
-        alts.insert(0, {"type": "number", "minimum": 0})
+        alts.insert(0, {"type": "integer", "minimum": 0})
     return {"anyOf": alts, "description": description}
 
 
-_cmp_serializer = PlainSerializer(str, return_type=str)
+_OP_RE = r"^\s*(>=|<=|==|!=|>|<|=)?\s*"
+_cmp_serializer = PlainSerializer(lambda c: c.text or str(c), return_type=str)
 Count = Annotated[
     Comparison,
     PlainValidator(_count),
     _cmp_serializer,
-    WithJsonSchema(_cmp_schema('how many matches: 1, "0", ">= 3"', True)),
+    WithJsonSchema(_cmp_schema('how many matches: 1, "0", ">= 3"', True, _OP_RE + r"[0-9]+\s*$")),
 ]
 Rate = Annotated[
     Comparison,
     PlainValidator(_rate),
     _cmp_serializer,
-    WithJsonSchema(_cmp_schema('share of matched tasks that succeeded: ">= 95%"', False)),
+    WithJsonSchema(
+        _cmp_schema(
+            'share of matched tasks that succeeded: ">= 95%"', False, _OP_RE + r"[0-9]+(\.[0-9]+)?\s*%\s*$"
+        )
+    ),
 ]
 Latency = Annotated[
     Comparison,
     PlainValidator(_latency),
     _cmp_serializer,
-    WithJsonSchema(_cmp_schema('enqueued → succeeded bound: "<= 30s"', False)),
+    WithJsonSchema(
+        _cmp_schema(
+            'enqueued → succeeded bound: "<= 30s"', False, _OP_RE + r"([0-9]+(\.[0-9]+)?(ms|s|m|h|d)?)+\s*$"
+        )
+    ),
 ]
 
 TaskState = Literal["enqueued", "started", "succeeded", "failed", "retried", "cancelled"]
