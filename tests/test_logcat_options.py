@@ -291,3 +291,36 @@ def test_file_output_goes_to_the_device_filesystem(device: VirtualAndroidDevice)
     assert logcat(device, "-d", "-f", "/data/local/tmp/log.txt", "-s", "C") == (0, "", "")
     data = device.fs.read("/data/local/tmp/log.txt").decode()
     assert data.endswith(" E C       : c-error\n")
+
+
+def test_file_rotation_keeps_n_files_of_about_r_kbytes(device: VirtualAndroidDevice) -> None:
+    for i in range(100):
+        device.log("I", "Rot", f"line {i:03d} " + "r" * 40)
+    assert logcat(device, "-d", "-f", "/data/local/tmp/r.log", "-r", "1", "-n", "2") == (0, "", "")
+    names = sorted(name for name, _ in device.fs.listdir("/data/local/tmp") if name.startswith("r.log"))
+    assert names == ["r.log", "r.log.1", "r.log.2"]
+    for name in ("r.log.1", "r.log.2"):
+        size = len(device.fs.read(f"/data/local/tmp/{name}"))
+        assert 1024 <= size < 1024 + 100  # rotated right after crossing 1 KiB
+    newest = device.fs.read("/data/local/tmp/r.log").decode()
+    assert newest.endswith("line 099 " + "r" * 40 + "\n")
+    assert logcat(device, "-c", "-f", "/data/local/tmp/r.log", "-n", "2") == (0, "", "")
+    assert not [n for n, _ in device.fs.listdir("/data/local/tmp") if n.startswith("r.log")]
+    assert logcat(device, "-d", "-f", "/system/x.log") == (
+        1, "", "logcat: Couldn't open output file: Read-only file system\n")
+
+
+def test_statistics_head_and_prune_list(device: VirtualAndroidDevice) -> None:
+    device.log("I", "T", "x" * 20)
+    device.log("I", "T", "y" * 10, buffer="system")
+    device.logd.clear(["system"])  # "Total" remembers, "Now" forgets
+    out = lines(logcat(device, "-S")[1])
+    # main's Total also counts the boot's "System now ready" (62 bytes) the fixture cleared
+    assert out == [
+        "size/num main               system             crash              kernel             Total",
+        "Total    114/2              42/1               0/0                0/0                156/3",
+        "Now      52/1                                                                        52/1",
+    ]
+    assert logcat(device, "-p") == (0, "~! ~1000/!\n", "")
+    assert logcat(device, "-P", "~1000/!") == (0, "", "")
+    assert logcat(device, "-p") == (0, "~1000/!\n", "")

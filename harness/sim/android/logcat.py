@@ -165,6 +165,7 @@ class Options:
     filterspecs: list[str] = field(default_factory=list)
     file: str | None = None
     rotate_kb: int = 0
+    rotate_count: int = 4
 
 
 @dataclass
@@ -495,6 +496,7 @@ def _parse(ctx: CommandContext) -> Options:
             value = _parse_uint(arg or "")
             if value is None or value < 1:
                 raise _error(ctx, f"Invalid parameter '{arg}' to -n.")
+            o.rotate_count = value
         elif opt == "v":
             if arg in ("help", "--help"):
                 ctx.stderr.write(_FORMAT_HELP)
@@ -813,9 +815,9 @@ async def _run(ctx: CommandContext, o: Options) -> int:
     if o.pstore:
         return 0  # no pstore/pmsg log on this device: nothing from before the last reboot
     if o.file is not None and o.clear:
-        for path in [o.file] + [f"{o.file}.{i}" for i in range(1, 5)]:
+        for path in _rotated_names(o.file, o.rotate_count):
             if device.fs.exists(path):
-                device.fs.remove(path)
+                device.fs.remove(path, uid=ctx.uid)
         return 0
     buffers = [name for name in BUFFER_NAMES if name in o.id_mask]
     if ctx.uid not in (0, 1000):
@@ -834,9 +836,10 @@ async def _run(ctx: CommandContext, o: Options) -> int:
         plural = "s" if len(failures) > 1 else ""
         raise _error(ctx, f"failed to set the '{','.join(failures)}' log size{plural}.")
     if o.set_prune is not None:
+        logd.prune_list = o.set_prune
         return 0
     if o.get_prune:
-        ctx.out("~! ~1000/!")
+        ctx.out(logd.prune_list)
         return 0
     if o.statistics:
         _statistics(ctx, buffers)
@@ -900,27 +903,77 @@ def _writer(ctx: CommandContext, o: Options) -> Callable[[list[LogEntry], _Print
                 ctx.stdout.write(text)
         await ctx.stdout.drain()
 
-    async def to_file(batch: list[LogEntry], printer: _Printer) -> None:
-        assert o.file is not None
-        text = "".join(printer.render(batch))
-        if text:
-            from .fs import FsError
+    fs = ctx.device.fs
+    written = [0]
+    if o.file is not None:
+        st = fs.stat(o.file)
+        written[0] = st.size if st is not None else 0
 
+    async def to_file(batch: list[LogEntry], printer: _Printer) -> None:
+        # Entry by entry, as logcat checks the rotation size after each one.
+        assert o.file is not None
+        from .fs import FsError
+
+        for e in batch:
+            text = "".join(printer.render([e]))
+            if not text:
+                continue
+            data = text.encode()
             try:
-                ctx.device.fs.write(o.file, text.encode(), mode=0o640, append=True)
-            except FsError as e:
-                raise _error(ctx, f"Couldn't open output file: {e}") from None
+                fs.write(o.file, data, mode=0o640, append=True, uid=ctx.uid)
+            except FsError as err:
+                raise _error(ctx, f"Couldn't open output file: {err.reason}") from None
+            written[0] += len(data)
+            if o.rotate_kb and written[0] // 1024 >= o.rotate_kb:
+                _rotate(ctx, o.file, o.rotate_count)
+                written[0] = 0
+            if printer.done:
+                return
 
     return to_file if o.file is not None else to_stdout
 
 
+def _rotated_names(path: str, count: int) -> list[str]:
+    """``FILE`` and its rotations ``FILE.1`` … ``FILE.N``, zero-padded to N's digits as logcat does."""
+    width = len(str(count))
+    return [path] + [f"{path}.{i:0{width}d}" for i in range(1, count + 1)]
+
+
+def _rotate(ctx: CommandContext, path: str, count: int) -> None:
+    """Shift FILE.N-1 → FILE.N … FILE → FILE.1 (the oldest falls off), then start FILE empty."""
+    fs = ctx.device.fs
+    names = _rotated_names(path, count)
+    for i in range(count, 0, -1):
+        if fs.exists(names[i - 1]):
+            if fs.exists(names[i]):
+                fs.remove(names[i], uid=ctx.uid)
+            fs.rename(names[i - 1], names[i], uid=ctx.uid)
+    fs.write(path, b"", mode=0o640, uid=ctx.uid)
+
+
 def _statistics(ctx: CommandContext, buffers: list[str]) -> None:
-    """``-S``: logd's per-buffer totals table (size/number of entries now in each buffer)."""
+    """``-S``: the head of logd's statistics: per-buffer size/count since start ("Total") and now.
+
+    Columns follow LogStatistics::Format (19 apart, a buffer without entries leaves its "Now"
+    cell blank); the span, overhead and chattiest-UID/PID/TAG tables that follow on a phone are
+    not produced.
+    """
     logd = ctx.device.logd
-    counts = {b: len(logd.entries([b])) for b in buffers}
-    header = "size/num " + "".join(f"{b:<15}" for b in buffers) + "Total"
-    ctx.out(header)
-    total_size = sum(logd.used(b) for b in buffers)
-    total_num = sum(counts.values())
-    row = "".join(f"{f'{logd.used(b)}/{counts[b]}':<15}" for b in buffers)
-    ctx.out(f"Now      {row}{total_size}/{total_num}")
+
+    def row(label: str, start: int, cells: list[str | None], total: str) -> str:
+        out, spaces = label, start
+        for cell in cells:
+            if cell is not None:
+                piece = " " * max(spaces, 0) + cell
+                out += piece
+                spaces = max(spaces, 0) - len(piece)
+            spaces += 19
+        return out + " " * max(spaces, 0) + total
+
+    totals = [logd.totals(b) for b in buffers]
+    now = [(logd.used(b), logd.count(b)) for b in buffers]
+    ctx.out(row("size/num", 1, list(buffers), "Total"))
+    ctx.out(row("Total", 4, [f"{s}/{n}" for s, n in totals],
+                f"{sum(s for s, _ in totals)}/{sum(n for _, n in totals)}"))
+    ctx.out(row("Now", 6, [f"{s}/{n}" if n else None for s, n in now],
+                f"{sum(s for s, _ in now)}/{sum(n for _, n in now)}"))

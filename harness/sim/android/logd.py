@@ -90,13 +90,15 @@ class LogdClosed(Exception):
 
 
 class _Ring:
-    __slots__ = ("entries", "max_size", "name", "used")
+    __slots__ = ("entries", "max_size", "name", "total_count", "total_size", "used")
 
     def __init__(self, name: str, max_size: int) -> None:
         self.name = name
         self.entries: deque[LogEntry] = deque()
         self.used = 0
         self.max_size = max_size
+        self.total_count = 0  # since logd started (``logcat -S`` "Total"), not reset by a clear
+        self.total_size = 0
 
     def trim(self) -> None:
         entries, limit = self.entries, self.max_size
@@ -160,6 +162,8 @@ class Logd:
         self._rings: dict[str, _Ring] = {name: _Ring(name, merged[name]) for name in BUFFER_NAMES}
         self._seq = 0
         self._last_ns = 0
+        #: ``logcat -p`` / ``-P``: logd's prune rules (kept, printed back; pruning stays oldest-first).
+        self.prune_list = "~! ~1000/!"
         self._subs: set[LogSubscription] = set()
         self._waiters: list[asyncio.Future[None]] = []
         if device is not None:
@@ -190,7 +194,10 @@ class Logd:
         self._seq += 1
         entry = LogEntry(self._seq, buffer, time_ns, pid, tid, uid, level, tag, message)
         ring.entries.append(entry)
-        ring.used += ENTRY_OVERHEAD + len(tag) + len(message)
+        cost = ENTRY_OVERHEAD + len(tag) + len(message)
+        ring.used += cost
+        ring.total_size += cost
+        ring.total_count += 1
         if ring.used > ring.max_size:
             ring.trim()
         if self._waiters:
@@ -255,6 +262,15 @@ class Logd:
         """Bytes the ring's entries take now ("consumed" in ``logcat -g``)."""
         return self._rings[buffer].used
 
+    def totals(self, buffer: str) -> tuple[int, int]:
+        """Bytes and entries ever written to the ring since logd started (``logcat -S``)."""
+        ring = self._rings[buffer]
+        return ring.total_size, ring.total_count
+
+    def count(self, buffer: str) -> int:
+        """Entries in the ring now."""
+        return len(self._rings[buffer].entries)
+
     def set_size(self, buffer: str, size: int) -> bool:
         """Resize a ring (``logcat -G``); False when logd would refuse the size."""
         if not MIN_BUFFER_SIZE <= size <= MAX_BUFFER_SIZE:
@@ -294,6 +310,8 @@ class Logd:
         """A fresh logd: empty buffers (RAM does not survive a reboot), no readers."""
         self._on_shutdown()
         self.clear()
+        for ring in self._rings.values():
+            ring.total_count = ring.total_size = 0
 
 
 def _names(buffers: Iterable[str] | None) -> Iterable[str]:
