@@ -24,14 +24,14 @@ def dev() -> VirtualAndroidDevice:
         ("true; false", 1, ""),
         ("echo 'a b'  \"c  d\" e\\ f", 0, "a b c  d e f\n"),
         ("echo a'b'\"c\"", 0, "abc\n"),
-        ("echo \"it's\" 'say \"x\"'", 0, "it's say \"x\"\n"),
+        ('echo "it\'s" \'say "x"\'', 0, 'it\'s say "x"\n'),
         ("echo '$?' \"$?\"", 0, "$? 0\n"),
         ("false; echo X4EXIT:$?", 0, "X4EXIT:1\n"),
         ("echo -n x; echo y", 0, "xy\n"),
         ("echo -e 'a\\tb'", 0, "a\tb\n"),
         ("X=1; echo $X ${X}y", 0, "1 1y\n"),
-        ("export X=2; echo \"$X\"", 0, "2\n"),
-        ("echo \"$(echo sub)\"", 0, "sub\n"),
+        ('export X=2; echo "$X"', 0, "2\n"),
+        ('echo "$(echo sub)"', 0, "sub\n"),
         ("exit 3; echo no", 3, ""),
         ("exec echo hi; echo no", 0, "hi\n"),
     ],
@@ -62,3 +62,107 @@ def test_syntax_errors(dev: VirtualAndroidDevice, line: str, msg: str) -> None:
     rc, out, err = run_sync(dev, line)
     assert rc == 1 and out == b""
     assert err.decode() == f"/system/bin/sh: {msg}\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "out", "err"),
+    [
+        ("echo a > /dev/null; echo $?", 0, "0\n", ""),
+        ("nosuch 2>/dev/null; echo $?", 0, "127\n", ""),
+        ("nosuch 2>&1 | grep -c 'not found'", 0, "1\n", ""),
+        ("echo to-err >&2", 0, "", "to-err\n"),
+        ("echo both 2>&1 >/dev/null", 0, "", ""),
+        ("cat < /dev/null; echo $?", 0, "0\n", ""),
+        ("cat < /nope", 1, "", "/system/bin/sh: can't open /nope: No such file or directory\n"),
+        ("echo x > /system/x", 1, "", "/system/bin/sh: can't create /system/x: Read-only file system\n"),
+        ("echo x > /data/x", 1, "", "/system/bin/sh: can't create /data/x: Permission denied\n"),
+        (
+            "echo one > /data/local/tmp/r; echo two >> /data/local/tmp/r; cat /data/local/tmp/r",
+            0,
+            "one\ntwo\n",
+            "",
+        ),
+        (
+            "echo over > /data/local/tmp/r2; echo new > /data/local/tmp/r2; cat < /data/local/tmp/r2",
+            0,
+            "new\n",
+            "",
+        ),
+    ],
+)
+def test_redirections(dev: VirtualAndroidDevice, line: str, code: int, out: str, err: str) -> None:
+    assert run_sync(dev, line) == (code, out.encode(), err.encode())
+
+
+@pytest.mark.parametrize(
+    ("line", "out"),
+    [
+        ("echo a b | tr -d ' '", "ab\n"),
+        ("printf 'b\\na\\nc\\n' | sort | head -n 2", "a\nb\n"),
+        ("false | true; echo $?", "0\n"),
+        ("true | false; echo $?", "1\n"),
+        ("! false; echo $?", "0\n"),
+        ("if true; then echo y; else echo n; fi", "y\n"),
+        ("if false; then echo y; elif true; then echo e; fi", "e\n"),
+        ("for w in a 'b c'; do echo \"<$w>\"; done", "<a>\n<b c>\n"),
+        ("i=0; while [ $i -lt 3 ]; do i=$((i+1)); done; echo $i", "3\n"),
+        ("n=0; until [ $n -ge 2 ]; do n=$((n + 1)); done; echo $n", "2\n"),
+        ("{ echo a; echo b; } | wc -l", "2\n"),
+        ("(exit 7); echo $?", "7\n"),
+        ("X=outer; (X=inner); echo $X", "outer\n"),
+        ("X='a  b'; echo $X; echo \"$X\"", "a b\na  b\n"),
+        ('echo "$(echo one; echo two)"', "one\ntwo\n"),
+        ("echo `echo back`", "back\n"),
+        ("echo ${NOPE:-fallback} ${NOPE-x} ${HOME:+set}", "fallback x set\n"),
+        ("V=abc; echo ${#V}", "3\n"),
+        ("echo $((2 + 3 * 4)) $((7 / 2)) $((-7 % 3))", "14 3 -1\n"),
+        ("echo a\\;b 'c;d'", "a;b c;d\n"),
+        ("echo 'multi\nline'", "multi\nline\n"),
+        ("echo a # comment", "a\n"),
+        ("cd /data/local/tmp && pwd; pwd", "/data/local/tmp\n/data/local/tmp\n"),
+        ("sh -c 'echo $0 $1' zero one", "zero one\n"),
+        ("export ANDROID_LOG_TAGS=''; exec echo exec-ok", "exec-ok\n"),
+        ('[ "$(echo 1)" = 1 ] && echo eq', "eq\n"),
+        ("test -d /sdcard && test -f /system/bin/ls && echo files", "files\n"),
+        ("[ abc != abc ] || echo ne", "ne\n"),
+    ],
+)
+def test_compound(dev: VirtualAndroidDevice, line: str, out: str) -> None:
+    _, stdout, stderr = run_sync(dev, line)
+    assert stdout.decode() == out, stderr
+
+
+def test_boot_polling_loop(dev: VirtualAndroidDevice) -> None:
+    """The loop people paste waits on the device clock and ends once the property is 1."""
+    dev.props.set("sys.boot_completed", "")
+    dev.clock.schedule_in(3_500, lambda: dev.props.set("sys.boot_completed", "1"))
+    before = dev.clock.now_ms()
+    rc, out, _ = run_sync(dev, 'while [ "$(getprop sys.boot_completed)" != 1 ]; do sleep 1; done; echo up')
+    assert (rc, out) == (0, b"up\n")
+    assert dev.clock.now_ms() - before == 4_000
+
+
+def test_adbutils_shell2_suffix(dev: VirtualAndroidDevice) -> None:
+    rc, out, _ = run_sync(dev, "ls /nope; echo X4EXIT:$?")
+    assert rc == 0 and out.endswith(b"X4EXIT:1\n")
+
+
+def test_bad_test_expression(dev: VirtualAndroidDevice) -> None:
+    assert run_sync(dev, "[ 1 -lt 2") == (2, b"", b"/system/bin/sh: [: missing ]\n")
+    assert run_sync(dev, "[ x -lt 2 ]") == (2, b"", b"/system/bin/sh: [: x: bad number\n")
+
+
+def test_python_exception_in_a_command_is_one_line(dev: VirtualAndroidDevice, monkeypatch) -> None:
+    from harness.sim.android import registry
+
+    def broken(ctx: registry.CommandContext) -> int:
+        raise ValueError("it broke")
+
+    monkeypatch.setitem(registry.COMMANDS, "broken-cmd", broken)
+    assert run_sync(dev, "broken-cmd; echo $?") == (0, b"1\n", b"broken-cmd: it broke\n")
+
+
+def test_parse_cache_keeps_results_independent(dev: VirtualAndroidDevice) -> None:
+    for value in ("1", "2"):
+        assert run_sync(dev, f"X={value}; echo $X")[1] == f"{value}\n".encode()
+    assert run_sync(dev, "echo $X")[1] == b"\n"  # each run is a fresh sh

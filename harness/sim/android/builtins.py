@@ -8,6 +8,7 @@ File programs (cat, ls, rm …) are in ``fileutils.py``, text filters (grep, hea
 from __future__ import annotations
 
 import asyncio
+import re
 
 from .registry import COMMANDS, CommandContext, command
 
@@ -207,3 +208,87 @@ def uptime(ctx: CommandContext) -> int:
     text += f"{hours:2d}:{mins:02d}," if hours else f"{mins} min,"
     ctx.out(text + "  0 users,  load average: 0.00, 0.00, 0.00")
     return 0
+
+
+_ESCAPE = re.compile(r"\\(?:0[0-7]{0,3}|x[0-9a-fA-F]{1,2}|.)", re.DOTALL)
+_PRINTF_SPEC = re.compile(r"%([-+ #0]*)(\d+|\*)?(?:\.(\d+|\*))?([diouxXcsbeEfgG%])")
+
+
+@command("printf")
+def printf(ctx: CommandContext) -> int:
+    """toybox printf: the format is reused until the arguments run out; bad numbers warn."""
+    if len(ctx.argv) < 2:
+        ctx.err("printf: Needs 1 argument")
+        return 1
+    fmt, args = ctx.argv[1], ctx.argv[2:]
+    status = 0
+    out: list[str] = []
+    pos = 0
+
+    def next_arg() -> str:
+        nonlocal pos
+        if pos < len(args):
+            pos += 1
+            return args[pos - 1]
+        return ""
+
+    while True:
+        start_pos = pos
+        i = 0
+        while i < len(fmt):
+            c = fmt[i]
+            if c == "\\":
+                seg = _ESCAPE.match(fmt, i)
+                text, stop = _echo_escapes(seg.group() if seg else "\\")
+                out.append(text)
+                if stop:
+                    ctx.stdout.write("".join(out).encode("utf-8", "surrogateescape"))
+                    return status
+                i = seg.end() if seg else i + 1
+                continue
+            if c != "%":
+                out.append(c)
+                i += 1
+                continue
+            m = _PRINTF_SPEC.match(fmt, i)
+            if m is None:
+                out.append(c)
+                i += 1
+                continue
+            flags, width, prec, conv = m.groups()
+            i = m.end()
+            if conv == "%":
+                out.append("%")
+                continue
+            if width == "*":
+                width = next_arg() or "0"
+            if prec == "*":
+                prec = next_arg() or "0"
+            spec = "%" + flags + (width or "") + ("." + prec if prec is not None else "")
+            arg = next_arg()
+            if conv in "diouxXc" and conv != "c":
+                try:
+                    value = int(arg, 0) if arg else 0
+                except ValueError:
+                    ctx.err(f"printf: invalid number '{arg}'")
+                    status = 1
+                    value = 0
+                out.append((spec + ("d" if conv in "iu" else conv)) % value)
+            elif conv in "eEfgG":
+                try:
+                    fvalue = float(arg) if arg else 0.0
+                except ValueError:
+                    ctx.err(f"printf: invalid number '{arg}'")
+                    status = 1
+                    fvalue = 0.0
+                out.append((spec + conv) % fvalue)
+            elif conv == "c":
+                out.append(arg[:1])
+            elif conv == "b":
+                out.append((spec + "s") % _echo_escapes(arg)[0])
+            else:
+                out.append((spec + "s") % arg)
+        if pos >= len(args) or pos == start_pos:
+            break
+    ctx.stdout.write("".join(out).encode("utf-8", "surrogateescape"))
+    return status

@@ -198,8 +198,10 @@ class Shell:
         env: dict[str, str] | None = None,
         args: list[str] | None = None,
         parent: Shell | None = None,
+        arg0: str = SH,
     ) -> None:
         self.device = device
+        self.arg0 = parent.arg0 if parent is not None else arg0
         if parent is not None:
             self.vars = dict(parent.vars)
             self.status = parent.status
@@ -213,7 +215,7 @@ class Shell:
             self.status = 0
             self.args = args or []
             self._pid = 0
-        self.last_bg_pid = ""
+        self.last_bg_pid = parent.last_bg_pid if parent is not None else ""
         self._background: set[asyncio.Task] = set()
 
     # ------------------------------------------------------------ identity
@@ -614,7 +616,7 @@ class Shell:
         if name.isdigit():
             idx = int(name)
             if idx == 0:
-                return SH
+                return self.arg0
             return self.args[idx - 1] if idx <= len(self.args) else None
         return self.vars.get(name)
 
@@ -938,7 +940,9 @@ async def run_interactive(
         if cont:
             out.write("> ")
         else:
-            out.write(f"{sh.vars.get('HOSTNAME', 'localhost')}:{sh.cwd} $ ")
+            # Android's mkshrc PS1: the last non-zero status, then host:dir
+            status = f"{sh.status}|" if sh.status else ""
+            out.write(f"{status}{sh.vars.get('HOSTNAME', 'localhost')}:{sh.cwd} $ ")
 
     prompt()
     await out.drain()
@@ -1007,22 +1011,22 @@ async def sh_command(ctx: CommandContext) -> int:
         if len(args) < 2:
             ctx.err(f"{SH}: -c: option requires an argument")
             return 1
-        src, positional = args[1], args[3:]
+        src, arg0, positional = args[1], args[2] if len(args) > 2 else SH, args[3:]
     elif args:
         try:
             src = ctx.device.fs.read(args[0]).decode(errors="replace")
         except Exception:
             ctx.err(f"{SH}: {args[0]}: No such file or directory")
             return 127
-        positional = args[1:]
+        arg0, positional = args[0], args[1:]
     else:
-        src, positional = (await ctx.stdin.read_all()).decode(errors="replace"), []
+        src, arg0, positional = (await ctx.stdin.read_all()).decode(errors="replace"), SH, []
     try:
         script = parse_cached(src)
     except ShellSyntaxError as e:
         ctx.err(f"{SH}: {e}")
         return 1
-    sh = Shell(ctx.device, dict(ctx.env), args=positional)
+    sh = Shell(ctx.device, dict(ctx.env), args=positional, arg0=arg0)
     try:
         return await sh.run_script(script, _IO(ctx.stdin, ctx.stdout, ctx.stderr))
     except _ExitShell as e:

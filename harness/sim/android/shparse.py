@@ -227,7 +227,13 @@ class _Lexer:
         text = None
         if plain:
             text = parts[0][1] if parts else ""
-        return ("W", _freeze(parts, quoted_any), text)
+        assign = None
+        if parts and parts[0][0] == "G" and "=" in parts[0][1]:
+            name, _, rest = parts[0][1].partition("=")
+            if _is_name(name):
+                value = ([("G", rest)] if rest else []) + parts[1:]
+                assign = (name, _freeze(value, quoted_any or len(value) > 1) if value else "")
+        return ("W", _freeze(parts, quoted_any), text, assign)
 
     def _double(self) -> list[tuple]:
         s, n = self.s, self.n
@@ -574,8 +580,8 @@ class _Parser:
         while True:
             tok = self.peek()
             if tok[0] == "W":
-                if not words and _assignment(tok) is not None:
-                    assigns.append(_assignment(tok))  # type: ignore[arg-type]
+                if not words and tok[3] is not None:
+                    assigns.append(tok[3])
                 else:
                     words.append(tok[1])
                 self.p += 1
@@ -590,28 +596,6 @@ class _Parser:
 
 def _is_name(text: str) -> bool:
     return bool(text) and text[0] in _NAME_START and all(c in _NAME_CHARS for c in text)
-
-
-def _assignment(tok: tuple) -> tuple[str, Word] | None:
-    """``NAME=value`` as a word: the name must be unquoted literal text before ``=``."""
-    word = tok[1]
-    if isinstance(word, str):
-        if tok[2] is None:
-            # quoted somewhere: only the leading literal can hold NAME=
-            return None
-        eq = word.find("=")
-        if eq > 0 and _is_name(word[:eq]):
-            return word[:eq], word[eq + 1 :]
-        return None
-    first = word[0]
-    if first[0] != "G":
-        return None
-    eq = first[1].find("=")
-    if eq <= 0 or not _is_name(first[1][:eq]):
-        return None
-    rest = first[1][eq + 1 :]
-    value_parts = ((("G", rest),) if rest else ()) + tuple(word[1:])
-    return first[1][:eq], value_parts if value_parts else ""
 
 
 def _display(word: Word) -> str:

@@ -418,8 +418,8 @@ async def sort(ctx: CommandContext) -> int:
     lines: list[str] = []
     for name in operands or ["-"]:
         try:
-            lines.extend(line.rstrip(b"\n").decode("utf-8", "surrogateescape")
-                         async for line in iter_lines(ctx, name))
+            async for line in iter_lines(ctx, name):
+                lines.append(line.rstrip(b"\n").decode("utf-8", "surrogateescape"))
         except FsError as e:
             ctx.err(f"sort: {name}: {e.reason}")
             return 2

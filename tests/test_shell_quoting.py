@@ -1,0 +1,81 @@
+"""Property tests: what hosts send (shlex.join, the adb CLI's quoting) reaches programs unchanged."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness.sim.android.device import VirtualAndroidDevice
+from harness.sim.android.shell import run_sync
+from harness.sim.android.shparse import ShellSyntaxError, parse, split_words
+
+# Any text an argument can carry over adb (no NUL: argv strings cannot hold it).
+ARG = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+ARGV = st.lists(ARG, min_size=1, max_size=6)
+
+
+def adb_cli_quote(arg: str) -> str:
+    """How the adb command line quotes each argument (client/commandline.cpp escape_arg)."""
+    return "'" + arg.replace("'", "'\\''") + "'"
+
+
+def double_quote(arg: str) -> str:
+    out = "".join("\\" + c if c in '$`"\\' else c for c in arg)
+    return f'"{out}"'
+
+
+@pytest.fixture(scope="module")
+def dev() -> VirtualAndroidDevice:
+    return VirtualAndroidDevice(serial="quoting", model="Pixel 8")
+
+
+@given(ARGV)
+def test_shlex_join_round_trips_through_the_lexer(argv: list[str]) -> None:
+    assert split_words(shlex.join(argv)) == argv
+
+
+@given(ARGV)
+def test_adb_cli_quoting_round_trips(argv: list[str]) -> None:
+    assert split_words(" ".join(adb_cli_quote(a) for a in argv)) == argv
+
+
+@given(ARGV)
+def test_double_quoting_round_trips(argv: list[str]) -> None:
+    assert split_words(" ".join(double_quote(a) for a in argv)) == argv
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ARGV)
+def test_quoted_argv_reaches_the_program(dev: VirtualAndroidDevice, argv: list[str]) -> None:
+    """End to end in-process: printf gets exactly the words the host quoted."""
+    rc, out, err = run_sync(dev, "printf '%s\\0' " + shlex.join(argv))
+    assert (rc, err) == (0, b"")
+    assert out.split(b"\0")[:-1] == [a.encode() for a in argv]
+
+
+@given(st.text(max_size=60))
+def test_parser_raises_only_its_own_syntax_error(src: str) -> None:
+    try:
+        parse(src)
+    except ShellSyntaxError:
+        pass
+
+
+@given(st.text(alphabet=st.sampled_from(list(" a1;&|()<>'\"\\$`{}!#=*\n\t")), max_size=40))
+def test_parser_on_shell_metacharacter_soup(src: str) -> None:
+    try:
+        parse(src)
+    except ShellSyntaxError as e:
+        assert str(e)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.sampled_from(list(" x;&|()<>'\"\\$?`!=\n")), max_size=25))
+def test_running_soup_never_raises(dev: VirtualAndroidDevice, src: str) -> None:
+    """Whatever a host sends, the shell answers with an exit status, never a Python exception."""
+    rc, _, err = run_sync(dev, src)
+    assert 0 <= rc <= 255
+    assert b"Traceback" not in err
