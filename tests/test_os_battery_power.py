@@ -43,7 +43,7 @@ def test_unplug_freezes_and_reset_unfreezes(dev):
     assert (r.rc, r.out) == (0, "")
     out = sh(dev, "dumpsys battery").out
     assert out.splitlines()[1] == "  (UPDATES STOPPED -- use 'reset' to restart)"
-    assert "  USB powered: false\n" in out and "  Max charging current: 0\n" in out
+    assert "  USB powered: false\n" in out and "  Max charging current: 500000\n" in out
     assert not dev.battery.plugged and events == [False]
     dev.clock.advance(2 * HOUR)  # the hardware keeps charging on its cable; the report is frozen
     assert sh(dev, "cmd battery get level").out == "80\n"
@@ -78,6 +78,7 @@ def test_get_set_texts_and_errors(dev):
         "cmd battery set level abc": (255, "Bad value: abc\n"),
         "cmd battery set color 3": (0, "Unknown set option: color\n"),
         "cmd battery get color": (0, "Unknown get option: color\n"),
+        "cmd battery set color abc": (0, "Unknown set option: color\n"),
         "cmd battery frob": (255, "Unknown command: frob\n"),
     }
     for line, want in cases.items():

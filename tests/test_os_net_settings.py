@@ -183,11 +183,32 @@ def test_settings_get_put_delete_list(dev):
         ("settings get nowhere x", "Invalid namespace 'nowhere'\n"),
         ("settings get global", "Bad arguments\n"),
         ("settings put global key", "Bad arguments\n"),
+        ("settings get global a b", "Too many arguments\n"),
+        ("settings put global a b tag x", "Argument expected to be 'default'\n"),
+        ("settings put global a b tag default x", "Too many arguments\n"),
+        ("settings reset global", "Bad arguments\n"),
+        ("settings reset global trusted_defaults x", "Too many arguments\n"),
+        (
+            "settings --user 0 --user 0 get global a",
+            "Invalid user: --user specified more than once\nBad arguments\n",
+        ),
+        ("settings --user all get global a", "Invalid user: all\n"),
     ],
 )
 def test_settings_errors(dev, line, err):
     r = sh(dev, line)
     assert (r.rc, r.err) == (255, err)
+
+
+def test_settings_help_and_put_with_tag(dev):
+    r = sh(dev, "settings")
+    assert r.rc == 255 and r.out.startswith("Settings provider (settings) commands:\n")
+    assert sh(dev, "settings help").rc == 255
+    assert sh(dev, "settings put global k v mytag default").rc == 0
+    assert sh(dev, "settings get global k").out == "v\n"
+    r = sh(dev, "settings reset system com.example")
+    assert (r.rc, r.err) == (0, "Invalid table; no reset performed\n")
+    assert sh(dev, "settings reset secure untrusted_defaults").rc == 0
 
 
 def test_settings_persist_across_reboot(dev):

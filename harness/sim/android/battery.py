@@ -50,6 +50,8 @@ class HealthInfo:
     temp: int = 250
     counter: int = 3_200_000
     invalid: int = 0
+    max_current: int = 500_000
+    max_voltage: int = 5_000_000
 
     def plugged(self) -> bool:
         return self.ac or self.usb or self.wireless or self.dock
@@ -176,6 +178,8 @@ class BatteryService:
             status=status,
             level=level,
             counter=CAPACITY_UAH * level // 100,
+            max_current=0 if self.cable is None else 500_000,
+            max_voltage=0 if self.cable is None else 5_000_000,
         )
 
     def _schedule_next_percent(self) -> None:
@@ -240,15 +244,13 @@ class BatteryService:
         lines = ["Current Battery Service state:"]
         if self.updates_stopped:
             lines.append("  (UPDATES STOPPED -- use 'reset' to restart)")
-        max_current = 500_000 if i.plugged() else 0
-        max_voltage = 5_000_000 if i.plugged() else 0
         lines += [
             f"  AC powered: {_b(i.ac)}",
             f"  USB powered: {_b(i.usb)}",
             f"  Wireless powered: {_b(i.wireless)}",
             f"  Dock powered: {_b(i.dock)}",
-            f"  Max charging current: {max_current}",
-            f"  Max charging voltage: {max_voltage}",
+            f"  Max charging current: {i.max_current}",
+            f"  Max charging voltage: {i.max_voltage}",
             f"  Charge counter: {i.counter}",
             f"  status: {i.status}",
             f"  health: {HEALTH_GOOD}",
@@ -348,14 +350,14 @@ def battery_shell(ctx: CommandContext, args: list[str]) -> int:
             ctx.out("No value specified")
             return 255
         key, value = rest[0], rest[1]
+        if key not in _SET_KEYS:
+            ctx.out(f"Unknown set option: {key}")
+            return 0
         try:
             number = _java_int(value)
         except ValueError:
             ctx.out(f"Bad value: {value}")
             return 255
-        if key not in _SET_KEYS:
-            ctx.out(f"Unknown set option: {key}")
-            return 0
         svc.set_field(key, number)
         if force:
             ctx.out(str(svc.force_broadcast()))
