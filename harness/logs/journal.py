@@ -170,9 +170,11 @@ class Journal:
         with self.lock:
             self.segments.append(("reboot", b""))
             held, self._held = self._held, None
-            self._resuming = False
-            for rec in self._parser.emit_held(held):  # the half record is the best there will ever be
+            # the half record is the best there will ever be -- unless it was itself a repeat
+            # read again after a resume, so it still goes through the boundary check
+            for rec in self._parser.emit_held(held):
                 self.append(rec)
+            self._resuming = False
             seq = self._parser.offset if isinstance(self._parser, LogcatParser) else self._parser.seq
             self._parser = self._new_parser(seq)
             self.reboots += 1
