@@ -88,3 +88,12 @@ def test_clear_only_the_named_buffers() -> None:
     d.logd.clear(["main"])
     assert [e.message for e in d.logd.entries()] == ["s"]
     assert d.logd.used("main") == 0
+
+
+def test_since_is_exact_for_short_and_long_steps() -> None:
+    d = fresh()
+    for i in range(1000):
+        d.log("I", "T", str(i), buffer="system" if i % 3 == 0 else "main")
+    everything = d.logd.entries()
+    for cursor in (0, everything[10].seq, everything[600].seq, everything[-5].seq, everything[-1].seq):
+        assert d.logd.since(cursor) == [e for e in everything if e.seq > cursor]

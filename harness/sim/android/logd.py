@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -236,10 +238,19 @@ class Logd:
             entries = self._rings[name].entries
             if not entries or entries[-1].seq <= seq:
                 continue
-            i = len(entries) - 1
-            while i > 0 and entries[i - 1].seq > seq:
-                i -= 1
-            parts.append([entries[j] for j in range(i, len(entries))])
+            # Count the new ones from the end (a live reader's usual step is short); bisect for a
+            # long way back. reversed() then walks only those (deque indexing is O(n)).
+            fresh = 0
+            for e in reversed(entries):
+                if e.seq <= seq:
+                    break
+                fresh += 1
+                if fresh > 256:
+                    fresh = len(entries) - bisect_right(entries, seq, key=_seq_key)
+                    break
+            part = list(islice(reversed(entries), fresh))
+            part.reverse()
+            parts.append(part)
         if not parts:
             return []
         if len(parts) == 1:
