@@ -211,7 +211,7 @@ def test_cli_schema_output(tmp_path: Path) -> None:
 
 def test_load_paths_skips_step_lists_in_folders() -> None:
     result = load_paths([EXAMPLES])
-    assert result.ok and len(result.scenarios) == 5
+    assert result.ok and len(result.scenarios) == 6
 
 
 def _schema_validator():  # type: ignore[no-untyped-def]
@@ -256,3 +256,46 @@ def test_schema_accepts_what_the_loader_accepts(path: Path) -> None:
 def test_schema_flags_what_an_editor_can_see(name: str) -> None:
     validator = _schema_validator()
     assert any(list(validator.iter_errors(doc)) for doc in _documents(CORPUS / f"{name}.yaml"))
+
+
+def test_env_defaults_escapes_and_single_word_lists() -> None:
+    text = (
+        "name: t\nplatforms: android\ntags: nightly\n"
+        "app: {package: com.example.app, library: androidx.work}\n"
+        'vars: {mode: "${env:BG_MODE:-fast}"}\n'
+        'steps:\n  - open_url: "app://x/${mode}/$${literal}"\n'
+    )
+    (s,) = load_text(text, "e.yaml", env={})
+    assert s.platforms == ["android"] and s.tags == ["nightly"]
+    assert s.steps[0].url == "app://x/fast/${literal}"
+    (s,) = load_text(text, "e.yaml", env={"BG_MODE": "slow"})
+    assert s.steps[0].url == "app://x/slow/${literal}"
+
+
+def test_error_inside_wait_until_points_at_the_nested_field() -> None:
+    text = BASE + "steps:\n  - wait:\n      until: {task: a, state: finished}\n      timeout: 1h\n"
+    with pytest.raises(ScenarioError) as info:
+        load_text(text, "w.yaml")
+    (d,) = info.value.diagnostics
+    assert (d.line, d.col) == (5, 31) and "finished" in d.message
+
+
+def test_alias_reuse_and_merge_keys() -> None:
+    text = BASE + (
+        "x-night: &night\n  - doze: deep\n  - wait: 6h\n"  # unknown top-level key: must be reported
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_text(text + "steps: *night\n", "a.yaml")
+    assert "unknown field 'x-night'" in info.value.diagnostics[0].message
+    ok = BASE + "setup: &night\n  - doze: deep\n  - wait: 6h\nsteps: *night\n"
+    (s,) = load_text(ok, "a.yaml")
+    assert [st.kind for st in s.steps] == ["doze", "wait"]
+    assert s.steps[0].location.line == 4  # the aliased steps point at where they were written
+
+
+def test_app_model_from_the_repository_fixtures() -> None:
+    (s,) = load_file(EXAMPLES / "app_model_ref.yaml", env={})
+    assert s.app is not None and s.app.model_path == ROOT / "fixtures" / "apps" / "nwm_demo.yaml"
+    assert s.app.package == "dev.brewkits.nwm_demo" and s.app.library == "native_workmanager"
+    assert s.app.bundle_id
+    assert s.steps[0].url == "nwmdemo://enqueue/upload?build=debug"

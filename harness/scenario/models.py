@@ -633,6 +633,11 @@ Step = Annotated[
 # --------------------------------------------------------------------------- scenario
 
 
+def _one_or_many(value: Any) -> Any:
+    """``platforms: ios`` means ``[ios]``: a single word where a list is expected."""
+    return [value] if isinstance(value, str) else value
+
+
 class App(_Model):
     """The app under test: ids plus the library whose log vocabulary it speaks, or an app model."""
 
@@ -661,8 +666,10 @@ class Scenario(_Model):
 
     name: str = Field(min_length=1, description="what the scenario proves, in a sentence")
     description: str | None = None
-    tags: list[str] = Field(default_factory=list, description="for selection with -k")
-    platforms: list[Platform] = Field(
+    tags: Annotated[list[str], BeforeValidator(_one_or_many)] = Field(
+        default_factory=list, description="for selection with -k"
+    )
+    platforms: Annotated[list[Platform], BeforeValidator(_one_or_many)] = Field(
         default_factory=lambda: ["android"], min_length=1, description="default: [android]"
     )
     app: App | None = None

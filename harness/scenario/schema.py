@@ -68,9 +68,23 @@ def build_schema() -> dict[str, Any]:
     base = Scenario.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
     defs: dict[str, Any] = base.pop("$defs", {})
     defs["Step"] = _step_schema(defs)
+    if "LogMatch" in defs:  # fail_fast_on: ["FATAL EXCEPTION"] — a bare regex for the message
+        defs["LogMatch"] = {
+            "anyOf": [
+                {"type": "string", "description": "regular expression searched in the message"},
+                defs["LogMatch"],
+            ],
+        }
     for section in ("setup", "steps", "finally"):
         prop = base["properties"][section]
         prop["items"] = {"$ref": "#/$defs/Step"}
+    for name in ("tags", "platforms"):  # a single word is accepted where a list is expected
+        prop = base["properties"][name]
+        items = prop.get("items", {})
+        base["properties"][name] = {
+            "anyOf": [items, {k: v for k, v in prop.items() if k not in ("title", "description", "default")}],
+            **{k: v for k, v in prop.items() if k in ("title", "description", "default")},
+        }
     defs["Scenario"] = base
     defaults = {
         "type": "object",
