@@ -175,3 +175,18 @@ def test_threadtime_round_trips_tags_and_messages(tag: str, message: str, pid: i
     text = fmt(LogEntry(1, "main", T0 + 5_000_001, pid, tid, 0, level, tag, message))
     assert parse_threadtime(text) == [(pid, tid, level, tag, message)]
     assert all(line.startswith("01-05 09:00:00.005 ") for line in text.split("\n")[:-1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(ns=st.integers(T0 - 10**17, T0 + 10**17))  # about three years either side
+def test_printed_times_parse_back_to_their_millisecond(ns: int) -> None:
+    from harness.sim.android.logcat import parse_log_time
+
+    entry = LogEntry(1, "main", ns, 1, 1, 0, "I", "T", "m")
+    floor_ms = ns // 1_000_000 * 1_000_000
+    year_line = make_formatter(PrintFormat(verb="threadtime", year=True))(entry)
+    assert parse_log_time(year_line[:23], T0) == (floor_ms, "")
+    epoch_line = make_formatter(PrintFormat(verb="threadtime", epoch=True))(entry)
+    assert parse_log_time(epoch_line[:23].strip(), T0) == (floor_ms, "")
+    short_line = make_formatter(PrintFormat(verb="threadtime"))(entry)
+    assert parse_log_time(short_line[:18], ns) == (floor_ms, "")  # MM-DD: the year of "now"
