@@ -1,4 +1,239 @@
 """pytest plugin (entry point ``pytest11: bgtest``): scenario files become test items.
 
-Placeholder until ``bgtest run`` lands: registering nothing keeps pytest unaffected.
+One execution path: ``bgtest run`` calls pytest with this plugin, so a scenario behaves the
+same from the command line, from ``pytest scenarios/`` and under pytest-xdist on a farm.
+
+Which YAML files are scenarios: every ``*.yaml``/``*.yml`` below a folder named
+``scenarios``, or every one at all with ``--bgtest-scenarios`` (what ``bgtest run`` sets).
+Files that hold only an ``include:`` step list are skipped, as ``bgtest validate`` does.
 """
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.errors import BgtestError
+from harness.result import ScenarioResult
+from harness.session import DeviceSession
+
+SUFFIXES = (".yaml", ".yml")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("bgtest", "bgtest scenarios")
+    group.addoption(
+        "--bgtest-device",
+        action="store",
+        default=None,
+        metavar="SERIAL",
+        help="run on this device (adb serial); default: the one attached, else a virtual one",
+    )
+    group.addoption(
+        "--bgtest-platform",
+        action="store",
+        default=None,
+        choices=("android", "ios"),
+        help="run only the scenarios' items for this platform",
+    )
+    group.addoption(
+        "--bgtest-adb-server",
+        action="store",
+        default=None,
+        metavar="HOST:PORT",
+        help="the adb server to use (device farms); default $ANDROID_ADB_SERVER_* or 127.0.0.1:5037",
+    )
+    group.addoption(
+        "--bgtest-report",
+        action="store",
+        default=None,
+        metavar="DIR",
+        help="write artifacts (journal, dumpsys, screenshot on failure) and results.json here",
+    )
+    group.addoption(
+        "--bgtest-scenarios",
+        action="store_true",
+        default=False,
+        help="treat every YAML file given as a scenario file",
+    )
+    group.addoption(
+        "--bgtest-no-embedded",
+        action="store_true",
+        default=False,
+        help="fail instead of starting a virtual device when none is attached",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "bgtest: a bgtest scenario item")
+    config.stash[_SESSION] = DeviceSession(
+        device=config.getoption("bgtest_device"),
+        adb_server=config.getoption("bgtest_adb_server"),
+        report_dir=Path(config.getoption("bgtest_report")) if config.getoption("bgtest_report") else None,
+        allow_embedded=not config.getoption("bgtest_no_embedded"),
+        note=lambda text: _note(config, text),
+    )
+    _results_sink.clear()
+
+
+_SESSION = pytest.StashKey[DeviceSession]()
+
+
+def _note(config: pytest.Config, text: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"bgtest: {text}", cyan=True)
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.suffix not in SUFFIXES:
+        return None
+    config = parent.config
+    if not (config.getoption("bgtest_scenarios") or "scenarios" in file_path.parts):
+        return None
+    return ScenarioFile.from_parent(parent, path=file_path)
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        from harness.scenario.errors import ScenarioError
+        from harness.scenario.loader import load_paths
+
+        result = load_paths([self.path])
+        if not result.ok:
+            yield InvalidScenario.from_parent(self, name=self.path.name, error=result.error())
+            return
+        wanted = self.config.getoption("bgtest_platform")
+        for scenario in result.scenarios:
+            for platform in scenario.platforms:
+                if wanted and platform != wanted:
+                    continue
+                yield ScenarioItem.from_parent(
+                    self, name=f"{scenario.name}[{platform}]", scenario=scenario, platform=platform
+                )
+        _ = ScenarioError  # the loader's error type, rendered by InvalidScenario
+
+
+class ScenarioFailed(Exception):
+    """The scenario did not hold: the message is the whole story, no traceback."""
+
+
+class InvalidScenario(pytest.Item):
+    """A file that does not validate is one failing item carrying every error in it."""
+
+    def __init__(self, *, error: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        raise ScenarioFailed(self.error.render())
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        return str(excinfo.value)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        diags = getattr(self.error, "diagnostics", [])
+        line = diags[0].line - 1 if diags else 0
+        return self.path, line, f"invalid scenario file {self.path.name}"
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario: Any, platform: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.platform = platform
+        for tag in scenario.tags:  # keywords, so `-k doze` selects without marker warnings
+            self.keywords[tag] = True
+        self.add_marker("bgtest")
+        loc = scenario.location
+        self.line = loc.line if loc else 1
+
+    def runtest(self) -> None:
+        session = self.config.stash[_SESSION]
+        result = session.run(self.scenario, self.platform)
+        self.user_properties.extend(
+            [
+                ("bgtest_result", json.dumps(result.to_json())),
+                ("device", result.device.get("serial", "")),
+                ("device_model", result.device.get("model", "")),
+                ("platform", self.platform),
+                ("scenario", result.location),
+            ]
+        )
+        if result.artifacts:
+            self.user_properties.append(("artifacts", result.artifacts))
+        if result.status == "skipped":
+            pytest.skip(result.failure)
+        if result.status != "passed":
+            raise ScenarioFailed(render_failure(result))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, (ScenarioFailed, BgtestError)):
+            value = excinfo.value
+            return value.render() if isinstance(value, BgtestError) else str(value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.line - 1, f"scenario: {self.scenario.name} [{self.platform}]"
+
+
+def render_failure(result: ScenarioResult) -> str:
+    lines = [
+        f"{result.location}: scenario {result.name!r} {result.status} on {result.device.get('serial', '?')}"
+    ]
+    lines.append(result.failure)
+    if result.restored:
+        lines.append("restored: " + ", ".join(result.restored))
+    if result.artifacts:
+        lines.append(f"artifacts: {result.artifacts}")
+    return "\n".join(lines)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    models = []
+    for item in items:
+        if isinstance(item, ScenarioItem) and item.scenario.app is not None and item.scenario.app.model_path:
+            models.append(Path(item.scenario.app.model_path))
+    config.stash[_SESSION].app_models = list(dict.fromkeys(models))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect results from reports, so the summary also works across xdist workers."""
+    if report.when != "call":
+        return
+    for key, value in report.user_properties:
+        if key == "bgtest_result":
+            _results_sink.append(json.loads(value))
+
+
+_results_sink: list[dict[str, Any]] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if _SESSION not in config.stash:
+        return
+    config.stash[_SESSION].close()
+    if hasattr(config, "workerinput"):
+        return  # the controller writes the results it received
+    report = config.getoption("bgtest_report")
+    if report and _results_sink:
+        path = Path(report)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "results.json").write_text(json.dumps(_results_sink, indent=2))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    results = list(_results_sink)
+    if not results:
+        return
+    from harness.report.console import summary_text
+
+    terminalreporter.write_sep("=", "bgtest summary")
+    terminalreporter.write(summary_text(results))

@@ -144,14 +144,23 @@ class AdbWire:
         finally:
             conn.close()
 
-    def stream(self, command: str, timeout: float | None = None) -> Iterator[bytes]:
-        """Yield stdout chunks of a long-running command (``logcat``) until it ends.
+    def open_stream(self, command: str) -> ShellStream:
+        """Start a long-running command (``logcat``); read it with ``chunks()``, end it with ``close()``."""
+        return ShellStream(self._open(f"shell,v2,raw:{command}", None))
 
-        Close the generator to end the command: the server then closes the device stream.
-        """
-        conn = self._open(f"shell,v2,raw:{command}", timeout)
+
+class ShellStream:
+    """A shell v2 stream whose stdout is read chunk by chunk; ``close()`` works from any thread."""
+
+    def __init__(self, conn: _Conn) -> None:
+        self._conn = conn
+        self._closed = False
+        conn.sock.sendall(struct.pack("<BI", _V2_CLOSE_STDIN, 0))
+
+    def chunks(self) -> Iterator[bytes]:
+        """stdout bytes as they arrive, until the command exits or the link drops (then OSError)."""
+        conn = self._conn
         try:
-            conn.sock.sendall(struct.pack("<BI", _V2_CLOSE_STDIN, 0))
             while True:
                 head = conn.read_exact(5)
                 kind, length = head[0], struct.unpack("<I", head[1:])[0]
@@ -160,5 +169,14 @@ class AdbWire:
                     yield payload
                 elif kind == _V2_EXIT:
                     return
-        finally:
-            conn.close()
+        except AdbWireError as exc:
+            if not self._closed:
+                raise ConnectionError(str(exc)) from exc
+
+    def close(self) -> None:
+        self._closed = True
+        try:
+            self._conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._conn.close()

@@ -375,6 +375,8 @@ class AndroidDevice:
         state.doze_deep = self.out(["dumpsys", "deviceidle", "get", "deep"], check=False)
         state.doze_light = self.out(["dumpsys", "deviceidle", "get", "light"], check=False)
         state.doze_forced = self.out(["dumpsys", "deviceidle", "get", "force"], check=False) == "true"
+        screen = self.out(["dumpsys", "deviceidle", "get", "screen"], check=False)
+        state.screen_on = {"true": True, "false": False}.get(screen)
         battery = self.out(["dumpsys", "battery"], check=False)
         state.battery_frozen = "UPDATES STOPPED" in battery
         level = re.search(r"^\s*level: (\d+)", battery, re.M)
@@ -433,6 +435,11 @@ class AndroidDevice:
             )
         if now.battery_frozen and not saved.battery_frozen:
             attempt("battery reset", ["dumpsys", "battery", "reset"])
+        if saved.screen_on is not None and now.screen_on is not None and saved.screen_on != now.screen_on:
+            attempt(
+                f"screen {'on' if saved.screen_on else 'off'}",
+                ["input", "keyevent", "KEYCODE_WAKEUP" if saved.screen_on else "KEYCODE_SLEEP"],
+            )
         for package, bucket in saved.buckets.items():
             if now.buckets.get(package) != bucket:
                 attempt(

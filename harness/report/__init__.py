@@ -1,0 +1,1 @@
+"""Reports of a run: the console summary, JSON results (JUnit goes through pytest's own)."""

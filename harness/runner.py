@@ -1,0 +1,647 @@
+"""One scenario on one device: setup → steps → finally → restore, judged from the device's logs.
+
+Time is device time. Every step starts with a *barrier*: the runner writes a marker line to
+the device log and waits until its own logcat reader has seen it, so the journal holds
+everything the device logged before the step, and the marker's timestamp is the step's start
+in device time — on a phone and on a virtual device alike.
+
+Expectation windows: an ``expect`` looks at the device's log from its *anchor* — the start of
+the most recent action step before it (or of the scenario) — and, with ``within: D``, up to
+anchor + D. If the window is still open and the expectation undecided, the runner lets time
+pass: on a virtual device it advances the device clock in slices; on a phone it waits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.devices.android import AndroidDevice, DeviceState
+from harness.devices.android_journal import DeviceJournal
+from harness.durations import format_duration_ms
+from harness.errors import BgtestError, DeviceError, UnsupportedAction
+from harness.logs import expect as ex
+from harness.logs.vocab import VocabState, load_vocabulary
+from harness.result import ScenarioResult, StepResult, TaskOutcome
+from harness.scenario import models as m
+
+NS = 1_000_000
+
+#: Steps that change device state the guard must restore.
+STATEFUL = {"doze", "battery", "battery_saver", "low_power", "network", "standby_bucket", "screen"}
+
+
+class StepFailed(Exception):
+    """A step did not hold; the message is what the user reads."""
+
+
+class Interrupted(BaseException):
+    """SIGTERM or Ctrl-C during a run: stop the steps, still run ``finally`` and restore."""
+
+
+@dataclass
+class RunObserver:
+    """Hooks for a live view; every one optional."""
+
+    on_step: Callable[[StepResult], None] | None = None
+    on_step_done: Callable[[StepResult], None] | None = None
+    on_wait: Callable[[int, int, str], None] | None = None  # done_ms, total_ms, what
+    on_note: Callable[[str], None] | None = None
+
+
+@dataclass
+class _Ctx:
+    anchor_ns: int = 0
+    scenario_start_ns: int = 0
+    saved: DeviceState | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def library_vocabularies(library: str | None) -> list[str]:
+    """Vocabulary files to read for an app's library (the system's own lines come too)."""
+    names = {
+        "androidx.work": ["androidx_workmanager"],
+        "native_workmanager": ["native_workmanager", "androidx_workmanager"],
+        "flutter_workmanager": ["flutter_workmanager", "androidx_workmanager"],
+        "kmpworkmanager": ["kmpworkmanager", "androidx_workmanager"],
+        "bgtaskscheduler": ["bgtaskscheduler"],
+    }
+    return names.get(library or "androidx.work", ["androidx_workmanager"])
+
+
+class ScenarioRunner:
+    """Runs one scenario on one Android device and returns a :class:`ScenarioResult`."""
+
+    #: On a virtual device, an open window is walked in slices this long at most, so an
+    #: expectation passes close to when its record appears (as it would on a phone).
+    SLICE_MS = 60_000
+
+    def __init__(
+        self,
+        scenario: m.Scenario,
+        device: AndroidDevice,
+        platform: str = "android",
+        artifacts_dir: Path | None = None,
+        observer: RunObserver | None = None,
+        app_package: str | None = None,
+        app_library: str | None = None,
+        launch_activity: str | None = None,
+        app_install_path: str | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.device = device
+        self.platform = platform
+        self.artifacts_dir = artifacts_dir
+        self.obs = observer or RunObserver()
+        self.package = app_package or (scenario.app.package if scenario.app else None)
+        self.library = app_library or (scenario.app.library if scenario.app else None)
+        self.launch_activity = launch_activity
+        self.app_install_path = app_install_path
+        loc = scenario.location
+        self.result = ScenarioResult(
+            name=scenario.name,
+            file=str(loc.file) if loc else "",
+            line=loc.line if loc else 0,
+            platform=platform,
+        )
+        self.journal: DeviceJournal | None = None
+        self.engine: ex.ExpectationEngine | None = None
+        self.ctx = _Ctx()
+        self._virtual = False
+
+    # ----------------------------------------------------------------- entry
+    def run(self) -> ScenarioResult:
+        started = time.monotonic()
+        with self._signals():
+            try:
+                self._run()
+            except Interrupted as exc:
+                self.result.status = "error"
+                self.result.failure = f"interrupted ({exc}); device state restored"
+            finally:
+                self.result.wall_s = time.monotonic() - started
+        return self.result
+
+    def _run(self) -> None:
+        device = self.device
+        try:
+            self.result.device = device.describe()
+            self._virtual = device.is_virtual
+            vocab = VocabState([load_vocabulary(name) for name in library_vocabularies(self.library)])
+            self.engine = ex.ExpectationEngine(vocab)
+            self.journal = DeviceJournal(device, self.engine)
+            self.journal.start()
+            start = self._barrier("scenario start")
+            self.ctx.scenario_start_ns = self.ctx.anchor_ns = start
+            self.result.device_start_ms = start // NS
+            for spec in self.scenario.fail_fast_on:
+                self.engine.add(self._fail_fast_only(spec), start)
+        except BgtestError as exc:
+            self.result.status = "error"
+            self.result.failure = exc.render()
+            self._stop_journal()
+            return
+        try:
+            ok = self._phase("setup", self.scenario.setup) and self._phase("steps", self.scenario.steps)
+            if not ok and self.result.status == "passed":
+                self.result.status = "failed"
+        except Interrupted:
+            self._phase("finally", self.scenario.finally_, interruptible=False)
+            self._restore()
+            self._finish()
+            raise
+        self._phase("finally", self.scenario.finally_, interruptible=False)
+        self._restore()
+        self._finish()
+
+    def _finish(self) -> None:
+        try:
+            end = self._barrier("scenario end")
+            self.result.device_end_ms = end // NS
+        except BgtestError:
+            pass
+        self._collect_tasks()
+        if self.result.status != "passed":
+            self._save_artifacts()
+        elif self.artifacts_dir is not None and self.journal is not None:
+            self.result.artifacts = str(self.artifacts_dir)
+            self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+            self.journal.save(self.artifacts_dir / "journal.txt")
+        self._stop_journal()
+
+    def _stop_journal(self) -> None:
+        if self.journal is not None:
+            self.journal.stop()
+
+    # ----------------------------------------------------------------- phases
+    def _phase(self, phase: str, steps: list[Any], interruptible: bool = True) -> bool:
+        for index, step in enumerate(steps):
+            loc = step.location
+            record = StepResult(
+                index=index,
+                phase=phase,  # type: ignore[arg-type]
+                kind=step.kind,
+                summary=summarize(step),
+                location=f"{loc.file}:{loc.line}" if loc else "",
+            )
+            self.result.steps.append(record)
+            if self.obs.on_step:
+                self.obs.on_step(record)
+            try:
+                self._step(step, record)
+            except StepFailed as exc:
+                record.status = "failed"
+                record.message = str(exc)
+            except (DeviceError, UnsupportedAction, BgtestError) as exc:
+                record.status = "error"
+                record.message = exc.render()
+            except Interrupted:
+                record.status = "error"
+                record.message = "interrupted"
+                if self.obs.on_step_done:
+                    self.obs.on_step_done(record)
+                if interruptible:
+                    raise
+                continue
+            if self.obs.on_step_done:
+                self.obs.on_step_done(record)
+            if record.status != "passed":
+                if self.result.status == "passed":
+                    self.result.status = "failed" if record.status == "failed" else "error"
+                    where = f"{record.location}: " if record.location else ""
+                    self.result.failure = f"{where}{record.summary}\n{record.message}"
+                if phase != "finally":
+                    return False
+        return True
+
+    def _step(self, step: Any, record: StepResult) -> None:
+        kind = step.kind
+        if kind in STATEFUL and self.ctx.saved is None:
+            self.ctx.saved = self.device.snapshot(self._packages())
+        if kind != "expect" and kind != "wait":
+            start = self._barrier(record.summary)
+            self.ctx.anchor_ns = start
+            record.device_start_ms = start // NS
+        handler = getattr(self, f"_do_{kind}", None)
+        if handler is None:
+            raise UnsupportedAction(f"{kind} is not available on {self.platform}")
+        handler(step)
+        record.device_end_ms = self._device_now_ns() // NS
+        if not record.device_start_ms:
+            record.device_start_ms = record.device_end_ms
+
+    # ----------------------------------------------------------------- time
+    def _barrier(self, what: str) -> int:
+        """Log a marker and wait until the journal has it; return its device time (ns)."""
+        assert self.journal is not None
+        marker = f"bgtest-sync {uuid.uuid4().hex[:12]}"
+        # The second line pushes the marker out of the parser, which holds each last line
+        # until the next one shows whether it continues a multi-line message.
+        log = shlex.join(["log", "-t", "bgtest", marker])
+        self.device.sh(f"{log}; {shlex.join(['log', '-t', 'bgtest-end', marker])}")
+        rec = self.journal.wait_for_marker("bgtest", marker, timeout=30.0)
+        if rec is None:
+            raise DeviceError(
+                self.device.serial,
+                f"its log did not show bgtest's marker within 30 s ({what})",
+                hint="is logcat working? try `adb logcat -d | tail`",
+            )
+        assert self.engine is not None
+        with self.journal.lock:
+            self.engine.advance_to(rec.time_ns)
+        return rec.time_ns
+
+    def _device_now_ns(self) -> int:
+        return self.engine.now_ns if self.engine is not None else 0
+
+    def _let_time_pass(self, ms: int, what: str, until: Callable[[], bool] | None = None) -> None:
+        """Let ``ms`` of device time pass (clock advance on a virtual device, sleep on a phone)."""
+        done = 0
+        slice_ms = max(self.SLICE_MS, ms // 40) if until is not None else ms
+        while done < ms:
+            step = min(slice_ms, ms - done)
+            if self._virtual:
+                self.device.advance(step)
+            else:
+                self._sleep_real(step, done, ms, what)
+            done += step
+            self._barrier(what)
+            if self.obs.on_wait:
+                self.obs.on_wait(done, ms, what)
+            if until is not None and until():
+                return
+
+    def _sleep_real(self, step_ms: int, done: int, total: int, what: str) -> None:
+        end = time.monotonic() + step_ms / 1000
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 1.0))
+            if self.obs.on_wait:
+                self.obs.on_wait(done + step_ms - int(max(left - 1.0, 0) * 1000), total, what)
+
+    # ----------------------------------------------------------------- actions
+    def _app(self) -> str:
+        if not self.package:
+            raise UnsupportedAction(
+                "this step needs the scenario's app: add app: {package: …} or app: {model: …}"
+            )
+        return self.package
+
+    def _packages(self) -> list[str]:
+        return [self.package] if self.package else []
+
+    def _do_install(self, step: m.Install) -> None:
+        path = step.path or self.app_install_path
+        if not path:
+            raise UnsupportedAction(
+                "install needs a path (the APK), or an app model whose file bgtest can install"
+            )
+        self.device.install(path)
+
+    def _do_uninstall(self, step: m.Uninstall) -> None:
+        self.device.uninstall(step.package or self._app())
+
+    def _do_clear_data(self, step: m.ClearData) -> None:
+        self.device.clear_data(step.package or self._app())
+
+    def _do_launch(self, step: m.Launch) -> None:
+        self.device.launch(
+            self._app(),
+            activity=step.activity or self.launch_activity,
+            deep_link=step.deep_link,
+            extras=step.extras,
+        )
+
+    def _do_broadcast(self, step: m.Broadcast) -> None:
+        self.device.broadcast(step.action, self.package, step.extras, include_stopped=step.include_stopped)
+
+    def _do_open_url(self, step: m.OpenUrl) -> None:
+        self.device.open_url(step.url)
+
+    def _do_stop_app(self, step: m.StopApp) -> None:
+        self.device.stop_app(step.package or self._app())
+
+    def _do_kill(self, step: m.Kill) -> None:
+        self.device.kill(step.package or self._app())
+
+    def _do_background(self, step: m.Background) -> None:
+        self.device.background()
+
+    def _do_reboot(self, step: m.Reboot) -> None:
+        assert self.journal is not None
+        self.journal.expect_reboot()
+        self.device.reboot(timeout=(step.timeout / 1000) if step.timeout else 180.0)
+
+    def _do_doze(self, step: m.Doze) -> None:
+        self.device.doze(step.mode)
+
+    def _do_battery(self, step: m.Battery) -> None:
+        if step.state == "reset":
+            self.device.battery(reset=True)
+        plugged = {"unplugged": False, "charging": True}.get(step.state or "")
+        self.device.battery(plugged=plugged, level=step.level)
+
+    def _do_battery_saver(self, step: m.BatterySaver) -> None:
+        self.device.battery_saver(step.enabled)
+
+    _do_low_power = _do_battery_saver
+
+    def _do_network(self, step: m.Network) -> None:
+        self.device.network(wifi=step.wifi, data=step.data, airplane=step.airplane)
+
+    def _do_standby_bucket(self, step: m.StandbyBucket) -> None:
+        self.device.standby_bucket(step.package or self._app(), step.bucket)
+
+    def _do_screen(self, step: m.Screen) -> None:
+        self.device.screen(step.on)
+
+    def _do_diagnostics(self, step: m.Diagnostics) -> None:
+        self.device.diagnostics(self._app())
+
+    def _do_shell(self, step: m.Shell) -> None:
+        result = self.device.sh(step.argv, check=False)
+        if step.check and result.exit_code != 0:
+            raise StepFailed(
+                f"`{' '.join(step.argv)}` exited {result.exit_code}: "
+                f"{(result.err or result.out).strip()[-500:]}"
+            )
+
+    def _do_capture(self, step: m.Capture) -> None:
+        directory = self._artifact_dir()
+        name = step.name or step.what
+        data = self._capture(step.what)
+        suffix = ".png" if step.what == "screenshot" else ".txt"
+        (directory / f"{name}{suffix}").write_bytes(data)
+
+    def _do_run_task(self, step: m.RunTask) -> None:
+        package = self._app()
+        job_id = self._job_id_for(package, step.task)
+        if job_id is None:
+            raise StepFailed(
+                f"no JobScheduler job found for task {step.task!r} of {package}: "
+                f"is it enqueued? (`adb shell dumpsys jobscheduler {package}`)"
+            )
+        self.device.run_job(package, job_id, force=True)
+
+    def _do_expire_task(self, step: m.ExpireTask) -> None:
+        raise UnsupportedAction("expire_task is an iOS action (BGTask expiration); Android has no equivalent")
+
+    def _do_wait(self, step: m.Wait) -> None:
+        if step.duration is not None:
+            self._let_time_pass(step.duration, f"wait {format_duration_ms(step.duration)}")
+            return
+        assert step.until is not None
+        timeout = step.timeout or self.scenario.timeout or 6 * 3_600_000
+        anchor = self._barrier("wait until")
+        self.ctx.anchor_ns = anchor
+        self._evaluate(step.until, anchor, window_ms=timeout, what=f"until {step.until.describe()}")
+
+    def _do_expect(self, step: m.Expect) -> None:
+        self._barrier(step.describe())
+        self._evaluate(step, self.ctx.anchor_ns, window_ms=step.within, what=step.describe())
+
+    # ------------------------------------------------------------- expectations
+    def _evaluate(self, step: m.Expect, anchor_ns: int, window_ms: int | None, what: str) -> None:
+        assert self.engine is not None and self.journal is not None
+        spec = to_engine_expectation(step, window_ms)
+        with self.journal.lock:
+            check = self.engine.add(spec, anchor_ns, history=self.journal.records_since(anchor_ns))
+            now = self.engine.now_ns
+            if window_ms is None:
+                # Only what already happened counts: decide now.
+                check.close(now)
+        if window_ms is not None and check.status == ex.PENDING:
+            end_ns = anchor_ns + window_ms * NS
+            left_ms = max(0, (end_ns - now) // NS)
+            if left_ms:
+                self._let_time_pass(left_ms, what, until=lambda: check.status != ex.PENDING)
+            with self.journal.lock:
+                if check.status == ex.PENDING:
+                    self.engine.advance_to(max(self.engine.now_ns, end_ns))
+                if check.status == ex.PENDING:
+                    check.close(self.engine.now_ns)
+        if check.status == ex.FAILED:
+            raise StepFailed(check.failure_message(self._state_summary()))
+
+    def _fail_fast_only(self, spec: m.LogMatch) -> ex.Expectation:
+        match = ex.Match(
+            tag=spec.tag,
+            subsystem=spec.subsystem,
+            level=_level(spec.level),
+            message=spec.message,
+            process=spec.process,
+        )
+        return ex.Expectation(match=match, never=True, text=f"fail_fast_on {match}")
+
+    def _state_summary(self) -> str:
+        try:
+            return self.device.snapshot(self._packages()).summary()
+        except BgtestError:
+            return "unknown (device unreachable)"
+
+    # ------------------------------------------------------------- run_task
+    def _job_id_for(self, package: str, task: str) -> int | None:
+        """The JobScheduler id of a task: from WorkManager's own lines, else the only job."""
+        assert self.journal is not None
+        job = self.journal.job_id_for(task)
+        if job is not None:
+            return job
+        self.device.diagnostics(package)
+        self._barrier("diagnostics")
+        job = self.journal.job_id_for(task)
+        if job is not None:
+            return job
+        ids = self.device.job_ids(package)
+        return ids[0] if len(ids) == 1 else None
+
+    # ------------------------------------------------------------- restore
+    def _restore(self) -> None:
+        if self.ctx.saved is None:
+            return
+        try:
+            self.result.restored = self.device.restore(self.ctx.saved, self._packages())
+        except BgtestError as exc:
+            self.result.restored = [f"restore failed: {exc.render()}"]
+
+    @contextlib.contextmanager
+    def _signals(self) -> Iterator[None]:
+        """Turn SIGTERM (and SIGINT) into :class:`Interrupted` so ``finally`` and restore run."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum: int, frame: object) -> None:
+            raise Interrupted(signal.Signals(signum).name)
+
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, previous in old.items():
+                signal.signal(sig, previous)
+
+    # ------------------------------------------------------------- results
+    def _collect_tasks(self) -> None:
+        if self.engine is None:
+            return
+        for ev in self.engine.events:
+            outcome = self.result.tasks.setdefault(ev.task, TaskOutcome(ev.task))
+            outcome.counts[ev.state] = outcome.counts.get(ev.state, 0) + 1
+            if ev.time_ns // NS >= outcome.last_time_ms:
+                outcome.last_state = ev.state
+                outcome.last_time_ms = ev.time_ns // NS
+
+    def _artifact_dir(self) -> Path:
+        directory = self.artifacts_dir or Path("bgtest-report") / _slug(self.scenario.name)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.artifacts_dir = directory
+        return directory
+
+    def _capture(self, what: str) -> bytes:
+        package = self.package or ""
+        if what == "screenshot":
+            return self.device.screenshot()
+        if what == "journal":
+            assert self.journal is not None
+            return self.journal.text().encode()
+        if what == "diagnostics":
+            self.device.diagnostics(self._app())
+            self._barrier("diagnostics")
+            assert self.journal is not None
+            return self.journal.diagnostics_text().encode()
+        section = what.removeprefix("dumpsys_")
+        argv = ["dumpsys", section] + ([package] if section == "jobscheduler" and package else [])
+        return self.device.sh(argv, check=False).stdout
+
+    def _save_artifacts(self) -> None:
+        """On failure: everything a person needs to see why, and a manifest listing it."""
+        import json
+
+        if self.journal is None:
+            return
+        directory = self._artifact_dir()
+        files: dict[str, str] = {}
+        self.journal.save(directory / "journal.txt")
+        files["journal.txt"] = "the device log bgtest read, in device time"
+        failing = [s for s in self.result.steps if s.status != "passed"]
+        if failing:
+            step = failing[0]
+            start = (step.device_start_ms - 60_000) * NS
+            window = self.journal.text(since_ns=start)
+            (directory / "failing-window.txt").write_text(window)
+            files["failing-window.txt"] = f"log from a minute before the failing step ({step.location})"
+        for what, name in (
+            ("dumpsys_jobscheduler", "dumpsys-jobscheduler.txt"),
+            ("dumpsys_deviceidle", "dumpsys-deviceidle.txt"),
+            ("dumpsys_battery", "dumpsys-battery.txt"),
+            ("diagnostics", "workmanager-diagnostics.txt"),
+            ("screenshot", "screenshot.png"),
+        ):
+            if what == "diagnostics" and not self.package:
+                continue
+            try:
+                (directory / name).write_bytes(self._capture(what))
+                files[name] = what.replace("_", " ")
+            except BgtestError as exc:
+                files[name] = f"not captured: {exc.message}"
+        manifest = {
+            "scenario": self.result.name,
+            "location": self.result.location,
+            "device": self.result.device,
+            "status": self.result.status,
+            "failure": self.result.failure,
+            "restored": self.result.restored,
+            "files": files,
+        }
+        (directory / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        self.result.artifacts = str(directory)
+
+
+# --------------------------------------------------------------------------- helpers
+def summarize(step: Any) -> str:
+    """A step as the user wrote it, in one line."""
+    if isinstance(step, m.Expect):
+        return step.describe()
+    data = step.model_dump(exclude_defaults=True, exclude={"label"})
+    if step.label:
+        return step.label
+    if not data:
+        return step.kind
+    if len(data) == 1:
+        value = next(iter(data.values()))
+        key = next(iter(data))
+        if key in ("duration", "timeout") and isinstance(value, int):
+            value = format_duration_ms(value)
+        if isinstance(value, bool):
+            value = "on" if value else "off"
+        return f"{step.kind}: {value}"
+    return f"{step.kind}: " + ", ".join(f"{k}={v}" for k, v in data.items())
+
+
+def _level(level: str | None) -> str | None:
+    return level
+
+
+def _match(spec: m.Match) -> ex.Match:
+    return ex.Match(
+        task=spec.task,
+        state=spec.state,
+        tag=spec.tag,
+        subsystem=spec.subsystem,
+        level=_level(spec.level),
+        message=spec.message,
+        process=spec.process,
+    )
+
+
+def to_engine_expectation(step: m.Expect, window_ms: int | None) -> ex.Expectation:
+    """The YAML model of an expectation as the engine's plain spec."""
+    match = _match(step) if (step.is_event or step.is_log) else None
+    count: str | None = None
+    if step.count is not None:
+        count = f"{step.count.op} {int(step.count.value)}"
+    tasks: tuple[str, ...] = ()
+    rate = None
+    if step.success_rate is not None:
+        rate = f"{step.success_rate.op} {step.success_rate.value * 100:g}%"
+        tasks = (step.task,) if step.task else ()
+        match = None
+    latency_ns = None
+    if step.latency is not None:
+        latency_ns = int(step.latency.value) * NS
+        match = ex.Match(task=step.task, state="succeeded")
+    fail_fast = tuple(
+        ex.Match(
+            tag=f.tag, subsystem=f.subsystem, level=_level(f.level), message=f.message, process=f.process
+        )
+        for f in step.fail_fast_on or ()
+    )
+    loc = step.location
+    return ex.Expectation(
+        match=match,
+        within_ns=window_ms * NS if window_ms is not None else None,
+        count=count,
+        never=step.never,
+        in_order=tuple(_match(x) for x in step.in_order or ()),
+        latency_ns=latency_ns,
+        success_rate=rate,
+        tasks=tasks,
+        fail_fast_on=fail_fast,
+        text=step.describe(),
+        where=f"{loc.file}:{loc.line}" if loc else "",
+    )
+
+
+def _slug(name: str) -> str:
+    keep = "".join(c if c.isalnum() else "-" for c in name.lower())
+    return "-".join(filter(None, keep.split("-")))[:60] or "scenario"

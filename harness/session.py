@@ -1,0 +1,147 @@
+"""A test session's devices: which one each scenario runs on, started and stopped once.
+
+Shared by the pytest plugin and ``bgtest run`` (which goes through the plugin). It starts the
+embedded virtual device lazily — only when a scenario needs Android and nothing is attached —
+and says so in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.devices.android import AndroidDevice
+from harness.devices.pool import choose_serial, list_devices, parse_server_address
+from harness.errors import BgtestError, DeviceError
+from harness.result import ScenarioResult
+
+
+@dataclass
+class AppInfo:
+    """What the runner needs from an app model file (read as plain YAML: no simulator import)."""
+
+    package: str | None = None
+    library: str | None = None
+    activity: str | None = None
+    path: str | None = None
+
+
+def app_info(scenario: Any) -> AppInfo:
+    app = scenario.app
+    if app is None:
+        return AppInfo()
+    info = AppInfo(package=app.package, library=app.library)
+    if app.model_path:
+        try:
+            data = yaml.safe_load(Path(app.model_path).read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            data = {}
+        info.package = info.package or data.get("package")
+        info.library = info.library or data.get("library")
+        activities = data.get("activities") or []
+        if activities:
+            first = activities[0]
+            info.activity = first if isinstance(first, str) else (first or {}).get("name")
+        info.path = str(app.model_path)
+    return info
+
+
+@dataclass
+class DeviceSession:
+    device: str | None = None
+    adb_server: str | None = None
+    report_dir: Path | None = None
+    allow_embedded: bool = True
+    note: Callable[[str], None] = print
+    app_models: list[Path] = field(default_factory=list)
+    _android: AndroidDevice | None = None
+    _embedded: Any = None
+    _error: BgtestError | None = None
+    _runs: int = 0
+
+    def android(self) -> AndroidDevice:
+        if self._android is not None:
+            return self._android
+        if self._error is not None:
+            raise self._error
+        try:
+            self._android = self._pick_android()
+        except BgtestError as exc:
+            self._error = exc
+            raise
+        return self._android
+
+    def _pick_android(self) -> AndroidDevice:
+        host, port = parse_server_address(self.adb_server)
+        serial = choose_serial(list_devices(host, port), self.device)
+        if serial is not None:
+            return AndroidDevice(serial, host, port)
+        if not self.allow_embedded:
+            raise DeviceError(
+                "adb",
+                f"no Android device is attached to the adb server at {host}:{port}",
+                hint="attach one, `adb connect HOST:PORT`, or drop --no-embedded",
+            )
+        from harness.embedded import EmbeddedAndroid
+
+        embedded = EmbeddedAndroid(app_models=list(self.app_models)).start()
+        self._embedded = embedded
+        assert embedded.server is not None
+        self.note(
+            f"no Android device attached: started a virtual one ({embedded.serial}, virtual time) "
+            "— pass --device SERIAL to use a phone"
+        )
+        return AndroidDevice(embedded.serial, embedded.server.host, embedded.server.port)
+
+    def run(self, scenario: Any, platform: str) -> ScenarioResult:
+        from harness.runner import ScenarioRunner
+
+        loc = scenario.location
+        if platform != "android":
+            return ScenarioResult(
+                name=scenario.name,
+                file=str(loc.file) if loc else "",
+                line=loc.line if loc else 0,
+                platform=platform,
+                status="skipped",
+                failure=f"{platform}: no driver for this platform in this build",
+            )
+        try:
+            device = self.android()
+        except BgtestError as exc:
+            return ScenarioResult(
+                name=scenario.name,
+                file=str(loc.file) if loc else "",
+                line=loc.line if loc else 0,
+                platform=platform,
+                status="error",
+                failure=exc.render(),
+            )
+        info = app_info(scenario)
+        self._runs += 1
+        artifacts = None
+        if self.report_dir is not None:
+            from harness.runner import _slug
+
+            artifacts = self.report_dir / f"{self._runs:03d}-{_slug(scenario.name)}-{platform}"
+        runner = ScenarioRunner(
+            scenario,
+            device,
+            platform=platform,
+            artifacts_dir=artifacts,
+            app_package=info.package,
+            app_library=info.library,
+            launch_activity=info.activity,
+            app_install_path=info.path,
+        )
+        return runner.run()
+
+    def close(self) -> None:
+        if self._embedded is not None:
+            self._embedded.stop()
+            self._embedded = None
+        self._android = None
