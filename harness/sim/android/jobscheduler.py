@@ -14,7 +14,6 @@ on that topic are looked at. The commands live in ``jobscheduler_shell.py``.
 
 from __future__ import annotations
 
-import itertools
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -179,9 +178,6 @@ class JobInfo:
         return mask
 
 
-_hash_seq = itertools.count(0x6412553, 0x1F3D)
-
-
 @dataclass(eq=False)
 class JobStatus:
     """One scheduled instance of a job (JobStatus): timing, failures, run state."""
@@ -200,7 +196,7 @@ class JobStatus:
     quota_exempt_run: bool = False
     ran_as_expedited: bool = False
     timer: Timer | None = field(default=None, repr=False)
-    hash_id: int = field(default_factory=lambda: next(_hash_seq) & 0xFFFFFFF)
+    hash_id: int = 0  # identityHashCode stand-in, given by the JobScheduler (deterministic per device)
 
     @property
     def key(self) -> tuple[int, int]:
@@ -261,6 +257,7 @@ class JobScheduler:
         self._active: dict[tuple[int, int], JobStatus] = {}
         self._pending: list[JobStatus] = []
         self._running_pending = False
+        self._hash = 0x6412553
         self.history: deque[HistoryEvent] = deque(maxlen=self.HISTORY_SIZE)
         self.recently_completed: deque[tuple[int, JobStatus, str]] = deque(maxlen=20)
         self._usage: dict[str, deque[tuple[int, int]]] = {}  # pkg -> (start, end) regular runs
@@ -747,6 +744,9 @@ class JobScheduler:
 
     # ======================================================= add / remove
     def _add(self, js: JobStatus) -> None:
+        if not js.hash_id:
+            self._hash = (self._hash * 1_103_515_245 + 12_345) & 0x7FFFFFF
+            js.hash_id = self._hash | 0x1000000
         self._jobs[js.key] = js
         self._by_pkg.setdefault(js.package, {})[js.key] = js
         info = js.info
