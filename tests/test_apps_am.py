@@ -271,3 +271,14 @@ def test_home_then_kill_kills_the_app_as_the_driver_does(device: VirtualAndroidD
     sh(device, "input keyevent 4")
     _rc, out, _ = sh(device, f"am start -W -n {NWM}/.MainActivity")
     assert "LaunchState: WARM\n" in out
+
+
+def test_monkey_launch_as_adbutils_app_start_does(device: VirtualAndroidDevice) -> None:
+    rc, out, _ = sh(device, f"monkey -p {NWM} -c android.intent.category.LAUNCHER 1")
+    assert rc == 0
+    assert out.splitlines()[:2] == ["  bash arg: -p", f"  bash arg: {NWM}"]
+    assert out.endswith("Events injected: 1\n## Network stats: elapsed time=21ms (0ms mobile, 0ms wifi, "
+                        "21ms not connected)\n")
+    assert device.activity.process(NWM) is not None
+    rc, out, _ = sh(device, "monkey -p no.such -c android.intent.category.LAUNCHER 1")
+    assert rc == 253 and out.endswith("** No activities found to run, monkey aborted.\n")

@@ -126,3 +126,17 @@ def test_force_stop_and_reboot_keep_the_app_stopped(adb_server: AdbServer, farm:
     assert d.shell2(["pidof", NWM]).returncode == 1
     d.shell(["am", "broadcast", "-a", DIAG, "-p", NWM, "--include-stopped-packages"])
     assert d.shell2(["pidof", NWM]).returncode == 0
+
+
+def test_adbutils_app_helpers_and_adb_uninstall(adb_server: AdbServer, farm: VirtualAndroidFarm) -> None:
+    d = device(adb_server, farm)
+    d.install(str(APPS / "nwm_demo.yaml"), nolaunch=True, silent=True)
+    d.app_start(NWM)  # monkey -p PKG -c android.intent.category.LAUNCHER 1
+    assert d.shell2(["pidof", NWM]).returncode == 0
+    assert NWM in d.list_packages()
+    d.app_stop(NWM)
+    assert d.shell2(["pidof", NWM]).returncode == 1
+    d.app_clear(NWM)
+    r = adb_server.adb("-s", farm.serials[0], "uninstall", NWM)
+    assert r.stdout == "Success\n"
+    assert d.shell("pm list packages -3") == ""

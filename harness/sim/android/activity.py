@@ -928,3 +928,53 @@ def _am_get_inactive(ctx: CommandContext, args: _Argv) -> int:
     pkg = _user_then_package(args, "get-inactive")
     ctx.out(f"Idle={str(bool(ctx.device.standby.is_inactive(pkg))).lower()}")
     return 0
+
+
+@command("monkey")
+def monkey_command(ctx: CommandContext) -> int:
+    """``monkey -p PKG -c android.intent.category.LAUNCHER 1``: how adbutils' ``app_start`` launches.
+
+    Only the launch part of monkey: one LAUNCHER start of the package; random events are not
+    modelled (an app model has no UI to poke at).
+    """
+    argv = ctx.argv[1:]
+    for arg in argv:
+        ctx.out(f"  bash arg: {arg}")
+    ctx.out("args: [" + ", ".join(argv) + "]")
+    for arg in argv:
+        ctx.out(f' arg: "{arg}"')
+    packages: list[str] = []
+    count = 0
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-p", "-c", "--throttle", "-s", "--pct-touch", "--pct-motion", "--pct-syskeys",
+                   "--pct-appswitch", "--pct-anyevent"):
+            if i + 1 >= len(argv):
+                ctx.err(f"** Error: Missing argument for {arg}")
+                return 255
+            value = argv[i + 1]
+            ctx.out(f'data="{value}"')
+            if arg == "-p":
+                packages.append(value)
+            i += 2
+            continue
+        if arg.startswith("-"):
+            i += 1
+            continue
+        try:
+            count = int(arg)
+        except ValueError:
+            ctx.err(f"** Error: Invalid event count: {arg}")
+            return 255
+        i += 1
+    am: ActivityManager = ctx.device.activity
+    targets = [p for p in packages if ctx.device.packages.get(p) is not None]
+    if not targets:
+        ctx.out("** No activities found to run, monkey aborted.")
+        return 253
+    for _ in range(min(count, 1)):
+        am.start_activity(package=targets[0])
+    ctx.out(f"Events injected: {count}")
+    ctx.out("## Network stats: elapsed time=21ms (0ms mobile, 0ms wifi, 21ms not connected)")
+    return 0
