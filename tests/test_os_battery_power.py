@@ -177,6 +177,9 @@ def test_battery_saver_refused_while_plugged(dev):
     sh(dev, "dumpsys battery unplug")
     assert not dev.power.saver_enabled  # not applied later on its own
     sh(dev, "settings put global low_power 1")
+    assert not dev.power.saver_enabled  # same value: the provider notifies nobody
+    sh(dev, "settings put global low_power 0")
+    sh(dev, "settings put global low_power 1")
     assert dev.power.saver_enabled
 
 
@@ -213,6 +216,10 @@ def test_power_command_errors(dev):
     )
     r = sh(dev, "cmd power set-mode x")
     assert (r.rc, r.out) == (255, 'Error: java.lang.NumberFormatException: For input string: "x"\n')
+    r = sh(dev, "cmd power set-mode 99999999999")
+    assert r.rc == 255 and "NumberFormatException" in r.out
+    r = sh(dev, "cmd power set-adaptive-power-saver-enabled")
+    assert r.rc == 255 and 'Argument expected after "set-adaptive-power-saver-enabled"' in r.err
     r = sh(dev, "cmd power bogus")
     assert (r.rc, r.out) == (255, "Unknown command: bogus\n")
 

@@ -9,9 +9,10 @@ power source. The lock screen is modelled as disabled (a test device), so screen
 Battery saver follows PowerManagerService / BatterySaverStateMachine, simplified:
 - ``cmd power set-mode 1`` while plugged is refused (setLowPowerModeInternal returns false): no
   change, no output.
-- ``settings put global low_power 1`` while plugged: the setting reads 1 but saver stays off (the
-  state machine ignores manual requests on power); it is *not* applied later on unplug — put it
-  again after unplugging (every put is re-evaluated, even with the same value).
+- ``settings put global low_power 1`` while plugged: the setting reads 1 but saver stays off
+  (BatterySaverStateMachine's enableBatterySaverLocked: "Can't enable: isPowered"). It is *not*
+  applied later on unplug, and putting 1 again changes nothing (the value did not change, so no
+  observer fires) — put 0 then 1, or use ``cmd power set-mode 1``, as on a phone.
 - Plugging in turns saver off and writes ``low_power=0``; ``low_power_sticky`` (set by a manual
   enable) brings it back on unplug while the level is below 90 %, as AOSP's sticky restore does.
 """
@@ -140,8 +141,8 @@ class PowerManager:
 
     def _on_low_power_setting(self, value: str | None) -> None:
         wanted = value is not None and value.strip() not in ("", "0")
-        if self.device.battery.plugged:
-            return  # the state machine ignores manual requests on power; the setting stays as put
+        if wanted and self.device.battery.plugged:
+            return  # "Can't enable: isPowered"; the setting stays as put
         self.device.settings.set_quiet("global", "low_power_sticky", "1" if wanted else "0")
         self._set_saver_state(wanted)
 
@@ -244,22 +245,29 @@ def cmd_power(ctx: CommandContext) -> int:
         if len(args) < 2:
             ctx.out('Error: java.lang.IllegalArgumentException: Argument expected after "set-mode"')
             return 255
-        try:
-            mode = int(args[1]) if args[1].lstrip("+-").isdigit() else None
-        except ValueError:
-            mode = None
+        mode = _java_int(args[1])
         if mode is None:
             ctx.out(f'Error: java.lang.NumberFormatException: For input string: "{args[1]}"')
             return 255
         ctx.device.power.set_saver(mode == 1)
         return 0
     if verb in ("set-adaptive-power-saver-enabled", "set-fixed-performance-mode-enabled"):
-        if len(args) < 2:
-            ctx.out(f'Error: java.lang.IllegalArgumentException: Argument expected after "{verb}"')
+        if len(args) < 2:  # getNextArgRequired throws; ShellCommand reports it on stderr
+            ctx.err(f"\nException occurred while executing '{verb}':")
+            ctx.err(f'java.lang.IllegalArgumentException: Argument expected after "{verb}"')
             return 255
         return 0
     ctx.out(f"Unknown command: {verb}")
     return 255
+
+
+def _java_int(text: str) -> int | None:
+    """Integer.parseInt, or None where it would throw NumberFormatException."""
+    body = text[1:] if text[:1] in ("+", "-") else text
+    if not body or not (body.isascii() and body.isdigit()):
+        return None
+    value = int(text)
+    return value if -(2**31) <= value < 2**31 else None
 
 
 @dumpsys_section("power")

@@ -3,8 +3,9 @@
 Services read their switches from here (``low_power``, ``airplane_mode_on``, ``wifi_on`` …) and
 ``observe`` the keys they own, so ``settings put global low_power 1`` from a shell reaches the
 power service exactly as it does on a phone, where the setting *is* the interface.
-Values survive reboot (the provider persists them); observers fire on every ``put`` even when the
-value does not change, which lets a shell re-issue a request (see ``power.py``).
+Values survive reboot (the provider persists them). Observers fire only when a value changes, as
+the provider notifies: re-putting the value a setting already holds does nothing (see ``power.py``
+for where that bites on a real phone).
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ class Settings:
             return default
 
     def put(self, ns: str, key: str, value: str) -> None:
-        self._tables[ns][key] = value
+        table = self._tables[ns]
+        if table.get(key) == value:
+            return
+        table[key] = value
         self._notify(ns, key, value)
 
     def set_quiet(self, ns: str, key: str, value: str) -> None:
