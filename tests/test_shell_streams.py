@@ -138,3 +138,23 @@ def test_background_job_does_not_block() -> None:
         assert (rc, out.getvalue()) == (0, b"1\n")
 
     asyncio.run(scenario())
+
+
+def test_earlier_output_goes_out_before_a_later_command_runs() -> None:
+    """``echo a; sleep 60; echo b``: a reaches the host before the sleep; b waits for the exit packet."""
+
+    async def scenario() -> None:
+        dev = VirtualAndroidDevice(serial="order")
+        seen: list[tuple[int, bytes]] = []
+
+        async def consume(data: bytes) -> None:
+            seen.append((dev.clock.now_ms(), data))
+
+        t0 = dev.clock.now_ms()
+        sink = CallbackSink(consume)
+        rc = await run_command_line(dev, "echo a; sleep 60; echo b", InputSource(b""), sink, sink)
+        assert rc == 0
+        assert seen == [(t0, b"a\n")]
+        assert sink.take() == b"b\n"  # left for the adbd to send with the exit status
+
+    asyncio.run(scenario())

@@ -178,6 +178,13 @@ class _IO:
         self.stderr = stderr
 
 
+def _pending(sink: OutputSink) -> bool:
+    """Whether a sink holds output not yet handed on (pipes and files hand it on at once)."""
+    if isinstance(sink, CrlfSink):
+        sink = sink.inner
+    return bool(getattr(sink, "_chunks", None))
+
+
 def parse_cached(line: str) -> Script:
     script = _PARSE_CACHE.get(line)
     if script is None:
@@ -404,22 +411,24 @@ class Shell:
             fn, status = self._lookup_path(name, io)
             if fn is None:
                 return status
+        # What earlier commands printed goes out before this one runs (it may sleep or stream);
+        # the last command's output stays buffered so the adbd can send it with the exit status.
+        for sink in (io.stdout, io.stderr):
+            if _pending(sink):
+                try:
+                    await sink.drain()
+                except BrokenPipeError:
+                    pass
         ctx = CommandContext(self.device, argv, io.stdin, io.stdout, io.stderr, env, SHELL_UID)
         try:
-            status = await invoke(fn, ctx)
+            return await invoke(fn, ctx)
         except BrokenPipeError:
-            status = 141  # killed by SIGPIPE
+            return 141  # killed by SIGPIPE
         except (asyncio.CancelledError, _ExitShell):
             raise
-        except Exception as e:
+        except Exception as e:  # a last resort: never a traceback on the device
             io.stderr.write(f"{posixpath.basename(name)}: {e}\n")
-            status = 1
-        for sink in (io.stdout, io.stderr):
-            try:
-                await sink.drain()
-            except BrokenPipeError:
-                pass
-        return status
+            return 1
 
     def _lookup_path(self, name: str, io: _IO) -> tuple[object, int]:
         if "/" in name:
