@@ -324,3 +324,16 @@ def test_statistics_head_and_prune_list(device: VirtualAndroidDevice) -> None:
     assert logcat(device, "-p") == (0, "~! ~1000/!\n", "")
     assert logcat(device, "-P", "~1000/!") == (0, "", "")
     assert logcat(device, "-p") == (0, "~1000/!\n", "")
+
+
+def test_local_time_zone_from_tz_or_persist_sys_timezone(device: VirtualAndroidDevice) -> None:
+    pytest.importorskip("zoneinfo").ZoneInfo("America/New_York")  # needs the tz database
+    device.clock.advance(123)
+    device.log("I", "Tz", "local", pid=1, tid=1)
+    env = {"TZ": "America/New_York"}
+    assert lines(logcat(device, "-d", env=env)[1])[1].startswith("01-05 04:00:00.123 ")
+    assert lines(logcat(device, "-d", "-v", "zone", env=env)[1])[1].startswith("01-05 04:00:00.123 -0500 ")
+    assert messages(logcat(device, "-t", "01-05 04:00:00.123", env=env)[1]) == ["local"]
+    assert logcat(device, "-t", "01-05 04:00:00.124", env=env)[1] == ""
+    device.props.set("persist.sys.timezone", "Asia/Tokyo")
+    assert lines(logcat(device, "-d")[1])[1].startswith("01-05 18:00:00.123 ")

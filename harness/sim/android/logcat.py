@@ -267,6 +267,13 @@ def _zone(name: str) -> tzinfo | None:
         return None
 
 
+def _local_zone(ctx: CommandContext) -> tzinfo | None:
+    """bionic's local time: $TZ, else persist.sys.timezone; None means UTC (the fast path)."""
+    name = ctx.env.get("TZ") or ctx.device.props.get("persist.sys.timezone") or "UTC"
+    zone = _zone(name)
+    return None if zone is None or zone is timezone.utc else zone
+
+
 def _parse_uint(text: str) -> int | None:
     """android::base::ParseUint: strtoull with base 0 (so 0x10 and 010 work), no sign, no junk."""
     s = text.lstrip(" \t\n\r\f\v")
@@ -302,12 +309,14 @@ _TIME_FORMATS = (
 )
 
 
-def parse_log_time(text: str, now_ns: int) -> tuple[int, str] | None:
+def parse_log_time(text: str, now_ns: int, tz: tzinfo | None = None) -> tuple[int, str] | None:
     """logcat's parseTime: ``(ns since epoch, unparsed rest)`` or None when no format fits.
 
-    ``MM-DD`` takes the year of the device's current time, as log_time::strptime does.
+    Calendar forms are local time of ``tz`` (default UTC), like mktime; ``MM-DD`` takes the year
+    of the device's current time, as log_time::strptime does.
     """
-    year_now = time.gmtime(now_ns // 1_000_000_000).tm_year
+    zone = tz or timezone.utc
+    year_now = datetime.fromtimestamp(now_ns // 1_000_000_000, zone).year
     for i, pattern in enumerate(_TIME_FORMATS):
         m = pattern.match(text)
         if not m:
@@ -323,6 +332,9 @@ def parse_log_time(text: str, now_ns: int) -> tuple[int, str] | None:
             if not (1 <= mon <= 12 and 1 <= day <= 31 and hh <= 23 and mm <= 59 and ss <= 61):
                 continue
             secs = calendar.timegm((year, mon, day, hh, mm, ss, 0, 0, 0))
+            if zone is not timezone.utc:
+                naive = datetime(1970, 1, 1) + timedelta(seconds=secs)
+                secs = int(naive.replace(tzinfo=zone).timestamp())
         ns = int(frac.ljust(9, "0")) if frac else 0
         return secs * 1_000_000_000 + ns, text[m.end():]
     return None
@@ -406,6 +418,7 @@ def _parse(ctx: CommandContext) -> Options:
         ctx.stderr.write(_USAGE)
         raise LogcatExit(0)
     o = Options()
+    o.fmt.tz = _local_zone(ctx)
     operands: list[str] = []
     for opt, arg, word in _getopt(argv, operands):
         if opt == "pid":
@@ -446,7 +459,7 @@ def _parse(ctx: CommandContext) -> Options:
                     count = 1
                 o.tail_lines = count
             else:
-                parsed = parse_log_time(arg, ctx.device.clock.now_ns())
+                parsed = parse_log_time(arg, ctx.device.clock.now_ns(), o.fmt.tz)
                 if parsed is None:
                     raise _error(ctx, f"-{opt} '{arg}' not in time format.")
                 o.tail_time_ns, rest = parsed
