@@ -142,3 +142,24 @@ def test_arbitrary_structures_in_work_never_escape(value: object) -> None:
         load_app_model(text.encode(), "fuzz.yaml")
     except AppModelError as e:
         assert e.line >= 1
+
+
+@pytest.mark.parametrize("fixture", ["nwm_demo.yaml", "wm_plain.yaml"])
+def test_fixtures_validate_against_the_exported_schema(fixture: str) -> None:
+    import jsonschema
+    import yaml
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(yaml.safe_load((APPS / fixture).read_text()))
+
+
+def test_schema_rejects_what_the_loader_rejects() -> None:
+    import jsonschema
+    import yaml
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    for text in (BASE + "    kind: sometimes\n", BASE + "    colour: red\n", "label: x\n",
+                 BASE + "    initial_delay: soon\n"):
+        assert not validator.is_valid(yaml.safe_load(text)), text
+        with pytest.raises(AppModelError):
+            load_app_model(text.encode(), "x.yaml")

@@ -201,6 +201,7 @@ class ActivityManager:
         self._caller_pid = 24_000
         device.bus.subscribe("shutdown", self._on_shutdown)
         device.bus.subscribe("boot_completed", self._on_boot_completed)
+        device.bus.subscribe("package_removed", lambda package: self._force_stopped.discard(package))
 
     @property
     def system_pid(self) -> int:
@@ -448,7 +449,7 @@ class ActivityManager:
         return action.repeat
 
     # ---------------------------------------------------------------- stop / kill
-    def force_stop(self, package: str, reason: str | None = None) -> bool:
+    def force_stop(self, package: str, reason: str | None = None, user: int = -1) -> bool:
         """``am force-stop``: kill, cancel jobs and alarms (via ``package_stopped``), enter stopped state."""
         installed = self.device.packages.get(package)
         if installed is None:
@@ -456,7 +457,7 @@ class ActivityManager:
             return False
         why = reason or f"from pid {self.next_caller_pid()}"
         self.device.log(
-            "I", "ActivityManager", f"Force stopping {package} appid={installed.app_id} user=-1: {why}"
+            "I", "ActivityManager", f"Force stopping {package} appid={installed.app_id} user={user}: {why}"
         )
         self._kill_process(package, f"stop {package} due to {why}", 0, log_death=False)
         self.device.packages.set_stopped(package, True)

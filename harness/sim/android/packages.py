@@ -17,7 +17,7 @@ import base64
 import hashlib
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,7 +84,6 @@ class InstalledApp:
     not_launched: bool = True
     enabled: bool = True
     source_name: str = ""
-    extras: dict[str, object] = field(default_factory=dict)
 
     @property
     def package(self) -> str:
@@ -273,7 +272,7 @@ class PackageManager:
             return False
         activity = getattr(self.device, "activity", None)
         if activity is not None and hasattr(activity, "force_stop"):
-            activity.force_stop(package, reason="clear data")
+            activity.force_stop(package, reason="clear data", user=0)
         self.device.bus.publish("package_cleared", package=package)
         app.stopped = True
         return True
