@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
+
+from harness.sim.android import adbd
 from harness.sim.android.adbd import (
     A_CLSE,
     A_CNXN,
@@ -288,13 +291,36 @@ def test_reboot_drops_the_link_holds_cnxn_until_booted_then_boot_completes() -> 
         assert await host.recv() is None  # the link drops (~100 ms later)
         assert not device.booted and device.boot_count == boots + 1
         again = await RawHost.connect(d.port)
-        reply = await again.handshake()  # held until the boot is over
+        again.send(A_CNXN, A_VERSION, 1 << 20, b"host::")
+        for _ in range(1000):  # until the daemon has read our CNXN
+            if d.held:
+                break
+            await asyncio.sleep(0.001)
+        assert d.held and not device.booted  # the answer waits: the device is still booting
+        reply = await again.recv()
         assert reply.command == A_CNXN
         assert device.booted and device.props.get("sys.boot_completed") == "1"
         # device time moved by the shutdown and the boot, manual clock
         assert device.now_ms() - start_ms == 3_000 + device.BOOT_DEVICE_MS
         await again.open(1, "echo:back")
         assert await again.read_stream(1) == b"back"
+
+    run_with_daemons(1, scenario)
+
+
+def test_reboot_completes_without_anyone_redialling(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(adbd, "UNATTENDED_BOOT_S", 0.01)
+
+    async def scenario(d: AdbDaemon) -> None:
+        device = d.device
+        device.request_reboot()
+        for _ in range(5000):
+            if device.boot_count == 2 and device.booted:
+                break
+            await asyncio.sleep(0.001)
+        assert device.boot_count == 2 and device.booted
+        host = await RawHost.connect(d.port)
+        assert (await host.handshake()).command == A_CNXN  # answered at once: booted
 
     run_with_daemons(1, scenario)
 

@@ -24,6 +24,7 @@ import contextlib
 import logging
 import socket
 import struct
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -66,6 +67,8 @@ HEADER_SIZE = HEADER.size
 
 #: How long after acknowledging a reboot the TCP connections drop (a phone takes a moment).
 REBOOT_DROP_S = 0.1
+#: With nobody redialling (no adb server), a reboot completes this long after power-on.
+UNATTENDED_BOOT_S = 1.0
 #: Device time between power_off and power_on in a reboot (manual clock only).
 SHUTDOWN_DEVICE_MS = 3_000
 
@@ -423,10 +426,14 @@ class AdbDaemon:
         self.held: set[AdbConnection] = set()
         self._server: asyncio.AbstractServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready_at = 0.0
         self._rebooting = False
+        self._powered_on = False
         self._boot_timer: asyncio.TimerHandle | None = None
+        self._unattended: asyncio.TimerHandle | None = None
         self.reboots = 0
+        self._power_on_at = 0.0
+        #: Wall seconds from power-on to sys.boot_completed=1 in the last reboot (benchmarks).
+        self.last_boot_wall_s = 0.0
 
     # --------------------------------------------------------------- lifecycle
     async def start(self) -> int:
@@ -440,8 +447,9 @@ class AdbDaemon:
         return self.port
 
     async def stop(self) -> None:
-        if self._boot_timer is not None:
-            self._boot_timer.cancel()
+        for timer in (self._boot_timer, self._unattended):
+            if timer is not None:
+                timer.cancel()
         if self._server is not None:
             self._server.close()
         self.drop_connections()
@@ -474,47 +482,62 @@ class AdbDaemon:
         return self._rebooting
 
     def answer_cnxn(self, conn: AdbConnection) -> None:
-        """Answer now, or hold the answer until the boot in progress is over."""
-        if self._rebooting:
-            self.held.add(conn)
-        else:
+        """Answer now, or, while the device boots, hold the answer (see ``request_reboot``)."""
+        if not self._rebooting:
             conn.send_cnxn()
+            return
+        self.held.add(conn)
+        if self._powered_on and self._boot_timer is None and self._loop is not None:
+            # The first connection after power-on: adbd "comes up" BOOT_WALL_S from now.
+            self._boot_timer = self._loop.call_later(self.device.BOOT_WALL_S, self._boot_done)
 
     def request_reboot(self, target: str = "") -> None:
         """The ``reboot`` command / ``reboot:`` service: drop, power-cycle, come back booted.
 
-        The streams that asked get their answer first; ~100 ms later every connection drops
-        (the adb server marks the device offline and redials after 250 ms). A CNXN that
-        arrives while the device boots is held until boot end, ``device.BOOT_WALL_S`` after
-        power-on, when ``sys.boot_completed`` becomes 1. ``target`` (bootloader, recovery…)
-        is treated as a plain reboot: there is no fastboot or recovery to go to.
+        The stream that asked gets its answer and closes; ~100 ms later every connection
+        drops, the device powers off (device time jumps by the shutdown in manual mode) and on
+        again. The adb server marks it offline and redials 250 ms later; the CNXN answer of
+        that next connection is held ``device.BOOT_WALL_S`` (wall time), then the server
+        sees ``device`` and ``sys.boot_completed`` becomes 1. With no adb server redialling,
+        the boot completes on its own after :data:`UNATTENDED_BOOT_S`. ``target``
+        (bootloader, recovery…) is a plain reboot: there is no fastboot or recovery here.
         """
         if self._rebooting or self._loop is None:
             return
         self._rebooting = True
+        self._powered_on = False
         self.reboots += 1
         self._loop.call_later(REBOOT_DROP_S, self._power_cycle)
 
     def _power_cycle(self) -> None:
         device = self.device
         self.drop_connections()
+        self.held.clear()
         device.power_off()
         if device.clock.mode == "manual":
             device.clock.advance(SHUTDOWN_DEVICE_MS)
         device.power_on()
+        self._powered_on = True
+        self._power_on_at = time.monotonic()
         assert self._loop is not None
-        self._boot_timer = self._loop.call_later(device.BOOT_WALL_S, self._boot_done)
+        self._unattended = self._loop.call_later(UNATTENDED_BOOT_S, self._boot_done)
 
     def _boot_done(self) -> None:
-        self._boot_timer = None
-        device = self.device
-        if device.clock.mode == "manual":
-            device.clock.advance(device.BOOT_DEVICE_MS)
-        device.finish_boot()
+        for timer in (self._boot_timer, self._unattended):
+            if timer is not None:
+                timer.cancel()
+        self._boot_timer = self._unattended = None
+        if not self._rebooting:
+            return
         self._rebooting = False
         held, self.held = self.held, set()
         for conn in held:
             conn.send_cnxn()
+        device = self.device
+        if device.clock.mode == "manual":
+            device.clock.advance(device.BOOT_DEVICE_MS)
+        device.finish_boot()
+        self.last_boot_wall_s = time.monotonic() - self._power_on_at
 
     def restart(self) -> None:
         """adbd restarting (``tcpip:``): connections drop, the device keeps running."""
