@@ -33,8 +33,8 @@ def ev(t: int, task: str, state: str) -> LogRecord:
     uid = str(uuidlib.uuid5(uuidlib.NAMESPACE_DNS, task))
     work = f"Work [ id={uid}, tags={{ kmp-worker-task,{task},HttpRequestWorker }} ]"
     lines = {
-        "enqueued": ("NativeWorkManager", "D",
-                     f"✅ OneTime '{task}' enqueued via direct WorkManager (delay=0ms, heavy=false, policy=REPLACE)"),
+        "enqueued": ("NativeWorkManager", "D", f"✅ OneTime '{task}' enqueued via direct WorkManager "
+                                               "(delay=0ms, heavy=false, policy=REPLACE)"),
         "started": ("TaskStore", "D", f"Updating task {task} status to running, resultData length: 0"),
         "succeeded": ("WM-WorkerWrapper", "I", f"Worker result SUCCESS for {work}"),
         "retried": ("WM-WorkerWrapper", "I", f"Worker result RETRY for {work}"),
