@@ -282,3 +282,33 @@ def test_monkey_launch_as_adbutils_app_start_does(device: VirtualAndroidDevice) 
     assert device.activity.process(NWM) is not None
     rc, out, _ = sh(device, "monkey -p no.such -c android.intent.category.LAUNCHER 1")
     assert rc == 253 and out.endswith("** No activities found to run, monkey aborted.\n")
+
+
+def _wm_lines(device: VirtualAndroidDevice, needle: str, since_ns: int = 0) -> list[str]:
+    return [e.message for e in device.logd.entries(["main"]) if needle in e.message and e.time_ns >= since_ns]
+
+
+def test_force_stop_then_reboot_runs_nothing_until_launch(device: VirtualAndroidDevice) -> None:
+    sh(device, "am start -a android.intent.action.VIEW -d nwmdemo://enqueue/periodic-sync")
+    device.clock.advance(60_000)
+    assert _wm_lines(device, "Worker result SUCCESS")  # the first period ran
+    sh(device, f"am force-stop {NWM}")
+    device.reboot_now()
+    mark = device.clock.now_ns()
+    device.clock.advance(3 * 3_600_000)
+    assert not _wm_lines(device, "Worker result", mark)
+    assert device.activity.process(NWM) is None
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    assert _wm_lines(device, "Application was force-stopped, rescheduling.", mark)
+    device.clock.advance(60_000)
+    assert _wm_lines(device, "Worker result SUCCESS", mark)
+
+
+def test_reboot_reschedules_a_launched_app_through_boot_completed(device: VirtualAndroidDevice) -> None:
+    sh(device, "am start -a android.intent.action.VIEW -d nwmdemo://enqueue/periodic-sync")
+    device.clock.advance(60_000)
+    device.reboot_now()
+    mark = device.clock.now_ns()
+    assert _wm_lines(device, "Rescheduling Workers.", mark)
+    device.clock.advance(2 * 3_600_000)
+    assert _wm_lines(device, "Worker result SUCCESS", mark)

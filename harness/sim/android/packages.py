@@ -3,7 +3,10 @@
 An app model (``fixtures/apps/*.yaml``) plays the APK: ``adb install nwm_demo.yaml`` pushes it to
 ``/data/local/tmp`` and runs ``pm install``, exactly the path a real APK takes, so the harness
 installs apps the same way on a phone and on the virtual device. A real APK (a zip) cannot run
-here and is refused the way Android refuses a broken one.
+here and is refused the way Android refuses a broken one. (The ``adb`` command line itself
+insists on a ``.apk`` file name before it talks to any device, so ``adb install`` needs the
+model copied to ``something.apk``; adbutils' ``install()`` and ``adb push`` + ``pm install``
+take any name.)
 
 Like Android, a freshly installed app is *stopped* (FLAG_STOPPED, ``notLaunched``) until its first
 activity launch, so it gets no broadcasts (not even BOOT_COMPLETED); ``am force-stop`` puts it
