@@ -797,10 +797,10 @@ async def _b_cd(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int
     st = sh.device.fs.stat(path)
     if st is None:
         io.stderr.write(f"{SH}: cd: {path}: No such file or directory\n")
-        return 2
+        return 1
     if not st.is_dir:
         io.stderr.write(f"{SH}: cd: {path}: Not a directory\n")
-        return 2
+        return 1
     sh.vars["OLDPWD"] = sh.cwd
     sh.vars["PWD"] = path
     return 0
