@@ -13,6 +13,8 @@ from harness.sim.android.appmodel import SCHEMA_PATH, AppModel, AppModelError, l
 
 APPS = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
 
+NWM_MODEL = load_app_model(APPS / "nwm_demo.yaml")
+
 BASE = """\
 package: com.example.app
 workers:
@@ -163,3 +165,31 @@ def test_schema_rejects_what_the_loader_rejects() -> None:
         assert not validator.is_valid(yaml.safe_load(text)), text
         with pytest.raises(AppModelError):
             load_app_model(text.encode(), "x.yaml")
+
+
+def test_prefix_hooks_and_query_params() -> None:
+    text = BASE + (
+        "deep_link_schemes: [x]\nhooks:\n  - deep_link: x://open/\n    match: prefix\n"
+        "    params: {n: {type: int, default: 2}, late: {type: bool}}\n    enqueue: [a]\n    repeat: '{n}'\n"
+    )
+    m = load_app_model(text.encode(), "p.yaml")
+    hook, raw = m.deep_link_hook("x://open/anything/below?late=true")  # type: ignore[misc]
+    action = hook.resolve(raw)
+    assert action.repeat == 2 and action.params == {"n": 2, "late": True}
+    assert m.deep_link_hook("x://other/") is None
+    with pytest.raises(ValueError, match=r"repeat must be 1\.\.10000"):
+        hook.resolve({"n": "0"})
+
+
+@given(st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Nd"), whitelist_characters="-_.~"),
+               min_size=1, max_size=30))
+def test_deep_link_capture_takes_one_path_segment(segment: str) -> None:
+    m = NWM_MODEL
+    found = m.deep_link_hook(f"nwmdemo://enqueue/{segment}")
+    assert found is not None
+    hook, raw = found
+    if segment == "load":
+        assert hook.name == "load"
+    else:
+        assert raw == {"task": segment}
+    assert m.deep_link_hook(f"nwmdemo://enqueue/{segment}/more") is None

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .appmodel import AppModel, AppModelError, load_app_model
+from .fs import FsError
 from .registry import CommandContext, cmd_service, command, dumpsys_section
 
 if TYPE_CHECKING:
@@ -576,7 +577,7 @@ async def _pm_install(ctx: CommandContext, pm: PackageManager, args: _Args) -> i
         path = paths[0]
         try:
             data = ctx.device.fs.read(path)
-        except Exception:  # FsError (missing file, a directory): what the installer answers
+        except FsError:  # a missing file or a directory: what the installer answers
             ctx.err(f"Error: Unable to open file: {path}")
             if not path.startswith("/data/local/tmp/"):
                 ctx.err("Consider using a file under /data/local/tmp/")
