@@ -57,6 +57,7 @@ GOLDEN = {
     ("monotonic",): "     0.123  1234  1250 I MyTag   : hello\n",
     ("color",): "\x1b[32m01-05 09:00:00.123  1234  1250 I MyTag   : hello\x1b[0m\n",
     ("year", "uid"): "2026-01-05 09:00:00.123 10123  1234  1250 I MyTag   : hello\n",
+    ("time", "year"): "2026-01-05 09:00:00.123 I/MyTag   ( 1234): hello\n",
     ("time", "uid"): "01-05 09:00:00.123 I/MyTag   (10123: 1234): hello\n",
     ("brief", "uid"): "I/MyTag   (10123: 1234): hello\n",
     ("thread", "uid"): "I(10123: 1234: 1250) hello\n",

@@ -97,3 +97,13 @@ def test_since_is_exact_for_short_and_long_steps() -> None:
     everything = d.logd.entries()
     for cursor in (0, everything[10].seq, everything[600].seq, everything[-5].seq, everything[-1].seq):
         assert d.logd.since(cursor) == [e for e in everything if e.seq > cursor]
+
+
+def test_tail_equals_the_end_of_the_merge() -> None:
+    d = fresh()
+    for i in range(300):
+        d.log("I", "T", str(i), buffer=("main", "system", "crash")[i % 7 % 3])
+    everything = d.logd.entries()
+    for n in (1, 5, 299, 300, 1000):
+        assert d.logd.tail(n) == everything[-n:]
+    assert d.logd.tail(3, ["events"]) == []

@@ -645,6 +645,29 @@ def make_formatter(fmt: PrintFormat, boot_ns: int = 0) -> Callable[[LogEntry], s
 
         return threadtime
 
+    if verb == "time" and not uid_fn and not color and plain_ms:
+        # adbutils' format (``logcat -v time``): same caching as threadtime.
+        head_of_second = _second_fn(fmt.year)
+        cached_sec, cached_head = -1, ""
+
+        def time_verb(e: LogEntry) -> str:
+            nonlocal cached_sec, cached_head
+            ms = e.time_ns // 1_000_000
+            sec = ms // 1000
+            if sec != cached_sec:
+                cached_sec, cached_head = sec, head_of_second(sec)
+            tag = e.tag
+            level = pri_char.get(e.level, "?")
+            prefix = f"{cached_head}{ms % 1000:03d} {level}/{tag:<8}({e.pid:5d}): "
+            if len(tag) > 60 or not tag.isascii():
+                prefix = _clip_prefix(prefix)
+            msg = e.message
+            if "\n" not in msg:
+                return prefix + msg + "\n"
+            return _per_line(prefix, msg, "\n")
+
+        return time_verb
+
     whole_message = verb == "long"
 
     def generic(e: LogEntry) -> str:
@@ -861,9 +884,10 @@ async def _run(ctx: CommandContext, o: Options) -> int:
         return 0
 
     # What logd sends: the selected buffers, this reader's uid view, --pid, then -t/-T.
-    snapshot = logd.entries(buffers)
-    cursor = logd.last_seq
     own_uid = ctx.uid if ctx.uid >= 10000 else None
+    cheap_tail = o.tail_lines and o.tail_time_ns is None and own_uid is None and not o.pid
+    snapshot = logd.tail(o.tail_lines, buffers) if cheap_tail else logd.entries(buffers)
+    cursor = logd.last_seq
     if own_uid is not None or o.pid:
         snapshot = [e for e in snapshot if _visible(e, own_uid, o.pid)]
     if o.tail_time_ns is not None:

@@ -231,6 +231,18 @@ class Logd:
             return list(nonempty[0])
         return list(heapq.merge(*nonempty, key=_seq_key))
 
+    def tail(self, count: int, buffers: Iterable[str] | None = None) -> list[LogEntry]:
+        """The newest ``count`` entries across these buffers, in order (``logcat -t N``)."""
+        parts = []
+        for name in _names(buffers):
+            part = list(islice(reversed(self._rings[name].entries), count))
+            if part:
+                part.reverse()
+                parts.append(part)
+        if len(parts) == 1:
+            return parts[0][-count:]
+        return list(heapq.merge(*parts, key=_seq_key))[-count:] if parts else []
+
     def since(self, seq: int, buffers: Iterable[str] | None = None) -> list[LogEntry]:
         """Entries newer than ``seq`` in these buffers, in order (cheap for a live reader's step)."""
         parts: list[list[LogEntry]] = []
