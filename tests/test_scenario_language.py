@@ -299,3 +299,16 @@ def test_app_model_from_the_repository_fixtures() -> None:
     assert s.app.package == "dev.brewkits.nwm_demo" and s.app.library == "native_workmanager"
     assert s.app.bundle_id
     assert s.steps[0].url == "nwmdemo://enqueue/upload?build=debug"
+
+
+def test_cli_validate_empty_folder_and_color(tmp_path: Path) -> None:
+    empty = runner.invoke(app, ["validate", str(tmp_path)])
+    assert empty.exit_code == 2 and "no scenario files" in empty.output
+    colored = runner.invoke(app, ["validate", "--color", str(CORPUS / "bad_doze_mode.yaml")])
+    assert colored.exit_code == 2 and "\x1b[31m" in colored.output
+
+
+def test_a_scalar_document_is_not_a_scenario() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_text("just some words\n", "w.yaml")
+    assert "not the text 'just some words'" in info.value.diagnostics[0].message

@@ -93,3 +93,76 @@ def test_deep_nesting_is_refused_not_a_crash() -> None:
         assert "nesting" in exc.diagnostics[0].message
     else:  # pragma: no cover
         raise AssertionError("deep nesting accepted")
+
+
+_KINDS = st.sampled_from(
+    [
+        "stop_app",
+        "doze",
+        "wait",
+        "expect",
+        "launch",
+        "network",
+        "battery",
+        "shell",
+        "include",
+        "capture",
+        "battery_saver",
+        "screen",
+        "run_task",
+        "standby_bucket",
+        "push",
+        "nope",
+    ]
+)
+_STEP = st.one_of(_KINDS, st.dictionaries(_KINDS, _VALUES, min_size=1, max_size=2), _VALUES)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_STEP, max_size=6), st.sampled_from([["android"], ["ios"], ["android", "ios"], "ios"]))
+def test_arbitrary_steps_raise_only_scenario_error(steps: list, platforms: object) -> None:
+    import yaml
+
+    doc = {
+        "name": "fuzz",
+        "platforms": platforms,
+        "steps": steps,
+        "app": {"package": "com.example.app", "bundle_id": "com.example.App", "library": "androidx.work"},
+    }
+    try:
+        scenarios = load_text(yaml.safe_dump(doc), "f.yaml", env={})
+    except ScenarioError as exc:
+        assert all(d.file == "f.yaml" for d in exc.diagnostics)
+        exc.render()
+    else:
+        (s,) = scenarios
+        assert len(s.steps) == len(steps)
+        assert all(st_.location is not None for st_ in s.steps)
+
+
+_VALID_STEPS = st.sampled_from(
+    [
+        "- stop_app",
+        "- doze: deep",
+        "- doze: {mode: light}",
+        "- wait: 90m",
+        "- battery: {level: 15}",
+        "- network: offline",
+        "- expect: sync succeeded",
+        '- launch: {deep_link: "app://x"}',
+        '- expect: {tag: WM-WorkerWrapper, message: "SUCCESS", count: ">= 2", within: 1h}',
+        "- wait: {until: {task: sync, state: succeeded}, timeout: 2h}",
+        "- screen: off",
+        "- kill",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_VALID_STEPS, min_size=1, max_size=12))
+def test_valid_steps_load_with_their_own_line(lines: list[str]) -> None:
+    text = "name: gen\napp: {package: com.example.app, library: androidx.work}\nsteps:\n"
+    text += "".join(f"  {line}\n" for line in lines)
+    (s,) = load_text(text, "g.yaml", env={})
+    assert [st_.location.line for st_ in s.steps] == list(range(4, 4 + len(lines)))
+    assert [st_.location.col for st_ in s.steps] == [5] * len(lines)

@@ -37,6 +37,9 @@ def validate(
         )
         raise typer.Exit(EXIT_INVALID) from None
     use_color = sys.stdout.isatty() if color is None else color
+    if result.ok and result.files == 0:
+        typer.echo("bgtest: no scenario files (*.yaml, *.yml) under " + ", ".join(map(str, paths)), err=True)
+        raise typer.Exit(EXIT_INVALID)
     if result.ok:
         n = len(result.scenarios)
         typer.echo(
@@ -44,7 +47,7 @@ def validate(
             + (f" ({result.files} files)" if result.files > 1 else "")
         )
         return
-    typer.echo(result.error().render(color=use_color))
+    typer.echo(result.error().render(color=use_color), color=use_color)
     n = len(result.diagnostics)
     files = len({d.file for d in result.diagnostics})
     typer.echo(

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from harness.scenario.errors import Diagnostic, ScenarioError, choices_hint
 from harness.scenario.models import Scenario, StepBase
 from harness.scenario.platforms import LIBRARIES
-from harness.scenario.validation import STEP_SECTIONS, check_platforms, diagnose
+from harness.scenario.validation import STEP_SECTIONS, check_platforms, describe_value, diagnose
 from harness.scenario.yamlmarks import MAX_BYTES, LMap, LSeq, Span, YamlLoadError, copy_tree, load_documents
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
@@ -179,7 +179,7 @@ def _load_text(text: str | bytes, file: str, base: Path, ctx: _Ctx, skip_step_li
         if not isinstance(root, LMap):
             ctx.add(
                 doc.span,
-                f"a scenario is a mapping with name: and steps:, not {type(root).__name__}",
+                f"a scenario is a mapping with name: and steps:, not {describe_value(root)}",
                 "start with: name: <what it proves>",
             )
             continue

@@ -79,7 +79,7 @@ def field_names(model: type[BaseModel]) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()]
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
@@ -163,12 +163,12 @@ def _explain(err: dict[str, Any], loc: tuple[Any, ...], node: Any) -> tuple[str,
         return f"missing required field '{field}' in {owner}", None
     if etype == "literal_error":
         allowed = [a.strip("'") for a in ctx.get("expected", "").replace(" or ", ", ").split(", ")]
-        return f"{_describe(value)} is not a valid {field}", choices_hint(value, allowed, "allowed")
+        return f"{describe_value(value)} is not a valid {field}", choices_hint(value, allowed, "allowed")
     if etype == "value_error":
         text = str(ctx.get("error", err["msg"]))
         return text, None
     if etype in _TYPE_WORDS:
-        return f"'{field}' must be {_TYPE_WORDS[etype]}, not {_describe(value)}", None
+        return f"'{field}' must be {_TYPE_WORDS[etype]}, not {describe_value(value)}", None
     if etype in _BOUNDS:
         return f"'{field}' must be {_BOUNDS[etype]} {next(iter(ctx.values()), '?')}, not {value!r}", None
     if etype == "string_pattern_mismatch":
@@ -195,7 +195,7 @@ def _explain_step(value: Any) -> tuple[str, str | None]:
             "start each action on its own '- ' line; options go inside: - doze: {mode: deep}",
         )
     return (
-        f"a step must be an action name or a one-key mapping, not {_describe(value)}",
+        f"a step must be an action name or a one-key mapping, not {describe_value(value)}",
         "for example: - stop_app, - doze: deep, - expect: {task: sync, state: succeeded}",
     )
 
