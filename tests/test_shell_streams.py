@@ -158,3 +158,27 @@ def test_earlier_output_goes_out_before_a_later_command_runs() -> None:
         assert sink.take() == b"b\n"  # left for the adbd to send with the exit status
 
     asyncio.run(scenario())
+
+
+def test_ctrl_c_stops_a_streaming_command_in_the_interactive_shell() -> None:
+    async def scenario() -> None:
+        dev = VirtualAndroidDevice(serial="pty-ctrl-c", model="Pixel 7")
+        keys = InputSource(b"", eof=False)
+        screen = OutputSink()
+        task = asyncio.ensure_future(run_interactive(dev, keys, screen))
+        await settle(5)
+        keys.feed(b"logcat -v brief -s Demo\r")
+        await settle()
+        dev.log("I", "Demo", "streamed while typing")
+        await settle()
+        assert b"I/Demo" in screen.getvalue() and b"streamed while typing" in screen.getvalue()
+        keys.feed(b"\x03")
+        await settle()
+        assert screen.getvalue().endswith(b"^C\r\n130|panther:/ $ ")
+        keys.feed(b"echo still here\r")
+        await settle()
+        assert screen.getvalue().endswith(b"still here\r\npanther:/ $ ")
+        keys.feed_eof()
+        assert await asyncio.wait_for(task, 5) == 0
+
+    asyncio.run(scenario())

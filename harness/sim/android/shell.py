@@ -928,6 +928,11 @@ async def run_command_line(
             sh.release()
 
 
+def _tty_input(chunk: bytes) -> bytes:
+    """What the line discipline hands on: CR and CRLF end a line."""
+    return chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
 async def run_interactive(
     device: VirtualAndroidDevice,
     stdin: InputSource,
@@ -936,12 +941,13 @@ async def run_interactive(
 ) -> int:
     """An interactive ``sh`` on a pty: prompt, echo of what is typed, CRLF line ends.
 
+    ^C interrupts the running command (``logcat`` until the person stops it) or drops the line
+    being typed; what is typed while a command runs is echoed and run next, as a tty does.
     Returns the exit status (``exit N``, or that of the last command at end of input).
     """
     sh = Shell(device, env)
     out = CrlfSink(stdout)
-    no_input = InputSource(b"")
-    io = _IO(no_input, out, out)
+    io = _IO(InputSource(b""), out, out)
     pending = ""
     buf = bytearray()
 
@@ -953,14 +959,42 @@ async def run_interactive(
             status = f"{sh.status}|" if sh.status else ""
             out.write(f"{status}{sh.vars.get('HOSTNAME', 'localhost')}:{sh.cwd} $ ")
 
+    async def foreground(script: Script) -> tuple[bytes, bool] | None:
+        """Run one line while watching the keyboard: (typed ahead, interrupted), None on hangup."""
+        task = asyncio.ensure_future(sh.run_script(script, io))
+        typed = bytearray()
+        try:
+            while not task.done():
+                reader = asyncio.ensure_future(stdin.read())
+                await asyncio.wait({task, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if not reader.done():
+                    reader.cancel()
+                    continue
+                chunk = _tty_input(reader.result())
+                if not chunk or b"\x03" in chunk:
+                    task.cancel()
+                    await asyncio.wait({task})
+                    if not chunk:
+                        return None
+                    out.write("^C\n")
+                    sh.status = 130
+                    return b"", True
+                out.write(chunk)
+                typed += chunk
+                await out.drain()
+            task.result()  # an ``exit`` unwinds from here
+        finally:
+            if not task.done():
+                task.cancel()
+        return bytes(typed), False
+
     prompt()
     await out.drain()
     try:
         while True:
-            chunk = await stdin.read()
+            chunk = _tty_input(await stdin.read())
             if not chunk:
                 return sh.status
-            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             if b"\x03" in chunk:  # ^C: drop the line being typed
                 buf.clear()
                 pending = ""
@@ -990,7 +1024,13 @@ async def run_interactive(
                     prompt()
                     continue
                 pending = ""
-                await sh.run_script(script, io)
+                result = await foreground(script)
+                if result is None:
+                    return sh.status
+                typed, interrupted = result
+                if interrupted:
+                    buf.clear()  # ^C flushes what was typed ahead
+                buf += typed
                 prompt()
             await out.drain()
     except _ExitShell as e:
