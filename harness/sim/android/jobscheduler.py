@@ -255,7 +255,9 @@ class JobScheduler:
         self._power_jobs: set[JobStatus] = set()
         self._idle_jobs: set[JobStatus] = set()
         self._active: dict[tuple[int, int], JobStatus] = {}
-        self._pending: list[JobStatus] = []
+        # Ready jobs waiting for a slot, expedited first; removal is lazy (``js.pending`` off).
+        self._pending_ej: deque[JobStatus] = deque()
+        self._pending_reg: deque[JobStatus] = deque()
         self._running_pending = False
         self._hash = 0x6412553
         self.history: deque[HistoryEvent] = deque(maxlen=self.HISTORY_SIZE)
@@ -408,7 +410,10 @@ class JobScheduler:
         return list(self._active.values())
 
     def pending_jobs(self) -> list[JobStatus]:
-        return list(self._pending)
+        return [js for js in (*self._pending_ej, *self._pending_reg) if js.pending and self._current(js)]
+
+    def _current(self, js: JobStatus) -> bool:
+        return self._jobs.get(js.key) is js
 
     # ============================================================ world state
     def _plugged(self) -> bool:
@@ -527,11 +532,9 @@ class JobScheduler:
         if self._ready(js):
             if not js.pending:
                 js.pending = True
-                self._pending.append(js)
+                (self._pending_ej if self._treat_as_ej(js) else self._pending_reg).append(js)
             return
-        if js.pending:
-            js.pending = False
-            self._pending.remove(js)
+        js.pending = False
         self._arm_timer(js)
 
     def _arm_timer(self, js: JobStatus) -> None:
@@ -602,7 +605,9 @@ class JobScheduler:
                 self._stop_active(js, REASON_CONSTRAINTS)
 
     def _maybe_run_pending(self) -> None:
-        if self._running_pending or not self._pending or len(self._active) >= MAX_ACTIVE_JOBS:
+        if self._running_pending or len(self._active) >= MAX_ACTIVE_JOBS:
+            return
+        if not self._pending_ej and not self._pending_reg:
             return
         self._running_pending = True
         try:
@@ -611,14 +616,16 @@ class JobScheduler:
             self._running_pending = False
 
     def _run_pending(self) -> None:
-        # Expedited first, then in the order they became ready.
-        self._pending.sort(key=lambda j: 0 if self._treat_as_ej(j) else 1)
-        while self._pending and len(self._active) < MAX_ACTIVE_JOBS:
-            js = self._pending.pop(0)
+        while len(self._active) < MAX_ACTIVE_JOBS:
+            queue = self._pending_ej or self._pending_reg
+            if not queue:
+                return
+            js = queue.popleft()
+            if not js.pending or not self._current(js):
+                continue
             js.pending = False
-            if self._jobs.get(js.key) is not js or not self._ready(js):
-                if self._jobs.get(js.key) is js:
-                    self._arm_timer(js)
+            if not self._ready(js):
+                self._arm_timer(js)
                 continue
             self._start(js)
 
@@ -768,9 +775,7 @@ class JobScheduler:
         self._net_jobs.discard(js)
         self._power_jobs.discard(js)
         self._idle_jobs.discard(js)
-        if js.pending:
-            js.pending = False
-            self._pending.remove(js)
+        js.pending = False
         if js.timer is not None and not js.active:
             js.timer.cancel()
             js.timer = None
@@ -863,7 +868,8 @@ class JobScheduler:
                     js.timer.cancel()
                     js.timer = None
                 js.override = 0
-        self._pending.clear()
+        self._pending_ej.clear()
+        self._pending_reg.clear()
         for t in self._quota_timers.values():
             t.cancel()
         self._quota_timers.clear()
