@@ -217,8 +217,8 @@ def test_load_paths_skips_step_lists_in_folders() -> None:
 def _schema_validator():  # type: ignore[no-untyped-def]
     jsonschema = pytest.importorskip("jsonschema")
     schema = build_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
 
 
 def _documents(path: Path) -> list[object]:

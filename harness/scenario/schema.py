@@ -1,5 +1,7 @@
 """JSON Schema of scenario files, for editor completion (VS Code YAML) and outside tools.
 
+Written as draft-07 (``definitions``), the newest draft VS Code's YAML extension fully supports.
+
 pydantic writes the schema of each model; the step *wrapper* forms people type
 (``- stop_app``, ``- doze: deep``, ``- doze: {mode: deep}``) exist only in the loader's
 normalisation, so this module describes them on top. The committed copy
@@ -27,7 +29,7 @@ def _step_schema(defs: dict[str, Any]) -> dict[str, Any]:
     alts: list[dict[str, Any]] = [{"enum": bare, "description": "an action without options"}]
     for kind, model in STEP_MODELS.items():
         spec = ACTIONS[kind]
-        forms: list[dict[str, Any]] = [{"$ref": f"#/$defs/{model.__name__}"}]
+        forms: list[dict[str, Any]] = [{"$ref": f"#/definitions/{model.__name__}"}]
         props = defs.get(model.__name__, {}).get("properties", {})
         if model is Network:
             forms.append({"enum": ["offline", "online", "airplane"]})
@@ -65,7 +67,7 @@ def _step_schema(defs: dict[str, Any]) -> dict[str, Any]:
 
 def build_schema() -> dict[str, Any]:
     """The whole schema: a document is a scenario or a ``defaults:`` document."""
-    base = Scenario.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
+    base = Scenario.model_json_schema(by_alias=True, ref_template="#/definitions/{model}")
     defs: dict[str, Any] = base.pop("$defs", {})
     defs["Step"] = _step_schema(defs)
     if "LogMatch" in defs:  # fail_fast_on: ["FATAL EXCEPTION"] — a bare regex for the message
@@ -77,7 +79,7 @@ def build_schema() -> dict[str, Any]:
         }
     for section in ("setup", "steps", "finally"):
         prop = base["properties"][section]
-        prop["items"] = {"$ref": "#/$defs/Step"}
+        prop["items"] = {"$ref": "#/definitions/Step"}
     for name in ("tags", "platforms"):  # a single word is accepted where a list is expected
         prop = base["properties"][name]
         items = prop.get("items", {})
@@ -92,13 +94,13 @@ def build_schema() -> dict[str, Any]:
         "additionalProperties": False,
     }
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_ID,
         "title": "bgtest scenario",
         "description": "One YAML document = one scenario (or a first 'defaults:' document). "
         "See docs/scenario-language.md.",
         "anyOf": [
-            {"$ref": "#/$defs/Scenario"},
+            {"$ref": "#/definitions/Scenario"},
             {
                 "type": "object",
                 "properties": {"defaults": defaults},
@@ -107,5 +109,5 @@ def build_schema() -> dict[str, Any]:
                 "title": "defaults for the scenarios in this file",
             },
         ],
-        "$defs": dict(sorted(defs.items())),
+        "definitions": dict(sorted(defs.items())),
     }
