@@ -959,30 +959,34 @@ async def run_interactive(
             status = f"{sh.status}|" if sh.status else ""
             out.write(f"{status}{sh.vars.get('HOSTNAME', 'localhost')}:{sh.cwd} $ ")
 
-    async def foreground(script: Script) -> tuple[bytes, bool] | None:
-        """Run one line while watching the keyboard: (typed ahead, interrupted), None on hangup."""
+    eof = False
+
+    async def foreground(script: Script) -> tuple[bytes, bool]:
+        """Run one line while watching the keyboard: (typed ahead, interrupted by ^C)."""
+        nonlocal eof
         task = asyncio.ensure_future(sh.run_script(script, io))
         typed = bytearray()
         try:
-            while not task.done():
+            while not task.done() and not eof:
                 reader = asyncio.ensure_future(stdin.read())
                 await asyncio.wait({task, reader}, return_when=asyncio.FIRST_COMPLETED)
                 if not reader.done():
                     reader.cancel()
                     continue
                 chunk = _tty_input(reader.result())
-                if not chunk or b"\x03" in chunk:
+                if not chunk:
+                    eof = True  # no more input: the command still runs to its end
+                    break
+                if b"\x03" in chunk:
                     task.cancel()
                     await asyncio.wait({task})
-                    if not chunk:
-                        return None
                     out.write("^C\n")
                     sh.status = 130
                     return b"", True
                 out.write(chunk)
                 typed += chunk
                 await out.drain()
-            task.result()  # an ``exit`` unwinds from here
+            await task  # an ``exit`` unwinds from here
         finally:
             if not task.done():
                 task.cancel()
@@ -992,7 +996,7 @@ async def run_interactive(
     await out.drain()
     try:
         while True:
-            chunk = _tty_input(await stdin.read())
+            chunk = b"" if eof else _tty_input(await stdin.read())
             if not chunk:
                 return sh.status
             if b"\x03" in chunk:  # ^C: drop the line being typed
@@ -1024,10 +1028,7 @@ async def run_interactive(
                     prompt()
                     continue
                 pending = ""
-                result = await foreground(script)
-                if result is None:
-                    return sh.status
-                typed, interrupted = result
+                typed, interrupted = await foreground(script)
                 if interrupted:
                     buf.clear()  # ^C flushes what was typed ahead
                 buf += typed
