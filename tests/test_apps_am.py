@@ -312,3 +312,18 @@ def test_reboot_reschedules_a_launched_app_through_boot_completed(device: Virtua
     assert _wm_lines(device, "Rescheduling Workers.", mark)
     device.clock.advance(2 * 3_600_000)
     assert _wm_lines(device, "Worker result SUCCESS", mark)
+
+
+def test_dumpsys_activity_and_window_show_the_resumed_activity(device: VirtualAndroidDevice) -> None:
+    _, out, _ = sh(device, "dumpsys window windows")
+    assert "mCurrentFocus=Window{" in out and "com.android.launcher3/com.android.launcher3." in out
+    sh(device, "am start -n com.example.wmplain/.SettingsActivity")
+    pid = device.activity.process("com.example.wmplain").pid
+    _, out, _ = sh(device, "dumpsys activity activities")
+    assert "mResumedActivity: ActivityRecord{" in out and " u0 com.example.wmplain/.SettingsActivity t" in out
+    _, out, _ = sh(device, "dumpsys activity top")
+    assert "  ACTIVITY com.example.wmplain/.SettingsActivity " in out and out.rstrip().endswith(f"pid={pid}")
+    _, out, _ = sh(device, "dumpsys window")
+    assert " u0 com.example.wmplain/com.example.wmplain.SettingsActivity}" in out
+    sh(device, "input keyevent KEYCODE_HOME")
+    assert "com.android.launcher3/" in sh(device, "dumpsys activity top")[1]

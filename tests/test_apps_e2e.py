@@ -133,6 +133,8 @@ def test_adbutils_app_helpers_and_adb_uninstall(adb_server: AdbServer, farm: Vir
     d.install(str(APPS / "nwm_demo.yaml"), nolaunch=True, silent=True)
     d.app_start(NWM)  # monkey -p PKG -c android.intent.category.LAUNCHER 1
     assert d.shell2(["pidof", NWM]).returncode == 0
+    current = d.app_current()
+    assert (current.package, current.activity) == (NWM, f"{NWM}.MainActivity")
     assert NWM in d.list_packages()
     d.app_stop(NWM)
     assert d.shell2(["pidof", NWM]).returncode == 1

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .registry import CommandContext, cmd_service, command
+from .registry import CommandContext, cmd_service, command, dumpsys_section
 
 if TYPE_CHECKING:
     from .appmodel import AppModel
@@ -158,6 +158,7 @@ class AppRuntime:
         self.installed = installed
         self.proc = proc
         self.activity_alive = False
+        self.resumed: str | None = None  # short class of the activity last brought to front
         self.workmanager: Any = None
 
     @property
@@ -199,6 +200,8 @@ class ActivityManager:
         self._force_stopped: set[str] = set()  # force-stopped since their last process start
         self._top: str | None = None
         self._caller_pid = 24_000
+        self._tasks: dict[str, int] = {}
+        self._next_task = 11
         device.bus.subscribe("shutdown", self._on_shutdown)
         device.bus.subscribe("boot_completed", self._on_boot_completed)
         device.bus.subscribe("package_removed", lambda package: self._force_stopped.discard(package))
@@ -303,6 +306,14 @@ class ActivityManager:
             runtime.activity_alive = False
         self._top = None
 
+    def top(self) -> tuple[str, str, int, int] | None:
+        """(package, short activity, task id, pid) of the resumed app activity, or None (launcher)."""
+        if self._top is None or self.process(self._top) is None:
+            return None
+        runtime = self._runtimes[self._top]
+        activity = runtime.resumed or runtime.model.short_activity(runtime.model.activities[0])
+        return self._top, activity, self._tasks.get(self._top, self._next_task), runtime.pid
+
     def kill_for_update(self, package: str, reason: str = "installPackageLI") -> None:
         """An update or uninstall replaces the code under a running process: it is killed."""
         self._kill_process(package, f"stop {package} due to {reason}", 0, log_death=False)
@@ -401,7 +412,11 @@ class ActivityManager:
         else:
             state = "WARM"
         runtime.activity_alive = True
+        runtime.resumed = model.short_activity(full)
         self._top = pkg
+        if state == "COLD" or pkg not in self._tasks:
+            self._next_task += 1
+            self._tasks[pkg] = self._next_task
         report_launch = getattr(self.device.standby, "report_launch", None)
         if report_launch is not None:
             report_launch(pkg)  # a user-visible launch puts the app in the ACTIVE bucket
@@ -978,4 +993,57 @@ def monkey_command(ctx: CommandContext) -> int:
         am.start_activity(package=targets[0])
     ctx.out(f"Events injected: {count}")
     ctx.out("## Network stats: elapsed time=21ms (0ms mobile, 0ms wifi, 21ms not connected)")
+    return 0
+
+
+LAUNCHER = ("com.android.launcher3", ".uioverrides.QuickstepLauncher")
+
+
+def _hash(text: str) -> str:
+    import zlib
+
+    return f"{zlib.crc32(text.encode()) & 0xFFFFFFF:07x}"
+
+
+def _resumed(am: ActivityManager) -> tuple[str, str, int, int]:
+    top = am.top()
+    return top if top is not None else (*LAUNCHER, 2, am.system_pid + 211)
+
+
+@dumpsys_section("activity")
+def dumpsys_activity(ctx: CommandContext) -> int:
+    """``dumpsys activity [activities|top]``: the resumed activity, as tools (adbutils) read it.
+
+    Only the activity stack is modelled; every other section prints the activities dump too.
+    """
+    am: ActivityManager = ctx.device.activity
+    what = ctx.argv[1] if len(ctx.argv) > 1 else "activities"
+    pkg, act, task, pid = _resumed(am)
+    record = f"ActivityRecord{{{_hash(pkg + act)} u0 {pkg}/{act} t{task}}}"
+    if what == "top":
+        ctx.out(f"TASK {pkg} id={task} userId=0")
+        ctx.out(f"  ACTIVITY {pkg}/{act} {_hash(record)} pid={pid}")
+        return 0
+    installed = ctx.device.packages.get(pkg)
+    uid = installed.uid if installed is not None else 10_200
+    ctx.out("ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)")
+    ctx.out("Display #0 (activities from top to bottom):")
+    ctx.out(f"  * Task{{{_hash(pkg)} #{task} type=standard A={uid}:{pkg} U=0 visible=true mode=fullscreen "
+            "translucent=false sz=1}")
+    ctx.out(f"    mResumedActivity: {record}")
+    ctx.out("")
+    ctx.out("  Resumed activities in task display areas (from top to bottom):")
+    ctx.out(f"    ResumedActivity: {record}")
+    return 0
+
+
+@dumpsys_section("window")
+def dumpsys_window(ctx: CommandContext) -> int:
+    """``dumpsys window [windows]``: the focused window and app (mCurrentFocus / mFocusedApp)."""
+    am: ActivityManager = ctx.device.activity
+    pkg, act, task, _ = _resumed(am)
+    full = pkg + act if act.startswith(".") else act
+    ctx.out("WINDOW MANAGER WINDOWS (dumpsys window windows)")
+    ctx.out(f"  mCurrentFocus=Window{{{_hash(full)} u0 {pkg}/{full}}}")
+    ctx.out(f"  mFocusedApp=ActivityRecord{{{_hash(pkg + act)} u0 {pkg}/{act} t{task}}}")
     return 0
