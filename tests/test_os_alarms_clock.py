@@ -48,6 +48,23 @@ def test_alarm_deferred_in_idle_until_maintenance(dev):
     assert fired[1] == t0 + HOUR
 
 
+def test_whitelisted_apps_alarms_still_wait_in_deep_idle_and_light_idle_defers_nothing(dev):
+    fired = []
+    sh(dev, f"cmd deviceidle whitelist +{PKG}")
+    unplug_and_sleep(dev)
+    sh(dev, "cmd deviceidle force-idle light")
+    t0 = dev.clock.now_ms()
+    dev.alarms.set(PKG, UID, t0 + MIN, lambda: fired.append("light"))
+    dev.clock.advance(MIN)
+    assert fired == ["light"]
+    sh(dev, "cmd deviceidle force-idle")
+    dev.alarms.set(PKG, UID, dev.clock.now_ms() + MIN, lambda: fired.append("deep"))
+    dev.clock.advance(30 * MIN)
+    assert fired == ["light"]
+    sh(dev, "cmd deviceidle step")
+    assert fired == ["light", "deep"]
+
+
 def test_allow_while_idle_rate_limited_in_deep_idle(dev):
     fired = []
     sh(dev, "cmd deviceidle force-idle")

@@ -84,6 +84,8 @@ def test_get_set_texts_and_errors(dev):
     for line, want in cases.items():
         r = sh(dev, line)
         assert (r.rc, r.out) == want, line
+    r = sh(dev, "dumpsys battery --checkin")
+    assert (r.rc, r.out) == (0, "Unknown command: --checkin\n")
     r = sh(dev, "dumpsys battery set level abc")
     assert (r.rc, r.out) == (0, "Bad value: abc\n")  # dumpsys exits 0 whatever the shell said
 
@@ -148,6 +150,16 @@ def test_power_keys(dev):
     assert not dev.power.interactive
     sh(dev, "input keyevent WAKEUP")
     assert dev.power.interactive
+
+
+def test_power_keys_log_as_power_manager_service(dev):
+    sh(dev, "input keyevent KEYCODE_POWER")
+    sh(dev, "input keyevent KEYCODE_WAKEUP")
+    msgs = [e.message for e in dev.logd.entries(["main", "system"]) if e.tag == "PowerManagerService"]
+    assert msgs[-2:] == [
+        "Going to sleep due to power_button (uid 1000)...",
+        "Waking up from Asleep (uid 1000, reason=WAKE_REASON_WAKE_KEY, details=android.policy:KEY)...",
+    ]
 
 
 def test_screen_times_out_on_battery_but_not_with_stayon(dev):

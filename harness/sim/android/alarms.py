@@ -2,9 +2,10 @@
 
 An alarm fires at its time unless a policy defers it, as AlarmManagerService's
 ``policyWhenElapsed`` does:
-- Doze (deep or light idle, app not whitelisted): alarms without allow-while-idle wait for the
-  next maintenance window (or for Doze to end); allow-while-idle alarms fire, rate-limited per
-  app while deep-idle — inexact ones to 1 per 9 minutes, exact ones to 72 per hour.
+- Deep Doze (IDLE): alarms without allow-while-idle wait for the next maintenance window (or
+  for Doze to end) — for every app, whitelisted or not, as the Doze docs say ("its regular
+  AlarmManager alarms do not fire"); allow-while-idle alarms fire, rate-limited per app —
+  inexact ones to 1 per 9 minutes, exact ones to 72 per hour. Light Doze does not defer alarms.
 - Battery saver (app not whitelisted, not on top): alarms without allow-while-idle wait until
   saver ends.
 Inexact alarms get no window here (they fire at their nominal time); repeating alarms are the
@@ -122,7 +123,7 @@ class AlarmManager:
         dev = self.device
         if alarm.allow_while_idle:
             return ""
-        if dev.idle.restricts(alarm.package):
+        if dev.idle.deep_idle():
             return "device_idle"
         if dev.power.saver_restricts(alarm.package) and not _foreground(dev, alarm.package):
             return "battery_saver"

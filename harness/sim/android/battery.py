@@ -386,7 +386,7 @@ def cmd_battery(ctx: CommandContext) -> int:
 def dumpsys_battery(ctx: CommandContext) -> int:
     """``dumpsys battery`` dumps; with arguments it runs the shell but dumpsys itself exits 0."""
     args = ctx.argv[1:]
-    if not args or args[0] in ("-a", "--checkin", "--proto"):
+    if not args or args[0] in ("-a", "--proto"):  # dumpInternal: no args or -a; anything else is the shell
         ctx.out(ctx.device.battery.dump())
         return 0
     battery_shell(ctx, args)

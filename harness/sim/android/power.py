@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 #: low_power_sticky_auto_disable_level: at or above this level a sticky saver stays off.
 STICKY_AUTO_DISABLE_LEVEL = 90
+#: PhoneWindowManager's wake-up details per wake reason.
+_WAKE_DETAILS = {"POWER_BUTTON": "android.policy:POWER", "WAKE_KEY": "android.policy:KEY"}
 #: BatteryManager plug-type bits, what ``stay_on_while_plugged_in`` is a mask of.
 _PLUG_BITS = {"ac": 1, "usb": 2, "wireless": 4, "dock": 8}
 
@@ -49,18 +51,23 @@ class PowerManager:
         device.bus.subscribe("boot", self._on_boot)
 
     # ---------------------------------------------------------------- screen
-    def set_interactive(self, on: bool, reason: str = "shell") -> None:
+    def set_interactive(self, on: bool, reason: str | None = None) -> None:
+        """Wake or sleep; ``reason`` is a sleep reason (``power_button``, ``timeout`` …) or, waking,
+        a wake reason suffix (``POWER_BUTTON``, ``WAKE_KEY`` …), logged as PowerManagerService does."""
         if on:
             self.last_user_activity_ms = self.device.clock.now_ms()
         if on == self.interactive:
             self._arm_timeout()
             return
         self.interactive = on
-        self.device.log(
-            "I",
-            "PowerManagerService",
-            ("Waking up from Asleep" if on else "Going to sleep") + f" (uid 2000, reason={reason})...",
-        )
+        if reason is None:
+            reason = "APPLICATION" if on else "application"
+        if on:
+            details = _WAKE_DETAILS.get(reason, "android.server.power:SHELL")
+            message = f"Waking up from Asleep (uid 1000, reason=WAKE_REASON_{reason}, details={details})..."
+        else:
+            message = f"Going to sleep due to {reason} (uid 1000)..."
+        self.device.log("I", "PowerManagerService", message)
         self.device.bus.publish("screen", interactive=on)
         self.device.bus.publish("constraints")
         self._arm_timeout()
@@ -73,9 +80,11 @@ class PowerManager:
     def key(self, keycode: int) -> None:
         """KEYCODE_POWER (26) toggles, KEYCODE_WAKEUP (224) wakes, KEYCODE_SLEEP (223) sleeps."""
         if keycode == 26:
-            self.set_interactive(not self.interactive, "power_button")
+            self.set_interactive(
+                not self.interactive, "POWER_BUTTON" if not self.interactive else "power_button"
+            )
         elif keycode == 224:
-            self.set_interactive(True, "wakeup_key")
+            self.set_interactive(True, "WAKE_KEY")
         elif keycode == 223:
             self.set_interactive(False, "sleep_button")
         elif self.interactive:
