@@ -262,7 +262,8 @@ def _expand_includes(seq: LSeq, base: Path, ctx: _Ctx, stack: list[Path]) -> LSe
         if not isinstance(target, str) or not target.strip():
             ctx.add(vspan, "include needs a file path", "for example: - include: common/doze-night.yaml")
             continue
-        path = (base / target).resolve()
+        shown = Path(os.path.normpath(base / target))  # as the user would write it, for messages
+        path = shown.resolve()
         if path in stack or len(stack) >= MAX_INCLUDE_DEPTH:
             chain = " → ".join(p.name for p in [*stack, path])
             ctx.add(
@@ -271,16 +272,16 @@ def _expand_includes(seq: LSeq, base: Path, ctx: _Ctx, stack: list[Path]) -> LSe
                 "a shared step list must not include itself, directly or through other files",
             )
             continue
-        steps = _read_step_list(path, target, vspan, ctx)
+        steps = _read_step_list(path, shown, target, vspan, ctx)
         if steps is None:
             continue
-        inner = _expand_includes(steps, path.parent, ctx, [*stack, path])
+        inner = _expand_includes(steps, shown.parent, ctx, [*stack, path])
         out.extend(inner)
         out.item_spans.extend(inner.item_spans)
     return out
 
 
-def _read_step_list(path: Path, target: str, span: Span, ctx: _Ctx) -> LSeq | None:
+def _read_step_list(path: Path, shown: Path, target: str, span: Span, ctx: _Ctx) -> LSeq | None:
     if path not in ctx.include_cache:
         ctx.include_cache[path] = None
         try:
@@ -296,9 +297,9 @@ def _read_step_list(path: Path, target: str, span: Span, ctx: _Ctx) -> LSeq | No
                 else f"paths are relative to the including file ({path.parent})",
             )
             return None
-        ctx.sources[str(path)] = data.decode("utf-8", errors="replace")
+        ctx.sources[str(shown)] = data.decode("utf-8", errors="replace")
         try:
-            docs = load_documents(data, str(path))
+            docs = load_documents(data, str(shown))
         except YamlLoadError as exc:
             ctx.add(exc.span, exc.message, exc.hint)
             return None

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from harness.scenario.errors import Diagnostic, choices_hint
+from harness.scenario.errors import Diagnostic, choices_hint, closest
 from harness.scenario.models import STEP_MODELS, Scenario, StepBase, step_kind
 from harness.scenario.platforms import ACTIONS, INCLUDE_KIND, OPTION_LIMITS, PLATFORMS
 from harness.scenario.yamlmarks import LMap, LSeq, Span
@@ -129,9 +129,21 @@ def _where(loc: tuple[Any, ...]) -> str:
 def diagnose(exc: ValidationError, tree: LMap, root: Span) -> list[Diagnostic]:
     """One diagnostic per model error, located in the YAML, most useful wording first."""
     out: list[Diagnostic] = []
-    for err in exc.errors():
+    errors = exc.errors()
+    # A typo (`step:`) also makes the real field (`steps`) missing: report the typo only.
+    typos = {
+        (
+            tuple(e["loc"][:-1]),
+            closest(e["loc"][-1], [m["loc"][-1] for m in errors if m["type"] == "missing"]),
+        )
+        for e in errors
+        if e["type"] == "extra_forbidden" and e["loc"]
+    }
+    for err in errors:
         loc = tuple(err["loc"])
         etype = err["type"]
+        if etype == "missing" and loc and (loc[:-1], loc[-1]) in typos:
+            continue
         span, node, _ = locate(tree, loc, root, want_key=etype == "extra_forbidden")
         message, hint = _explain(err, loc, node)
         out.append(Diagnostic.at(span, message, hint))
