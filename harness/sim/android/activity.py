@@ -762,7 +762,6 @@ def am_command(ctx: CommandContext) -> int:
         "start": _am_start,
         "start-activity": _am_start,
         "force-stop": _am_force_stop,
-        "stop-app": _am_force_stop,
         "kill": _am_kill,
         "kill-all": _am_kill_all,
         "broadcast": _am_broadcast,
