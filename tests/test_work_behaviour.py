@@ -74,8 +74,15 @@ work:
     worker: hanger
   crash:
     worker: crasher
+  fetch:
+    worker: fetcher
 {extra}
 workers:
+  fetcher:
+    class: dev.bgtest.custom.FetchWorker
+    duration: 2s
+    http: [{{url: "https://api.example.com/feed"}}]
+    on_network_error: retry
   retrier:
     class: dev.bgtest.custom.RetryWorker
     duration: 1s
@@ -298,8 +305,21 @@ def test_crashing_worker_kills_the_process_with_fatal_exception(custom: VirtualA
     assert results(custom, "CrashWorker", "SUCCESS")
 
 
-def test_http_worker_without_network_fails_over_to_retry(device: VirtualAndroidDevice) -> None:
-    launch(device, "nwmdemo://enqueue/urgent")  # expedited, network: connected → runs at once
+def test_http_worker_without_network_retries_then_succeeds(custom: VirtualAndroidDevice) -> None:
+    # no network constraint: the worker runs, its HTTP call fails, on_network_error says retry
+    sh(custom, "cmd connectivity airplane-mode enable")
+    launch(custom, "custom://go/fetch")
+    custom.clock.advance(5_000)
+    assert len(results(custom, "FetchWorker", "RETRY")) == 1
+    sh(custom, "cmd connectivity airplane-mode disable")
+    custom.clock.advance(2 * MIN)
+    assert len(results(custom, "FetchWorker", "SUCCESS")) == 1
+
+
+def test_expedited_work_runs_at_once(device: VirtualAndroidDevice) -> None:
+    launch(device, "nwmdemo://enqueue/urgent")
+    job = device.jobs.jobs(NWM)[0]
+    assert job.info.expedited and job.active
     device.clock.advance(2_000)
     assert results(device, "urgent", "SUCCESS")
 

@@ -497,11 +497,15 @@ class JobScheduler:
         ej = self._treat_as_ej(js)
         if ej or not self._doze_restricts(js.package):
             bits |= DEVICE_NOT_DOZING
-        if ej or not self._saver() or self._is_top(js.package):
+        if ej or not self._saver() or self._is_top(js.package) or self._saver_exempt(js.package):
             bits |= BACKGROUND_NOT_RESTRICTED
         if self._within_quota(js):
             bits |= WITHIN_QUOTA
         return bits
+
+    def _saver_exempt(self, package: str) -> bool:
+        fn = getattr(self.device.idle, "is_power_save_whitelisted", None)
+        return bool(fn(package)) if callable(fn) else False
 
     def _is_top(self, package: str) -> bool:
         fn = getattr(self.device.activity, "is_foreground", None)
