@@ -27,6 +27,18 @@ def test_defaults_wifi_up_unmetered(dev):
     assert sh(dev, "settings get global mobile_data").out == "1\n"
 
 
+def test_dumpsys_connectivity_short_form(dev):
+    lines = sh(dev, "dumpsys connectivity").out.splitlines()
+    assert "Active default network: 101" in lines
+    i = lines.index("Current Networks:")
+    assert lines[i + 1].startswith(
+        "  NetworkAgentInfo{network{101}  ni{WIFI CONNECTED extra: }  nc{[ Transports: WIFI "
+    )
+    assert "NOT_METERED" in lines[i + 1] and lines[i + 1].endswith('SSID: "AndroidWifi"]}  default}')
+    assert lines[i + 2].startswith("  NetworkAgentInfo{network{102}  ni{CELLULAR CONNECTED")
+    assert "NOT_METERED" not in lines[i + 2]
+
+
 def test_svc_wifi_data(dev):
     assert sh(dev, "svc wifi disable").out == ""
     assert sh(dev, "settings get global wifi_on").out == "0\n"
@@ -79,7 +91,7 @@ def test_setting_alone_does_not_move_radios_except_through_observers(dev):
 
 def test_connectivity_errors(dev):
     r = sh(dev, "cmd connectivity airplane-mode sideways")
-    assert r.rc == 255
+    assert r.rc == 255 and r.out.startswith("Connectivity service commands:\n")
     r = sh(dev, "cmd connectivity bogus")
     assert (r.rc, r.out) == (255, "Unknown command: bogus\n")
 

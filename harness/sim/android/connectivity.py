@@ -202,29 +202,35 @@ def _foreground(device: VirtualAndroidDevice, package: str) -> bool:
 
 
 # ------------------------------------------------------------------ commands
+_CONNECTIVITY_HELP = """Connectivity service commands:
+  help
+    Print this help text.
+  airplane-mode [enable|disable]
+    Turn airplane mode on or off.
+  airplane-mode
+    Get airplane mode."""
+
+
 @cmd_service("connectivity")
 def cmd_connectivity(ctx: CommandContext) -> int:
+    """ConnectivityService.ShellCmd: a bad airplane-mode argument prints the help, rc -1."""
     args = ctx.argv[1:]
     if not args or args[0] in ("help", "-h"):
-        ctx.out(
-            "Connectivity service commands:\n  help\n    Print this help text.\n"
-            "  airplane-mode [enable|disable]\n    Turn airplane mode on or off.\n"
-            "  airplane-mode\n    Get airplane mode."
-        )
-        return 0 if args else 255
+        ctx.out(_CONNECTIVITY_HELP)
+        return 255
     if args[0] == "airplane-mode":
         net = ctx.device.net
-        if len(args) == 1:
-            ctx.out("enabled" if net.airplane else "disabled")
-            return 0
-        if args[1] == "enable":
+        arg = args[1] if len(args) > 1 else None
+        if arg == "enable":
             net.set_airplane(True)
-            return 0
-        if args[1] == "disable":
+        elif arg == "disable":
             net.set_airplane(False)
-            return 0
-        ctx.out(f"Unsupported argument: {args[1]}")
-        return 255
+        elif arg is None:
+            ctx.out("enabled" if net.airplane else "disabled")
+        else:
+            ctx.out(_CONNECTIVITY_HELP)
+            return 255
+        return 0
     ctx.out(f"Unknown command: {args[0]}")
     return 255
 
