@@ -312,3 +312,10 @@ def test_a_scalar_document_is_not_a_scenario() -> None:
     with pytest.raises(ScenarioError) as info:
         load_text("just some words\n", "w.yaml")
     assert "not the text 'just some words'" in info.value.diagnostics[0].message
+
+
+def test_in_order_accepts_task_state_words() -> None:
+    text = BASE + "steps:\n  - expect: {in_order: [sync enqueued, sync succeeded, {tag: WM-Processor}]}\n"
+    (s,) = load_text(text, "o.yaml")
+    first, second, third = s.steps[0].in_order
+    assert (first.task, first.state, second.state, third.tag) == ("sync", "enqueued", "succeeded", "WM-Processor")

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from harness.scenario.errors import Diagnostic, ScenarioError, choices_hint
+from harness.scenario.errors import Diagnostic, ScenarioError, choices_hint, closest
 from harness.scenario.models import Scenario, StepBase
 from harness.scenario.platforms import LIBRARIES
 from harness.scenario.validation import STEP_SECTIONS, check_platforms, describe_value, diagnose
@@ -292,7 +292,7 @@ def _read_step_list(path: Path, shown: Path, target: str, span: Span, ctx: _Ctx)
             ctx.add(
                 span,
                 f"included file not found: {target}",
-                choices_hint(Path(target).name, near, "files there")
+                _file_hint(Path(target), near)
                 if near
                 else f"paths are relative to the including file ({path.parent})",
             )
@@ -316,6 +316,14 @@ def _read_step_list(path: Path, shown: Path, target: str, span: Span, ctx: _Ctx)
     if cached is None:
         return None
     return copy_tree(cached)
+
+
+def _file_hint(target: Path, near: list[str]) -> str:
+    """Compare names without their common ``.yaml`` so the guess is about the name itself."""
+    stems = {Path(n).stem: n for n in near}
+    guess = closest(target.stem, list(stems))
+    listed = ", ".join(near)
+    return f"did you mean '{stems[guess]}'? files there: {listed}" if guess else f"files there: {listed}"
 
 
 # --------------------------------------------------------------------------- variables

@@ -233,6 +233,19 @@ class Match(_Model):
     def is_log(self) -> bool:
         return any(getattr(self, f) is not None for f in _LOG_FIELDS)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _task_state_words(cls, data: Any) -> Any:
+        """``in_order: ["sync enqueued", "sync succeeded"]`` — TASK STATE as two words."""
+        if cls is Match and isinstance(data, str):
+            parts = data.split()
+            if len(parts) != 2:
+                raise ValueError(
+                    f"not a task event: {data!r}; write 'TASK STATE' (sync succeeded) or a mapping"
+                )
+            return {"task": parts[0], "state": parts[1]}
+        return data
+
     @model_validator(mode="after")
     def _one_family(self) -> Match:
         if self.is_event and self.is_log:

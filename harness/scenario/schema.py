@@ -70,6 +70,17 @@ def build_schema() -> dict[str, Any]:
     base = Scenario.model_json_schema(by_alias=True, ref_template="#/definitions/{model}")
     defs: dict[str, Any] = base.pop("$defs", {})
     defs["Step"] = _step_schema(defs)
+    if "Match" in defs:  # in_order: ["sync enqueued", "sync succeeded"]
+        defs["Match"] = {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "pattern": r"^\S+\s+\S+$",
+                    "description": "TASK STATE, e.g. sync succeeded",
+                },
+                defs["Match"],
+            ]
+        }
     if "LogMatch" in defs:  # fail_fast_on: ["FATAL EXCEPTION"] — a bare regex for the message
         defs["LogMatch"] = {
             "anyOf": [
