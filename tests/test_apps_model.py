@@ -193,3 +193,17 @@ def test_deep_link_capture_takes_one_path_segment(segment: str) -> None:
     else:
         assert raw == {"task": segment}
     assert m.deep_link_hook(f"nwmdemo://enqueue/{segment}/more") is None
+
+
+def test_single_items_where_lists_go_are_accepted_by_loader_and_schema() -> None:
+    import jsonschema
+    import yaml
+
+    text = BASE.replace("    class: com.example.W\n", "    class: com.example.W\n    outcomes: failure\n") + (
+        "    tags: one\nactivities: .Main\n"
+    )
+    m = load_app_model(text.encode(), "x.yaml")
+    assert m.workers["w"].outcomes == ("failure",) and m.work["a"].tags == ("one",)
+    assert m.activities == (".Main",)
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(text))

@@ -86,6 +86,18 @@ DurationMs = Annotated[
 ]
 
 
+def _one_or_many(schema: dict[str, Any]) -> None:
+    """JSON Schema of a list field that also takes a single item (``tags: sync``), as the loader does."""
+    array = dict(schema)
+    for key in ("default", "description", "title"):
+        array.pop(key, None)
+    item = array.get("items", {})
+    for key in list(schema):
+        if key not in ("default", "description", "title"):
+            del schema[key]
+    schema["anyOf"] = [item, array]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
@@ -160,7 +172,9 @@ class Work(_Model):
     backoff: Backoff = Field(default_factory=Backoff)
     unique: Unique | None = Field(None, description="enqueue as unique work; absent = plain enqueue")
     tags: tuple[str, ...] = Field(
-        (), description="addTag; the worker class name is added by WorkManager itself"
+        (),
+        description="addTag; the worker class name is added by WorkManager itself",
+        json_schema_extra=_one_or_many,
     )
     expedited: Expedited | None = Field(None, description="setExpedited (one-time work without delay only)")
     input: dict[str, str | int | float | bool] = Field(default_factory=dict, description="input Data")
@@ -168,6 +182,7 @@ class Work(_Model):
         (),
         description="chain: names of one-time work run one after another after "
         "this one succeeds (WorkContinuation.then)",
+        json_schema_extra=_one_or_many,
     )
 
     @field_validator("tags", "then", mode="before")
@@ -196,6 +211,7 @@ class Worker(_Model):
         min_length=1,
         description="result per run attempt, the last one repeating: [retry, retry, success]; crash throws, "
         "hang never returns (WorkManager stops it at its 10-minute limit)",
+        json_schema_extra=_one_or_many,
     )
     http: tuple[HttpCall, ...] = Field(
         (),
@@ -277,9 +293,17 @@ class Hook(_Model):
     )
     broadcast: str | None = Field(None, description="intent action, e.g. dev.brewkits.nwm_demo.ENQUEUE")
     params: dict[str, Param] = Field(default_factory=dict, description="typed params from the link or extras")
-    enqueue: tuple[str, ...] = Field(min_length=1, description="work names (or '{param}') enqueued in order")
-    repeat: int | str = Field(1, description=f"enqueue this many times (1–{MAX_REPEAT}) or '{{param}}'")
-    overrides: Overrides | None = None
+    enqueue: tuple[str, ...] = Field(
+        min_length=1,
+        description="work names (or '{param}') enqueued in order",
+        json_schema_extra=_one_or_many,
+    )
+    repeat: int | str = Field(
+        1,
+        description=f"enqueue this many times (1–{MAX_REPEAT}) or '{{param}}'; '{{index}}' in overrides is "
+        "the repetition number (0-based)",
+    )
+    overrides: Overrides | None = Field(None, description="changes to the enqueued work; '{param}' allowed")
 
     @field_validator("enqueue", mode="before")
     @classmethod
@@ -435,10 +459,13 @@ class AppModel(_Model):
     )
     debuggable: bool = Field(True, description="android:debuggable (run-as works; plugin debug logs need it)")
     activities: tuple[str, ...] = Field(
-        (".MainActivity",), min_length=1, description="activity classes; the first is the launcher activity"
+        (".MainActivity",),
+        min_length=1,
+        description="activity classes; the first is the launcher activity",
+        json_schema_extra=_one_or_many,
     )
     deep_link_schemes: tuple[str, ...] = Field(
-        (), description="URI schemes the launcher activity handles (VIEW)"
+        (), description="URI schemes the launcher activity handles (VIEW)", json_schema_extra=_one_or_many
     )
     hooks: tuple[Hook, ...] = Field(
         (), description="debug hooks: deep link or broadcast -> enqueue named work"
