@@ -14,6 +14,7 @@ pass: on a virtual device it advances the device clock in slices; on a phone it 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import shlex
 import signal
 import threading
@@ -62,19 +63,27 @@ class _Ctx:
     anchor_ns: int = 0
     scenario_start_ns: int = 0
     saved: DeviceState | None = None
+    changed: set[str] = field(default_factory=set)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def library_vocabularies(library: str | None) -> list[str]:
-    """Vocabulary files to read for an app's library (the system's own lines come too)."""
-    names = {
-        "androidx.work": ["androidx_workmanager"],
-        "native_workmanager": ["native_workmanager", "androidx_workmanager"],
-        "flutter_workmanager": ["flutter_workmanager", "androidx_workmanager"],
-        "kmpworkmanager": ["kmpworkmanager", "androidx_workmanager"],
-        "bgtaskscheduler": ["bgtaskscheduler"],
+def library_vocabularies(library: str | None, platform: str = "android") -> list[str]:
+    """The vocabulary file for an app's library on a platform (it includes the system's own)."""
+    android = {
+        "androidx.work": "androidx_workmanager",
+        "native_workmanager": "native_workmanager",
+        "flutter_workmanager": "flutter_workmanager",
+        "kmpworkmanager": "kmpworkmanager",
     }
-    return names.get(library or "androidx.work", ["androidx_workmanager"])
+    ios = {
+        "native_workmanager": "native_workmanager_ios",
+        "flutter_workmanager": "flutter_workmanager_ios",
+        "kmpworkmanager": "kmpworkmanager",
+        "bgtaskscheduler": "bgtaskscheduler",
+    }
+    table = ios if platform == "ios" else android
+    default = "bgtaskscheduler" if platform == "ios" else "androidx_workmanager"
+    return [table.get(library or "", default)]
 
 
 class ScenarioRunner:
@@ -135,10 +144,16 @@ class ScenarioRunner:
         try:
             self.result.device = device.describe()
             self._virtual = device.is_virtual
-            vocab = VocabState([load_vocabulary(name) for name in library_vocabularies(self.library)])
+            vocab = VocabState(
+                [load_vocabulary(name) for name in library_vocabularies(self.library, self.platform)]
+            )
             self.engine = ex.ExpectationEngine(vocab)
             self.journal = DeviceJournal(device, self.engine)
             self.journal.start()
+            if self._virtual and self.package:
+                # A virtual device is shared by the scenarios of a run: start each one from a
+                # freshly installed app, as a phone in a farm would be prepared.
+                self.device.sh(["pm", "clear", self.package], check=False)
             start = self._barrier("scenario start")
             self.ctx.scenario_start_ns = self.ctx.anchor_ns = start
             self.result.device_start_ms = start // NS
@@ -203,6 +218,12 @@ class ScenarioRunner:
             except (DeviceError, UnsupportedAction, BgtestError) as exc:
                 record.status = "error"
                 record.message = exc.render()
+            except ex.ExpectationError as exc:
+                record.status = "failed"
+                record.message = f"this expectation cannot be evaluated: {exc}"
+            except Exception as exc:  # a bug in bgtest: report it on the step, keep restoring
+                record.status = "error"
+                record.message = f"internal error in bgtest: {exc!r} (please report it with the journal)"
             except Interrupted:
                 record.status = "error"
                 record.message = "interrupted"
@@ -224,8 +245,10 @@ class ScenarioRunner:
 
     def _step(self, step: Any, record: StepResult) -> None:
         kind = step.kind
-        if kind in STATEFUL and self.ctx.saved is None:
-            self.ctx.saved = self.device.snapshot(self._packages())
+        if kind in STATEFUL:
+            if self.ctx.saved is None:
+                self.ctx.saved = self.device.snapshot(self._packages())
+            self.ctx.changed.add(kind)
         if kind != "expect" and kind != "wait":
             start = self._barrier(record.summary)
             self.ctx.anchor_ns = start
@@ -242,7 +265,7 @@ class ScenarioRunner:
     def _barrier(self, what: str) -> int:
         """Log a marker and wait until the journal has it; return its device time (ns)."""
         assert self.journal is not None
-        marker = f"bgtest-sync {uuid.uuid4().hex[:12]}"
+        marker = f"[{uuid.uuid4().hex[:8]}] {what}"[:200]
         # The second line pushes the marker out of the parser, which holds each last line
         # until the next one shows whether it continues a multi-line message.
         log = shlex.join(["log", "-t", "bgtest", marker])
@@ -415,7 +438,15 @@ class ScenarioRunner:
         assert self.engine is not None and self.journal is not None
         spec = to_engine_expectation(step, window_ms)
         with self.journal.lock:
-            check = self.engine.add(spec, anchor_ns, history=self.journal.records_since(anchor_ns))
+            # Task events since the anchor are replayed by the engine itself; raw log matches
+            # need the records (replaying them for an event check would count events twice).
+            raw = (
+                (spec.match is not None and not spec.match.is_event)
+                or spec.fail_fast_on
+                or any(not item.is_event for item in spec.in_order)
+            )
+            history = self.journal.records_since(anchor_ns) if raw else ()
+            check = self.engine.add(spec, anchor_ns, history=history)
             now = self.engine.now_ns
             if window_ms is None:
                 # Only what already happened counts: decide now.
@@ -469,7 +500,9 @@ class ScenarioRunner:
         if self.ctx.saved is None:
             return
         try:
-            self.result.restored = self.device.restore(self.ctx.saved, self._packages())
+            self.result.restored = self.device.restore(
+                self.ctx.saved, self._packages(), only=self.ctx.changed
+            )
         except BgtestError as exc:
             self.result.restored = [f"restore failed: {exc.render()}"]
 
@@ -492,14 +525,27 @@ class ScenarioRunner:
 
     # ------------------------------------------------------------- results
     def _collect_tasks(self) -> None:
+        """Per task the scenario names (a glob is one row): what the logs say happened to it."""
         if self.engine is None:
             return
+        wanted = referenced_tasks(self.scenario)
         for ev in self.engine.events:
-            outcome = self.result.tasks.setdefault(ev.task, TaskOutcome(ev.task))
-            outcome.counts[ev.state] = outcome.counts.get(ev.state, 0) + 1
-            if ev.time_ns // NS >= outcome.last_time_ms:
-                outcome.last_state = ev.state
-                outcome.last_time_ms = ev.time_ns // NS
+            names = {ev.task, *ev.names}
+            keys = [
+                w
+                for w in wanted
+                if (w in names if not _is_glob(w) else any(fnmatch.fnmatchcase(n, w) for n in names))
+            ]
+            if not wanted:
+                keys = [ev.task]
+            for key in keys:
+                outcome = self.result.tasks.setdefault(key, TaskOutcome(key))
+                outcome.counts[ev.state] = outcome.counts.get(ev.state, 0) + 1
+                if ev.time_ns // NS >= outcome.last_time_ms:
+                    outcome.last_state = ev.state
+                    outcome.last_time_ms = ev.time_ns // NS
+        for key in wanted:
+            self.result.tasks.setdefault(key, TaskOutcome(key))
 
     def _artifact_dir(self) -> Path:
         directory = self.artifacts_dir or Path("bgtest-report") / _slug(self.scenario.name)
@@ -606,7 +652,8 @@ def _match(spec: m.Match) -> ex.Match:
 
 def to_engine_expectation(step: m.Expect, window_ms: int | None) -> ex.Expectation:
     """The YAML model of an expectation as the engine's plain spec."""
-    match = _match(step) if (step.is_event or step.is_log) else None
+    plain = step.success_rate is None and step.latency is None
+    match = _match(step) if plain and (step.is_event or step.is_log) else None
     count: str | None = None
     if step.count is not None:
         count = f"{step.count.op} {int(step.count.value)}"
@@ -615,7 +662,6 @@ def to_engine_expectation(step: m.Expect, window_ms: int | None) -> ex.Expectati
     if step.success_rate is not None:
         rate = f"{step.success_rate.op} {step.success_rate.value * 100:g}%"
         tasks = (step.task,) if step.task else ()
-        match = None
     latency_ns = None
     if step.latency is not None:
         latency_ns = int(step.latency.value) * NS
@@ -640,6 +686,30 @@ def to_engine_expectation(step: m.Expect, window_ms: int | None) -> ex.Expectati
         text=step.describe(),
         where=f"{loc.file}:{loc.line}" if loc else "",
     )
+
+
+def _is_glob(name: str) -> bool:
+    return any(c in name for c in "*?[")
+
+
+def referenced_tasks(scenario: m.Scenario) -> list[str]:
+    """Task names a scenario talks about, in the order it first does."""
+    names: list[str] = []
+
+    def add(name: str | None) -> None:
+        if name and name not in names:
+            names.append(name)
+
+    for step in scenario.all_steps():
+        if isinstance(step, m.Expect):
+            add(step.task)
+            for item in step.in_order or ():
+                add(item.task)
+        elif isinstance(step, m.Wait) and step.until is not None:
+            add(step.until.task)
+        elif isinstance(step, (m.RunTask, m.ExpireTask)):
+            add(step.task)
+    return names
 
 
 def _slug(name: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import shlex
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from harness.devices.adbwire import AdbWire, AdbWireError, ShellResult
@@ -395,11 +395,24 @@ class AndroidDevice:
                 state.buckets[package] = bucket
         return state
 
-    def restore(self, saved: DeviceState, packages: Sequence[str] = ()) -> list[str]:
+    def restore(
+        self, saved: DeviceState, packages: Sequence[str] = (), only: Collection[str] | None = None
+    ) -> list[str]:
         """Put the device back as ``saved`` found it; return what was changed, for the report.
 
-        Never raises: a restore that half-fails must still try every other setting.
+        ``only`` names the kinds of state the scenario touched (``doze``, ``battery``,
+        ``battery_saver``, ``network``, ``standby_bucket``, ``screen``): the rest is left as the
+        device itself moved it. Never raises: a half-failed restore still tries every setting.
         """
+        kinds = (
+            set(only)
+            if only is not None
+            else {"doze", "battery", "battery_saver", "network", "standby_bucket", "screen"}
+        )
+        if "low_power" in kinds:
+            kinds.add("battery_saver")
+        if "battery_saver" in kinds or "doze" in kinds:
+            kinds.add("battery")  # both unplug the battery first
         now = self.snapshot(packages)
         done: list[str] = []
 
@@ -410,38 +423,47 @@ class AndroidDevice:
             except DeviceError:
                 done.append(f"{what} (FAILED)")
 
-        if now.doze_forced and not saved.doze_forced:
+        if "doze" in kinds and now.doze_forced and not saved.doze_forced:
             attempt("doze unforced", ["dumpsys", "deviceidle", "unforce"])
-        if now.airplane != saved.airplane and saved.airplane in ("0", "1"):
+        if "network" in kinds and now.airplane != saved.airplane and saved.airplane in ("0", "1"):
             attempt(
                 f"airplane mode {'on' if saved.airplane == '1' else 'off'}",
                 ["cmd", "connectivity", "airplane-mode", "enable" if saved.airplane == "1" else "disable"],
             )
-        if now.wifi_on != saved.wifi_on and saved.wifi_on in ("0", "1"):
+        if "network" in kinds and now.wifi_on != saved.wifi_on and saved.wifi_on in ("0", "1"):
             attempt(
                 f"wifi {'on' if saved.wifi_on == '1' else 'off'}",
                 ["svc", "wifi", "enable" if saved.wifi_on == "1" else "disable"],
             )
-        if now.mobile_data != saved.mobile_data and saved.mobile_data in ("0", "1"):
+        if "network" in kinds and now.mobile_data != saved.mobile_data and saved.mobile_data in ("0", "1"):
             attempt(
                 f"mobile data {'on' if saved.mobile_data == '1' else 'off'}",
                 ["svc", "data", "enable" if saved.mobile_data == "1" else "disable"],
             )
-        if now.low_power != saved.low_power and saved.low_power in ("0", "1", "null", ""):
+        if (
+            "battery_saver" in kinds
+            and now.low_power != saved.low_power
+            and saved.low_power in ("0", "1", "null", "")
+        ):
             value = saved.low_power if saved.low_power in ("0", "1") else "0"
             attempt(
                 f"battery saver {'on' if value == '1' else 'off'}",
                 ["settings", "put", "global", "low_power", value],
             )
-        if now.battery_frozen and not saved.battery_frozen:
+        if "battery" in kinds and now.battery_frozen and not saved.battery_frozen:
             attempt("battery reset", ["dumpsys", "battery", "reset"])
-        if saved.screen_on is not None and now.screen_on is not None and saved.screen_on != now.screen_on:
+        if (
+            "screen" in kinds
+            and saved.screen_on is not None
+            and now.screen_on is not None
+            and saved.screen_on != now.screen_on
+        ):
             attempt(
                 f"screen {'on' if saved.screen_on else 'off'}",
                 ["input", "keyevent", "KEYCODE_WAKEUP" if saved.screen_on else "KEYCODE_SLEEP"],
             )
         for package, bucket in saved.buckets.items():
-            if now.buckets.get(package) != bucket:
+            if "standby_bucket" in kinds and now.buckets.get(package) != bucket:
                 attempt(
                     f"{package} standby bucket {bucket}", ["am", "set-standby-bucket", package, str(bucket)]
                 )

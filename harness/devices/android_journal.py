@@ -1,6 +1,7 @@
 """The continuous logcat reader of one Android device, feeding the log journal.
 
-One reader per device for the whole scenario (``logcat -v threadtime -b main,system,crash``);
+One reader per device for the whole scenario (``logcat -v threadtime -v year -b main,system,crash``:
+the year keeps device time unambiguous);
 when the link drops — a reboot, a USB hiccup — it waits for the device and resumes with
 ``-T '<last time>'`` so the journal has no gap and no duplicate (the journal does the
 boundary de-duplication). After an expected reboot it waits for ``sys.boot_completed`` and
@@ -23,7 +24,7 @@ from harness.logs.expect import ExpectationEngine
 from harness.logs.journal import Journal
 from harness.logs.record import LogRecord
 
-LOGCAT = ["logcat", "-v", "threadtime", "-b", "main,system,crash"]
+LOGCAT = ["logcat", "-v", "threadtime", "-v", "year", "-b", "main,system,crash"]
 
 
 class DeviceJournal:
@@ -31,7 +32,7 @@ class DeviceJournal:
         self, device: AndroidDevice, engine: ExpectationEngine | None = None, reconnect_timeout: float = 180.0
     ) -> None:
         self.device = device
-        self.journal = Journal(platform="android", engine=engine, selective=False)
+        self.journal = Journal(platform="android", engine=engine, selective=False, time_style="year")
         self.reconnect_timeout = reconnect_timeout
         self._cond = threading.Condition()
         self._stop = False
