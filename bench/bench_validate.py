@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -108,10 +107,13 @@ def main() -> int:
         paths = _write(folder, args.files)
         base_s, docs = _best(_baseline, paths, args.rounds)
         ours_s, scenarios = _best(_bgtest, folder, args.rounds)
-        loader = "CSafeLoader (libyaml)" if BaseLoader.__name__.startswith("C") else "SafeLoader (pure Python)"
-        print(f"files: {args.files}  documents: {docs}  scenarios validated: {scenarios}  (best of {args.rounds})")
+        loader = (
+            "CSafeLoader (libyaml)" if BaseLoader.__name__.startswith("C") else "SafeLoader (pure Python)"
+        )
+        n = args.files
+        print(f"files: {n}  documents: {docs}  scenarios validated: {scenarios}  (best of {args.rounds})")
         print(f"PyYAML safe_load [{loader}]: {base_s:8.3f} s  ({base_s / args.files * 1e3:.3f} ms/file)")
-        print(f"bgtest validate                      : {ours_s:8.3f} s  ({ours_s / args.files * 1e3:.3f} ms/file)")
+        print(f"bgtest validate                      : {ours_s:8.3f} s  ({ours_s / n * 1e3:.3f} ms/file)")
         print(f"ratio bgtest / safe_load             : {ours_s / base_s:8.2f}x")
         budget = 2.0 * args.files / 1000
         verdict = "OK" if ours_s <= budget else "TOO SLOW"
