@@ -166,3 +166,17 @@ def test_parse_cache_keeps_results_independent(dev: VirtualAndroidDevice) -> Non
     for value in ("1", "2"):
         assert run_sync(dev, f"X={value}; echo $X")[1] == f"{value}\n".encode()
     assert run_sync(dev, "echo $X")[1] == b"\n"  # each run is a fresh sh
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("cat <<EOF\nhello $HOME\nline2 \\$x\nEOF\necho after", (0, b"hello /\nline2 $x\nafter\n", b"")),
+        ("cat <<'EOF'\n$HOME `x`\nEOF", (0, b"$HOME `x`\n", b"")),
+        ("cat <<-END\n\t\tindented\n\tEND", (0, b"indented\n", b"")),
+        ("cat << EOF | wc -l\na\nb\nEOF", (0, b"2\n", b"")),
+        ("cat <<EOF\nno end", (1, b"", b"/system/bin/sh: here document 'EOF' unclosed\n")),
+    ],
+)
+def test_here_documents(dev: VirtualAndroidDevice, line: str, expected: tuple) -> None:
+    assert run_sync(dev, line) == expected

@@ -450,6 +450,10 @@ class Shell:
         opened: list[OutputSink] = []
         fs = self.device.fs
         for r in redirs:
+            if r.op == "<<":
+                body = await self.expand_one(r.target.body, io)  # type: ignore[union-attr]
+                fds[r.fd] = InputSource(body.encode("utf-8", "surrogateescape"))
+                continue
             target = await self.expand_one(r.target, io)
             op = r.op
             if op in (">&", "<&"):
@@ -1018,7 +1022,7 @@ async def run_interactive(
                     script = parse(src)
                 except ShellSyntaxError as e:
                     msg = str(e)
-                    if msg.endswith("unexpected EOF") or msg == "no closing quote":
+                    if msg.endswith(("unexpected EOF", "unclosed")) or msg == "no closing quote":
                         pending = src + "\n"
                         prompt(cont=True)
                         continue

@@ -24,6 +24,16 @@ class ShellSyntaxError(Exception):
 
 # ----------------------------------------------------------------------------- AST
 @dataclass
+class HereDoc:
+    """``<<DELIM`` (``<<-`` strips leading tabs); ``body`` is filled when the lexer reaches it."""
+
+    delim: str
+    quoted: bool
+    strip_tabs: bool
+    body: Word = ""
+
+
+@dataclass
 class Redir:
     fd: int
     op: str  # '>', '>>', '<', '>&', '<&', '<>'
@@ -102,6 +112,7 @@ class _Lexer:
         self.s = src
         self.i = 0
         self.n = len(src)
+        self.heredocs: list[HereDoc] = []
 
     def tokens(self) -> list[tuple]:
         out: list[tuple] = []
@@ -120,12 +131,16 @@ class _Lexer:
                 else:
                     break
             if self.i >= n:
+                if self.heredocs:
+                    raise ShellSyntaxError(f"here document '{self.heredocs[0].delim}' unclosed")
                 out.append(("E",))
                 return out
             c = s[self.i]
             if c == "\n":
                 self.i += 1
                 out.append(("N",))
+                if self.heredocs:
+                    self._read_heredocs()
                 continue
             if c in "<>":
                 out.append(self._redir(-1))
@@ -156,13 +171,78 @@ class _Lexer:
             if s.startswith(op, self.i):
                 self.i += len(op)
                 if op in ("<<", "<<-"):
-                    raise ShellSyntaxError("here documents are not supported")
+                    return self._heredoc(0 if fd < 0 else fd, op == "<<-")
                 if op == ">|":
                     op = ">"
                 if fd < 0:
                     fd = 0 if op[0] == "<" else 1
                 return ("R", fd, op)
         raise AssertionError("unreachable")
+
+    def _heredoc(self, fd: int, strip_tabs: bool) -> tuple:
+        """``<<DELIM``: the body is read at the next newline; the token carries it when done."""
+        while self.i < self.n and self.s[self.i] in " \t":
+            self.i += 1
+        if self.i >= self.n or self.s[self.i] in _META:
+            raise ShellSyntaxError("syntax error: unexpected newline" if self.i < self.n
+                                   else "syntax error: unexpected EOF")
+        tok = self._word()
+        word = tok[1]
+        if isinstance(word, str):
+            delim, quoted = word, tok[2] is None
+        else:
+            delim = "".join(p[1] for p in word if p[0] in ("L", "G"))
+            quoted = any(p[0] == "L" for p in word)
+        doc = HereDoc(delim, quoted, strip_tabs)
+        self.heredocs.append(doc)
+        return ("R", fd, "<<", doc)
+
+    def _read_heredocs(self) -> None:
+        s = self.s
+        for doc in self.heredocs:
+            lines: list[str] = []
+            while True:
+                if self.i >= self.n:
+                    raise ShellSyntaxError(f"here document '{doc.delim}' unclosed")
+                end = s.find("\n", self.i)
+                line = s[self.i:] if end < 0 else s[self.i:end]
+                self.i = self.n if end < 0 else end + 1
+                if doc.strip_tabs:
+                    line = line.lstrip("\t")
+                if line == doc.delim:
+                    break
+                lines.append(line + "\n")
+            text = "".join(lines)
+            doc.body = text if doc.quoted else _Lexer(text)._heredoc_body()
+        self.heredocs = []
+
+    def _heredoc_body(self) -> Word:
+        """An unquoted here-document: ``$`` and backquotes expand, ``\\`` escapes only ``$ ` \\``."""
+        s, n = self.s, self.n
+        parts: list[tuple] = [("L", "")]
+        buf: list[str] = []
+        while self.i < n:
+            c = s[self.i]
+            if c == "\\" and self.i + 1 < n and s[self.i + 1] in "$`\\\n":
+                if s[self.i + 1] != "\n":
+                    buf.append(s[self.i + 1])
+                self.i += 2
+                continue
+            if c in "$`":
+                part = self._dollar(quoted=True) if c == "$" else self._backtick(quoted=True)
+                if part is None:
+                    buf.append("$")
+                    continue
+                if buf:
+                    parts.append(("L", "".join(buf)))
+                    buf.clear()
+                parts.append(part)
+                continue
+            buf.append(c)
+            self.i += 1
+        if buf:
+            parts.append(("L", "".join(buf)))
+        return _freeze(parts, True)
 
     def _word(self) -> tuple:
         """Read one word; returns ("W", word, plain) where plain is the text if fully unquoted."""
@@ -566,7 +646,10 @@ class _Parser:
         return For(var, words, body)
 
     def redir(self) -> Redir:
-        _, fd, op = self.next()
+        tok = self.next()
+        fd, op = tok[1], tok[2]
+        if op == "<<":
+            return Redir(fd, op, tok[3])  # type: ignore[arg-type]
         tok = self.peek()
         if tok[0] != "W":
             raise self.fail()
