@@ -233,16 +233,19 @@ class ActivityManager:
 
     def ensure_process(self, package: str, hosting: str = "service", component: str | None = None) -> Any:
         """Start the app's process if it is not running (a job, a broadcast); returns the Proc."""
-        if self.process(package) is None:
-            self._start_process(package, hosting, component or f"{package}/{SYSTEM_JOB_SERVICE}")
-        return self._runtimes[package].proc
+        return self._runtime(package, hosting, component or f"{package}/{SYSTEM_JOB_SERVICE}").proc
 
     def app(self, package: str) -> AppRuntime:
         """The runtime of the app's process, starting the process when needed (KeyError if unknown)."""
         if self.device.packages.get(package) is None:
             raise KeyError(f"unknown package {package}")
-        self.ensure_process(package)
-        return self._runtimes[package]
+        return self._runtime(package, "service", f"{package}/{SYSTEM_JOB_SERVICE}")
+
+    def _runtime(self, package: str, hosting: str, component: str, reason: str | None = None) -> AppRuntime:
+        """The running process's runtime, or a new process started for ``hosting``."""
+        if self.process(package) is not None:
+            return self._runtimes[package]
+        return self._start_process(package, hosting, component, reason)
 
     def _start_process(
         self, package: str, hosting: str, component: str, reason: str | None = None
@@ -330,11 +333,10 @@ class ActivityManager:
             if installed.stopped or not installed.enabled:
                 continue
             package = installed.package
-            if self.process(package) is None:
-                self._start_process(
-                    package, "broadcast", f"{package}/{RESCHEDULE_RECEIVER}", reason=PROCESS_START_BOOT
-                )
-            wm = self._runtimes[package].workmanager
+            runtime = self._runtime(
+                package, "broadcast", f"{package}/{RESCHEDULE_RECEIVER}", reason=PROCESS_START_BOOT
+            )
+            wm = runtime.workmanager
             if wm is not None:
                 wm.on_boot_completed()
 
@@ -523,9 +525,7 @@ class ActivityManager:
             if receiver is None:
                 continue
             pkg = installed.package
-            if self.process(pkg) is None:
-                self._start_process(pkg, "broadcast", f"{pkg}/{receiver}")
-            runtime = self._runtimes[pkg]
+            runtime = self._runtime(pkg, "broadcast", f"{pkg}/{receiver}")
             delivered += 1
             if action == ACTION_REQUEST_DIAGNOSTICS:
                 if runtime.workmanager is not None:
