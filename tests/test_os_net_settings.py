@@ -51,8 +51,28 @@ def test_svc_wifi_data(dev):
     assert not dev.net.app_has_network(PKG, UID)
     sh(dev, "svc wifi enable")
     assert dev.net.app_has_network(PKG, UID, "unmetered")
-    assert sh(dev, "svc wifi").out.startswith("Control the Wi-Fi manager\n\nusage: svc wifi [enable|disable]")
-    assert sh(dev, "svc").out.startswith("Available commands:")
+    r = sh(dev, "svc wifi")
+    assert r.rc == 1 and r.out.startswith("Control the Wi-Fi manager\n\nusage: svc wifi [enable|disable]")
+    r = sh(dev, "svc data on")
+    assert (r.rc, r.out) == (
+        1,
+        "Enable/Disable Mobile Data Connectivity\n\nusage: svc data [enable|disable]\n\n",
+    )
+    assert sh(dev, "svc").err.startswith("Available commands:")
+
+
+def test_cmd_wifi_and_phone(dev):
+    assert sh(dev, "cmd wifi set-wifi-enabled disabled").rc == 0
+    assert sh(dev, "settings get global wifi_on").out == "0\n"
+    out = sh(dev, "cmd wifi status").out.splitlines()
+    assert out[0] == "Wifi is disabled" and out[-1] == "Wifi is not connected"
+    sh(dev, "cmd wifi set-wifi-enabled enabled")
+    assert sh(dev, "cmd wifi status").out.splitlines()[-1] == 'Wifi is connected to "AndroidWifi"'
+    r = sh(dev, "cmd wifi set-wifi-enabled on")
+    assert r.rc == 255 and r.err.startswith("Invalid args for set-wifi-enabled:")
+    assert sh(dev, "cmd phone data disable").rc == 0
+    assert sh(dev, "settings get global mobile_data").out == "0\n"
+    assert sh(dev, "cmd phone data enable").rc == 0
 
 
 def test_airplane_mode_drops_radios_and_app_network_follows(dev):

@@ -241,6 +241,58 @@ def dumpsys_connectivity(ctx: CommandContext) -> int:
     return 0
 
 
+@cmd_service("wifi")
+def cmd_wifi(ctx: CommandContext) -> int:
+    """WifiShellCommand, the two verbs a harness uses: ``set-wifi-enabled`` and ``status``."""
+    args = ctx.argv[1:]
+    net = ctx.device.net
+    if not args or args[0] in ("help", "-h"):
+        ctx.out(
+            "Wi-Fi (wifi) commands:\n  help or -h\n    Print this help text.\n"
+            "  set-wifi-enabled enabled|disabled\n    Enables/disables Wifi on this device.\n"
+            "  status\n    Current wifi status"
+        )
+        return 255
+    verb = args[0]
+    if verb == "set-wifi-enabled":
+        arg = args[1] if len(args) > 1 else None
+        if arg not in ("enabled", "disabled"):
+            got = "null" if arg is None else arg
+            ctx.err(
+                f"Invalid args for {verb}: java.lang.IllegalArgumentException: "
+                f"Expected enabled/disabled but got '{got}'"
+            )
+            return 255
+        net.set_wifi(arg == "enabled")
+        return 0
+    if verb == "status":
+        wifi = next((n for n in net.networks() if n.kind == "WIFI"), None)
+        ctx.out(f"Wifi is {'enabled' if net.wifi_enabled else 'disabled'}")
+        ctx.out("Wifi scanning is always available")
+        ctx.out("==== Primary ClientModeManager instance ====")
+        ctx.out(f'Wifi is connected to "{wifi.name}"' if wifi else "Wifi is not connected")
+        return 0
+    ctx.err(f"Uid 2000 does not have access to {verb} wifi command (or such command doesn't exist)")
+    return 255
+
+
+@cmd_service("phone")
+def cmd_phone(ctx: CommandContext) -> int:
+    """TelephonyShellCommand's ``data enable|disable`` (what ``svc data`` runs)."""
+    args = ctx.argv[1:]
+    if len(args) >= 2 and args[0] == "data" and args[1] in ("enable", "disable"):
+        ctx.device.net.set_data(args[1] == "enable")
+        return 0
+    if args[:1] == ["data"]:
+        ctx.out(
+            "Data Test Mode Commands:\n  data enable: enable mobile data connectivity\n"
+            "  data disable: disable mobile data connectivity"
+        )
+        return 255
+    ctx.out("Telephony Commands:\n  help\n    Print this help text.\n  data\n    Data Test Mode Commands.")
+    return 255 if args and args[0] not in ("help", "-h") else 0
+
+
 _NETPOLICY_HELP = """Network policy manager (netpolicy) commands:
   help
     Print this help text.

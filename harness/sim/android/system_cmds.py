@@ -93,53 +93,66 @@ async def cmd(ctx: CommandContext) -> int:
 
 
 # ---------------------------------------------------------------------- svc
+# Since Android 12 ``svc`` is a shell script: ``wifi`` and ``data`` are rewritten to ``cmd wifi
+# set-wifi-enabled`` / ``cmd phone data``, and print their usage with exit 1 otherwise; the rest
+# goes to the Java Svc (help, power, usb, nfc, bluetooth, system_server).
 _SVC_HELP = """Available commands:
     help     Show information about the subcommands
     power    Control the power manager
-    data     Control mobile data connectivity
-    wifi     Control the Wi-Fi manager
     usb      Control Usb state
     nfc      Control NFC functions
-    bluetooth Control Bluetooth service"""
+    bluetooth Control Bluetooth service
+    system_server System server process related command"""
 
-_SVC_USAGE = {
-    "wifi": "Control the Wi-Fi manager\n\nusage: svc wifi [enable|disable]\n         Turn Wi-Fi on or off.\n",
-    "data": "Control mobile data connectivity\n\nusage: svc data [enable|disable]\n"
-    "         Turn mobile data on or off.\n",
-    "power": "Control the power manager\n\nusage: svc power stayon [true|false|usb|ac|wireless]\n"
+_SVC_WIFI_USAGE = (
+    "Control the Wi-Fi manager\n\nusage: svc wifi [enable|disable]\n         Turn Wi-Fi on or off.\n\n"
+)
+_SVC_DATA_USAGE = "Enable/Disable Mobile Data Connectivity\n\nusage: svc data [enable|disable]\n\n"
+_SVC_POWER_USAGE = (
+    "Control the power manager\n\nusage: svc power stayon [true|false|usb|ac|wireless|dock]\n"
     "         Set the 'keep awake while plugged in' setting.\n"
-    "       svc power reboot [reason]\n         Perform a runtime shutdown and reboot device "
-    "with specified reason.\n",
-}
-_STAYON = {"true": 7, "false": 0, "ac": 1, "usb": 2, "wireless": 4}
+    "       svc power reboot [reason]\n"
+    "         Perform a runtime shutdown and reboot device with specified reason.\n"
+)
+_STAYON = {"true": 15, "false": 0, "ac": 1, "usb": 2, "wireless": 4, "dock": 8}
 
 
 @command("svc")
 def svc(ctx: CommandContext) -> int:
     args = ctx.argv[1:]
-    if not args or args[0] == "help":
-        if len(args) >= 2 and args[1] in _SVC_USAGE:
-            ctx.out(_SVC_USAGE[args[1]], end="")
-        else:
-            ctx.out(_SVC_HELP)
-        return 0
-    what, rest = args[0], args[1:]
+    what = args[0] if args else "help"
+    arg = args[1] if len(args) > 1 else None
     net = ctx.device.net
-    if what in ("wifi", "data"):
-        if len(rest) == 1 and rest[0] in ("enable", "disable"):
-            on = rest[0] == "enable"
-            (net.set_wifi if what == "wifi" else net.set_data)(on)
+    if what == "wifi":
+        if arg in ("enable", "disable"):
+            net.set_wifi(arg == "enable")
             return 0
-        ctx.out(_SVC_USAGE[what], end="")
-        return 0
+        ctx.out(_SVC_WIFI_USAGE, end="")
+        return 1
+    if what == "data":
+        if arg in ("enable", "disable"):
+            net.set_data(arg == "enable")
+            return 0
+        ctx.out(_SVC_DATA_USAGE, end="")
+        return 1
     if what == "power":
-        if len(rest) == 2 and rest[0] == "stayon" and rest[1] in _STAYON:
-            ctx.device.settings.put("global", "stay_on_while_plugged_in", str(_STAYON[rest[1]]))
+        if arg == "stayon" and len(args) > 2 and args[2] in _STAYON:
+            ctx.device.settings.put("global", "stay_on_while_plugged_in", str(_STAYON[args[2]]))
             return 0
-        ctx.out(_SVC_USAGE["power"], end="")
+        ctx.err(_SVC_POWER_USAGE, end="")
         return 0
-    ctx.out(f"Unknown command: {what}")
-    ctx.out(_SVC_HELP)
+    if what == "help":
+        if arg == "wifi":
+            ctx.out(_SVC_WIFI_USAGE, end="")
+        elif arg == "data":
+            ctx.out(_SVC_DATA_USAGE, end="")
+        elif arg == "power":
+            ctx.err(_SVC_POWER_USAGE, end="")
+        else:
+            ctx.err(_SVC_HELP)
+        return 0
+    ctx.err(f"Unknown command: {what}")
+    ctx.err(_SVC_HELP)
     return 0
 
 
