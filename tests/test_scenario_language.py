@@ -318,4 +318,9 @@ def test_in_order_accepts_task_state_words() -> None:
     text = BASE + "steps:\n  - expect: {in_order: [sync enqueued, sync succeeded, {tag: WM-Processor}]}\n"
     (s,) = load_text(text, "o.yaml")
     first, second, third = s.steps[0].in_order
-    assert (first.task, first.state, second.state, third.tag) == ("sync", "enqueued", "succeeded", "WM-Processor")
+    assert (first.task, first.state, second.state, third.tag) == (
+        "sync",
+        "enqueued",
+        "succeeded",
+        "WM-Processor",
+    )
