@@ -327,3 +327,34 @@ def test_dumpsys_activity_and_window_show_the_resumed_activity(device: VirtualAn
     assert " u0 com.example.wmplain/com.example.wmplain.SettingsActivity}" in out
     sh(device, "input keyevent KEYCODE_HOME")
     assert "com.android.launcher3/" in sh(device, "dumpsys activity top")[1]
+
+
+CRASHY = b"""\
+package: com.example.crashy
+deep_link_schemes: [crashy]
+hooks:
+  - deep_link: crashy://go
+    enqueue: [boom]
+work:
+  boom:
+    worker: boom
+workers:
+  boom:
+    class: com.example.crashy.BoomWorker
+    duration: 1s
+    outcomes: [crash, success]
+"""
+
+
+def test_a_crashing_worker_kills_the_process_and_am_reports_the_death() -> None:
+    device = VirtualAndroidDevice()
+    device.fs.write("/data/local/tmp/crashy.yaml", CRASHY)
+    assert sh(device, "pm install /data/local/tmp/crashy.yaml") == (0, "Success\n", "")
+    sh(device, "am start -a android.intent.action.VIEW -d crashy://go")
+    pid = device.activity.process("com.example.crashy").pid
+    sh(device, "input keyevent KEYCODE_HOME")
+    device.clock.advance(5_000)
+    crash = [e.message for e in device.logd.entries(["crash"]) if e.tag == "AndroidRuntime"]
+    assert crash[:2] == ["FATAL EXCEPTION: main", f"Process: com.example.crashy, PID: {pid}"]
+    assert device.activity.process("com.example.crashy") is None
+    assert f"Process com.example.crashy (pid {pid}) has died: cch+5 CEM" in am_log(device)
