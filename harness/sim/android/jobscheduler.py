@@ -192,7 +192,6 @@ class JobStatus:
     started_ms: int = 0
     pending: bool = False
     override: int = 0  # 0 none, 1 soft (run), 2 full (run -f)
-    satisfied: int = 0
     quota_exempt_run: bool = False
     ran_as_expedited: bool = False
     timer: Timer | None = field(default=None, repr=False)
@@ -266,6 +265,7 @@ class JobScheduler:
         self._ej_usage: dict[str, deque[tuple[int, int]]] = {}
         self._quota_timers: dict[str, Timer] = {}
         self.ready_to_rock = False
+        self.reported_active = False
         self.monitor_battery = False
         self.battery_seq = 0
         self.storage_seq = 0
@@ -609,15 +609,25 @@ class JobScheduler:
                 self._stop_active(js, REASON_CONSTRAINTS)
 
     def _maybe_run_pending(self) -> None:
-        if self._running_pending or len(self._active) >= MAX_ACTIVE_JOBS:
+        if self._running_pending:
             return
-        if not self._pending_ej and not self._pending_reg:
+        if len(self._active) < MAX_ACTIVE_JOBS and (self._pending_ej or self._pending_reg):
+            self._running_pending = True
+            try:
+                self._run_pending()
+            finally:
+                self._running_pending = False
+        self._report_active()
+
+    def _report_active(self) -> None:
+        """Tell DeviceIdleController whether jobs run: a maintenance window ends when they are done."""
+        active = bool(self._active)
+        if active == self.reported_active:
             return
-        self._running_pending = True
-        try:
-            self._run_pending()
-        finally:
-            self._running_pending = False
+        self.reported_active = active
+        fn = getattr(self.device.idle, "set_jobs_active", None)
+        if callable(fn):
+            fn(active)
 
     def _run_pending(self) -> None:
         while len(self._active) < MAX_ACTIVE_JOBS:
@@ -862,6 +872,7 @@ class JobScheduler:
                 js.timer.cancel()
                 js.timer = None
         self._active.clear()
+        self.reported_active = False
         for js in list(self._jobs.values()):
             if not js.info.persisted:
                 self._detach(js)

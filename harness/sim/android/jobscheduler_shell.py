@@ -522,7 +522,7 @@ def dumpsys_jobscheduler(ctx: CommandContext) -> int:
         out.extend(dump_job(js, jobs, now))
     out.append("")
     out.append(f"mReadyToRock={_bool(jobs.ready_to_rock)}")
-    out.append("mReportedActive=false")
+    out.append(f"mReportedActive={_bool(jobs.reported_active)}")
     out.append("")
     out.append("Job history:")
     history = [h for h in jobs.history if package is None or f" {package}/" in h.job]
