@@ -150,6 +150,10 @@ def test_power_keys(dev):
     assert not dev.power.interactive
     sh(dev, "input keyevent WAKEUP")
     assert dev.power.interactive
+    sh(dev, "input keyevent --longpress KEYCODE_POWER")
+    assert dev.power.interactive
+    sh(dev, "cmd input keyevent 26")
+    assert not dev.power.interactive
 
 
 def test_power_keys_log_as_power_manager_service(dev):

@@ -8,7 +8,7 @@ exit 0) and ``cmd: Can't find service: x`` (stderr, exit 20).
 
 from __future__ import annotations
 
-from .registry import CMD_SERVICES, DUMPSYS_SECTIONS, CommandContext, command, invoke
+from .registry import CMD_SERVICES, DUMPSYS_SECTIONS, CommandContext, cmd_service, command, invoke
 
 _DIVIDER = "-" * 79
 
@@ -229,7 +229,10 @@ def keycode_from_string(text: str) -> int:
 
 
 @command("input")
+@cmd_service("input")
 def input_cmd(ctx: CommandContext) -> int:
+    """``input`` (``cmd input`` since Android 12): InputShellCommand; unknown key names inject
+    KEYCODE_UNKNOWN silently, as ``KeyEvent.keyCodeFromString`` does."""
     args = ctx.argv[1:]
     if args and args[0] in _SOURCES:
         args = args[1:]
@@ -241,13 +244,19 @@ def input_cmd(ctx: CommandContext) -> int:
     verb, rest = args[0], args[1:]
     power = ctx.device.power
     if verb == "keyevent":
+        longpress = False
         while rest and rest[0].startswith("--"):
-            rest = rest[2:] if rest[0] == "--delay" else rest[1:]
+            longpress = longpress or rest[0] == "--longpress"
+            rest = rest[2:] if rest[0] in ("--delay", "--duration") else rest[1:]
         if not rest:
             ctx.err(_INPUT_USAGE)
             return 1
         for key in rest:
-            power.key(keycode_from_string(key))
+            code = keycode_from_string(key)
+            if longpress and code == 26:
+                power.user_activity()  # a long press opens the power menu; the screen stays as it is
+            else:
+                power.key(code)
         return 0
     if verb in ("tap", "swipe", "text", "press", "roll", "motionevent", "draganddrop", "keycombination"):
         if power.interactive:
