@@ -45,6 +45,8 @@ def test_fixtures_load() -> None:
     plain = load_app_model(APPS / "wm_plain.yaml")
     assert plain.library == "androidx.work"
     assert plain.work["sync"].flex_ms == 300_000
+    fwm = load_app_model(APPS / "fwm_demo.yaml")
+    assert fwm.library == "flutter_workmanager" and fwm.work["periodicTask"].unique.policy == "update"  # type: ignore[union-attr]
 
 
 def test_schema_is_current() -> None:
@@ -146,7 +148,7 @@ def test_arbitrary_structures_in_work_never_escape(value: object) -> None:
         assert e.line >= 1
 
 
-@pytest.mark.parametrize("fixture", ["nwm_demo.yaml", "wm_plain.yaml"])
+@pytest.mark.parametrize("fixture", ["nwm_demo.yaml", "wm_plain.yaml", "fwm_demo.yaml"])
 def test_fixtures_validate_against_the_exported_schema(fixture: str) -> None:
     import jsonschema
     import yaml
