@@ -172,3 +172,14 @@ def test_preinstalled_bad_model_raises_with_line(tmp_path: Path) -> None:
     bad.write_text("package: x.y\nversion_code: zero\n")
     with pytest.raises(AppModelError, match=r"bad.yaml:2: version_code"):
         VirtualAndroidDevice(app_models=[bad])
+
+
+def test_update_kills_the_running_process_but_does_not_stop_the_app(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am start -n {NWM}/.MainActivity")
+    pid = device.activity.process(NWM).pid
+    push(device, "/data/local/tmp/nwm.yaml", (APPS / "nwm_demo.yaml").read_bytes())
+    assert sh(device, "pm install -r /data/local/tmp/nwm.yaml") == (0, "Success\n", "")
+    assert device.activity.process(NWM) is None and device.procs.get(pid) is None
+    assert not device.packages.get(NWM).stopped  # type: ignore[union-attr]
+    log = [e.message for e in device.logd.entries(["main"]) if e.tag == "ActivityManager"]
+    assert f"Killing {pid}:{NWM}/u0a0 (adj 0): stop {NWM} due to installPackageLI" in log
