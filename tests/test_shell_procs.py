@@ -78,3 +78,11 @@ def test_ps_options(dev: VirtualAndroidDevice) -> None:
     )
     assert sh(dev, "ps -p 1 -o NAME")[1] == "NAME                       \ninit\n"
     assert sh(dev, "ps -X")[0] == 1
+
+
+def test_subshells_leave_no_processes_behind(dev: VirtualAndroidDevice) -> None:
+    before = len(dev.procs.all())
+    rc, out, _ = sh(dev, "echo $(echo $$) $$ | tr ' ' '\\n' | uniq | wc -l; (echo $$) >/dev/null")
+    assert (rc, out) == (0, "1\n")
+    sh(dev, "sleep 1 & echo $!")
+    assert len(dev.procs.all()) == before

@@ -63,6 +63,7 @@ _BASE_ENV = {
 BIN_DIRS = ("/system/bin", "/system/xbin", "/bin", "/vendor/bin", "/product/bin", "/system_ext/bin")
 _IFS_WS = " \t\n"
 _PARSE_CACHE: dict[str, Script] = {}
+_BACKGROUND: set[asyncio.Task] = set()
 _PARSE_CACHE_MAX = 512
 
 
@@ -209,11 +210,13 @@ class Shell:
     ) -> None:
         self.device = device
         self.arg0 = parent.arg0 if parent is not None else arg0
+        #: the ``sh`` process this shell runs in: subshells report and release their root's pid
+        self._root: Shell = parent._root if parent is not None else self
         if parent is not None:
             self.vars = dict(parent.vars)
             self.status = parent.status
             self.args = list(parent.args)
-            self._pid = parent._pid
+            self._pid = 0
         else:
             self.vars = dict(_BASE_ENV)
             self.vars["HOSTNAME"] = device.props.get("ro.product.device", "localhost")
@@ -223,15 +226,15 @@ class Shell:
             self.args = args or []
             self._pid = 0
         self.last_bg_pid = parent.last_bg_pid if parent is not None else ""
-        self._background: set[asyncio.Task] = set()
 
     # ------------------------------------------------------------ identity
     @property
     def pid(self) -> int:
         """This shell's pid, spawned into the process table the first time someone asks."""
-        if not self._pid:
-            self._pid = self.device.procs.spawn("sh", SHELL_UID, user="shell").pid
-        return self._pid
+        root = self._root
+        if not root._pid:
+            root._pid = self.device.procs.spawn("sh", SHELL_UID, user="shell").pid
+        return root._pid
 
     def release(self) -> None:
         if self._pid:
@@ -255,12 +258,23 @@ class Shell:
         return self.status
 
     def _start_background(self, ao: AndOr, io: _IO) -> None:
+        """``cmd &``: a child shell with its own pid that outlives this one, as on a phone."""
         child = Shell(self.device, parent=self)
+        proc = self.device.procs.spawn("sh", SHELL_UID, user="shell", ppid=self.pid)
         bg_io = _IO(InputSource(b""), io.stdout, io.stderr)
-        task = asyncio.ensure_future(child.run_and_or(ao, bg_io))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        self.last_bg_pid = str(self.device.procs.spawn("sh", SHELL_UID, user="shell", ppid=self.pid).pid)
+
+        async def job() -> None:
+            try:
+                await child.run_and_or(ao, bg_io)
+            except (_ExitShell, BrokenPipeError):
+                pass
+            finally:
+                self.device.procs.kill(proc.pid)
+
+        task = asyncio.ensure_future(job())
+        _BACKGROUND.add(task)  # a module-level set: the loop only keeps weak references to tasks
+        task.add_done_callback(_BACKGROUND.discard)
+        self.last_bg_pid = str(proc.pid)
         self.status = 0
 
     async def run_and_or(self, ao: AndOr, io: _IO) -> int:
@@ -1053,7 +1067,14 @@ def run_sync(device: VirtualAndroidDevice, line: str, stdin: bytes = b"") -> tup
     if _sync_loop is None or _sync_loop.is_closed():
         _sync_loop = asyncio.new_event_loop()
     out, err = OutputSink(), OutputSink()
-    code = _sync_loop.run_until_complete(run_command_line(device, line, InputSource(stdin), out, err))
+
+    async def run() -> int:
+        code = await run_command_line(device, line, InputSource(stdin), out, err)
+        for _ in range(10):  # let quick ``cmd &`` jobs finish; endless ones stay pending
+            await asyncio.sleep(0)
+        return code
+
+    code = _sync_loop.run_until_complete(run())
     return code, out.getvalue(), err.getvalue()
 
 
