@@ -54,10 +54,13 @@ def test_unplug_freezes_and_reset_unfreezes(dev):
 
 def test_force_flag_prints_sequence_numbers(dev):
     a = int(sh(dev, "cmd battery set -f level 100").out)
+    assert a == dev.battery.seq
     b = int(sh(dev, "cmd battery unplug -f").out)
-    assert b == a + 1 or b > a
+    assert b == a + 1  # one broadcast per command, changed or not
+    assert int(sh(dev, "cmd battery unplug -f").out) == b + 1  # -f broadcasts even without a change
+    assert sh(dev, "cmd battery unplug").out == "" and dev.battery.seq == b + 1  # no change, no -f: none
     c = int(sh(dev, "cmd battery reset -f").out)
-    assert c > b
+    assert c == b + 2
     assert sh(dev, "cmd battery reset -f").out == ""  # not frozen: nothing to reset, nothing printed
 
 

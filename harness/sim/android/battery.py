@@ -73,6 +73,8 @@ class BatteryService:
         self._hw_at_ms = device.clock.now_ms()
         self._screen_on = True
         self.updates_stopped = False
+        #: BatteryService.mSequence: +1 per ACTION_BATTERY_CHANGED; what ``-f`` prints and what
+        #: JobScheduler's ``get-battery-seq`` reports back while battery monitoring is on.
         self.seq = 1
         self._info = self._hw_info()
         self._low = False
@@ -109,37 +111,34 @@ class BatteryService:
         return replace(self._info)
 
     # ------------------------------------------------------------ shell verbs
-    def unplug(self) -> None:
-        """``dumpsys battery unplug``: report no power source and freeze the state."""
+    def unplug(self, force: bool = False) -> None:
+        """``dumpsys battery unplug [-f]``: report no power source and freeze the state.
+
+        ``force`` sends the battery-changed broadcast (a new ``seq``) even when nothing changed.
+        """
         new = replace(self._info, ac=False, usb=False, wireless=False, dock=False)
         self.updates_stopped = True
-        self._apply(new, force=False)
+        self._apply(new, force)
 
-    def reset(self) -> bool:
-        """Unfreeze and return to the hardware values; False when nothing was frozen."""
+    def reset(self, force: bool = False) -> bool:
+        """Unfreeze and return to the hardware values; False (and no broadcast) when not frozen."""
         if not self.updates_stopped:
             return False
         self.updates_stopped = False
-        self._apply(self._hw_info(), force=False)
+        self._apply(self._hw_info(), force)
         return True
 
-    def set_level(self, n: int) -> None:
-        self.set_field("level", n)
+    def set_level(self, n: int, force: bool = False) -> None:
+        self.set_field("level", n, force)
 
-    def set_field(self, key: str, value: int) -> None:
-        """``dumpsys battery set KEY VALUE`` (freezes the state)."""
+    def set_field(self, key: str, value: int, force: bool = False) -> None:
+        """``dumpsys battery set [-f] KEY VALUE`` (freezes the state)."""
         if key in CABLES or key == "present":
             new = replace(self._info, **{key: value != 0})
         else:
             new = replace(self._info, **{key: value})
         self.updates_stopped = True
-        self._apply(new, force=False)
-
-    def force_broadcast(self) -> int:
-        """The ``-f`` path: a battery-changed broadcast even without a change; the new sequence."""
-        self.seq += 1
-        self.device.bus.publish("constraints")
-        return self.seq
+        self._apply(new, force)
 
     def set_cable(self, cable: str | None) -> None:
         """Move the virtual cable (vendor command); the reported state follows unless frozen."""
@@ -305,14 +304,14 @@ def battery_shell(ctx: CommandContext, args: list[str]) -> int:
     verb, rest = args[0], args[1:]
     if verb == "unplug":
         force, _ = _take_options(rest)
-        svc.unplug()
+        svc.unplug(force)
         if force:
-            ctx.out(str(svc.force_broadcast()))
+            ctx.out(str(svc.seq))
         return 0
     if verb == "reset":
         force, _ = _take_options(rest)
-        if svc.reset() and force:
-            ctx.out(str(svc.force_broadcast()))
+        if svc.reset(force) and force:
+            ctx.out(str(svc.seq))
         return 0
     if verb == "get":
         _, rest = _take_options(rest)
@@ -358,9 +357,9 @@ def battery_shell(ctx: CommandContext, args: list[str]) -> int:
         except ValueError:
             ctx.out(f"Bad value: {value}")
             return 255
-        svc.set_field(key, number)
+        svc.set_field(key, number, force)
         if force:
-            ctx.out(str(svc.force_broadcast()))
+            ctx.out(str(svc.seq))
         return 0
     ctx.out(f"Unknown command: {verb}")
     return 255
