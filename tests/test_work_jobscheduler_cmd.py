@@ -71,7 +71,7 @@ def test_get_job_state_words(device: VirtualAndroidDevice) -> None:
     job = enqueue(device, "wmplain://work/cleanup")  # 10-minute delay
     assert sh(device, f"cmd jobscheduler get-job-state {PLAIN} {job}") == (0, "waiting\n", "")
     sh(device, f"cmd jobscheduler run -f {PLAIN} {job}")
-    assert sh(device, f"cmd jobscheduler get-job-state {PLAIN} {job}") == (0, "active\n\n", "")
+    assert sh(device, f"cmd jobscheduler get-job-state {PLAIN} {job}") == (0, "active\n ready\n\n", "")
     assert sh(device, f"cmd jobscheduler get-job-state {PLAIN} 99") == (
         23, "unknown(u0a1/jid99)\n", f"Could not find job 99 in package {PLAIN} / user 0\n")
     assert sh(device, "cmd jobscheduler get-job-state com.nope 1") == (
@@ -104,7 +104,7 @@ def test_cancel_texts(device: VirtualAndroidDevice) -> None:
         0, f"Canceling job {PLAIN}/#{job} in user 0\nNo matching job found.\n", "")
     assert sh(device, f"cmd jobscheduler cancel {PLAIN}") == (
         0, f"Canceling all jobs for {PLAIN} in user 0\nNo matching jobs found.\n", "")
-    assert sh(device, "cmd jobscheduler cancel com.nope") == (255, "Package com.nope not found.\n", "")
+    assert sh(device, "cmd jobscheduler cancel com.nope") == (24, "Package com.nope not found.\n", "")
 
 
 def test_timeout_stops_running_job_and_reschedules(device: VirtualAndroidDevice) -> None:

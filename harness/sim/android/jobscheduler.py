@@ -388,6 +388,10 @@ class JobScheduler:
     def is_ready(self, js: JobStatus) -> bool:
         return not js.active and self._ready(js)
 
+    def job_ready(self, js: JobStatus) -> bool:
+        """JobStatus.isReady(): constraints (or an override) allow it, running or not."""
+        return self._ready(js)
+
     def satisfied_mask(self, js: JobStatus) -> int:
         return self._constraint_bits(js) | self._implicit_bits(js)
 

@@ -279,7 +279,7 @@ def _cancel(ctx: CommandContext, args: _Args) -> int:
     uid = _uid_of(device, package)
     if uid is None or not _installed(device, package):
         ctx.out(f"Package {package} not found.")
-        return 255
+        return CMD_ERR_NO_PACKAGE & 0xFF
     if job_text is None:
         ctx.out(f"Canceling all jobs for {package} in user {user}")
         if not device.jobs.cancel_package(package, "cancel() called by app"):
@@ -312,18 +312,17 @@ def _get_job_state(ctx: CommandContext, args: _Args) -> int:
         ctx.out(f"unknown({format_uid(uid)}/jid{job_id})")
         ctx.err(f"Could not find job {job_id} in package {package}{ns} / user {user}")
         return CMD_ERR_NO_JOB & 0xFF
-    # AOSP prints the first word with print(), later words with println() after a space.
+    # JobSchedulerService.getJobState: "pending" with print(), every later word with println()
+    # after a space, "waiting" with print(), then one println() — hence "active\n ready\n\n".
     text = ""
     printed = False
-    for word, on in (("pending", js.pending), ("active", js.active), ("ready", device.jobs.is_ready(js))):
-        if not on or (word == "ready" and js.pending):
+    for word, on in (("pending", js.pending), ("active", js.active), ("ready", device.jobs.job_ready(js))):
+        if not on:
             continue
-        if printed:
-            text += " " + word + "\n"
-        elif word == "pending":
+        if word == "pending":
             text += word
         else:
-            text += word + "\n"
+            text += (" " if printed else "") + word + "\n"
         printed = True
     if not printed:
         text = "waiting"
@@ -480,8 +479,8 @@ def dump_job(js: JobStatus, jobs: JobScheduler, now: int) -> list[str]:
     lines.append(
         f"    Run time: earliest={_run_time(js.earliest_ms, now)}, latest={_run_time(js.latest_ms, now)}, "
         f"original latest={_run_time(js.original_latest_ms, now)}")
-    ready = jobs.is_ready(js) or js.pending
-    job_ready = ready or js.active
+    job_ready = jobs.job_ready(js)
+    ready = job_ready and not js.pending and not js.active
     lines.append(
         f"    Ready: {_bool(ready)} (job={_bool(job_ready)} user=true !restricted=true "
         f"!pending={_bool(not js.pending)} !active={_bool(not js.active)} !backingup=true comp=true)")
@@ -518,6 +517,8 @@ def dumpsys_jobscheduler(ctx: CommandContext) -> int:
     selected = [js for js in jobs.jobs(package)]
     selected.sort(key=lambda j: (j.info.uid, j.info.job_id))
     out.append(f"Registered {len(selected)} jobs:")
+    if not selected:
+        out.append("  None.")
     for js in selected:
         out.extend(dump_job(js, jobs, now))
     out.append("")
