@@ -183,3 +183,15 @@ def test_update_kills_the_running_process_but_does_not_stop_the_app(device: Virt
     assert not device.packages.get(NWM).stopped  # type: ignore[union-attr]
     log = [e.message for e in device.logd.entries(["main"]) if e.tag == "ActivityManager"]
     assert f"Killing {pid}:{NWM}/u0a0 (adj 0): stop {NWM} due to installPackageLI" in log
+
+
+def test_resolve_activity_and_system_package_dump(device: VirtualAndroidDevice) -> None:
+    line = f"cmd package resolve-activity --brief -c android.intent.category.LAUNCHER {NWM}"
+    assert sh(device, line) == (
+        0,
+        f"priority=0 preferredOrder=0 match=0x108000 specificIndex=-1 isDefault=false\n{NWM}/.MainActivity\n",
+        "",
+    )
+    assert sh(device, "pm resolve-activity --components no.such") == (0, "No activity found\n", "")
+    _, out, _ = sh(device, "dumpsys package com.android.shell")
+    assert "    versionName=14\n" in out and "pkgFlags=[ SYSTEM " in out

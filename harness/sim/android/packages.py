@@ -408,8 +408,45 @@ async def package_service(ctx: CommandContext) -> int:
             return 1
         dump_package(ctx, pm, pkg)
         return 0
+    if verb == "resolve-activity":
+        return _pm_resolve_activity(ctx, pm, args)
     ctx.err(f"Unknown command: {verb}")
     return 255
+
+
+def _pm_resolve_activity(ctx: CommandContext, pm: PackageManager, args: _Args) -> int:
+    """``cmd package resolve-activity [--brief|--components] [-a A] [-c C] PKG``: the launcher activity."""
+    brief = components = False
+    while (opt := args.next_option()) is not None:
+        if opt == "--brief":
+            brief = True
+        elif opt == "--components":
+            components = True
+        elif opt in ("-a", "-c", "-d", "-t", "--user", "-f", "--query-flags", "-n"):
+            args.next_arg()
+        else:
+            ctx.err(f"Error: Unknown option: {opt}")
+            return 255
+    target = args.next_arg()
+    app = pm.get(target.split("/", 1)[0]) if target else None
+    if app is None:
+        ctx.out("No activity found")
+        return 0
+    model = app.model
+    short = f"{app.package}/{model.short_activity(model.activities[0])}"
+    if brief or components:
+        if not components:
+            ctx.out("priority=0 preferredOrder=0 match=0x108000 specificIndex=-1 isDefault=false")
+        ctx.out(short)
+        return 0
+    ctx.out("priority=0 preferredOrder=0 match=0x108000 specificIndex=-1 isDefault=false")
+    ctx.out("ActivityInfo:")
+    ctx.out(f"  name={model.launcher}")
+    ctx.out(f"  packageName={app.package}")
+    ctx.out("  enabled=true exported=true directBootAware=false")
+    ctx.out(f"  taskAffinity={app.package} targetActivity=null persistableMode=PERSIST_ROOT_ONLY")
+    ctx.out("  launchMode=0 flags=0x3 privateFlags=0x0 theme=0x0")
+    return 0
 
 
 def _pm_list(ctx: CommandContext, pm: PackageManager, args: _Args) -> int:
@@ -659,6 +696,9 @@ def dump_package(ctx: CommandContext, pm: PackageManager, package: str) -> None:
     """The parts of ``dumpsys package PKG`` that tools parse (adbutils' app_info reads these lines)."""
     app = pm.get(package)
     if app is None:
+        system = pm.system_package(package)
+        if system is not None:
+            _dump_system_package(ctx, system)
         return
     m = app.model
     h = _hash_hex(package)
@@ -711,6 +751,31 @@ def dump_package(ctx: CommandContext, pm: PackageManager, package: str) -> None:
     ctx.out(f"      firstInstallTime={_fmt_time(app.first_install_ms)}")
     ctx.out("      installReason=0")
     ctx.out("      dataDir=/data/user/0/" + package)
+
+
+def _dump_system_package(ctx: CommandContext, sp: SystemPackage) -> None:
+    flags = "[ SYSTEM HAS_CODE ALLOW_CLEAR_USER_DATA ]"
+    code_path = sp.path.rsplit("/", 1)[0]
+    ctx.out("Packages:")
+    ctx.out(f"  Package [{sp.name}] ({_hash_hex(sp.name)}):")
+    ctx.out(f"    appId={sp.uid}")
+    ctx.out(f"    pkg=Package{{{_hash_hex(sp.name + 'pkg')} {sp.name}}}")
+    ctx.out(f"    codePath={code_path}")
+    ctx.out(f"    versionCode={sp.version_code} minSdk=34 targetSdk=34")
+    ctx.out(f"    versionName={sp.version_name}")
+    ctx.out(f"    flags={flags}")
+    ctx.out("    timeStamp=2008-12-31 16:00:00")
+    ctx.out("    lastUpdateTime=2008-12-31 16:00:00")
+    ctx.out(
+        f"    signatures=PackageSignatures{{{_hash_hex(sp.name + 'sig')} version:3, signatures:[c8a2e9bc], "
+        "past signatures:[]}"
+    )
+    ctx.out(f"    pkgFlags={flags}")
+    ctx.out(
+        "    User 0: ceDataInode=0 installed=true hidden=false suspended=false distractionFlags=0 "
+        "stopped=false notLaunched=false enabled=0 instant=false virtual=false"
+    )
+    ctx.out("      firstInstallTime=2008-12-31 16:00:00")
 
 
 @dumpsys_section("package")
