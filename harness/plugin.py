@@ -61,6 +61,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="treat every YAML file given as a scenario file",
     )
     group.addoption(
+        "--bgtest-live",
+        action="store_true",
+        default=False,
+        help="print each step as it runs, with device time (what `bgtest run` shows)",
+    )
+    group.addoption(
         "--bgtest-no-embedded",
         action="store_true",
         default=False,
@@ -84,9 +90,9 @@ _SESSION = pytest.StashKey[DeviceSession]()
 
 
 def _note(config: pytest.Config, text: str) -> None:
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"bgtest: {text}", cyan=True)
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        _Uncaptured(config, terminal).write_line(f"bgtest: {text}", cyan=True)
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
@@ -154,7 +160,11 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         session = self.config.stash[_SESSION]
-        result = session.run(self.scenario, self.platform)
+        observer = live_observer(self.config, self.scenario) if self.config.getoption("bgtest_live") else None
+        result = session.run(self.scenario, self.platform, observer)
+        if observer is not None:
+            terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+            _Uncaptured(self.config, terminal).write("\n")
         self.user_properties.extend(
             [
                 ("bgtest_result", json.dumps(result.to_json())),
@@ -179,6 +189,68 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.line - 1, f"scenario: {self.scenario.name} [{self.platform}]"
+
+
+class _Uncaptured:
+    """Writes to the terminal past pytest's output capture (which holds fd 1 during a test)."""
+
+    def __init__(self, config: pytest.Config, terminal: Any) -> None:
+        self._capman = config.pluginmanager.get_plugin("capturemanager")
+        self._terminal = terminal
+
+    def write(self, text: str, **markup: bool) -> None:
+        if self._capman is None:
+            self._terminal.write(text, **markup)
+            return
+        with self._capman.global_and_fixture_disabled():
+            self._terminal.write(text, **markup)
+            self._terminal.flush()
+
+    def write_line(self, text: str, **markup: bool) -> None:
+        self.write("\n" + text, **markup)
+
+
+def live_observer(config: pytest.Config, scenario: Any) -> Any:
+    """Step lines on the terminal as they happen (pytest's reporter writes past output capture)."""
+    from harness.durations import format_duration_ms
+    from harness.runner import RunObserver
+
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is None:
+        return None
+    reporter = _Uncaptured(config, terminal)
+    state = {"start": None, "last_pct": -1}
+    marks = {
+        "passed": ("✓", {"green": True}),
+        "failed": ("✗", {"red": True}),
+        "error": ("!", {"red": True}),
+        "skipped": ("-", {"yellow": True}),
+    }
+
+    def on_step_done(step: Any) -> None:
+        if state["start"] is None:
+            state["start"] = step.device_start_ms
+        offset = max(0, step.device_end_ms - (state["start"] or step.device_end_ms))
+        mark, style = marks.get(step.status, ("?", {}))
+        phase = "" if step.phase == "steps" else f"[{step.phase}] "
+        reporter.write(f"\n   {mark} ", **style)
+        reporter.write(f"{phase}{step.summary}")
+        reporter.write(f"   device +{format_duration_ms(offset)}", cyan=True)
+        if step.status != "passed" and step.message:
+            first = step.message.strip().splitlines()[0]
+            reporter.write(f"\n       {first}", red=True)
+
+    def on_wait(done: int, total: int, what: str) -> None:
+        pct = int(done * 100 / total) if total else 100
+        if pct // 10 != state["last_pct"] // 10 and total >= 60_000:
+            state["last_pct"] = pct
+            reporter.write(f"\n     … {what}: {format_duration_ms(done)} of {format_duration_ms(total)}")
+
+    def on_note(text: str) -> None:
+        reporter.write(f"\n   {text}", cyan=True)
+
+    reporter.write(f"\n▶ {scenario.name}", bold=True)
+    return RunObserver(on_step_done=on_step_done, on_wait=on_wait, on_note=on_note)
 
 
 def render_failure(result: ScenarioResult) -> str:

@@ -31,7 +31,8 @@ def run(
         None, "-n", help="run scenarios in N parallel workers (one device each)"
     ),
     no_embedded: bool = typer.Option(False, "--no-embedded", help="never start a virtual device"),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="show every step as it runs"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="pytest's verbose item lines too"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no step-by-step lines, only the summary"),
     debug: bool = typer.Option(False, "--debug", help="Python tracebacks for internal errors"),
 ) -> None:
     """Run scenarios on a device (the attached one, --device, or a virtual one) and report."""
@@ -70,6 +71,8 @@ def run(
         "-rN",
     ]
     args += ["-v"] if verbose else ["-q"]
+    if not quiet:
+        args.append("--bgtest-live")
     args += ["--tb=native"] if debug else ["--tb=short"]
     if device:
         args += ["--bgtest-device", device]

@@ -297,8 +297,6 @@ class ScenarioRunner:
                 self._sleep_real(step, done, ms, what)
             done += step
             self._barrier(what)
-            if self.obs.on_wait:
-                self.obs.on_wait(done, ms, what)
             if until is not None and until():
                 return
 
@@ -623,15 +621,14 @@ def summarize(step: Any) -> str:
         return step.label
     if not data:
         return step.kind
-    if len(data) == 1:
-        value = next(iter(data.values()))
-        key = next(iter(data))
-        if key in ("duration", "timeout") and isinstance(value, int):
+    parts = []
+    for key, value in data.items():
+        if key in ("duration", "timeout", "within") and isinstance(value, int):
             value = format_duration_ms(value)
         if isinstance(value, bool):
             value = "on" if value else "off"
-        return f"{step.kind}: {value}"
-    return f"{step.kind}: " + ", ".join(f"{k}={v}" for k, v in data.items())
+        parts.append(str(value) if key == step.primary else f"{key} {value}")
+    return f"{step.kind}: " + ", ".join(parts)
 
 
 def _level(level: str | None) -> str | None:

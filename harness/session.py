@@ -97,7 +97,7 @@ class DeviceSession:
         )
         return AndroidDevice(embedded.serial, embedded.server.host, embedded.server.port)
 
-    def run(self, scenario: Any, platform: str) -> ScenarioResult:
+    def run(self, scenario: Any, platform: str, observer: Any = None) -> ScenarioResult:
         from harness.runner import ScenarioRunner
 
         loc = scenario.location
@@ -137,6 +137,7 @@ class DeviceSession:
             app_library=info.library,
             launch_activity=info.activity,
             app_install_path=info.path,
+            observer=observer,
         )
         return runner.run()
 
