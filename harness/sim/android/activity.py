@@ -424,7 +424,7 @@ class ActivityManager:
             report_launch(pkg)  # a user-visible launch puts the app in the ACTIVE bucket
         total = LAUNCH_MS.get(state, 0)
         if warning is None:
-            self.device.log("I", "ActivityTaskManager", f"Displayed {activity}: +{total}ms")
+            self.device.log("I", "ActivityTaskManager", f"Displayed {activity} for user 0: +{total}ms")
         if intent.data:
             self._deliver_deep_link(runtime, intent.data)
         return StartResult(
