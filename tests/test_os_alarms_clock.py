@@ -27,7 +27,7 @@ def test_alarm_fires_on_time(dev):
     assert "  Pending alarms: 1\n" in out
     assert f"    RTC_WAKEUP #0: Alarm{{0000001 type 0 origWhen {t0 + 10 * MIN} whenElapsed " in out
     assert "      tag=*walarm*:sync\n" in out
-    assert "flags=0x1\n" in out
+    assert "flags=0x1\n" in out  # FLAG_STANDALONE (exact)
     assert "    com.example.wmplain: 1\n" in out
     dev.clock.advance(10 * MIN)
     assert fired == [t0 + 10 * MIN]
@@ -63,6 +63,23 @@ def test_whitelisted_apps_alarms_still_wait_in_deep_idle_and_light_idle_defers_n
     assert fired == ["light"]
     sh(dev, "cmd deviceidle step")
     assert fired == ["light", "deep"]
+
+
+def test_alarm_clock_stops_doze_from_going_deeper_and_fires_in_idle(dev):
+    fired = []
+    unplug_and_sleep(dev)
+    t0 = dev.clock.now_ms()
+    dev.alarms.set(PKG, UID, t0 + 20 * MIN, lambda: fired.append(dev.clock.now_ms() - t0), alarm_clock=True)
+    assert "flags=0x3\n" in sh(dev, "dumpsys alarm").out
+    r = sh(dev, "cmd deviceidle force-idle")
+    assert (r.rc, r.out) == (255, "Unable to go deep idle; stopped at INACTIVE\n")
+    dev.clock.advance(20 * MIN)
+    assert fired == [20 * MIN]
+    r = sh(dev, "cmd deviceidle force-idle")
+    assert r.out == "Now forced in to deep idle mode\n"
+    dev.alarms.set(PKG, UID, dev.clock.now_ms() + 2 * HOUR, lambda: fired.append("clock"), alarm_clock=True)
+    dev.clock.advance(2 * HOUR)
+    assert fired[-1] == "clock"  # alarm clocks wake the device from Doze
 
 
 def test_allow_while_idle_rate_limited_in_deep_idle(dev):

@@ -48,14 +48,17 @@ class Alarm:
     exact: bool
     allow_while_idle: bool
     tag: str
+    alarm_clock: bool = False
     deferred_by: str = ""  # "", "device_idle" or "battery_saver"
     timer: Timer | None = field(default=None, repr=False)
 
     @property
     def flags(self) -> int:
-        f = FLAG_STANDALONE if self.exact else 0
-        if self.allow_while_idle:
-            f |= FLAG_ALLOW_WHILE_IDLE | FLAG_WAKE_FROM_IDLE
+        f = FLAG_STANDALONE if self.exact or self.alarm_clock else 0
+        if self.alarm_clock:
+            f |= FLAG_WAKE_FROM_IDLE
+        elif self.allow_while_idle:
+            f |= FLAG_ALLOW_WHILE_IDLE
         return f
 
 
@@ -87,9 +90,24 @@ class AlarmManager:
         exact: bool = False,
         allow_while_idle: bool = False,
         tag: str = "",
+        alarm_clock: bool = False,
     ) -> int:
-        """Schedule ``callback`` at device time ``when_ms`` (RTC_WAKEUP); returns the alarm id."""
-        alarm = Alarm(next(self._ids), package, uid, int(when_ms), callback, exact, allow_while_idle, tag)
+        """Schedule ``callback`` at device time ``when_ms`` (RTC_WAKEUP); returns the alarm id.
+
+        ``alarm_clock`` is ``setAlarmClock``: it wakes the device from Doze, and while one is due
+        within ``min_time_to_alarm`` (30 min) Doze will not go deeper.
+        """
+        alarm = Alarm(
+            next(self._ids),
+            package,
+            uid,
+            int(when_ms),
+            callback,
+            exact,
+            allow_while_idle,
+            tag,
+            alarm_clock=alarm_clock,
+        )
         self._alarms[alarm.alarm_id] = alarm
         self._arm(alarm, alarm.when_ms)
         return alarm.alarm_id
@@ -109,6 +127,11 @@ class AlarmManager:
             self.cancel(alarm_id)
         return len(ids)
 
+    def next_wake_from_idle_ms(self) -> int | None:
+        """AlarmManager.getNextWakeFromIdleTime: the next alarm-clock alarm, or None."""
+        clocks = [a.when_ms for a in self._alarms.values() if a.alarm_clock]
+        return min(clocks) if clocks else None
+
     def pending(self, package: str | None = None) -> list[Alarm]:
         alarms = sorted(self._alarms.values(), key=lambda a: (a.when_ms, a.alarm_id))
         return [a for a in alarms if package is None or a.package == package]
@@ -121,7 +144,7 @@ class AlarmManager:
 
     def _deferral(self, alarm: Alarm) -> str:
         dev = self.device
-        if alarm.allow_while_idle:
+        if alarm.allow_while_idle or alarm.alarm_clock:
             return ""
         if dev.idle.deep_idle():
             return "device_idle"
@@ -138,7 +161,7 @@ class AlarmManager:
             alarm.deferred_by = reason
             self._deferred[alarm.alarm_id] = alarm
             return
-        if alarm.allow_while_idle and self.device.idle.deep_idle():
+        if alarm.allow_while_idle and not alarm.alarm_clock and self.device.idle.deep_idle():
             later = self._while_idle_slot(alarm)
             if later is not None:
                 self._arm(alarm, later)

@@ -157,6 +157,7 @@ class DeviceIdleController:
         bus.subscribe("power_source", self._on_power_source)
         bus.subscribe("network", self._on_network)
         bus.subscribe("power_save", self._on_power_save)
+        bus.subscribe("shutdown", self._on_shutdown)
 
     def _reset_volatile(self) -> None:
         self.state = ACTIVE
@@ -248,6 +249,12 @@ class DeviceIdleController:
         self._sync_inputs()
         self._become_inactive_if_appropriate()
         self._publish()
+
+    def _on_shutdown(self) -> None:
+        for t in (self._deep_timer, self._light_timer, self._aux_timer, self._temp_timer):
+            if t is not None:
+                t.cancel()
+        self._deep_timer = self._light_timer = self._aux_timer = self._temp_timer = None
 
     def _sync_inputs(self) -> None:
         dev = self.device
@@ -407,9 +414,20 @@ class DeviceIdleController:
             self.maintenance_start = 0
             self._schedule_light(self.c["light_after_inactive_to"])
 
+    def _upcoming_alarm_clock(self) -> bool:
+        """An alarm clock due within ``min_time_to_alarm``: Doze must not go deeper (isUpcomingAlarmClock)."""
+        alarms = getattr(self.device, "alarms", None)
+        nxt = alarms.next_wake_from_idle_ms() if alarms is not None else None
+        return nxt is not None and self._now() + self.c["min_time_to_alarm"] > nxt
+
     def _step_deep(self, reason: str) -> None:
         c = self.c
         s = self.state
+        if s != ACTIVE and self._upcoming_alarm_clock():
+            # AOSP: become active for the alarm, then inactive again; the state does not advance.
+            self._become_active("alarm", c["inactive_to"], change_light=True)
+            self._become_inactive_if_appropriate()
+            return
         if s == INACTIVE:
             self.motion_active = True
             self._schedule_deep(c["idle_after_inactive_to"])

@@ -49,6 +49,7 @@ class PowerManager:
         device.settings.observe("global", "stay_on_while_plugged_in", lambda _v: self._arm_timeout())
         device.bus.subscribe("power_source", self._on_power_source)
         device.bus.subscribe("boot", self._on_boot)
+        device.bus.subscribe("shutdown", self._on_shutdown)
 
     # ---------------------------------------------------------------- screen
     def set_interactive(self, on: bool, reason: str | None = None) -> None:
@@ -168,6 +169,11 @@ class PowerManager:
             settings.set_quiet("global", "low_power", "1")
             self._set_saver_state(True)
         self._arm_timeout()
+
+    def _on_shutdown(self) -> None:
+        if self._timeout_timer is not None:
+            self._timeout_timer.cancel()
+            self._timeout_timer = None
 
     def _on_boot(self) -> None:
         """The screen comes on at boot; saver comes back from the persisted setting."""
