@@ -180,3 +180,37 @@ def test_parse_cache_keeps_results_independent(dev: VirtualAndroidDevice) -> Non
 )
 def test_here_documents(dev: VirtualAndroidDevice, line: str, expected: tuple) -> None:
     assert run_sync(dev, line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "out"),
+    [
+        ("for i in 1 2 3 4; do [ $i = 3 ] && break; echo $i; done", 0, "1\n2\n"),
+        ("for i in 1 2 3; do [ $i = 2 ] && continue; echo $i; done", 0, "1\n3\n"),
+        ("for a in x y; do for b in 1 2; do [ $b = 2 ] && break 2; echo $a$b; done; done", 0, "x1\n"),
+        ("n=0; while true; do n=$((n+1)); [ $n -ge 3 ] && break; done; echo $n", 0, "3\n"),
+        ("set -e; echo a; false; echo b", 1, "a\n"),
+        ("set -e; if false; then :; fi; false || echo handled; ! false; echo end", 0, "handled\nend\n"),
+        ("set -- x y z; echo $# $2 $@", 0, "3 y x y z\n"),
+        ("sleep 1 & wait; echo waited", 0, "waited\n"),
+        ("command -v ls getprop nope; echo $?", 0, "/system/bin/ls\n/system/bin/getprop\n1\n"),
+    ],
+)
+def test_loop_control_and_set(dev: VirtualAndroidDevice, line: str, code: int, out: str) -> None:
+    rc, stdout, stderr = run_sync(dev, line)
+    assert (rc, stdout.decode()) == (code, out), stderr
+
+
+def test_boot_wait_with_a_timeout(dev: VirtualAndroidDevice) -> None:
+    """The bounded form of the boot loop: give up after N tries."""
+    dev.props.set("sys.boot_completed", "")
+    dev.clock.schedule_in(2_500, lambda: dev.props.set("sys.boot_completed", "1"))
+    line = (
+        'for i in $(seq 1 30); do [ "$(getprop sys.boot_completed)" = 1 ] && break; sleep 1; done; '
+        "echo tries=$i"
+    )
+    assert run_sync(dev, line) == (0, b"tries=4\n", b"")
+
+
+def test_xtrace(dev: VirtualAndroidDevice) -> None:
+    assert run_sync(dev, "set -x; echo 'a b'") == (0, b"a b\n", b"+ echo 'a b'\n")

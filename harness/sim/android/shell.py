@@ -75,6 +75,15 @@ class _ExitShell(Exception):
         self.code = code
 
 
+class _LoopControl(Exception):
+    """``break N`` / ``continue N``: unwinds to the N-th enclosing loop."""
+
+    def __init__(self, kind: str, levels: int) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.levels = levels
+
+
 class _CommandFailed(Exception):
     """An expansion error that aborts the current command (message already printed)."""
 
@@ -226,6 +235,11 @@ class Shell:
             self.args = args or []
             self._pid = 0
         self.last_bg_pid = parent.last_bg_pid if parent is not None else ""
+        self.errexit = parent.errexit if parent is not None else False
+        self.xtrace = parent.xtrace if parent is not None else False
+        self.loop_depth = 0
+        self.jobs: list[asyncio.Task] = []
+        self._final = True  # whether the last and-or list ended with a pipeline that set $?
 
     # ------------------------------------------------------------ identity
     @property
@@ -249,12 +263,15 @@ class Shell:
         return posixpath.normpath(posixpath.join(self.cwd, path)) if path else path
 
     # ------------------------------------------------------------ running
-    async def run_script(self, script: Script, io: _IO) -> int:
+    async def run_script(self, script: Script, io: _IO, cond: bool = False) -> int:
+        """Run a list; ``cond`` marks an if/while condition, where ``set -e`` does not apply."""
         for ao, background in script.items:
             if background:
                 self._start_background(ao, io)
                 continue
             await self.run_and_or(ao, io)
+            if self.errexit and self.status and self._final and not cond:
+                raise _ExitShell(self.status)
         return self.status
 
     def _start_background(self, ao: AndOr, io: _IO) -> None:
@@ -272,6 +289,7 @@ class Shell:
                 self.device.procs.kill(proc.pid)
 
         task = asyncio.ensure_future(job())
+        self.jobs.append(task)
         _BACKGROUND.add(task)  # a module-level set: the loop only keeps weak references to tasks
         task.add_done_callback(_BACKGROUND.discard)
         self.last_bg_pid = str(proc.pid)
@@ -279,9 +297,14 @@ class Shell:
 
     async def run_and_or(self, ao: AndOr, io: _IO) -> int:
         status = await self.run_pipeline(ao.first, io)
+        final = not ao.first.negate
         for op, pipeline in ao.rest:
             if (op == "&&") == (status == 0):
                 status = await self.run_pipeline(pipeline, io)
+                final = not pipeline.negate
+            else:
+                final = False
+        self._final = final
         return status
 
     async def run_pipeline(self, pl: Pipeline, io: _IO) -> int:
@@ -346,7 +369,7 @@ class Shell:
         try:
             if type(node) is If:
                 for cond, body in node.branches:
-                    await self.run_script(cond, io2)
+                    await self.run_script(cond, io2, cond=True)
                     if self.status == 0:
                         return await self.run_script(body, io2)
                 if node.otherwise is not None:
@@ -356,10 +379,13 @@ class Shell:
             if type(node) is Loop:
                 status = 0
                 while True:
-                    await self.run_script(node.cond, io2)
+                    await self.run_script(node.cond, io2, cond=True)
                     if (self.status == 0) == node.until:
                         break
-                    status = await self.run_script(node.body, io2)
+                    control = await self._loop_body(node.body, io2)
+                    status = self.status
+                    if control == "break":
+                        break
                     await asyncio.sleep(0)  # a busy loop must stay cancellable
                 self.status = status
                 return status
@@ -368,7 +394,11 @@ class Shell:
                 status = 0
                 for value in values:
                     self.vars[node.var] = value
-                    status = await self.run_script(node.body, io2)
+                    control = await self._loop_body(node.body, io2)
+                    status = self.status
+                    if control == "break":
+                        break
+                    await asyncio.sleep(0)
                 self.status = status
                 return status
             if type(node) is Group:
@@ -385,6 +415,20 @@ class Shell:
         finally:
             for sink in opened:
                 sink.close()
+
+    async def _loop_body(self, body: Script, io: _IO) -> str:
+        """Run a loop body once; returns "break", "continue" or "" (ran to its end)."""
+        self.loop_depth += 1
+        try:
+            await self.run_script(body, io)
+            return ""
+        except _LoopControl as c:
+            if c.levels > 1:
+                c.levels -= 1
+                raise
+            return c.kind
+        finally:
+            self.loop_depth -= 1
 
     async def run_simple(self, node: Simple, io: _IO) -> int:
         try:
@@ -406,6 +450,8 @@ class Shell:
                 env = dict(self.vars)
                 for name, word in node.assigns:
                     env[name] = await self.expand_one(word, io)
+            if self.xtrace:
+                io.stderr.write("+ " + " ".join(_sh_quote(a) for a in argv) + "\n")
             status = await self.exec_argv(argv, io, env)
         except _CommandFailed:
             status = 1
@@ -898,7 +944,77 @@ async def _b_type(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> i
     return status
 
 
+async def _b_break(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    levels = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() and int(argv[1]) > 0 else 1
+    if sh.loop_depth == 0:
+        return 0  # outside a loop: mksh ignores it
+    raise _LoopControl(argv[0], min(levels, sh.loop_depth))
+
+
+async def _b_set(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    """``set -e``/``-x`` (and ``+``), ``-o pipefail``/``-u`` accepted, ``set -- ARGS``."""
+    args = argv[1:]
+    if not args:
+        for key in sorted(sh.vars):
+            io.stdout.write(f"{key}={_sh_quote(sh.vars[key])}\n")
+        return 0
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            sh.args = args[i + 1:]
+            return 0
+        if arg in ("-o", "+o"):
+            i += 2
+            continue
+        if arg[:1] in "-+" and len(arg) > 1:
+            on = arg[0] == "-"
+            for flag in arg[1:]:
+                if flag == "e":
+                    sh.errexit = on
+                elif flag == "x":
+                    sh.xtrace = on
+                elif flag not in "ufvnhCabm":
+                    io.stderr.write(f"{SH}: set: {arg[0]}{flag}: unknown option\n")
+                    return 1
+        else:
+            sh.args = args[i:]
+            return 0
+        i += 1
+    return 0
+
+
+async def _b_wait(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    jobs = [t for t in sh.jobs if not t.done()]
+    if jobs:
+        await asyncio.wait(jobs)
+    return 0
+
+
+async def _b_command(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    """``command -v NAME`` (where is it), ``command NAME ARGS`` (run it)."""
+    args = argv[1:]
+    if args and args[0] in ("-v", "-V"):
+        status = 0
+        for name in args[1:]:
+            if name in _SHELL_BUILTINS:
+                io.stdout.write(f"{name}\n")
+            elif name in COMMANDS:
+                io.stdout.write(f"/system/bin/{name}\n")
+            else:
+                status = 1
+        return status
+    if not args:
+        return 0
+    return await sh.exec_argv(args, io, env)
+
+
 _SHELL_BUILTINS = {
+    "break": _b_break,
+    "continue": _b_break,
+    "set": _b_set,
+    "wait": _b_wait,
+    "command": _b_command,
     "exit": _b_exit,
     "export": _b_export,
     "unset": _b_unset,
