@@ -190,3 +190,19 @@ def test_parser_never_raises_on_arbitrary_bytes(data: bytes, chunk: int) -> None
 @given(st.text(max_size=300))
 def test_parser_never_raises_on_arbitrary_text(text: str) -> None:
     parse_all(text.encode("utf-8", "surrogatepass"))
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["WM-WorkerWrapper", "WM-Processor", "Noise", "NativeWorkManager"]),
+                          st.integers(1, 4_194_304), st.integers(1, 4_194_304), _MSG),
+                min_size=1, max_size=30),
+       st.integers(1, 400), st.sampled_from(["threadtime", "year", "epoch"]))
+def test_selective_matches_full_for_any_pid_width(items: list, chunk: int, style: str) -> None:
+    """The one-pass column scan must not miss lines whose pid/tid are wider than five digits."""
+    base = calendar.timegm((2026, 5, 12, 10, 0, 0)) * 10**9
+    recs = [LogRecord(base + i * 1_000_000, pid, tid, "I", tag, msg)
+            for i, (tag, pid, tid, msg) in enumerate(items)]
+    text = "".join(format_threadtime(r, style) + "\n" for r in recs)
+    interest = Interest(frozenset({"WM-WorkerWrapper", "WM-Processor", "NativeWorkManager"}))
+    full = [r for r in parse_all(text) if r.tag in interest.tags]
+    assert parse_all(text, chunk=chunk, interest=interest) == full

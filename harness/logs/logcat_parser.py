@@ -53,6 +53,22 @@ class Interest:
 
     def __post_init__(self) -> None:
         self.needles = _needles(self.tags) + tuple(self.literals)
+        self._columns: dict[int, re.Pattern[bytes]] = {}
+
+    def column_scan(self, level_col: int) -> re.Pattern[bytes] | None:
+        """One regex pass finding every wanted line of the standard layout (level letter at
+        `level_col`): ``\n`` is a literal prefix sre searches fast, `.{N}` is a fixed skip, so
+        the cost is one pass for all tags instead of one `find` pass per needle. A line whose
+        level is not at that column (a pid of six digits or more) matches the second branch,
+        and the caller falls back to the needle scan for that chunk."""
+        if not self.tags:
+            return None
+        rx = self._columns.get(level_col)
+        if rx is None:
+            alts = b"|".join(re.escape(t.encode()) for t in sorted(self.tags, key=len, reverse=True))
+            rx = re.compile(rb"\n.{%d}(?:(?P<w>[VDIWEFA] (?:%s) *:)|[^VDIWEFA\n])" % (level_col, alts))
+            self._columns[level_col] = rx
+        return rx
 
     def wants(self, tag: str, line: bytes) -> bool:
         return tag in self.tags or any(lit in line for lit in self.literals)
@@ -95,6 +111,7 @@ class LogcatParser:
         self.garbage = 0
         self.markers = 0
         self.last_line_ns = 0  # time of the last complete line seen, materialised or not
+        self._level_col: int | None = None  # column of the level letter in the standard layout
 
     # -- public -------------------------------------------------------------------------
     @property
@@ -199,7 +216,24 @@ class LogcatParser:
                 starts.add(start)
             else:
                 self._emit(out)
-        for needle in interest.needles:
+        if self._level_col is None:
+            self._learn_layout(data, start, end)
+        rx = interest.column_scan(self._level_col) if self._level_col is not None else None
+        needles = interest.needles
+        if rx is not None:
+            fast: set[int] = set()
+            for m in rx.finditer(data, start - 1 if start > 0 else 0, end):
+                if m.start("w") < 0:  # a line in another layout: this chunk takes the slow path
+                    break
+                fast.add(m.start() + 1)
+            else:
+                starts |= fast
+                needles = tuple(interest.literals)
+                if start == 0:  # the chunk's first line has no newline before it
+                    first = data[: find(b"\n", 0, end) if find(b"\n", 0, end) != -1 else end]
+                    if any(n in first for n in interest.needles):
+                        starts.add(0)
+        for needle in needles:
             p = find(needle, start, end)
             while p != -1:
                 ls = rfind(b"\n", start, p) + 1
@@ -250,6 +284,20 @@ class LogcatParser:
             covered = nxt
             if nxt <= end:  # a different line follows: the record is complete
                 self._emit(out)
+
+    def _learn_layout(self, data: bytes, start: int, end: int) -> None:
+        """Where the level letter sits in this stream's standard layout (5-wide pid and tid)."""
+        le = data.find(b"\n", start, end)
+        line = data[start: le if le != -1 else end].rstrip(b"\r")
+        m = _THREADTIME.match(line) or _EPOCH.match(line)
+        if m is None:
+            return
+        lvl = m.lastindex - 1  # groups: … [uid] pid tid level tag
+        col = m.start(lvl)
+        for g in (lvl - 1, lvl - 2, lvl - 3):  # tid, pid, uid: wider than 5 shifts the column
+            if m.group(g) is not None and len(m.group(g)) > 5 and g >= lvl - 3:
+                col -= len(m.group(g)) - 5
+        self._level_col = col
 
     def _line_selective(self, line: bytes, pos: int, interest: Interest, out: list[LogRecord]) -> None:
         if line.endswith(b"\r"):
