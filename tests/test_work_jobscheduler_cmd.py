@@ -92,6 +92,11 @@ def test_battery_plumbing(device: VirtualAndroidDevice) -> None:
     assert sh(device, "cmd jobscheduler monitor-battery maybe") == (1, "", "Error: unknown option maybe\n")
     assert sh(device, "cmd jobscheduler get-storage-seq") == (0, "0\n", "")
     assert sh(device, "cmd jobscheduler get-storage-not-low") == (0, "true\n", "")
+    assert sh(device, "cmd devicestoragemonitor force-low -f") == (0, "1\n", "")
+    assert sh(device, "cmd jobscheduler get-storage-not-low") == (0, "false\n", "")
+    assert sh(device, "cmd devicestoragemonitor reset") == (0, "", "")
+    assert sh(device, "cmd jobscheduler get-storage-seq") == (0, "2\n", "")
+    assert sh(device, "cmd jobscheduler get-storage-not-low") == (0, "true\n", "")
     assert sh(device, "cmd jobscheduler heartbeat") == (255, "", "Heartbeat command is no longer supported\n")
 
 

@@ -279,8 +279,10 @@ class JobScheduler:
         self._deferred: Timer | None = None
         self._last_eval_ms = -1
         bus = device.bus
-        for topic in ("deviceidle", "network", "power_source", "power_save", "battery_level"):
+        for topic in ("deviceidle", "network", "power_save"):
             bus.subscribe(topic, self._on_world_changed)
+        for topic in ("power_source", "battery_level"):
+            bus.subscribe(topic, self._on_battery)
         bus.subscribe("constraints", self._on_constraints)
         bus.subscribe("screen", self._on_screen)
         bus.subscribe("standby_bucket", self._on_bucket)
@@ -818,9 +820,21 @@ class JobScheduler:
             return
         self._signature = sig
         self._last_eval_ms = self.device.now_ms()
+        self._reevaluate(self._jobs.values())
+
+    def _on_battery(self, **_: object) -> None:
+        """BatteryController's tracker: every battery broadcast bumps the seq while monitored."""
         if self.monitor_battery:
             self.battery_seq += 1
-        self._reevaluate(self._jobs.values())
+        self._on_world_changed()
+
+    def set_storage_low(self, low: bool) -> int:
+        """DeviceStorageMonitorService changed its mind (``cmd devicestoragemonitor``); new seq."""
+        self.storage_seq += 1
+        if low != self.storage_low:
+            self.storage_low = low
+            self._on_world_changed()
+        return self.storage_seq
 
     def _on_constraints(self) -> None:
         """The generic topic: a whitelist or policy change that the state signature cannot see.

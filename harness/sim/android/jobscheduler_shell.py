@@ -378,6 +378,38 @@ _COMMANDS = {
 }
 
 
+@cmd_service("devicestoragemonitor")
+def devicestoragemonitor_cmd(ctx: CommandContext) -> int:
+    """DeviceStorageMonitorService's shell: what drives JobScheduler's storage-not-low constraint."""
+    args = ctx.argv[1:]
+    verb = args[0] if args else None
+    if verb in ("force-low", "force-not-low", "reset"):
+        for opt in args[1:]:
+            if opt != "-f":
+                ctx.err(f"Error: unknown option: {opt}")
+                return 255
+        seq = ctx.device.jobs.set_storage_low(verb == "force-low")
+        if "-f" in args[1:]:
+            ctx.out(str(seq))
+        return 0
+    if verb in (None, "help", "-h"):
+        ctx.out("Device storage monitor service (devicestoragemonitor) commands:")
+        ctx.out("  help")
+        ctx.out("    Print this help text.")
+        ctx.out("  force-low [-f]")
+        ctx.out("    Force storage to be low, freezing storage state.")
+        ctx.out("    -f: force a storage change broadcast be sent, prints new sequence.")
+        ctx.out("  force-not-low [-f]")
+        ctx.out("    Force storage to not be low, freezing storage state.")
+        ctx.out("    -f: force a storage change broadcast be sent, prints new sequence.")
+        ctx.out("  reset [-f]")
+        ctx.out("    Unfreeze storage state, returning to current real values.")
+        ctx.out("    -f: force a storage change broadcast be sent, prints new sequence.")
+        return 0
+    ctx.err(f"Unknown command: {verb}")
+    return 255
+
+
 # ================================================================== dumpsys
 def format_duration(ms: int) -> str:
     """TimeUtils.formatDuration: ``+1h29m59s687ms``, ``-51m29s853ms``, ``0``."""
