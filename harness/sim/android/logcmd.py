@@ -49,5 +49,12 @@ def log_command(ctx: CommandContext) -> int:
     message = " ".join(words)
     if not message:
         return 0
-    ctx.device.log(priority, tag, message, pid=ctx.device.procs.system_server_pid, uid=ctx.uid)
+    # Each `log` is its own short-lived process, as on a phone: its pid tells two calls apart
+    # (logcat joins consecutive lines with the same time, pid, tid and tag into one message).
+    procs = ctx.device.procs
+    proc = procs.spawn("log", ctx.uid)
+    try:
+        ctx.device.log(priority, tag, message, pid=proc.pid, uid=ctx.uid)
+    finally:
+        procs.kill(proc.pid)
     return 0

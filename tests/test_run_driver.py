@@ -1,0 +1,170 @@
+"""The Android driver against the virtual device, through the real adb server: every action."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.devices.adb_server import AdbServer
+from harness.devices.android import AndroidDevice
+from harness.devices.android_journal import DeviceJournal
+from harness.errors import DeviceCommandError, DeviceError
+from harness.sim.android.launcher import VirtualAndroidFarm
+
+APPS = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
+PKG = "dev.brewkits.nwm_demo"
+
+
+@pytest.fixture(scope="module")
+def farm(adb_server: AdbServer) -> Iterator[VirtualAndroidFarm]:
+    with VirtualAndroidFarm(adb_server=adb_server, app_models=[APPS / "nwm_demo.yaml"]) as farm:
+        yield farm
+
+
+@pytest.fixture()
+def device(farm: VirtualAndroidFarm, adb_server: AdbServer) -> Iterator[AndroidDevice]:
+    dev = AndroidDevice(farm.serials[0], adb_server.host, adb_server.port)
+    saved = dev.snapshot([PKG])
+    yield dev
+    dev.restore(saved, [PKG])
+    dev.sh(["dumpsys", "battery", "reset"], check=False)
+
+
+def test_shell_exit_codes_and_streams(device: AndroidDevice) -> None:
+    result = device.sh("echo out; echo err >&2; exit 3", check=False)
+    assert (result.exit_code, result.out, result.err) == (3, "out\n", "err\n")
+    with pytest.raises(DeviceCommandError) as info:
+        device.sh(["ls", "/nope"])
+    assert info.value.exit_status == 1 and "/nope" in info.value.stderr
+    assert info.value.message.startswith(f"<{device.serial}>")
+
+
+def test_arguments_are_quoted_once(device: AndroidDevice) -> None:
+    assert device.out(["echo", "a b", "$HOME", "it's"]) == "a b $HOME it's"
+
+
+def test_identity_and_virtual_discovery(device: AndroidDevice) -> None:
+    info = device.describe()
+    assert info["sdk"] == "34" and info["virtual"] == "yes" and info["model"]
+
+
+def test_doze_deep_is_forced_and_verified_then_off(device: AndroidDevice) -> None:
+    assert device.doze("deep") == "IDLE"
+    assert device.out(["dumpsys", "deviceidle", "get", "force"]) == "true"
+    device.doze("off")
+    assert device.out(["dumpsys", "deviceidle", "get", "force"]) == "false"
+
+
+def test_doze_light_and_step(device: AndroidDevice) -> None:
+    assert device.doze("light") == "IDLE"
+    device.doze("off")
+    assert device.doze("step").startswith("Stepped to deep:")
+
+
+def test_battery_actions(device: AndroidDevice) -> None:
+    device.battery(plugged=False, level=42)
+    state = device.snapshot()
+    assert state.plugged is False and state.battery_level == 42 and state.battery_frozen
+    device.battery(plugged=True)
+    assert device.snapshot().plugged is True
+    device.battery(reset=True)
+    assert not device.snapshot().battery_frozen
+
+
+def test_battery_saver_refused_while_charging_then_on_when_unplugged(device: AndroidDevice) -> None:
+    device.battery(plugged=True)
+    device.sh(["settings", "put", "global", "low_power", "0"])
+    device.battery_saver(True)  # unplugs first, as a person must
+    assert device.out(["settings", "get", "global", "low_power"]) == "1"
+    device.battery_saver(False)
+    assert device.out(["settings", "get", "global", "low_power"]) == "0"
+
+
+def test_network_airplane_wifi_data(device: AndroidDevice) -> None:
+    device.network(airplane=True)
+    assert device.out(["settings", "get", "global", "airplane_mode_on"]) == "1"
+    device.network(airplane=False, wifi=False, data=True)
+    state = device.snapshot()
+    assert (state.airplane, state.wifi_on, state.mobile_data) == ("0", "0", "1")
+    device.network(wifi=True)
+
+
+def test_standby_bucket_and_screen(device: AndroidDevice) -> None:
+    device.standby_bucket(PKG, "rare")
+    assert device.get_standby_bucket(PKG) == 40
+    device.screen(False)
+    assert device.snapshot().screen_on is False
+    device.screen(True)
+    assert device.snapshot().screen_on is True
+
+
+def test_app_lifecycle_actions(device: AndroidDevice) -> None:
+    device.launch(PKG, ".MainActivity")
+    assert device.out(["pidof", PKG])
+    device.stop_app(PKG)
+    assert device.sh(["pidof", PKG], check=False).exit_code == 1
+    device.launch(PKG, deep_link="nwmdemo://enqueue/upload")
+    device.background()
+    device.kill(PKG)
+    assert device.sh(["pidof", PKG], check=False).exit_code == 1
+    assert "Broadcast completed" in device.broadcast("dev.brewkits.nwm_demo.ENQUEUE", PKG, {"task": "upload"})
+    assert "Broadcast completed" in device.diagnostics(PKG)
+    device.open_url("nwmdemo://enqueue/flaky")
+
+
+def test_launch_of_a_missing_app_names_the_fix(device: AndroidDevice) -> None:
+    with pytest.raises(DeviceError) as info:
+        device.launch("com.example.missing", ".MainActivity")
+    assert "pm list packages" in info.value.render()
+
+
+def test_jobs_are_found_and_run_now(device: AndroidDevice) -> None:
+    device.clear_data(PKG)
+    device.launch(PKG, deep_link="nwmdemo://enqueue/periodic-sync")
+    device.advance(5 * 60_000)
+    ids = device.job_ids(PKG)
+    assert ids, device.out(["dumpsys", "jobscheduler", PKG])
+    assert device.run_job(PKG, ids[0]).startswith("Running job")
+
+
+def test_screenshot_is_a_png(device: AndroidDevice) -> None:
+    assert device.screenshot().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_state_guard_restores_everything_it_touched(device: AndroidDevice) -> None:
+    before = device.snapshot([PKG])
+    device.doze("deep")
+    device.network(airplane=True)
+    device.standby_bucket(PKG, "restricted")
+    restored = device.restore(before, [PKG])
+    after = device.snapshot([PKG])
+    assert not after.doze_forced and after.airplane == before.airplane
+    assert after.buckets == before.buckets and after.battery_frozen == before.battery_frozen
+    assert any("doze" in r for r in restored) and any("airplane" in r for r in restored)
+
+
+def test_reboot_waits_for_the_drop_then_boot_completed(device: AndroidDevice) -> None:
+    device.reboot(timeout=60)
+    assert device.getprop("sys.boot_completed") == "1"
+
+
+def test_journal_survives_a_reboot_without_loss_or_duplicates(device: AndroidDevice) -> None:
+    journal = DeviceJournal(device)
+    journal.start()
+    try:
+        for i in range(40):
+            device.sh(["log", "-t", "bgtest-seq", f"line {i}"])
+        journal.expect_reboot()
+        device.reboot(timeout=60)
+        for i in range(40, 80):
+            device.sh(["log", "-t", "bgtest-seq", f"line {i}"])
+        device.sh(["log", "-t", "bgtest", "done"])
+        device.sh(["log", "-t", "bgtest-end", "done"])
+        assert journal.wait_for_marker("bgtest", "done", timeout=30) is not None
+    finally:
+        journal.stop()
+    lines = [r.message for r in journal.journal.all_records() if r.tag == "bgtest-seq"]
+    assert lines == [f"line {i}" for i in range(80)]
+    assert journal.journal.reboots == 1
