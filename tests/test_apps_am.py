@@ -55,8 +55,18 @@ def test_start_without_w_and_with_extras(device: VirtualAndroidDevice) -> None:
 def test_start_warm_and_hot(device: VirtualAndroidDevice) -> None:
     sh(device, f"am start -n {NWM}/.MainActivity")
     sh(device, "am start -n com.example.wmplain/.MainActivity")
-    _rc, out, _ = sh(device, f"am start -W -n {NWM}/.MainActivity")
-    assert "LaunchState: HOT\n" in out and "TotalTime: 46\n" in out
+    assert sh(device, f"am start -W -n {NWM}/.MainActivity")[1] == (
+        f"Starting: Intent {{ cmp={NWM}/.MainActivity }}\n"
+        "Warning: Activity not started, its current task has been brought to the front\n"
+        "Status: ok\n"
+        "LaunchState: HOT\n"
+        f"Activity: {NWM}/.MainActivity\n"
+        "TotalTime: 46\n"
+        "WaitTime: 55\n"
+        "Complete\n"
+    )
+    sh(device, "input keyevent KEYCODE_BACK")  # finishes the activity: the next start is WARM
+    assert "LaunchState: WARM\n" in sh(device, f"am start -W -n {NWM}/.MainActivity")[1]
 
 
 def test_start_errors(device: VirtualAndroidDevice) -> None:

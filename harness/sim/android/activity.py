@@ -70,6 +70,8 @@ TOP_MOST_WARNING = (
     "Warning: Activity not started, intent has been delivered to currently running top-most instance."
 )
 
+TASK_TO_FRONT_WARNING = "Warning: Activity not started, its current task has been brought to the front"
+
 #: Device-time costs of a launch (what ``am start -W`` reports), by launch state.
 LAUNCH_MS = {"COLD": 412, "WARM": 183, "HOT": 46}
 
@@ -411,6 +413,8 @@ class ActivityManager:
             warning = TOP_MOST_WARNING
         elif runtime.activity_alive:
             state = "HOT"
+            if not intent.data:  # same root intent as the existing task: START_TASK_TO_FRONT
+                warning = TASK_TO_FRONT_WARNING
         else:
             state = "WARM"
         runtime.activity_alive = True
@@ -423,7 +427,7 @@ class ActivityManager:
         if report_launch is not None:
             report_launch(pkg)  # a user-visible launch puts the app in the ACTIVE bucket
         total = LAUNCH_MS.get(state, 0)
-        if warning is None:
+        if warning is not TOP_MOST_WARNING:
             self.device.log("I", "ActivityTaskManager", f"Displayed {activity} for user 0: +{total}ms")
         if intent.data:
             self._deliver_deep_link(runtime, intent.data)
