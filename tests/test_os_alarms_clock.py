@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -236,3 +238,5 @@ def test_dumpsys_everything_has_headers(dev):
     out = sh(dev, "dumpsys").out
     assert "DUMP OF SERVICE battery:\nCurrent Battery Service state:\n" in out
     assert "DUMP OF SERVICE deviceidle:\n" in out
+    ending = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(dev.now_ms() // 1000))
+    assert f"--------- 0.001s was the duration of dumpsys battery, ending at: {ending}\n" in out

@@ -8,6 +8,8 @@ exit 0) and ``cmd: Can't find service: x`` (stderr, exit 20).
 
 from __future__ import annotations
 
+import time
+
 from .registry import CMD_SERVICES, DUMPSYS_SECTIONS, CommandContext, cmd_service, command, invoke
 
 _DIVIDER = "-" * 79
@@ -58,6 +60,8 @@ async def dumpsys(ctx: CommandContext) -> int:
         ctx.out(_DIVIDER)
         ctx.out(f"DUMP OF SERVICE {name}:")
         await invoke(DUMPSYS_SECTIONS[name], ctx.sub([name]))
+        ending = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ctx.device.now_ms() // 1000))
+        ctx.out(f"--------- 0.001s was the duration of dumpsys {name}, ending at: {ending}")
         await ctx.stdout.drain()
     return 0
 
