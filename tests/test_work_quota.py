@@ -137,3 +137,28 @@ def test_non_persisted_jobs_vanish_at_reboot(device: VirtualAndroidDevice) -> No
 
 
 HOURS = 3_600_000
+
+
+def test_storage_not_low_job_waits_while_storage_is_forced_low(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am set-standby-bucket {PLAIN} active")
+    assert sh(device, "cmd devicestoragemonitor force-low -f") == "1\n"
+    svc = Service(device, 1_000)
+    info = JobInfo(uid(device), PLAIN, 15, "com.example.wmplain.Job", requires_storage_not_low=True,
+                   callback=svc)
+    device.jobs.schedule(info)
+    device.clock.advance(30 * MIN)
+    assert svc.starts == []
+    assert "Unsatisfied constraints: STORAGE_NOT_LOW [0x8]" in sh(device, f"dumpsys jobscheduler {PLAIN}")
+    sh(device, "cmd devicestoragemonitor reset")
+    assert len(svc.starts) == 1
+
+
+def test_charging_job_runs_when_plugged(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am set-standby-bucket {PLAIN} active")
+    svc = Service(device, 1_000)
+    device.jobs.schedule(JobInfo(uid(device), PLAIN, 16, "com.example.wmplain.Job", requires_charging=True,
+                                 callback=svc))
+    device.clock.advance(30 * MIN)
+    assert svc.starts == []
+    sh(device, "dumpsys battery set ac 1")
+    assert len(svc.starts) == 1
