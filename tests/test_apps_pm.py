@@ -195,3 +195,23 @@ def test_resolve_activity_and_system_package_dump(device: VirtualAndroidDevice) 
     assert sh(device, "pm resolve-activity --components no.such") == (0, "No activity found\n", "")
     _, out, _ = sh(device, "dumpsys package com.android.shell")
     assert "    versionName=14\n" in out and "pkgFlags=[ SYSTEM " in out
+
+
+def test_streamed_install_reads_exactly_size_bytes_without_eof(device: VirtualAndroidDevice) -> None:
+    """adb's streamed install (``cmd package install -S N``) keeps the stream open after N bytes."""
+    import asyncio
+
+    from harness.sim.android.procio import InputSource, OutputSink
+    from harness.sim.android.shell import run_command_line
+
+    data = (APPS / "wm_plain.yaml").read_bytes()
+
+    async def go() -> tuple[int, bytes]:
+        stdin = InputSource(eof=False)
+        stdin.feed(data)  # no feed_eof(): the host waits for the answer first
+        out, err = OutputSink(), OutputSink()
+        rc = await asyncio.wait_for(
+            run_command_line(device, f"cmd package install -r -S {len(data)}", stdin, out, err), 5)
+        return rc, out.getvalue()
+
+    assert asyncio.run(go()) == (0, b"Success\n")

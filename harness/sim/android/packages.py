@@ -602,7 +602,7 @@ async def _pm_install(ctx: CommandContext, pm: PackageManager, args: _Args) -> i
         if size is None:
             ctx.err("Error: must either specify a package size or an APK file")
             return 1
-        data = await ctx.stdin.read_all()
+        data = await _read_exactly(ctx, size)
         if len(data) < size:
             ctx.out(
                 "Failure [INSTALL_FAILED_INVALID_APK: Failed to read streamed APK: wrote "
@@ -629,6 +629,19 @@ async def _pm_install(ctx: CommandContext, pm: PackageManager, args: _Args) -> i
         line = pm.install_bytes(data, path)
     ctx.out(line)
     return 0 if line == "Success" else 1
+
+
+async def _read_exactly(ctx: CommandContext, size: int) -> bytes:
+    """``-S SIZE``: the streamed install reads exactly SIZE bytes (adb keeps the stream open after them)."""
+    parts: list[bytes] = []
+    got = 0
+    while got < size:
+        chunk = await ctx.stdin.read(size - got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
 
 
 def _pm_uninstall(ctx: CommandContext, pm: PackageManager, args: _Args) -> int:
