@@ -214,3 +214,18 @@ def test_boot_wait_with_a_timeout(dev: VirtualAndroidDevice) -> None:
 
 def test_xtrace(dev: VirtualAndroidDevice) -> None:
     assert run_sync(dev, "set -x; echo 'a b'") == (0, b"a b\n", b"+ echo 'a b'\n")
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "out"),
+    [
+        ("greet() { echo \"hi $1\"; }; greet you; greet me", 0, "hi you\nhi me\n"),
+        ("f() { return 3; echo no; }; f; echo $?", 0, "3\n"),
+        ("X=g; f() { local X=l; echo $X; }; f; echo $X", 0, "l\ng\n"),
+        ("boot_done() { [ \"$(getprop sys.boot_completed)\" = 1 ]; }; boot_done && echo up", 0, "up\n"),
+        ("f()\n{\n  echo multi\n}\nf", 0, "multi\n"),
+    ],
+)
+def test_functions(dev: VirtualAndroidDevice, line: str, code: int, out: str) -> None:
+    rc, stdout, stderr = run_sync(dev, line)
+    assert (rc, stdout.decode()) == (code, out), stderr

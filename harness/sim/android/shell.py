@@ -23,6 +23,7 @@ from .registry import COMMANDS, CommandContext, command, invoke
 from .shparse import (
     AndOr,
     For,
+    FuncDef,
     Group,
     If,
     Loop,
@@ -82,6 +83,14 @@ class _LoopControl(Exception):
         super().__init__(kind)
         self.kind = kind
         self.levels = levels
+
+
+class _Return(Exception):
+    """``return N`` from a shell function."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class _CommandFailed(Exception):
@@ -238,6 +247,8 @@ class Shell:
         self.errexit = parent.errexit if parent is not None else False
         self.xtrace = parent.xtrace if parent is not None else False
         self.loop_depth = 0
+        self.functions: dict[str, object] = dict(parent.functions) if parent is not None else {}
+        self._locals: list[dict[str, str | None]] = []
         self.jobs: list[asyncio.Task] = []
         self._final = True  # whether the last and-or list ended with a pipeline that set $?
 
@@ -361,6 +372,10 @@ class Shell:
     async def run_node(self, node, io: _IO) -> int:
         if type(node) is Simple:
             return await self.run_simple(node, io)
+        if type(node) is FuncDef:
+            self.functions[node.name] = node.body
+            self.status = 0
+            return 0
         try:
             io2, opened = await self._redirect(node.redirs, io)
         except _CommandFailed:
@@ -463,6 +478,9 @@ class Shell:
 
     async def exec_argv(self, argv: list[str], io: _IO, env: dict[str, str]) -> int:
         name = argv[0]
+        func = self.functions.get(name)
+        if func is not None:
+            return await self._call(func, argv, io)
         builtin = _SHELL_BUILTINS.get(name)
         if builtin is not None:
             return await builtin(self, argv, io, env)
@@ -489,6 +507,25 @@ class Shell:
         except Exception as e:  # a last resort: never a traceback on the device
             io.stderr.write(f"{posixpath.basename(name)}: {e}\n")
             return 1
+
+    async def _call(self, body: object, argv: list[str], io: _IO) -> int:
+        """A shell function call: its own positional parameters and ``local`` variables."""
+        saved_args = self.args
+        self.args = argv[1:]
+        self._locals.append({})
+        try:
+            status = await self.run_node(body, io)
+        except _Return as r:
+            status = r.code
+        finally:
+            self.args = saved_args
+            for key, old in self._locals.pop().items():
+                if old is None:
+                    self.vars.pop(key, None)
+                else:
+                    self.vars[key] = old
+        self.status = status
+        return status
 
     def _lookup_path(self, name: str, io: _IO) -> tuple[object, int]:
         if "/" in name:
@@ -732,7 +769,12 @@ class Shell:
 
     async def arith(self, text: str, io: _IO) -> int:
         """``$((…))``: integer arithmetic over shell variables, as mksh does it (no floats)."""
-        expanded = await self.expand_one(_arith_word(text), io)
+        try:
+            word = _arith_word(text)
+        except ShellSyntaxError as e:
+            io.stderr.write(f"{SH}: {e}\n")
+            raise _CommandFailed from None
+        expanded = await self.expand_one(word, io)
         try:
             return _ArithEval(self).eval(expanded)
         except ZeroDivisionError:
@@ -1009,7 +1051,26 @@ async def _b_command(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -
     return await sh.exec_argv(args, io, env)
 
 
+async def _b_return(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    code = int(argv[1]) & 0xFF if len(argv) > 1 and argv[1].lstrip("-").isdigit() else sh.status
+    if not sh._locals:
+        raise _ExitShell(code)  # ``return`` outside a function ends the script, as in mksh -c
+    raise _Return(code)
+
+
+async def _b_local(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    for arg in argv[1:]:
+        key, eq, value = arg.partition("=")
+        if sh._locals and key not in sh._locals[-1]:
+            sh._locals[-1][key] = sh.vars.get(key)
+        sh.vars[key] = value if eq else sh.vars.get(key, "")
+    return 0
+
+
 _SHELL_BUILTINS = {
+    "return": _b_return,
+    "local": _b_local,
+    "typeset": _b_local,
     "break": _b_break,
     "continue": _b_break,
     "set": _b_set,

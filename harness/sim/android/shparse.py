@@ -90,6 +90,15 @@ class For:
 
 
 @dataclass
+class FuncDef:
+    """``name() compound-command``: defines a shell function."""
+
+    name: str
+    body: object
+    redirs: list[Redir] = field(default_factory=list)
+
+
+@dataclass
 class Group:
     body: Script
     subshell: bool
@@ -580,6 +589,16 @@ class _Parser:
                 self.expect_kw("}")
                 return self._redirs_after(Group(body, False))
             raise self.fail()
+        if (tok[0] == "W" and tok[2] and _is_name(tok[2]) and self.t[self.p + 1][0] == "O"
+                and self.t[self.p + 1][1] == "(" and self.t[self.p + 2][0] == "O"
+                and self.t[self.p + 2][1] == ")"):
+            self.p += 3
+            self.skip_newlines()
+            nxt = self.peek()
+            if not (nxt[0] == "W" and nxt[2] in ("{", "if", "while", "until", "for")) and not (
+                    nxt[0] == "O" and nxt[1] == "("):
+                raise self.fail()
+            return FuncDef(tok[2], self.command())
         if tok[0] == "O" and tok[1] == "(":
             self.p += 1
             body = self.script()
