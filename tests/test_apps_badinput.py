@@ -80,7 +80,7 @@ AM_VERBS = st.sampled_from(
     ]
 )
 PM_VERBS = st.sampled_from(
-    ["list", "path", "install", "uninstall", "clear", "set-stopped-state", "dump", "nope"]
+    ["list", "path", "install", "uninstall", "clear", "set-stopped-state", "dump", "resolve-activity", "nope"]
 )
 
 
