@@ -286,7 +286,7 @@ class JobScheduler:
         bus.subscribe("constraints", self._on_constraints)
         bus.subscribe("screen", self._on_screen)
         bus.subscribe("standby_bucket", self._on_bucket)
-        bus.subscribe("package_stopped", lambda package: self.cancel_package(package, REASON_FORCE_STOP))
+        bus.subscribe("package_stopped", self._on_force_stop)
         bus.subscribe("package_removed", self._on_removed)
         bus.subscribe("package_cleared", self._on_cleared)
         bus.subscribe("process_died", self._on_process_died)
@@ -865,6 +865,13 @@ class JobScheduler:
 
     def _on_bucket(self, package: str, bucket: int) -> None:
         self._reevaluate(self.jobs(package))
+
+    def _on_force_stop(self, package: str) -> None:
+        """ACTION_PACKAGE_RESTARTED: every job goes; WorkManager learns of it at its next start."""
+        self.cancel_package(package, REASON_FORCE_STOP)
+        db = self.work_db.get(package)
+        if db is not None and hasattr(db, "force_stopped"):
+            db.force_stopped = True  # ApplicationExitInfo REASON_USER_REQUESTED
 
     def _on_removed(self, package: str) -> None:
         self.cancel_package(package, REASON_UNINSTALL)
