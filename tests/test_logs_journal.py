@@ -206,3 +206,16 @@ def test_ios_journal() -> None:
     j.flush()
     assert len(j.records) == 9
     assert [e.state for e in j.task("periodic-sync")] == ["succeeded"]
+
+
+def test_selective_journal_materialises_always_tags_and_follows_new_expectations() -> None:
+    engine = ExpectationEngine(VocabState([load_vocabulary("native_workmanager")]))
+    j = Journal(engine=engine, reference_ns=T0, always_tags=frozenset({"bgtest"}))
+    j.feed(line(1, "marker-1", tag="bgtest") + line(2, "hello", tag="Other"))
+    assert [r.message for r in j.tag("bgtest")] == ["marker-1"]
+    assert j.tag("Other") == []
+    engine.add(Expectation(Match(tag="Other", message="again")), T0)
+    j.refresh_interest()
+    j.feed(line(3, "again", tag="Other") + line(4, "x", tag="Y"))
+    assert [r.message for r in j.tag("Other")] == ["again"]
+    assert engine.checks[0].status == "passed"

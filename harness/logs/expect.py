@@ -512,7 +512,8 @@ class SuccessRateCheck(Check):
             raise ExpectationError("success_rate: list the tasks (names or patterns like load-*)")
         self.rate = Rate.parse(exp.success_rate or "")
         self.exact = [t for t in exp.tasks if not any(c in t for c in "*?[")]
-        self.globs = [t for t in exp.tasks if t not in self.exact]
+        exact = set(self.exact)
+        self.globs = [t for t in exp.tasks if t not in exact]
         self.known: dict[str, str] = {t: "" for t in self.exact}  # task -> last state in window
         self.succeeded: set[str] = set()
         super().__init__(exp, anchor_ns, engine)
@@ -755,8 +756,8 @@ class ExpectationEngine:
                 check.on_raw(rec, raw)
                 if check.status != PENDING:
                     self._dirty = True
-            else:
-                check.on_near(rec)
+            elif raw.tag is not None or raw.subsystem is not None or raw.process is not None:
+                check.on_near(rec)  # same source, wrong level or message: worth showing
 
     def advance_to(self, now_ns: int) -> None:
         """The journal holds every record up to device time `now_ns`: close due windows."""

@@ -45,7 +45,8 @@ class LogSource(Protocol):
 class Journal:
     def __init__(self, *, platform: str = "android", engine: ExpectationEngine | None = None,
                  vocab: VocabState | None = None, reference_ns: int | None = None,
-                 selective: bool = True, time_style: str = "threadtime") -> None:
+                 selective: bool = True, time_style: str = "threadtime",
+                 always_tags: frozenset[str] = frozenset()) -> None:
         self.platform = platform
         self.engine = engine
         self.vocab = vocab if vocab is not None else (engine.vocab if engine is not None else None)
@@ -69,6 +70,7 @@ class Journal:
         self._interest_dirty = True
         self._keep_raw = True
         self._held: object | None = None
+        self.always_tags = frozenset(always_tags)  # materialised even in selective mode (markers)
 
     def _new_parser(self, seq_start: int) -> LogcatParser | OslogParser:
         if self.platform == "ios":
@@ -85,7 +87,10 @@ class Journal:
         if not self.selective or self.engine is None:
             return None
         if self._interest_dirty:
-            self._interest = self.engine.interest()
+            interest = self.engine.interest()
+            if interest is not None and not self.always_tags <= interest.tags:
+                interest = Interest(interest.tags | self.always_tags, interest.literals)
+            self._interest = interest
             self._interest_dirty = False
         return self._interest
 
