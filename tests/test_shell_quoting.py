@@ -72,8 +72,11 @@ def test_parser_on_shell_metacharacter_soup(src: str) -> None:
         assert str(e)
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(alphabet=st.sampled_from(list(" x;&|()<>'\"\\$?`!=\n")), max_size=25))
+SOUP = [*" x;&|()<>'\"\\$?`!=\n", "$((", "))", "${", "}", "if ", "fi ", "f() ", "<<E\n", "E\n", "1/0", "[ "]
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(SOUP), max_size=12).map("".join))
 def test_running_soup_never_raises(dev: VirtualAndroidDevice, src: str) -> None:
     """Whatever a host sends, the shell answers with an exit status, never a Python exception."""
     rc, _, err = run_sync(dev, src)
