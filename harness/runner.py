@@ -14,6 +14,7 @@ pass: on a virtual device it advances the device clock in slices; on a phone it 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import shlex
 import signal
@@ -122,6 +123,7 @@ class ScenarioRunner:
             platform=platform,
         )
         self.journal: DeviceJournal | None = None
+        self._guards: list[ex.Check] = []
         self.engine: ex.ExpectationEngine | None = None
         self.ctx = _Ctx()
         self._virtual = False
@@ -157,8 +159,10 @@ class ScenarioRunner:
             start = self._barrier("scenario start")
             self.ctx.scenario_start_ns = self.ctx.anchor_ns = start
             self.result.device_start_ms = start // NS
-            for spec in self.scenario.fail_fast_on:
-                self.engine.add(self._fail_fast_only(spec), start)
+            with self.journal.lock:
+                self._guards = [
+                    self.engine.add(self._fail_fast_only(spec), start) for spec in self.scenario.fail_fast_on
+                ]
         except BgtestError as exc:
             self.result.status = "error"
             self.result.failure = exc.render()
@@ -257,6 +261,10 @@ class ScenarioRunner:
         if handler is None:
             raise UnsupportedAction(f"{kind} is not available on {self.platform}")
         handler(step)
+        if self._guards:
+            if kind not in ("expect", "wait"):
+                self._barrier(f"after {record.summary}")
+            self._check_scenario_guards()
         record.device_end_ms = self._device_now_ns() // NS
         if not record.device_start_ms:
             record.device_start_ms = record.device_end_ms
@@ -435,13 +443,25 @@ class ScenarioRunner:
     def _evaluate(self, step: m.Expect, anchor_ns: int, window_ms: int | None, what: str) -> None:
         assert self.engine is not None and self.journal is not None
         spec = to_engine_expectation(step, window_ms)
+        # fail_fast_on patterns are guards of their own, judged in time order with the records
+        # since the anchor: a crash logged before the awaited event still fails the step.
+        guards_spec = spec.fail_fast_on
+        spec = dataclasses.replace(spec, fail_fast_on=())
         with self.journal.lock:
+            guards = [
+                self.engine.add(
+                    ex.Expectation(
+                        match=g, never=True, text=f"fail_fast_on {g} ({spec.describe()})", where=spec.where
+                    ),
+                    anchor_ns,
+                    history=self.journal.records_since(anchor_ns),
+                )
+                for g in guards_spec
+            ]
             # Task events since the anchor are replayed by the engine itself; raw log matches
             # need the records (replaying them for an event check would count events twice).
-            raw = (
-                (spec.match is not None and not spec.match.is_event)
-                or spec.fail_fast_on
-                or any(not item.is_event for item in spec.in_order)
+            raw = (spec.match is not None and not spec.match.is_event) or any(
+                not item.is_event for item in spec.in_order
             )
             history = self.journal.records_since(anchor_ns) if raw else ()
             check = self.engine.add(spec, anchor_ns, history=history)
@@ -449,18 +469,33 @@ class ScenarioRunner:
             if window_ms is None:
                 # Only what already happened counts: decide now.
                 check.close(now)
-        if window_ms is not None and check.status == ex.PENDING:
+
+        def tripped() -> ex.Check | None:
+            return next((g for g in guards if g.status == ex.FAILED), None)
+
+        if window_ms is not None and check.status == ex.PENDING and tripped() is None:
             end_ns = anchor_ns + window_ms * NS
             left_ms = max(0, (end_ns - now) // NS)
             if left_ms:
-                self._let_time_pass(left_ms, what, until=lambda: check.status != ex.PENDING)
+                self._let_time_pass(
+                    left_ms, what, until=lambda: check.status != ex.PENDING or tripped() is not None
+                )
             with self.journal.lock:
-                if check.status == ex.PENDING:
+                if check.status == ex.PENDING and tripped() is None:
                     self.engine.advance_to(max(self.engine.now_ns, end_ns))
-                if check.status == ex.PENDING:
+                if check.status == ex.PENDING and tripped() is None:
                     check.close(self.engine.now_ns)
+        guard = tripped()
+        if guard is not None:
+            raise StepFailed(guard.failure_message(self._state_summary()))
         if check.status == ex.FAILED:
             raise StepFailed(check.failure_message(self._state_summary()))
+
+    def _check_scenario_guards(self) -> None:
+        """The scenario's own fail_fast_on: any match so far fails the scenario at once."""
+        for guard in self._guards:
+            if guard.status == ex.FAILED:
+                raise StepFailed(guard.failure_message(self._state_summary()))
 
     def _fail_fast_only(self, spec: m.LogMatch) -> ex.Expectation:
         match = ex.Match(
