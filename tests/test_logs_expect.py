@@ -356,3 +356,13 @@ def test_interest_and_required_literals() -> None:
     assert required_literal(r"foo|barbaz") is None
     assert required_literal(r"Worker result (SUCCESS|RETRY) for") == "Worker result "
     assert required_literal(r"(?i)fatal") is None
+
+
+def test_in_order_repeated_step_needs_two_records() -> None:
+    e = engine()
+    step = Match(tag="bgtest", message="tick")
+    c = e.add(Expectation(in_order=(step, step), within_ns=MIN), T0)
+    e.feed(rec(S, "bgtest", "tick"))
+    assert c.status == "pending"
+    e.feed(rec(2 * S, "bgtest", "tick"))
+    assert c.status == "passed"

@@ -411,7 +411,8 @@ class InOrderCheck(Check):
         super().__init__(exp, anchor_ns, engine)
 
     def _raw_matches(self) -> list[Match]:
-        return [m for m in self.steps if not m.is_event]
+        # one matcher per distinct match: a repeated step must not be satisfied twice by one record
+        return list(dict.fromkeys(m for m in self.steps if not m.is_event))
 
     def tasks(self) -> Iterable[str] | None:
         return {m.task for m in self.steps if m.is_event and m.task}
@@ -432,7 +433,7 @@ class InOrderCheck(Check):
     def on_raw(self, rec: LogRecord, raw: _Raw) -> None:
         if self.status != PENDING or not self.in_window(rec.time_ns):
             return
-        if self.steps[self.pos] is raw.match or self.steps[self.pos] == raw.match:
+        if self.steps[self.pos] == raw.match:
             self._advance(rec.time_ns, rec)
 
     def close(self, now: int) -> None:
