@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 LogFn = Callable[[str, str, str], None]
 
 NWM_TAG = "NativeWorkManager"
+TASKSTORE_TAG = "TaskStore"
 KMP_TAG = "KMP_WorkManager"
 FWM_TAG = "WorkmanagerDebug"
 KMP_WORKER = "dev.brewkits.kmpworkmanager.background.data.KmpWorker"
@@ -61,9 +62,17 @@ class NativeWorkManagerPlugin(Plugin):
         if self.debug:
             self.log("D", NWM_TAG, message)
 
+    def _store(self, spec: WorkSpec, status: str) -> None:
+        """The plugin's SQLite task store logs every status write, debug mode or not."""
+        self.log("D", TASKSTORE_TAG, f"Updating task {spec.task_id} status to {status}, resultData length: 0")
+
+    def started(self, spec: WorkSpec, attempt: int) -> None:
+        self._store(spec, "running")
+
     def enqueued(self, spec: WorkSpec, policy: str) -> None:
         if spec.chain is not None:
             return
+        self._store(spec, "pending")
         task = spec.task_id
         if spec.periodic:
             self._d(f"Scheduling '{task}': Periodic(fgs=false) → direct WorkManager")
@@ -85,6 +94,8 @@ class NativeWorkManagerPlugin(Plugin):
                 f"policy={nwm_policy})")
 
     def chain_enqueued(self, specs: list[WorkSpec]) -> None:
+        for spec in specs:
+            self._store(spec, "pending")
         name = specs[0].chain or specs[0].task_id
         ids = ", ".join(s.task_id for s in specs)
         self._d(f"✅ Chain scheduled: {name}/{name}_{specs[0].id} ({len(specs)} steps), IDs: [{ids}]")
@@ -99,6 +110,9 @@ class NativeWorkManagerPlugin(Plugin):
             self.log("W", KMP_TAG, f"⚠️ [TaskWorker] KmpWorker failure: {cls} — {message}")
 
     def settled(self, spec: WorkSpec) -> None:
+        status = {"SUCCEEDED": "completed", "FAILED": "failed", "CANCELLED": "cancelled"}.get(spec.state)
+        if status is not None:
+            self._store(spec, status)
         if spec.chain is not None:
             if spec.state == "SUCCEEDED":
                 self._d(f"✅ Chain step SUCCEEDED: {spec.task_id}")
