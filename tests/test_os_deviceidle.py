@@ -47,6 +47,25 @@ def test_unplug_and_screen_off_walk_the_deep_states_on_aosp_timeouts(dev):
     assert "mState=IDLE mLightState=OVERRIDE" in sh(dev, "dumpsys deviceidle").out
 
 
+def test_state_moves_go_to_the_events_log(dev):
+    unplug_and_sleep(dev)
+    sh(dev, "cmd deviceidle force-idle")
+    sh(dev, "input keyevent KEYCODE_WAKEUP")
+    events = [(e.tag, e.message) for e in dev.logd.entries(["events"]) if e.tag.startswith("device_idle")]
+    assert events == [
+        ("device_idle", "[1,no activity]"),
+        ("device_idle_light", "[1,no activity]"),
+        ("device_idle", "[2,s:shell]"),
+        ("device_idle", "[3,s:shell]"),
+        ("device_idle", "[4,s:shell]"),
+        ("device_idle", "[5,s:shell]"),
+        ("device_idle_light", "[7,s:shell]"),
+    ]
+    sh(dev, "cmd deviceidle unforce")
+    events = [(e.tag, e.message) for e in dev.logd.entries(["events"]) if e.tag.startswith("device_idle")]
+    assert events[-2:] == [("device_idle", "[0,exit-force]"), ("device_idle_light", "[0,exit-force]")]
+
+
 def test_light_doze_runs_before_deep(dev):
     unplug_and_sleep(dev)
     dev.clock.advance(1 * MIN)

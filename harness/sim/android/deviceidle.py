@@ -45,6 +45,27 @@ L_ACTIVE, L_INACTIVE, L_PRE_IDLE, L_IDLE, L_WAITING, L_MAINT, L_OVERRIDE = (
     "OVERRIDE",
 )
 
+#: stateToString / lightStateToString numbers, as the ``device_idle`` event-log tags carry them.
+DEEP_NUMBERS = {
+    ACTIVE: 0,
+    INACTIVE: 1,
+    IDLE_PENDING: 2,
+    SENSING: 3,
+    LOCATING: 4,
+    IDLE: 5,
+    IDLE_MAINTENANCE: 6,
+    QUICK_DOZE_DELAY: 7,
+}
+LIGHT_NUMBERS = {
+    L_ACTIVE: 0,
+    L_INACTIVE: 1,
+    L_PRE_IDLE: 3,
+    L_IDLE: 4,
+    L_WAITING: 5,
+    L_MAINT: 6,
+    L_OVERRIDE: 7,
+}
+
 MIN = 60_000
 #: DeviceIdleController.Constants defaults (COMPRESS_TIME=false), in dump order.
 CONSTANTS: dict[str, int | float | bool] = {
@@ -160,8 +181,9 @@ class DeviceIdleController:
         bus.subscribe("shutdown", self._on_shutdown)
 
     def _reset_volatile(self) -> None:
-        self.state = ACTIVE
-        self.light_state = L_ACTIVE
+        self._state = ACTIVE
+        self._light_state = L_ACTIVE
+        self._why = "boot"
         self.force_idle = False
         self.deep_enabled = True
         self.light_enabled = True
@@ -192,7 +214,30 @@ class DeviceIdleController:
     # ================================================================ queries
     @property
     def deep_state(self) -> str:
-        return self.state
+        return self._state
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        """moveToStateLocked: every deep move is written to the events log (``device_idle``)."""
+        if value != self._state:
+            self._state = value
+            self.device.log("I", "device_idle", f"[{DEEP_NUMBERS[value]},{self._why}]", buffer="events")
+
+    @property
+    def light_state(self) -> str:
+        return self._light_state
+
+    @light_state.setter
+    def light_state(self, value: str) -> None:
+        if value != self._light_state:
+            self._light_state = value
+            self.device.log(
+                "I", "device_idle_light", f"[{LIGHT_NUMBERS[value]},{self._why}]", buffer="events"
+            )
 
     def deep_idle(self) -> bool:
         return self.state == IDLE
@@ -359,6 +404,7 @@ class DeviceIdleController:
         self.next_alarm_time = 0
         if self.state == SENSING:
             # sensing_to passed without an answer: start over (AOSP's sensing-timeout listener).
+            self._why = "no activity"
             self.state = INACTIVE if self.deep_enabled else ACTIVE
             self._reset_idle_management()
             self._schedule_deep(self.inactive_timeout)
@@ -383,6 +429,7 @@ class DeviceIdleController:
     def _become_active(self, reason: str, inactive_timeout: int | float, change_light: bool = True) -> None:
         if self.state != ACTIVE or (change_light and self.light_state != L_ACTIVE):
             self._event("normal", reason)
+        self._why = reason
         self.state = ACTIVE
         self.inactive_timeout = int(inactive_timeout)
         self._cancel_deep()
@@ -397,6 +444,7 @@ class DeviceIdleController:
     def _become_inactive_if_appropriate(self) -> None:
         if not self.force_idle and (self.charging or self.screen_on):
             return
+        self._why = "no activity"
         if self.deep_enabled:
             if self.quick_doze:
                 if self.state not in (QUICK_DOZE_DELAY, IDLE, IDLE_MAINTENANCE):
@@ -423,6 +471,7 @@ class DeviceIdleController:
     def _step_deep(self, reason: str) -> None:
         c = self.c
         s = self.state
+        self._why = reason
         if s != ACTIVE and self._upcoming_alarm_clock():
             # AOSP: become active for the alarm, then inactive again; the state does not advance.
             self._become_active("alarm", c["inactive_to"], change_light=True)
@@ -490,6 +539,7 @@ class DeviceIdleController:
     def _step_light(self, reason: str) -> None:
         c = self.c
         s = self.light_state
+        self._why = reason
         if s == L_INACTIVE or s in (L_PRE_IDLE, L_MAINT):
             if s == L_INACTIVE:
                 self.cur_light_budget = int(c["light_idle_maintenance_min_budget"])

@@ -68,7 +68,7 @@ class PowerManager:
             message = f"Waking up from Asleep (uid 1000, reason=WAKE_REASON_{reason}, details={details})..."
         else:
             message = f"Going to sleep due to {reason} (uid 1000)..."
-        self.device.log("I", "PowerManagerService", message)
+        self.device.log("I", "PowerManagerService", message, buffer="system")  # Slog: the system buffer
         self.device.bus.publish("screen", interactive=on)
         self.device.bus.publish("constraints")
         self._arm_timeout()
@@ -144,7 +144,10 @@ class PowerManager:
             return
         self.saver_enabled = enabled
         self.device.log(
-            "I", "BatterySaverController", f"Battery saver {'enabled' if enabled else 'disabled'}"
+            "I",
+            "BatterySaverController",
+            f"Battery saver {'enabled' if enabled else 'disabled'}",
+            buffer="system",
         )
         self.device.bus.publish("power_save", enabled=enabled)
         self.device.bus.publish("constraints")
