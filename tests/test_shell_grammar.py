@@ -219,13 +219,30 @@ def test_xtrace(dev: VirtualAndroidDevice) -> None:
 @pytest.mark.parametrize(
     ("line", "code", "out"),
     [
-        ("greet() { echo \"hi $1\"; }; greet you; greet me", 0, "hi you\nhi me\n"),
+        ('greet() { echo "hi $1"; }; greet you; greet me', 0, "hi you\nhi me\n"),
         ("f() { return 3; echo no; }; f; echo $?", 0, "3\n"),
         ("X=g; f() { local X=l; echo $X; }; f; echo $X", 0, "l\ng\n"),
-        ("boot_done() { [ \"$(getprop sys.boot_completed)\" = 1 ]; }; boot_done && echo up", 0, "up\n"),
+        ('boot_done() { [ "$(getprop sys.boot_completed)" = 1 ]; }; boot_done && echo up', 0, "up\n"),
         ("f()\n{\n  echo multi\n}\nf", 0, "multi\n"),
     ],
 )
 def test_functions(dev: VirtualAndroidDevice, line: str, code: int, out: str) -> None:
     rc, stdout, stderr = run_sync(dev, line)
     assert (rc, stdout.decode()) == (code, out), stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("cat <<< 'here string'", (0, b"here string\n", b"")),
+        (
+            "nosuch &> /data/local/tmp/both; cat /data/local/tmp/both",
+            (0, b"/system/bin/sh: nosuch: inaccessible or not found\n", b""),
+        ),
+        ("echo $'a\\tb\\x41\\n'end", (0, b"a\tbA\nend\n", b"")),
+        ("echo $'it\\'s'", (0, b"it's\n", b"")),
+        ("echo $'open", (1, b"", b"/system/bin/sh: no closing quote\n")),
+    ],
+)
+def test_mksh_extensions(dev: VirtualAndroidDevice, line: str, expected: tuple) -> None:
+    assert run_sync(dev, line) == expected

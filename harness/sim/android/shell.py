@@ -571,6 +571,14 @@ class Shell:
                     io.stderr.write(f"{SH}: {target}: bad file descriptor\n")
                     raise _CommandFailed
                 continue
+            if op == "<<<":
+                fds[r.fd] = InputSource((target + "\n").encode("utf-8", "surrogateescape"))
+                continue
+            if op == "&>":
+                sink = self._open_out(target, False, io)
+                opened.append(sink)
+                fds[1] = fds[2] = sink
+                continue
             path = self.resolve(target)
             if op in (">", ">>"):
                 sink = self._open_out(target, op == ">>", io)

@@ -154,6 +154,10 @@ class _Lexer:
             if c in "<>":
                 out.append(self._redir(-1))
                 continue
+            if s.startswith("&>", self.i):  # mksh: ``&>file`` is ``>file 2>&1``
+                self.i += 2
+                out.append(("R", 1, "&>"))
+                continue
             op = None
             for cand in _OPERATORS:
                 if s.startswith(cand, self.i):
@@ -176,7 +180,7 @@ class _Lexer:
 
     def _redir(self, fd: int) -> tuple:
         s = self.s
-        for op in ("<<-", ">>", "<<", ">&", "<&", "<>", ">|", ">", "<"):
+        for op in ("<<<", "<<-", ">>", "<<", ">&", "<&", "<>", ">|", ">", "<"):
             if s.startswith(op, self.i):
                 self.i += len(op)
                 if op in ("<<", "<<-"):
@@ -297,6 +301,11 @@ class _Lexer:
                 flush()
                 parts.append(("L", nxt))
                 plain = False
+            elif c == "$" and s.startswith("$'", self.i):
+                flush()
+                parts.append(("L", self._ansi_c()))
+                quoted_any = True
+                plain = False
             elif c == "$":
                 part = self._dollar(quoted=False)
                 if part is None:
@@ -323,6 +332,42 @@ class _Lexer:
                 value = ([("G", rest)] if rest else []) + parts[1:]
                 assign = (name, _freeze(value, quoted_any or len(value) > 1) if value else "")
         return ("W", _freeze(parts, quoted_any), text, assign)
+
+    def _ansi_c(self) -> str:
+        """``$'...'``: a single-quoted string with C escapes (``\\n``, ``\\t``, ``\\x41``, ``\\'``)."""
+        s, n = self.s, self.n
+        i = self.i + 2
+        out: list[str] = []
+        simple = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",
+                  "e": "\x1b", "E": "\x1b", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+        while True:
+            if i >= n:
+                raise ShellSyntaxError("no closing quote")
+            c = s[i]
+            if c == "'":
+                self.i = i + 1
+                return "".join(out)
+            if c == "\\" and i + 1 < n:
+                d = s[i + 1]
+                if d in simple:
+                    out.append(simple[d])
+                    i += 2
+                    continue
+                digits_from = i + 2 if d == "x" else i + 1
+                limit, base, alphabet = (2, 16, "0123456789abcdefABCDEF") if d == "x" else (3, 8, "01234567")
+                j = digits_from
+                while j < n and j - digits_from < limit and s[j] in alphabet:
+                    j += 1
+                if j > digits_from:
+                    value = int(s[digits_from:j], base) & 0xFF
+                    out.append(chr(value) if value < 0x80 else chr(0xDC00 + value))
+                    i = j
+                    continue
+                out.append("\\" + d)
+                i += 2
+                continue
+            out.append(c)
+            i += 1
 
     def _double(self) -> list[tuple]:
         s, n = self.s, self.n
