@@ -57,4 +57,4 @@ def test_plain_workmanager_lines_give_task_events() -> None:
     d.clock.advance(2 * 60_000)  # 15 m interval, 5 m flex: the first run comes 10 m after enqueue
     found = states(events(d, "androidx_workmanager"), "sync")
     # periodic: the run succeeds and WorkManager schedules the next period at once
-    assert found == ["enqueued", "succeeded", "enqueued"]
+    assert found == ["enqueued", "started", "succeeded", "enqueued"]
