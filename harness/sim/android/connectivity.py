@@ -129,9 +129,14 @@ class Connectivity:
     # ------------------------------------------------------------- app view
     def network_for(self, requirement: str) -> Network | None:
         """The network that satisfies a JobScheduler-style requirement, ignoring app blocking."""
+        wifi, cell = self._wifi_net, self._cell_net
+        if requirement == "connected":
+            return wifi or cell
         if requirement not in REQUIREMENTS:
             raise ValueError(f"unknown network requirement {requirement!r}; one of {', '.join(REQUIREMENTS)}")
-        for net in self.networks():
+        for net in (wifi, cell):
+            if net is None:
+                continue
             if requirement == "unmetered" and net.metered:
                 continue
             if requirement == "not_roaming" and net.roaming:

@@ -66,6 +66,8 @@ LIGHT_NUMBERS = {
     L_OVERRIDE: 7,
 }
 
+_LIGHT_IDLE_MODES = frozenset((L_IDLE, L_WAITING))
+
 MIN = 60_000
 #: DeviceIdleController.Constants defaults (COMPRESS_TIME=false), in dump order.
 CONSTANTS: dict[str, int | float | bool] = {
@@ -240,22 +242,22 @@ class DeviceIdleController:
             )
 
     def deep_idle(self) -> bool:
-        return self.state == IDLE
+        return self._state == IDLE
 
     def light_idle(self) -> bool:
         """PowerManager.isLightDeviceIdleMode: light IDLE (deep idle puts light in OVERRIDE, not here)."""
-        return self.light_state in (L_IDLE, L_WAITING)
+        return self._light_state in _LIGHT_IDLE_MODES
 
     def in_maintenance(self) -> bool:
-        return self.state == IDLE_MAINTENANCE or self.light_state == L_MAINT
+        return self._state == IDLE_MAINTENANCE or self._light_state == L_MAINT
 
     def restricting(self) -> bool:
         """Doze currently defers non-whitelisted apps (deep IDLE, or light idle outside a window)."""
-        return self.state == IDLE or self.light_state in (L_IDLE, L_WAITING)
+        return self._state == IDLE or self._light_state in _LIGHT_IDLE_MODES
 
     def restricts(self, package: str) -> bool:
-        """True when Doze defers this app's jobs, alarms and network right now."""
-        if not (self.state == IDLE or self.light_state in (L_IDLE, L_WAITING)):
+        """True when Doze defers this app's jobs and network right now (alarms: see alarms.py)."""
+        if not (self._state == IDLE or self._light_state in _LIGHT_IDLE_MODES):
             return False
         return not self.is_idle_whitelisted(package)
 
