@@ -349,3 +349,14 @@ def test_unique_replace_cancels_the_running_work(device: VirtualAndroidDevice) -
     states = sorted(s.state for s in db.specs.values())
     assert states == ["CANCELLED", "RUNNING"]
     assert logs(device, "WM-WorkerWrapper", "was cancelled")
+
+
+def test_expedited_network_work_runs_in_deep_doze_but_regular_waits(device: VirtualAndroidDevice) -> None:
+    # native_workmanager issue #28: allowWhileIdle → expedited, so the task runs with the screen locked
+    sh(device, "dumpsys battery unplug")
+    sh(device, "dumpsys deviceidle force-idle")
+    launch(device, "nwmdemo://enqueue/upload")
+    launch(device, "nwmdemo://enqueue/urgent")
+    device.clock.advance(30_000)
+    assert results(device, "urgent", "SUCCESS")
+    assert results(device, "upload") == []

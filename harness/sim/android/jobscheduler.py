@@ -437,10 +437,17 @@ class JobScheduler:
         return bool(fn(package)) if fn else False
 
     def _has_network(self, js: JobStatus) -> bool:
-        fn = getattr(self.device.net, "app_has_network", None)
+        requirement = js.info.network or "connected"
+        net = self.device.net
+        if js.info.expedited and self._treat_as_ej(js):
+            # an expedited job's process may use the network even in Doze / battery saver
+            network_for = getattr(net, "network_for", None)
+            if callable(network_for):
+                return network_for(requirement) is not None
+        fn = getattr(net, "app_has_network", None)
         if fn is None:
             return True
-        return bool(fn(js.package, js.info.uid, js.info.network or "connected"))
+        return bool(fn(js.package, js.info.uid, requirement))
 
     def _device_idle(self) -> bool:
         if self._screen_off_since is None:

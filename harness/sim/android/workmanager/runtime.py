@@ -399,12 +399,18 @@ class WorkManagerRuntime:
         return True
 
     # =============================================================== workers
-    def _network_result(self, worker: Any, outcome: str) -> tuple[str, str]:
+    def _has_network(self, expedited: bool) -> bool:
+        net = self.device.net
+        if expedited and callable(getattr(net, "network_for", None)):
+            return net.network_for("connected") is not None  # an EJ's process keeps network in Doze
+        fn = getattr(net, "app_has_network", None)
+        return not callable(fn) or bool(fn(self.package, self.uid, "connected"))
+
+    def _network_result(self, worker: Any, outcome: str, expedited: bool) -> tuple[str, str]:
         calls = getattr(worker, "http", ())
         if not calls or outcome not in ("success", "retry"):
             return outcome, {"success": "completed", "retry": "retry requested"}.get(outcome, "failed")
-        fn = getattr(self.device.net, "app_has_network", None)
-        if callable(fn) and not fn(self.package, self.uid, "connected"):
+        if not self._has_network(expedited):
             host = calls[0].url.split("//", 1)[-1].split("/", 1)[0]
             return worker.on_network_error, (
                 f'java.net.UnknownHostException: Unable to resolve host "{host}": '
@@ -425,7 +431,8 @@ class WorkManagerRuntime:
             return
         message = "Diagnostics printed"
         if spec.worker != _DIAG_KEY:
-            outcome, message = self._network_result(self.model.workers[spec.worker], outcome)
+            expedited = self._running[spec_id][0].ran_as_expedited
+            outcome, message = self._network_result(self.model.workers[spec.worker], outcome, expedited)
         if outcome == "crash":
             self._crash(spec)
             return
