@@ -121,3 +121,18 @@ def test_survives_reboot(dev: VirtualAndroidDevice) -> None:
     sh(dev, "echo keep > /sdcard/keep")
     dev.reboot_now()
     assert sh(dev, "cat /sdcard/keep") == (0, "keep\n", "")
+
+
+def test_ls_more_flags(dev: VirtualAndroidDevice) -> None:
+    sh(
+        dev,
+        "mkdir -p /data/local/tmp/r/sub; echo 12345 > /data/local/tmp/r/big; touch /data/local/tmp/r/sub/x",
+    )
+    assert sh(dev, "ls -R /data/local/tmp/r")[1] == (
+        "/data/local/tmp/r:\nbig\nsub\n\n/data/local/tmp/r/sub:\nx\n"
+    )
+    assert sh(dev, "ls -F /data/local/tmp/r")[1] == "big\nsub/\n"
+    assert sh(dev, "ls -S /data/local/tmp/r")[1] == "sub\nbig\n"
+    dev.fs.write("/data/local/tmp/r/huge", b"x" * 1536)
+    assert " 1.5K " in sh(dev, "ls -lh /data/local/tmp/r/huge")[1]
+    assert sh(dev, "ls -ln /data/local/tmp/r/big")[1].startswith("-rw-r--r-- 1 2000 2000 6 ")

@@ -246,3 +246,10 @@ def test_functions(dev: VirtualAndroidDevice, line: str, code: int, out: str) ->
 )
 def test_mksh_extensions(dev: VirtualAndroidDevice, line: str, expected: tuple) -> None:
     assert run_sync(dev, line) == expected
+
+
+def test_source(dev: VirtualAndroidDevice) -> None:
+    dev.fs.write("/data/local/tmp/env.sh", b"GREETING=hello\nsay() { echo \"$GREETING $1\"; }\n")
+    assert run_sync(dev, ". /data/local/tmp/env.sh; say world") == (0, b"hello world\n", b"")
+    rc, _, err = run_sync(dev, "source /nope")
+    assert (rc, err) == (1, b"/system/bin/sh: source: /nope: No such file or directory\n")

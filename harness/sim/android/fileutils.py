@@ -114,12 +114,26 @@ def _group_name(gid: int) -> str:
     return user_name(gid) if gid != 1015 else "sdcard_rw"
 
 
-def _long_lines(entries: list[tuple[str, Stat]]) -> list[str]:
+def _human(size: int) -> str:
+    """toybox -h: 1023, 1.0K, 12K, 1.5M …"""
+    value = float(size)
+    for unit in ("", "K", "M", "G", "T"):
+        if value < 1024 or unit == "T":
+            if not unit:
+                return str(int(value))
+            return f"{value:.1f}{unit}" if value < 10 else f"{int(value)}{unit}"
+        value /= 1024
+    return str(size)
+
+
+def _long_lines(entries: list[tuple[str, Stat]], flags: set[str]) -> list[str]:
     rows = []
     for name, st in entries:
         date = time.strftime("%Y-%m-%d %H:%M", time.gmtime(st.mtime))
-        rows.append((mode_string(st), str(st.nlink), user_name(st.uid), _group_name(st.gid), str(st.size),
-                     date, name))
+        user = str(st.uid) if "n" in flags else user_name(st.uid)
+        group = str(st.gid) if "n" in flags else _group_name(st.gid)
+        size = _human(st.size) if "h" in flags else str(st.size)
+        rows.append((mode_string(st), str(st.nlink), user, group, size, date, name))
     if not rows:
         return []
     w = [max(len(r[i]) for r in rows) for i in range(5)]
@@ -128,7 +142,8 @@ def _long_lines(entries: list[tuple[str, Stat]]) -> list[str]:
 
 @command("ls")
 def ls(ctx: CommandContext) -> int:
-    parsed = parse_flags(ctx, "laA1dhRtrsSnFpiZcu")
+    """toybox ls, one name per line (not a tty): -l -a -A -1 -d -R -t -S -r -n -h -F -p."""
+    parsed = parse_flags(ctx, "laA1dhRtrSnFp")
     if parsed is None:
         return 1
     flags, operands, _ = parsed
@@ -147,20 +162,34 @@ def ls(ctx: CommandContext) -> int:
         else:
             files.append((op, st))
 
+    def decorate(name: str, st: Stat) -> str:
+        if st.is_dir and flags & {"F", "p"}:
+            return name + "/"
+        if "F" in flags and st.is_file and st.mode & 0o111:
+            return name + "*"
+        return name
+
     def emit(entries: list[tuple[str, Stat]]) -> None:
         if "t" in flags:
             entries.sort(key=lambda e: -e[1].mtime)
+        elif "S" in flags:
+            entries.sort(key=lambda e: -e[1].size)
         if "r" in flags:
             entries.reverse()
+        shown = [(decorate(n, st), st) for n, st in entries]
         if "l" in flags:
-            for line in _long_lines(entries):
+            for line in _long_lines(shown, flags):
                 ctx.out(line)
         else:
-            for name, _ in entries:
+            for name, _ in shown:
                 ctx.out(name)
 
     emit(files)
-    for idx, (op, path) in enumerate(dirs):
+    printed = bool(files)
+    queue = list(dirs)
+    show_headers = len(operands) > 1 or bool(files) or "R" in flags
+    while queue:
+        op, path = queue.pop(0)
         try:
             listing = fs.listdir(path, uid=ctx.uid)
         except FsError as e:
@@ -173,13 +202,18 @@ def ls(ctx: CommandContext) -> int:
             listing = [(".", here), ("..", parent), *listing]  # type: ignore[list-item]
         elif "A" not in flags:
             listing = [(n, s) for n, s in listing if not n.startswith(".")]
-        if len(operands) > 1 or files:
-            if idx or files:
+        if show_headers:
+            if printed:
                 ctx.out()
             ctx.out(f"{op}:")
+        printed = True
         if "l" in flags:
             ctx.out(f"total {sum((s.size + 1023) // 1024 for _, s in listing)}")
         emit(listing)
+        if "R" in flags:
+            subdirs = [(posixpath.join(op, n), posixpath.join(path, n)) for n, st in listing
+                       if st.is_dir and n not in (".", "..")]
+            queue[0:0] = subdirs
     return status
 
 

@@ -1075,7 +1075,27 @@ async def _b_local(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> 
     return 0
 
 
+async def _b_source(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    """``. FILE`` / ``source FILE``: run a script in this shell (its variables stay set)."""
+    if len(argv) < 2:
+        io.stderr.write(f"{SH}: {argv[0]}: missing argument\n")
+        return 1
+    try:
+        src = sh.device.fs.read(sh.resolve(argv[1]), uid=SHELL_UID).decode(errors="replace")
+    except Exception as e:  # FsError
+        io.stderr.write(f"{SH}: {argv[0]}: {argv[1]}: {getattr(e, 'reason', e)}\n")
+        return 1
+    try:
+        script = parse_cached(src)
+    except ShellSyntaxError as e:
+        io.stderr.write(f"{SH}: {argv[1]}: {e}\n")
+        return 1
+    return await sh.run_script(script, io)
+
+
 _SHELL_BUILTINS = {
+    ".": _b_source,
+    "source": _b_source,
     "return": _b_return,
     "local": _b_local,
     "typeset": _b_local,
