@@ -19,10 +19,12 @@ Thread model: a reader thread calls `feed` / `disconnected`; the runner reads un
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 from .expect import ExpectationEngine
 from .logcat_parser import Interest, LogcatParser, format_time
@@ -58,7 +60,11 @@ class Journal:
         self.records: list[LogRecord] = []
         self.by_tag: dict[str, list[LogRecord]] = {}
         self.by_task: dict[str, list[TaskEvent]] = {}
-        self.segments: list[tuple[str, bytes]] = []  # ("data", bytes) | ("disconnect", b"") | ("reboot", b"")
+        # Selective mode keeps the raw stream in a spool file (not in memory: a day of logcat is
+        # gigabytes) with the breaks and reboots at their offsets, to replay it in full later.
+        self._spool: IO[bytes] | None = None
+        self._spooled = 0
+        self._marks: list[tuple[int, str]] = []  # (spool offset, "disconnect" | "reboot")
         self.dropped_duplicates = 0
         self.reconnects = 0
         self.reboots = 0
@@ -68,7 +74,6 @@ class Journal:
         self._resuming = False
         self._interest: Interest | None = None
         self._interest_dirty = True
-        self._keep_raw = True
         self._held: object | None = None
         self.always_tags = frozenset(always_tags)  # materialised even in selective mode (markers)
 
@@ -99,8 +104,12 @@ class Journal:
         if isinstance(chunk, str):
             chunk = chunk.encode("utf-8", "surrogateescape")
         with self.lock:
-            if self._keep_raw and chunk:
-                self.segments.append(("data", chunk))
+            if self.selective and chunk:
+                if self._spool is None:
+                    # lives as long as the journal (closed by close() or with it)
+                    self._spool = tempfile.TemporaryFile(prefix="bgtest-journal-", buffering=0)  # noqa: SIM115
+                self._spool.write(chunk)
+                self._spooled += len(chunk)
             parser = self._parser
             if isinstance(parser, LogcatParser):
                 recs = parser.feed(chunk, self._current_interest())
@@ -165,7 +174,7 @@ class Journal:
     def disconnected(self) -> None:
         """The stream broke (USB drop, adb restart, the device going down)."""
         with self.lock:
-            self.segments.append(("disconnect", b""))
+            self._marks.append((self._spooled, "disconnect"))
             self._held = self._parser.discard_partial()
             self._resuming = self._boundary_ms >= 0
             self.reconnects += 1
@@ -173,7 +182,7 @@ class Journal:
     def rebooted(self) -> None:
         """The device rebooted: its buffers are empty, the next reader starts from scratch."""
         with self.lock:
-            self.segments.append(("reboot", b""))
+            self._marks.append((self._spooled, "reboot"))
             held, self._held = self._held, None
             # the half record is the best there will ever be -- unless it was itself a repeat
             # read again after a resume, so it still goes through the boundary check
@@ -251,16 +260,23 @@ class Journal:
             with self.lock:
                 return list(self.records)
         with self.lock:
-            segments = list(self.segments)
+            size, marks, spool = self._spooled, list(self._marks), self._spool
         replay = Journal(platform=self.platform, reference_ns=self._reference_ns, selective=False,
                          time_style=self.time_style)
-        replay._keep_raw = False
-        for kind, data in segments:
-            if kind == "data":
+        pos = 0
+        for end, kind in [*marks, (size, "")]:
+            while pos < end and spool is not None:
+                with self.lock:  # the reader appends to the same file: read, then back to its end
+                    spool.seek(pos)
+                    data = spool.read(min(1 << 20, end - pos)) or b""
+                    spool.seek(0, os.SEEK_END)
+                if not data:
+                    break
                 replay.feed(data)
-            elif kind == "disconnect":
+                pos += len(data)
+            if kind == "disconnect":
                 replay.disconnected()
-            else:
+            elif kind == "reboot":
                 replay.rebooted()
         replay.flush()
         return replay.records
@@ -268,6 +284,15 @@ class Journal:
     def iter_lines(self) -> Iterator[str]:
         for rec in self.all_records():
             yield rec.raw if rec.raw else f"{rec.level}/{rec.tag}: {rec.message}"
+
+    def close(self) -> None:
+        """Drop the spool file (the journal's records stay)."""
+        with self.lock:
+            if self._spool is not None:
+                self._spool.close()
+                self._spool = None
+                self._spooled = 0
+                self._marks.clear()
 
     def save(self, path: str | Path) -> Path:
         """Write the journal artifact: every record once, as the device printed it."""
