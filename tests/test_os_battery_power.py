@@ -144,6 +144,7 @@ def test_power_keys(dev):
     assert not dev.power.interactive
     assert "  mWakefulness=Asleep\n" in sh(dev, "dumpsys power").out
     assert "  mHoldingDisplaySuspendBlocker=false\n" in sh(dev, "dumpsys power").out
+    assert "Display Power: state=OFF\n" in sh(dev, "dumpsys power").out
     sh(dev, "input keyevent 26")
     assert dev.power.interactive
     assert "  mWakefulness=Awake\n" in sh(dev, "dumpsys power").out

@@ -214,6 +214,7 @@ class PowerManager:
             f"  mLastUserActivityTime={self.device.uptime_ms() - idle_ms}",
             f"  mHoldingWakeLockSuspendBlocker={b(self.interactive)}",
             f"  mHoldingDisplaySuspendBlocker={b(self.interactive)}",
+            f"Display Power: state={'ON' if self.interactive else 'OFF'}",
             "",
             "Settings and Configuration:",
             f"  mScreenOffTimeoutSetting={settings.get_int('system', 'screen_off_timeout', 60_000)}",
