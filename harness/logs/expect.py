@@ -26,7 +26,7 @@ import itertools
 import re
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .logcat_parser import Interest
@@ -647,6 +647,8 @@ class ExpectationEngine:
         self._history_len = history_per_task
         self.events: list[TaskEvent] = []
         self._dirty = False
+        # called after every `add` (the journal recomputes which tags it must materialise)
+        self.on_add: list[Callable[[], None]] = []
 
     # -- setup ---------------------------------------------------------------------------
     def add(self, exp: Expectation, anchor_ns: int, *, history: Iterable[LogRecord] = ()) -> Check:
@@ -677,6 +679,8 @@ class ExpectationEngine:
             if rec.time_ns >= anchor_ns:
                 self._raw_dispatch(rec, only=check)
         check.on_time(self.now_ns)
+        for fn in self.on_add:
+            fn()
         return check
 
     def _reschedule(self, check: Check, at_ns: int) -> None:

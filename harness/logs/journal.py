@@ -76,6 +76,8 @@ class Journal:
         self._interest_dirty = True
         self._held: object | None = None
         self.always_tags = frozenset(always_tags)  # materialised even in selective mode (markers)
+        if engine is not None and self.selective:
+            engine.on_add.append(self.refresh_interest)
 
     def _new_parser(self, seq_start: int) -> LogcatParser | OslogParser:
         if self.platform == "ios":
