@@ -132,3 +132,33 @@ def test_unknown_options(dev: VirtualAndroidDevice) -> None:
     assert sh(dev, "ls -Q /") == (1, "", "ls: Unknown option 'Q' (see \"ls --help\")\n")
     assert sh(dev, "rm") == (1, "", "rm: Needs 1 argument\n")
     assert sh(dev, "rm -f; echo $?") == (0, "0\n", "")
+
+
+def test_grep_context(dev: VirtualAndroidDevice) -> None:
+    dev.fs.write("/data/local/tmp/ctx.txt", b"".join(f"line{i}\n".encode() for i in range(1, 11)))
+    f = "/data/local/tmp/ctx.txt"
+    assert sh(dev, f"grep -A 1 line3 {f}") == (0, "line3\nline4\n", "")
+    assert sh(dev, f"grep -B 1 -n line3 {f}") == (0, "2-line2\n3:line3\n", "")
+    assert sh(dev, f"grep -C 1 -e line3 -e line8 {f}") == (
+        0,
+        "line2\nline3\nline4\n--\nline7\nline8\nline9\n",
+        "",
+    )
+    assert sh(dev, f"grep -m 2 line {f}") == (0, "line1\nline2\n", "")
+    assert sh(dev, f"grep -A x line {f}")[0] == 2
+
+
+def test_unsupported_flags_are_refused_not_ignored(dev: VirtualAndroidDevice) -> None:
+    assert sh(dev, "grep -r x /sdcard") == (2, "", "grep: Unknown option 'r' (see \"grep --help\")\n")
+    assert sh(dev, "tail -f /data/local/tmp/log.txt") == (
+        1,
+        "",
+        "tail: Unknown option 'f' (see \"tail --help\")\n",
+    )
+
+
+def test_cp_preserves_times_with_p(dev: VirtualAndroidDevice) -> None:
+    dev.fs.write("/data/local/tmp/old", b"x", mtime=1_600_000_000)
+    sh(dev, "cp -p /data/local/tmp/old /data/local/tmp/kept; cp /data/local/tmp/old /data/local/tmp/new")
+    assert dev.fs.stat("/data/local/tmp/kept").mtime == 1_600_000_000
+    assert dev.fs.stat("/data/local/tmp/new").mtime == dev.clock.now_ms() // 1000

@@ -66,7 +66,7 @@ def cwd_path(ctx: CommandContext, path: str) -> str:
 # ------------------------------------------------------------------------------ cat
 @command("cat")
 async def cat(ctx: CommandContext) -> int:
-    parsed = parse_flags(ctx, "uvteA")
+    parsed = parse_flags(ctx, "u")
     if parsed is None:
         return 1
     _, operands, _ = parsed
@@ -220,7 +220,7 @@ def ls(ctx: CommandContext) -> int:
 # ------------------------------------------------------------------- rm / rmdir / mkdir
 @command("rm")
 def rm(ctx: CommandContext) -> int:
-    parsed = parse_flags(ctx, "fiRrv")
+    parsed = parse_flags(ctx, "fRr")
     if parsed is None:
         return 1
     flags, operands, _ = parsed
@@ -257,7 +257,7 @@ def rm(ctx: CommandContext) -> int:
 
 @command("rmdir")
 def rmdir(ctx: CommandContext) -> int:
-    parsed = parse_flags(ctx, "p")
+    parsed = parse_flags(ctx, "")
     if parsed is None:
         return 1
     _, operands, _ = parsed
@@ -280,7 +280,7 @@ def rmdir(ctx: CommandContext) -> int:
 
 @command("mkdir")
 def mkdir(ctx: CommandContext) -> int:
-    parsed = parse_flags(ctx, "vp", value_flags="mZ")
+    parsed = parse_flags(ctx, "vp", value_flags="m")
     if parsed is None:
         return 1
     flags, operands, values = parsed
@@ -308,7 +308,7 @@ def mkdir(ctx: CommandContext) -> int:
 
 @command("touch")
 def touch(ctx: CommandContext) -> int:
-    parsed = parse_flags(ctx, "achmf", value_flags="dtr")
+    parsed = parse_flags(ctx, "acm")
     if parsed is None:
         return 1
     flags, operands, _ = parsed
@@ -330,7 +330,8 @@ def touch(ctx: CommandContext) -> int:
 
 
 # --------------------------------------------------------------------------- cp / mv
-def _copy_tree(ctx: CommandContext, src: str, dst: str, recursive: bool, label: str) -> bool:
+def _copy_tree(ctx: CommandContext, src: str, dst: str, recursive: bool, label: str,
+               preserve: bool = False) -> bool:
     fs = ctx.device.fs
     st = fs.stat(src)
     if st is None:
@@ -344,27 +345,29 @@ def _copy_tree(ctx: CommandContext, src: str, dst: str, recursive: bool, label: 
             fs.mkdir(dst, uid=ctx.uid)
         ok = True
         for name, _ in fs.listdir(src, uid=ctx.uid):
-            ok &= _copy_tree(ctx, posixpath.join(src, name), posixpath.join(dst, name), True, label)
+            ok &= _copy_tree(ctx, posixpath.join(src, name), posixpath.join(dst, name), True, label, preserve)
         return ok
-    fs.write(dst, fs.read(src, uid=ctx.uid), mode=st.mode & 0o777, uid=ctx.uid)
+    fs.write(dst, fs.read(src, uid=ctx.uid), mode=st.mode & 0o777, uid=ctx.uid,
+             mtime=st.mtime if preserve else None)
     return True
 
 
 @command("cp")
 def cp(ctx: CommandContext) -> int:
-    parsed = parse_flags(ctx, "rRafpdinluvsHLPFT")
+    parsed = parse_flags(ctx, "rRafp")
     if parsed is None:
         return 1
     flags, operands, _ = parsed
     if len(operands) < 2:
         ctx.err("cp: Needs 2 arguments")
         return 1
-    return _copy_or_move(ctx, operands, move=False, recursive=bool(flags & {"r", "R", "a"}))
+    return _copy_or_move(ctx, operands, move=False, recursive=bool(flags & {"r", "R", "a"}),
+                         preserve=bool(flags & {"p", "a"}))
 
 
 @command("mv")
 def mv(ctx: CommandContext) -> int:
-    parsed = parse_flags(ctx, "finvT")
+    parsed = parse_flags(ctx, "f")
     if parsed is None:
         return 1
     _, operands, _ = parsed
@@ -374,7 +377,8 @@ def mv(ctx: CommandContext) -> int:
     return _copy_or_move(ctx, operands, move=True, recursive=True)
 
 
-def _copy_or_move(ctx: CommandContext, operands: list[str], move: bool, recursive: bool) -> int:
+def _copy_or_move(ctx: CommandContext, operands: list[str], move: bool, recursive: bool,
+                  preserve: bool = False) -> int:
     fs = ctx.device.fs
     name = "mv" if move else "cp"
     *sources, target = operands
@@ -393,7 +397,7 @@ def _copy_or_move(ctx: CommandContext, operands: list[str], move: bool, recursiv
                 if not fs.exists(spath):
                     raise FsError(spath, "No such file or directory")
                 fs.rename(spath, dpath, uid=ctx.uid)
-            elif not _copy_tree(ctx, spath, dpath, recursive, src):
+            elif not _copy_tree(ctx, spath, dpath, recursive, src, preserve):
                 status = 1
         except FsError as e:
             ctx.err(f"{name}: {src}: {e.reason}" if e.path == spath else f"{name}: '{target}': {e.reason}")
@@ -404,7 +408,7 @@ def _copy_or_move(ctx: CommandContext, operands: list[str], move: bool, recursiv
 @command("stat")
 def stat_(ctx: CommandContext) -> int:
     """``stat -c FORMAT`` for the handful of fields scripts ask for (%s %Y %n %a %F), else a summary."""
-    parsed = parse_flags(ctx, "Lft", value_flags="c")
+    parsed = parse_flags(ctx, "L", value_flags="c")
     if parsed is None:
         return 1
     _, operands, values = parsed

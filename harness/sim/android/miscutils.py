@@ -151,7 +151,7 @@ command("sha256sum")(_hasher("sha256"))
 
 @command("chmod")
 def chmod(ctx: CommandContext) -> int:
-    parsed = parse_flags(ctx, "Rfv")
+    parsed = parse_flags(ctx, "f")
     if parsed is None:
         return 1
     _, operands, _ = parsed

@@ -8,6 +8,7 @@ producer with a broken pipe as on a phone.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import AsyncIterator
 
 from .fileutils import CHUNK, cwd_path, parse_flags
@@ -91,7 +92,11 @@ def posix_to_python(pattern: str, extended: bool) -> str:
 # ------------------------------------------------------------------------------ grep
 @command("grep", "egrep", "fgrep")
 async def grep(ctx: CommandContext) -> int:
-    parsed = parse_flags(ctx, "EFivcqonlLhHwxsrRaIbzZ", value_flags="emABC")
+    """toybox grep: -E -F -i -v -c -q -o -n -l -L -h -H -w -x -s -m N -A/-B/-C N, -e PAT...
+
+    Reading stdin it prints each match as it arrives (``logcat | grep X`` streams).
+    """
+    parsed = parse_flags(ctx, "EFivcqonlLhHwxs", value_flags="emABC")
     if parsed is None:
         return 2
     flags, operands, values = parsed
@@ -118,15 +123,37 @@ async def grep(ctx: CommandContext) -> int:
     except re.error:
         ctx.err(f"grep: bad regex '{patterns[0]}'")
         return 2
+    context: dict[str, int] = {}
+    for key in "ABCm":
+        if key in values:
+            if not values[key].isdigit():
+                ctx.err(f"grep: -{key} '{values[key]}': not a number")
+                return 2
+            context[key] = int(values[key])
+    after = context.get("A", context.get("C", 0))
+    before = context.get("B", context.get("C", 0))
+    max_count = context.get("m", -1)
     files = operands or ["-"]
     show_name = ("H" in flags or len(files) > 1) and "h" not in flags
-    max_count = int(values["m"]) if values.get("m", "").isdigit() else -1
+    listing = bool(flags & {"c", "l", "L"})
     matched_any = False
     error = False
+    last_printed = 0  # line number of the last line printed (for the "--" separator)
     for name in files:
         label = "(standard input)" if name == "-" else name
         count = 0
         lineno = 0
+        pending_after = 0
+        recent: deque[tuple[int, str]] = deque(maxlen=before or 1)
+
+        def emit(num: int, text: str, sep: str, label: str = label) -> None:
+            nonlocal last_printed
+            if (before or after) and last_printed and num > last_printed + 1:
+                ctx.stdout.write(b"--\n")
+            prefix = (f"{label}{sep}" if show_name else "") + (f"{num}{sep}" if "n" in flags else "")
+            ctx.stdout.write((prefix + text + "\n").encode("utf-8", "surrogateescape"))
+            last_printed = num
+
         try:
             async for raw in iter_lines(ctx, name):
                 lineno += 1
@@ -134,31 +161,41 @@ async def grep(ctx: CommandContext) -> int:
                 spans = _matches(regexes, line, flags)
                 hit = bool(spans) != ("v" in flags)
                 if not hit:
+                    if pending_after and not listing:
+                        emit(lineno, line, "-")
+                        pending_after -= 1
+                    elif before:
+                        recent.append((lineno, line))
                     continue
+                if count == max_count:
+                    break
                 count += 1
                 matched_any = True
                 if "q" in flags:
                     return 0
                 if "l" in flags:
                     break
-                if "c" not in flags and "L" not in flags:
-                    prefix = (f"{label}:" if show_name else "") + (f"{lineno}:" if "n" in flags else "")
+                if not listing:
+                    if before:
+                        for num, text in recent:
+                            if num > last_printed:
+                                emit(num, text, "-")
+                        recent.clear()
                     if "o" in flags and "v" not in flags:
                         for start, end in spans:
                             if end > start:
-                                piece = prefix + line[start:end] + "\n"
-                                ctx.stdout.write(piece.encode("utf-8", "surrogateescape"))
+                                emit(lineno, line[start:end], ":")
                     else:
-                        ctx.stdout.write((prefix + line + "\n").encode("utf-8", "surrogateescape"))
+                        emit(lineno, line, ":")
+                    pending_after = after
                     if name == "-":
                         await ctx.stdout.drain()
-                if count == max_count:
-                    break
         except FsError as e:
             if "s" not in flags:
                 ctx.err(f"grep: {name}: {e.reason}")
             error = True
             continue
+        last_printed = 0
         if "c" in flags:
             ctx.out(f"{label}:{count}" if show_name else str(count))
         if "l" in flags and count:
@@ -217,8 +254,11 @@ def _count_arg(ctx: CommandContext) -> tuple[int | None, bool, list[str]] | None
             text = arg[2:]
         elif len(arg) > 1 and arg[0] == "-" and arg[1:].isdigit():
             text = arg[1:]
-        elif arg in ("-f", "-F", "-q", "-v"):
+        elif arg in ("-q", "-v"):
             pass
+        elif len(arg) > 1 and arg[0] == "-":
+            ctx.err(f"{name}: Unknown option '{arg[1]}' (see \"{name} --help\")")
+            return None
         else:
             files.append(arg)
         if text is not None:
@@ -287,7 +327,7 @@ async def tail(ctx: CommandContext) -> int:
 # -------------------------------------------------------------------------------- wc
 @command("wc")
 async def wc(ctx: CommandContext) -> int:
-    parsed = parse_flags(ctx, "lwcmL")
+    parsed = parse_flags(ctx, "lwcm")
     if parsed is None:
         return 1
     flags, operands, _ = parsed
@@ -411,7 +451,7 @@ async def tr(ctx: CommandContext) -> int:
 # ------------------------------------------------------------------------ sort / uniq
 @command("sort")
 async def sort(ctx: CommandContext) -> int:
-    parsed = parse_flags(ctx, "nrufb")
+    parsed = parse_flags(ctx, "nruf")
     if parsed is None:
         return 1
     flags, operands, _ = parsed
