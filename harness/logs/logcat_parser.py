@@ -35,6 +35,7 @@ _EPOCH = re.compile(
     rb" *(\d+)\.(\d{3,9})(?: [+-]\d{4})? +(?:(\S+) +)?(\d+) +(\d+) ([VDIWEFA]) (.*?) *:(?: |$)"
 )
 _MARKER = b"--------- "
+_LEVELS = {c.encode(): c for c in "VDIWEFA"}
 
 
 @dataclass
@@ -108,6 +109,7 @@ class LogcatParser:
         self._buf = b""
         self._pending: list | None = None  # [prefix, seq, fields, msg_parts, raw_parts]
         self._minute_cache: dict[tuple, int] = {}
+        self._tag_cache: dict[bytes, str] = {}
         self.garbage = 0
         self.markers = 0
         self.last_line_ns = 0  # time of the last complete line seen, materialised or not
@@ -340,21 +342,28 @@ class LogcatParser:
         if pend is None:
             return
         self._pending = None
-        _prefix, seq, m, msg_parts, raw_parts = pend
+        prefix, seq, m, msg_parts, raw_parts = pend
         if m.re is _THREADTIME:
             yb, mo, d, hh, mi, ss, frac, uid, pid, tid, lvl, tag = m.groups()
             time_ns = self._clock(yb, mo, d, hh, mi, ss, frac)
         else:
             secs, frac, uid, pid, tid, lvl, tag = m.groups()
             time_ns = int(secs) * 1_000_000_000 + int(frac) * 10 ** (9 - len(frac))
-        if len(msg_parts) == 1:
-            message = msg_parts[0].decode("utf-8", "replace")
+        if len(raw_parts) == 1:
             raw = raw_parts[0].decode("utf-8", "replace")
+            # an ASCII prefix decodes to as many characters as bytes: slice instead of decoding twice
+            message = raw[len(prefix):] if prefix.isascii() else msg_parts[0].decode("utf-8", "replace")
         else:
             message = b"\n".join(msg_parts).decode("utf-8", "replace")
             raw = b"\n".join(raw_parts).decode("utf-8", "replace")
+        tags = self._tag_cache
+        tag_s = tags.get(tag)
+        if tag_s is None:
+            tag_s = tag.decode("utf-8", "replace")
+            if len(tags) < 4096:
+                tags[tag] = tag_s
         out.append(LogRecord(
-            time_ns, int(pid), int(tid), lvl.decode(), tag.decode("utf-8", "replace"), message,
+            time_ns, int(pid), int(tid), _LEVELS[lvl], tag_s, message,
             raw, seq, "", "", "", uid.decode("utf-8", "replace") if uid else "",
         ))
 
@@ -367,17 +376,21 @@ class LogcatParser:
             if yb is not None:
                 year = int(yb)
             else:
+                before = self._year
                 if month < self._month - 6:
                     self._year += 1
                 elif month > self._month + 6:
                     self._year -= 1
                 year = self._year
-                self._minute_cache.clear()  # the year may have changed: cached minutes are stale
+                if year != before:
+                    self._minute_cache.clear()  # minutes cached under the old year are stale
             self._month = month
             try:
                 base = calendar.timegm((year, month, int(d), int(hh), int(mi), 0)) * 1_000_000_000
             except (ValueError, OverflowError):
                 base = 0
+            if len(self._minute_cache) > 4096:
+                self._minute_cache.clear()
             self._minute_cache[key] = base
         return base + int(ss) * 1_000_000_000 + int(frac) * 10 ** (9 - len(frac))
 
