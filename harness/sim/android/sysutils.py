@@ -116,7 +116,7 @@ def ps(ctx: CommandContext) -> int:
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg in ("-A", "-e", "-Af", "-ef", "-AT", "-eT"):
+        if arg in ("-A", "-e"):
             show_all = True
         elif arg in ("-o", "-O"):
             i += 1
@@ -139,7 +139,7 @@ def ps(ctx: CommandContext) -> int:
             except ValueError:
                 ctx.err(f"ps: bad -p '{args[i]}'")
                 return 1
-        elif arg.startswith("-") and arg not in ("-w", "-Z", "-T", "-t", "-f", "-l"):
+        elif arg.startswith("-") and arg != "-w":
             ctx.err(f"ps: Unknown option '{arg[1:2]}' (see \"ps --help\")")
             return 1
         elif not arg.startswith("-"):
