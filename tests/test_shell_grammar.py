@@ -253,3 +253,17 @@ def test_source(dev: VirtualAndroidDevice) -> None:
     assert run_sync(dev, ". /data/local/tmp/env.sh; say world") == (0, b"hello world\n", b"")
     rc, _, err = run_sync(dev, "source /nope")
     assert (rc, err) == (1, b"/system/bin/sh: source: /nope: No such file or directory\n")
+
+
+def test_exec_redirections_last(dev: VirtualAndroidDevice) -> None:
+    assert run_sync(dev, "exec 2>&1; nosuch; echo $?") == (
+        0,
+        b"/system/bin/sh: nosuch: inaccessible or not found\n127\n",
+        b"",
+    )
+    line = "exec > /data/local/tmp/exec.log; echo logged; cat /data/local/tmp/exec.log >&2"
+    assert run_sync(dev, line) == (
+        0,
+        b"",
+        b"logged\n",
+    )

@@ -449,7 +449,12 @@ class Shell:
         try:
             argv = list(node.words) if node.plain else await self.expand_words(node.words, io)
             if node.redirs:
+                outer = io
                 io, opened = await self._redirect(node.redirs, io)
+                if argv == ["exec"]:
+                    # ``exec 2>&1``: the redirections stay for the rest of this shell's commands
+                    outer.stdin, outer.stdout, outer.stderr = io.stdin, io.stdout, io.stderr
+                    return 0
             else:
                 opened = []
         except _CommandFailed:
