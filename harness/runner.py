@@ -127,6 +127,8 @@ class ScenarioRunner:
         self.engine: ex.ExpectationEngine | None = None
         self.ctx = _Ctx()
         self._virtual = False
+        self.ios_app: Any = None  # runner_ios.IosApp: the app model's ios: section (iOS runs only)
+        self._ios: Any = None
 
     # ----------------------------------------------------------------- entry
     def run(self) -> ScenarioResult:
@@ -150,9 +152,12 @@ class ScenarioRunner:
                 [load_vocabulary(name) for name in library_vocabularies(self.library, self.platform)]
             )
             self.engine = ex.ExpectationEngine(vocab)
-            self.journal = DeviceJournal(device, self.engine)
-            self.journal.start()
-            if self._virtual and self.package:
+            if self.platform == "ios":
+                self._start_ios()
+            else:
+                self.journal = DeviceJournal(device, self.engine)
+                self.journal.start()
+            if self._virtual and self.package and self.platform == "android":
                 # A virtual device is shared by the scenarios of a run: start each one from a
                 # freshly installed app, as a phone in a farm would be prepared.
                 self.device.sh(["pm", "clear", self.package], check=False)
@@ -258,6 +263,8 @@ class ScenarioRunner:
             self.ctx.anchor_ns = start
             record.device_start_ms = start // NS
         handler = getattr(self, f"_do_{kind}", None)
+        if self._ios is not None and kind not in ("wait", "expect"):
+            handler = self._ios.handler(kind)
         if handler is None:
             raise UnsupportedAction(f"{kind} is not available on {self.platform}")
         handler(step)
@@ -274,6 +281,8 @@ class ScenarioRunner:
         """Log a marker and wait until the journal has it; return its device time (ns)."""
         assert self.journal is not None
         marker = f"[{uuid.uuid4().hex[:8]}] {what}"[:200]
+        if self._ios is not None:
+            return self._ios_barrier(marker, what)
         # The second line pushes the marker out of the parser, which holds each last line
         # until the next one shows whether it continues a multi-line message.
         log = shlex.join(["log", "-t", "bgtest", marker])
@@ -286,6 +295,35 @@ class ScenarioRunner:
                 hint="is logcat working? try `adb logcat -d | tail`",
             )
         assert self.engine is not None
+        with self.journal.lock:
+            self.engine.advance_to(rec.time_ns)
+        return rec.time_ns
+
+    def _start_ios(self) -> None:
+        """iOS: the unified-log journal, the iOS actions, and on the virtual iPhone a fresh app."""
+        from harness.devices.ios_journal import IosDeviceJournal
+        from harness.runner_ios import IosSteps
+
+        self._ios = IosSteps(self, self.device, self.ios_app)  # type: ignore[arg-type]
+        self.journal = IosDeviceJournal(self.device, self.engine)  # type: ignore[arg-type,assignment]
+        self.journal.start()
+        if self._virtual and self.package and self.app_install_path:
+            # as on Android: every scenario starts from a freshly installed app
+            self.device.stop_app(self.package)
+            if self.device.is_installed(self.package):
+                self.device.uninstall(self.package)
+            self.device.install(self.app_install_path)
+
+    def _ios_barrier(self, marker: str, what: str) -> int:
+        assert self.journal is not None and self.engine is not None
+        rec = self.journal.barrier(marker, timeout=30.0)  # type: ignore[attr-defined]
+        if rec is None:
+            raise DeviceError(
+                self.device.serial,
+                f"its unified log did not show bgtest's marker within 30 s ({what})",
+                hint="is `xcrun simctl spawn UDID log stream --style ndjson` working? "
+                + (self.journal.error if self.journal.error else ""),
+            )
         with self.journal.lock:
             self.engine.advance_to(rec.time_ns)
         return rec.time_ns
@@ -628,6 +666,8 @@ class ScenarioRunner:
         ):
             if what == "diagnostics" and not self.package:
                 continue
+            if self.platform == "ios" and what != "screenshot":
+                continue  # dumpsys and WorkManager diagnostics are Android's
             try:
                 (directory / name).write_bytes(self._capture(what))
                 files[name] = what.replace("_", " ")

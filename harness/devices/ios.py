@@ -1,0 +1,713 @@
+"""The iOS driver: every command bgtest sends to an iOS simulator (or an iPhone) goes through here.
+
+The tool is ``xcrun`` run as a subprocess — the real one on a Mac, the virtual iPhone's
+stand-in elsewhere — from a configurable path (``--xcrun``, ``$BGTEST_XCRUN``, default
+``xcrun``). Arguments are always argv lists; nothing goes through a shell. The commands, their
+outputs and exit codes are the ones in research/ios.md §1–§4:
+
+- ``simctl launch --terminate-running-process`` always (relaunch without it is ill-defined);
+  environment as ``SIMCTL_CHILD_*``; ``--console-pty`` keeps the app's stdout flowing into the
+  journal (native_workmanager's debug lines are ``print()``, not the unified log).
+- ``simctl terminate`` exiting 3 ("found nothing to terminate") means the app was not running:
+  what bgtest wanted anyway.
+- ``bootstatus -b`` sometimes fails with CoreSimulator 405 "current state: Booted" on a booted
+  device: re-check ``list`` and carry on.
+- Low Power Mode has no simctl switch: on a simulator the Darwin notification route
+  (``notifyutil -s com.apple.system.lowpowermode 1`` then ``-p``), on an iPhone WDA's Settings.
+- ``run_task``/``expire_task``: on an iPhone the debugger (``xcrun lldb --batch -p PID``); on a
+  simulator ``BGTaskScheduler.submit`` fails with Code=1, so only the app's own hook can run a
+  task — and bgtest says so when there is none.
+
+Virtual time is discovered, never assumed: the virtual iPhone's stand-in answers the vendor
+command ``simctl bgtest clock``; a real ``xcrun`` does not know it, so waits really wait.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.errors import BgtestError, DeviceCommandError, DeviceError, UnsupportedAction
+
+LOW_POWER_NOTIFICATION = "com.apple.system.lowpowermode"
+#: A BGTask identifier goes into an Objective-C string literal of an lldb expression.
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_ERROR_HEAD = re.compile(r"An error was encountered processing the command \(domain=([^,]+), code=(-?\d+)\)")
+_LAUNCH_PID = re.compile(r"^\s*(\S+): (\d+)\s*$", re.M)
+
+
+def xcrun_argv(path: str | None = None) -> list[str]:
+    """The ``xcrun`` to run: ``--xcrun``, else ``$BGTEST_XCRUN``, else ``xcrun`` (a command line is split)."""
+    value = path or os.environ.get("BGTEST_XCRUN") or "xcrun"
+    return shlex.split(value)
+
+
+@dataclass
+class XcrunResult:
+    """One finished ``xcrun`` run: what it printed and how it exited."""
+
+    argv: list[str]
+    exit_code: int
+    out: str
+    err: str
+
+    @property
+    def command(self) -> str:
+        return shlex.join(["xcrun", *self.argv])
+
+    @property
+    def error_domain(self) -> tuple[str, int] | None:
+        """``(domain, code)`` of simctl's "An error was encountered …" report, if it printed one."""
+        match = _ERROR_HEAD.search(self.err)
+        return (match.group(1), int(match.group(2))) if match else None
+
+
+class Xcrun:
+    """``xcrun`` as a subprocess: ``run`` for commands that finish, ``popen`` for streams."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.argv0 = xcrun_argv(path)
+
+    @property
+    def path(self) -> str:
+        return shlex.join(self.argv0)
+
+    def _missing(self, exc: OSError) -> BgtestError:
+        return BgtestError(
+            f"cannot run xcrun ({self.path}): {exc.strerror or exc}",
+            hint="on a Mac install Xcode's command line tools; elsewhere run without --xcrun (bgtest starts "
+            "a virtual iPhone) or use the BGTEST_XCRUN=… line `bgtest sim ios` prints",
+        )
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+        timeout: float = 120.0,
+    ) -> XcrunResult:
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        try:
+            proc = subprocess.run(
+                [*self.argv0, *args],
+                input=stdin,
+                capture_output=True,
+                env=full_env,
+                timeout=timeout,
+                check=False,
+            )
+        except OSError as exc:
+            raise self._missing(exc) from exc
+        except subprocess.TimeoutExpired as exc:
+            raise BgtestError(
+                f"`{shlex.join(['xcrun', *args])}` did not finish within {timeout:.0f} s",
+                hint="is CoreSimulator stuck? `xcrun simctl list devices` shows the simulators' states",
+            ) from exc
+        return XcrunResult(
+            list(args),
+            proc.returncode,
+            proc.stdout.decode("utf-8", "replace"),
+            proc.stderr.decode("utf-8", "replace"),
+        )
+
+    def popen(self, args: Sequence[str], *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        try:
+            return subprocess.Popen(
+                [*self.argv0, *args],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=full_env,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise self._missing(exc) from exc
+
+
+@dataclass
+class SimDevice:
+    """One entry of ``simctl list -j devices``."""
+
+    udid: str
+    name: str
+    state: str
+    runtime: str
+    device_type: str = ""
+    available: bool = True
+
+    @property
+    def os_version(self) -> str:
+        """``com.apple.CoreSimulator.SimRuntime.iOS-17-2`` → ``iOS 17.2``."""
+        tail = self.runtime.rsplit(".", 1)[-1]
+        platform, _, version = tail.partition("-")
+        return f"{platform} {version.replace('-', '.')}".strip()
+
+
+def parse_device_list(text: str) -> list[SimDevice]:
+    """``simctl list -j devices`` → devices (tolerant of old ``availability`` strings and extra keys)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    found: list[SimDevice] = []
+    for runtime, items in (data.get("devices") or {}).items() if isinstance(data, dict) else ():
+        for item in items or ():
+            if not isinstance(item, dict) or "udid" not in item:
+                continue
+            available = item.get("isAvailable")
+            if available is None:
+                available = "unavailable" not in str(item.get("availability", ""))
+            found.append(
+                SimDevice(
+                    udid=str(item["udid"]),
+                    name=str(item.get("name", "")),
+                    state=str(item.get("state", "")),
+                    runtime=str(runtime),
+                    device_type=str(item.get("deviceTypeIdentifier", "")),
+                    available=bool(available),
+                )
+            )
+    return found
+
+
+def list_simulators(xcrun: Xcrun) -> list[SimDevice]:
+    result = xcrun.run(["simctl", "list", "-j", "devices"])
+    if result.exit_code != 0:
+        raise BgtestError(
+            f"`xcrun simctl list -j devices` exited {result.exit_code}: {result.err.strip()[-300:]}",
+            hint="check Xcode (`xcode-select -p`) or the BGTEST_XCRUN path",
+        )
+    return parse_device_list(result.out)
+
+
+def parse_openstep_value(text: str, key: str) -> str | None:
+    """One scalar of an OpenStep plist as ``simctl appinfo``/``listapps`` print it (``Key = value;``)."""
+    match = re.search(rf'(?:^|[\s{{;]){re.escape(key)}\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]+)\s*;', text)
+    if match is None:
+        return None
+    value = match.group(1)
+    return value[1:-1].replace('\\"', '"') if value.startswith('"') else value
+
+
+def parse_listapps(text: str) -> list[str]:
+    """Bundle ids of ``simctl listapps``: the top-level keys of its OpenStep plist."""
+    ids = re.findall(r'^\s{4}"?([A-Za-z0-9.\-_]+)"?\s*=\s*\{', text, re.M)
+    return list(dict.fromkeys(ids))
+
+
+@dataclass
+class IosState:
+    """What the iOS state guard saves and restores, and what failure reports show."""
+
+    low_power: bool | None = None
+    status_bar: str = ""
+    battery: dict[str, Any] = field(default_factory=dict)
+    locked: bool | None = None
+    apps: dict[str, str] = field(default_factory=dict)  # bundle id → running | not running | not installed
+
+    def summary(self) -> str:
+        parts = [f"Low Power Mode={'on' if self.low_power else 'off' if self.low_power is not None else '?'}"]
+        if self.battery:
+            level = self.battery.get("level")
+            parts.append(f"battery {level}% {self.battery.get('state', '?')}")
+        if self.locked is not None:
+            parts.append("locked" if self.locked else "unlocked")
+        overrides = [line for line in self.status_bar.splitlines()[2:] if line.strip()]
+        if overrides:
+            parts.append("status bar overrides: " + "; ".join(overrides))
+        for bundle, state in self.apps.items():
+            parts.append(f"{bundle} {state}")
+        return ", ".join(parts)
+
+
+@dataclass
+class Console:
+    """A running ``simctl launch --console-pty``: the app's stdout, until it exits."""
+
+    bundle: str
+    pid: int
+    process_name: str
+    proc: subprocess.Popen[bytes]
+
+
+class IosDevice:
+    """One iOS simulator (or the virtual iPhone) reached through ``xcrun``, plus WDA when there is one.
+
+    ``kind`` is ``simulator`` or ``device``: the BGTaskScheduler facts differ (research §3) and
+    bgtest never guesses — the virtual iPhone says which it is (``simctl bgtest info``), a real
+    ``xcrun`` target is a simulator unless told otherwise.
+    """
+
+    platform = "ios"
+
+    def __init__(
+        self,
+        udid: str,
+        xcrun: Xcrun | None = None,
+        wda_url: str | None = None,
+        kind: str | None = None,
+        app_hooks: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.udid = udid
+        self.xcrun = xcrun or Xcrun()
+        self.wda_url = wda_url
+        self._kind = kind
+        self.app_hooks: dict[str, Any] = dict(app_hooks or {})
+        self._virtual: bool | None = None
+        self._info: dict[str, str] | None = None
+        self._wda: Any = None
+        self._pids: dict[str, int] = {}
+        self._exec_names: dict[str, str] = {}
+        self.consoles: list[Console] = []
+        self.on_console: Any = None  # the journal's stdout reader: called with each Console
+
+    def __repr__(self) -> str:
+        return f"<IosDevice|{self.udid}>"
+
+    @property
+    def serial(self) -> str:
+        """The id in every message (the runner and errors call it serial on every platform)."""
+        return self.udid
+
+    # ------------------------------------------------------------------ xcrun
+    def simctl(
+        self,
+        args: Sequence[str],
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+        timeout: float = 120.0,
+        hint: str = "",
+    ) -> XcrunResult:
+        result = self.xcrun.run(["simctl", *args], env=env, stdin=stdin, timeout=timeout)
+        if check and result.exit_code != 0:
+            raise self._error(result, hint)
+        return result
+
+    def _error(self, result: XcrunResult, hint: str = "") -> DeviceError:
+        text = result.err + result.out
+        if "Invalid device" in text or "No devices are booted" in text:
+            return DeviceError(
+                self.udid,
+                f"no such simulator: `{result.command}` says {text.strip().splitlines()[0]!r}",
+                hint="`bgtest devices` lists the booted simulators; pass --device UDID",
+            )
+        return DeviceCommandError(self.udid, result.command, result.exit_code, result.out, result.err, hint)
+
+    def _device_entry(self) -> SimDevice | None:
+        for dev in list_simulators(self.xcrun):
+            if dev.udid == self.udid:
+                return dev
+        return None
+
+    def check(self) -> SimDevice:
+        """The simulator exists (else a bgtest message naming it) and is booted."""
+        entry = self._device_entry()
+        if entry is None:
+            raise DeviceError(
+                self.udid,
+                f"no such simulator: `{self.xcrun.path} simctl list devices` does not show it",
+                hint="`bgtest devices` lists the booted simulators; pass --device UDID",
+            )
+        if entry.state != "Booted":
+            raise DeviceError(
+                self.udid,
+                f"{entry.name} is {entry.state}, not Booted",
+                hint=f"`xcrun simctl boot {self.udid}` (or `bootstatus {self.udid} -b`) first",
+            )
+        return entry
+
+    # --------------------------------------------------------------- identity
+    def vendor_info(self) -> dict[str, str]:
+        """``simctl bgtest info UDID`` on the virtual iPhone (``key: value`` lines); {} on a real xcrun."""
+        if self._info is None:
+            result = self.xcrun.run(["simctl", "bgtest", "info", self.udid])
+            info: dict[str, str] = {}
+            if result.exit_code == 0:
+                for line in result.out.splitlines():
+                    key, sep, value = line.partition(":")
+                    if sep:
+                        info[key.strip().lower()] = value.strip()
+            self._info = info
+        return self._info
+
+    @property
+    def is_virtual(self) -> bool:
+        """The virtual iPhone: ``simctl bgtest clock`` answers, so waits advance its clock."""
+        if self._virtual is None:
+            result = self.xcrun.run(["simctl", "bgtest", "clock", self.udid])
+            self._virtual = result.exit_code == 0
+        return self._virtual
+
+    @property
+    def kind(self) -> str:
+        if self._kind is None:
+            self._kind = self.vendor_info().get("kind", "simulator") if self.is_virtual else "simulator"
+        return self._kind
+
+    def describe(self) -> dict[str, str]:
+        entry = self._device_entry()
+        return {
+            "udid": self.udid,
+            "name": entry.name if entry else "?",
+            "os": entry.os_version if entry else "?",
+            "state": entry.state if entry else "missing",
+            "kind": self.kind,
+            "virtual": "yes" if self.is_virtual else "no",
+            "xcrun": self.xcrun.path,
+        }
+
+    # ------------------------------------------------------------------ WDA
+    @property
+    def wda(self) -> Any:
+        """The WebDriverAgent client, or a bgtest error saying how to get one."""
+        if self._wda is None:
+            url = self.wda_url or self.vendor_info().get("wda")
+            if not url:
+                raise UnsupportedAction(
+                    f"<{self.udid}> this needs WebDriverAgent and none is configured",
+                    hint="start WDA on the device and pass --wda http://HOST:8100 (or set BGTEST_WDA_URL)",
+                )
+            from harness.devices.wda import Wda
+
+            self._wda = Wda(url, device=self.udid)
+        return self._wda
+
+    # ------------------------------------------------------------ app actions
+    def install(self, path: str) -> None:
+        self.simctl(["install", self.udid, path], hint="is the path a built .app for this simulator?")
+
+    def uninstall(self, bundle: str) -> None:
+        self.simctl(["uninstall", self.udid, bundle])
+
+    def installed_apps(self) -> list[str]:
+        return parse_listapps(self.simctl(["listapps", self.udid]).out)
+
+    def is_installed(self, bundle: str) -> bool:
+        return self.simctl(["get_app_container", self.udid, bundle], check=False).exit_code == 0
+
+    def _not_installed(self, bundle: str) -> DeviceError:
+        return DeviceError(
+            self.udid,
+            f"{bundle} is not installed",
+            hint="add an install step (or app: {model: …} so bgtest installs it); "
+            f"`xcrun simctl listapps {self.udid}` lists what is",
+        )
+
+    def executable(self, bundle: str) -> str:
+        """The app's process name (``CFBundleExecutable``): how the unified log names it."""
+        if bundle not in self._exec_names:
+            result = self.simctl(["appinfo", self.udid, bundle], check=False)
+            name = parse_openstep_value(result.out, "CFBundleExecutable") if result.exit_code == 0 else None
+            self._exec_names[bundle] = name or bundle.rsplit(".", 1)[-1]
+        return self._exec_names[bundle]
+
+    def launch(
+        self,
+        bundle: str,
+        arguments: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        console: bool = True,
+    ) -> int:
+        """Start (or restart) the app; return its pid. With ``console`` its stdout feeds the journal."""
+        child_env = {f"SIMCTL_CHILD_{key}": str(value) for key, value in (env or {}).items()}
+        args = ["launch", "--terminate-running-process"]
+        if console and self.on_console is not None:
+            args.append("--console-pty")
+            args += [self.udid, bundle, *arguments]
+            return self._launch_console(bundle, args, child_env)
+        args += [self.udid, bundle, *arguments]
+        result = self.simctl(args, check=False, env=child_env)
+        if result.exit_code != 0:
+            raise self._launch_error(bundle, result)
+        return self._remember_pid(bundle, result.out)
+
+    def _launch_error(self, bundle: str, result: XcrunResult) -> DeviceError:
+        domain = result.error_domain
+        if domain and domain[0] == "FBSOpenApplicationServiceErrorDomain" and not self.is_installed(bundle):
+            return self._not_installed(bundle)
+        return self._error(result)
+
+    def _remember_pid(self, bundle: str, out: str) -> int:
+        match = _LAUNCH_PID.search(out)
+        if match is None:
+            raise DeviceError(self.udid, f"simctl launch {bundle} printed no pid: {out.strip()[:200]!r}")
+        pid = int(match.group(2))
+        self._pids[bundle] = pid
+        return pid
+
+    def _launch_console(self, bundle: str, args: list[str], env: Mapping[str, str]) -> int:
+        name = self.executable(bundle)
+        proc = self.xcrun.popen(["simctl", *args], env=env)
+        assert proc.stdout is not None
+        first = proc.stdout.readline().decode("utf-8", "replace")
+        if not _LAUNCH_PID.search(first):
+            rest = first.encode()
+            try:
+                out, err = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+            result = XcrunResult(
+                ["simctl", *args],
+                proc.returncode if proc.returncode is not None else -1,
+                (rest + out).decode("utf-8", "replace"),
+                err.decode("utf-8", "replace"),
+            )
+            raise self._launch_error(bundle, result)
+        pid = self._remember_pid(bundle, first)
+        console = Console(bundle, pid, name, proc)
+        self.consoles.append(console)
+        if self.on_console is not None:
+            self.on_console(console)
+        return pid
+
+    def stop_app(self, bundle: str) -> None:
+        """Terminate the app (the user's force-quit). Not running (exit 3) is fine."""
+        result = self.simctl(["terminate", self.udid, bundle], check=False)
+        self._pids.pop(bundle, None)
+        if result.exit_code == 0 or result.error_domain == ("NSPOSIXErrorDomain", 3):
+            return
+        raise self._error(result)
+
+    def background(self) -> None:
+        """Home screen: through WDA; on the virtual iPhone its vendor command when no WDA is set."""
+        if self.wda_url is None and self.is_virtual and not self.vendor_info().get("wda"):
+            self.simctl(["bgtest", "home", self.udid])
+            return
+        self.wda.home()
+
+    def open_url(self, url: str) -> None:
+        result = self.simctl(["openurl", self.udid, url], check=False)
+        if result.exit_code != 0:
+            if result.error_domain == ("LSApplicationWorkspaceErrorDomain", 115):
+                raise DeviceError(
+                    self.udid,
+                    f"no app handles {url}",
+                    hint="is the app installed and does its Info.plist declare the URL scheme?",
+                )
+            raise self._error(result)
+
+    def push(self, bundle: str, payload: Mapping[str, Any]) -> None:
+        data = json.dumps(payload, separators=(",", ":")).encode()
+        if len(data) > 4096:
+            raise UnsupportedAction(f"push payload is {len(data)} bytes; simctl push takes at most 4096")
+        self.simctl(["push", self.udid, bundle, "-"], stdin=data)
+
+    def screenshot(self) -> bytes:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="bgtest-shot-") as tmp:
+            path = os.path.join(tmp, "screen.png")
+            self.simctl(["io", self.udid, "screenshot", "--type=png", path])
+            with open(path, "rb") as fh:
+                return fh.read()
+
+    def pid_of(self, bundle: str) -> int | None:
+        """The app's pid: from bgtest's own launch, else ``launchctl list`` inside the simulator."""
+        if bundle in self._pids:
+            return self._pids[bundle]
+        result = self.simctl(["spawn", self.udid, "launchctl", "list"], check=False)
+        for line in result.out.splitlines():
+            cols = line.split("\t")
+            if len(cols) == 3 and cols[2].startswith(f"UIKitApplication:{bundle}[") and cols[0].isdigit():
+                return int(cols[0])
+        return None
+
+    # ------------------------------------------------------------ device state
+    def low_power(self, on: bool) -> None:
+        """Low Power Mode: WDA Settings on an iPhone; the Darwin notification on a simulator."""
+        if self.kind == "device" and (self.wda_url or self.vendor_info().get("wda")):
+            self.wda.set_low_power(on)
+            return
+        self.simctl(["spawn", self.udid, "notifyutil", "-s", LOW_POWER_NOTIFICATION, "1" if on else "0"])
+        self.simctl(["spawn", self.udid, "notifyutil", "-p", LOW_POWER_NOTIFICATION])
+
+    def low_power_state(self) -> bool | None:
+        result = self.simctl(["spawn", self.udid, "notifyutil", "-g", LOW_POWER_NOTIFICATION], check=False)
+        match = re.search(r"(\d+)\s*$", result.out.strip())
+        return (match.group(1) != "0") if result.exit_code == 0 and match else None
+
+    def battery(self, state: str | None = None, level: int | None = None) -> None:
+        """Charging / unplugged / level: the virtual iPhone only (a real one cannot be unplugged remotely)."""
+        if not self.is_virtual:
+            raise UnsupportedAction(
+                f"<{self.udid}> battery: a real iPhone or simulator cannot be plugged or unplugged remotely "
+                "(`simctl status_bar` only paints the icon)",
+                hint="run this scenario on the virtual iPhone, or plug the device in by hand",
+            )
+        args = ["bgtest", "battery", self.udid]
+        if state is not None:
+            args.append(state)
+        if level is not None:
+            args += ["--level", str(level)]
+        self.simctl(args)
+
+    def battery_info(self) -> dict[str, Any]:
+        if not self.is_virtual:
+            return {}
+        result = self.simctl(["bgtest", "battery", self.udid], check=False)
+        info: dict[str, Any] = {}
+        for line in result.out.splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                info[key.strip().lower()] = value.strip()
+        return info
+
+    def screen(self, on: bool) -> None:
+        if on:
+            self.wda.unlock()
+        else:
+            self.wda.lock()
+
+    def network(self, **_: object) -> None:
+        raise UnsupportedAction(
+            f"<{self.udid}> network: the iOS Simulator shares the Mac's network and has no switch for it",
+            hint="on an iPhone use Control Center by hand; on a simulator disconnect the Mac "
+            "(or skip the step)",
+        )
+
+    def status_bar(self) -> str:
+        return self.simctl(["status_bar", self.udid, "list"], check=False).out
+
+    # --------------------------------------------------------------- reboot
+    def reboot(self, timeout: float = 180.0) -> None:
+        """Shut down, boot, and wait with ``bootstatus -b`` (its spurious 405 "Booted" tolerated)."""
+        result = self.simctl(["shutdown", self.udid], check=False)
+        if result.exit_code != 0 and "current state: Shutdown" not in result.err:
+            raise self._error(result)
+        self._pids.clear()
+        result = self.simctl(["boot", self.udid], check=False, timeout=timeout)
+        if result.exit_code != 0 and "current state: Booted" not in result.err:
+            raise self._error(result)
+        result = self.simctl(["bootstatus", self.udid, "-b"], check=False, timeout=timeout)
+        if result.exit_code != 0:
+            entry = self._device_entry()
+            if not ("current state: Booted" in result.err and entry is not None and entry.state == "Booted"):
+                raise self._error(result, hint="`xcrun simctl list devices` shows its state")
+
+    # --------------------------------------------------------------- time
+    def advance(self, ms: int) -> None:
+        """On the virtual iPhone, move its clock (the runner sleeps on a real one)."""
+        self.simctl(["bgtest", "clock", "advance", f"{ms}ms", self.udid])
+
+    # ------------------------------------------------------------- BGTasks
+    def run_task(self, bundle: str, identifier: str) -> str:
+        """``_simulateLaunchForTaskWithIdentifier:`` through the debugger (an iPhone only)."""
+        return self._lldb_bgtask(bundle, identifier, "_simulateLaunchForTaskWithIdentifier:", "run_task")
+
+    def expire_task(self, bundle: str, identifier: str) -> str:
+        selector = "_simulateExpirationForTaskWithIdentifier:"
+        return self._lldb_bgtask(bundle, identifier, selector, "expire_task")
+
+    def _lldb_bgtask(self, bundle: str, identifier: str, selector: str, action: str) -> str:
+        if not _IDENTIFIER.match(identifier):
+            raise UnsupportedAction(f"{identifier!r} is not a BGTask identifier (letters, digits, . _ -)")
+        if self.kind != "device":
+            raise UnsupportedAction(simulator_bgtask_message(action, identifier, self.udid))
+        pid = self.pid_of(bundle)
+        if pid is None:
+            raise DeviceError(
+                self.udid,
+                f"{action} needs {bundle} running (lldb attaches to it), and it is not",
+                hint="add a launch step before it",
+            )
+        call = f'[[BGTaskScheduler sharedScheduler] {selector}@"{identifier}"]'
+        expression = f"expression -l objc -- (void){call}"
+        result = self.xcrun.run(["lldb", "--batch", "-p", str(pid), "-o", expression, "-o", "process detach"])
+        text = result.out + result.err
+        if result.exit_code != 0 or re.search(r"^error:", text, re.M):
+            raise DeviceCommandError(
+                self.udid,
+                shlex.join(["xcrun", *result.argv]),
+                result.exit_code,
+                result.out,
+                result.err,
+                hint="the app must be debuggable (a development build) and running",
+            )
+        return text
+
+    # --------------------------------------------------------------- marker
+    def log_marker(self, text: str) -> None:
+        """Write one line into the unified log (the runner's barrier): ``logger`` inside the simulator."""
+        self.simctl(["spawn", self.udid, "logger", "-t", "bgtest", text], timeout=30)
+
+    def log_stream_args(self, predicate: str | None = None) -> list[str]:
+        args = ["simctl", "spawn", self.udid, "log", "stream", "--style", "ndjson", "--level", "debug"]
+        if predicate:
+            args += ["--predicate", predicate]
+        return args
+
+    # --------------------------------------------------------------- android-only
+    def sh(self, argv: Sequence[str] | str, check: bool = True, timeout: float = 60.0) -> Any:
+        raise UnsupportedAction(f"<{self.udid}> iOS has no shell; use a dedicated action")
+
+    def diagnostics(self, bundle: str) -> str:
+        raise UnsupportedAction("WorkManager diagnostics exist on Android only")
+
+    # --------------------------------------------------------------- state guard
+    def snapshot(self, bundles: Sequence[str] = ()) -> IosState:
+        state = IosState()
+        try:
+            state.low_power = self.low_power_state()
+        except BgtestError:
+            pass
+        state.status_bar = self.status_bar()
+        state.battery = self.battery_info()
+        for bundle in bundles:
+            if not self.is_installed(bundle):
+                state.apps[bundle] = "not installed"
+            else:
+                state.apps[bundle] = "running" if self.pid_of(bundle) is not None else "not running"
+        return state
+
+    def restore(
+        self, saved: IosState, bundles: Sequence[str] = (), only: Collection[str] | None = None
+    ) -> list[str]:
+        """Put back Low Power Mode, the battery, status bar overrides and the lock; never raises."""
+        kinds = set(only) if only is not None else {"low_power", "battery", "screen", "status_bar"}
+        if "battery_saver" in kinds:
+            kinds.add("low_power")
+        done: list[str] = []
+
+        def attempt(what: str, fn: Any, *args: Any) -> None:
+            try:
+                fn(*args)
+                done.append(what)
+            except BgtestError:
+                done.append(f"{what} (FAILED)")
+
+        now = self.snapshot(bundles)
+        if "low_power" in kinds and saved.low_power is not None and now.low_power != saved.low_power:
+            attempt(f"Low Power Mode {'on' if saved.low_power else 'off'}", self.low_power, saved.low_power)
+        if "battery" in kinds and self.is_virtual and now.battery != saved.battery:
+            attempt("battery reset", self.battery, "reset")
+        if now.status_bar != saved.status_bar and len(saved.status_bar.splitlines()) <= 2:
+            attempt("status bar overrides cleared", self.simctl, ["status_bar", self.udid, "clear"])
+        if "screen" in kinds and (self.wda_url or self.vendor_info().get("wda")):
+            attempt("screen unlocked", self.screen, True)
+        return done
+
+
+def simulator_bgtask_message(action: str, identifier: str, udid: str) -> str:
+    """What bgtest says when a scenario asks a simulator to run or expire a BGTask without a hook."""
+    verb = "run" if action == "run_task" else "expire"
+    return (
+        f"<{udid}> {action} {identifier}: cannot {verb} a BGTask on the iOS Simulator. There "
+        "BGTaskScheduler.submit fails with BGTaskSchedulerErrorDomain Code=1 (unavailable), so no request is "
+        "ever pending, and _simulateLaunchForTaskWithIdentifier / _simulateExpirationForTaskWithIdentifier "
+        "only act on a pending (or running) request. Give the step the app's own debug hook (run_task: "
+        "{task: …, hook: \"myapp://run/…\"}, or a run_task hook in the app model's ios: section), or run "
+        "the scenario on "
+        "an iPhone (or the virtual iPhone with --kind device)."
+    )

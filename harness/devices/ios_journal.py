@@ -1,0 +1,258 @@
+"""The continuous unified-log reader of one iOS simulator, feeding the log journal.
+
+One ``xcrun simctl spawn UDID log stream --style ndjson --level debug`` for the whole scenario
+(parsed by `OslogParser`: banners, key order and the missing ``process`` key are its problem).
+The app's **stdout** — where native_workmanager prints its debug lines, research
+native_workmanager.md §0.5 — comes from ``simctl launch --console-pty``: the driver hands each
+console to `attach_console` and its lines become records of the app's process with category
+``stdout``. Stdout lines carry no time, so each is stamped when it arrives: with the Mac's clock
+on a real simulator (a simulator app is a Mac process on the same clock), with the newest
+device time the log has shown on the virtual iPhone — never earlier than a record before it.
+
+Barriers: the runner writes a marker line (``simctl spawn UDID logger -t bgtest MARKER``) and
+waits here until the stream has delivered it. ``log stream`` only shows what is logged after it
+started, so a marker written before the stream is up would be missed: `barrier` writes it
+again (the same text) until one copy arrives.
+
+A reboot ends the stream (and every console); after an expected reboot the reader waits for
+the simulator to be Booted again and starts a new stream from the new boot.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from harness.devices.ios import Console, IosDevice
+from harness.errors import BgtestError
+from harness.logs.expect import ExpectationEngine
+from harness.logs.journal import Journal
+from harness.logs.record import LogRecord
+
+
+class IosDeviceJournal:
+    """The journal of one iOS target: unified log + app stdout, with marker barriers."""
+
+    def __init__(
+        self, device: IosDevice, engine: ExpectationEngine | None = None, reconnect_timeout: float = 180.0
+    ) -> None:
+        self.device = device
+        self.journal = Journal(platform="ios", engine=engine, selective=False)
+        self.reconnect_timeout = reconnect_timeout
+        self._cond = threading.Condition()
+        self._stop = False
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._thread: threading.Thread | None = None
+        self._console_threads: list[threading.Thread] = []
+        self._consoles: list[Console] = []
+        self._reboot_expected = False
+        self._scanned = 0
+        self._last_stamp = 0
+        self._virtual = device.is_virtual
+        self.error: str = ""
+
+    # ------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        self.device.on_console = self.attach_console
+        self._thread = threading.Thread(target=self._main, name=f"oslog-{self.device.udid}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop = True
+        if self.device.on_console == self.attach_console:
+            self.device.on_console = None
+        _end(self._proc)
+        for console in self._consoles:
+            _end(console.proc)
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(10)
+        for thread in self._console_threads:
+            thread.join(5)
+        self.journal.flush()
+
+    def expect_reboot(self) -> None:
+        """The runner is about to reboot the simulator: the next break is a reboot."""
+        self._reboot_expected = True
+
+    # ------------------------------------------------------------- unified log
+    def _main(self) -> None:
+        try:
+            self.journal.follow(self, should_stop=lambda: self._stop, on_disconnect=self._on_disconnect)
+        except Exception as exc:  # the reader must never die silently: the runner reports it
+            self.error = f"log reader stopped: {exc}"
+            with self._cond:
+                self._cond.notify_all()
+
+    def open(self, since: str | None) -> Iterator[bytes]:
+        """``LogSource`` for the journal: one ``log stream`` run (it cannot resume; a new one starts now)."""
+        try:
+            proc = self.device.xcrun.popen(self.device.log_stream_args())
+        except BgtestError as exc:
+            raise ConnectionError(exc.message) from exc
+        self._proc = proc
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        try:
+            while not self._stop:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                yield chunk
+                with self._cond:
+                    self._cond.notify_all()
+        finally:
+            _end(proc)
+            self._proc = None
+            with self._cond:
+                self._cond.notify_all()
+
+    def _on_disconnect(self, error: BaseException | None) -> None:
+        """The stream ended: wait for the simulator to be Booted again (after a reboot, a new boot)."""
+        deadline = time.monotonic() + self.reconnect_timeout
+        delay = 0.02
+        while not self._stop and time.monotonic() < deadline:
+            try:
+                entry = self.device._device_entry()
+            except BgtestError:
+                entry = None
+            if entry is not None and entry.state == "Booted":
+                if self._reboot_expected:
+                    self._reboot_expected = False
+                    self.journal.rebooted()
+                return
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+        if not self._stop:
+            self.error = f"the simulator did not come back within {self.reconnect_timeout:.0f} s"
+
+    # ------------------------------------------------------------- app stdout
+    def attach_console(self, console: Console) -> None:
+        """Follow one ``launch --console-pty``: every stdout line becomes a record of the app."""
+        self._consoles.append(console)
+        thread = threading.Thread(
+            target=self._read_console, args=(console,), name=f"stdout-{console.pid}", daemon=True
+        )
+        self._console_threads.append(thread)
+        thread.start()
+
+    def _read_console(self, console: Console) -> None:
+        stream = console.proc.stdout
+        if stream is None:
+            return
+        try:
+            for raw in iter(stream.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                if line:
+                    self._stdout_record(console, line)
+        except (OSError, ValueError):
+            pass
+        finally:
+            with self._cond:
+                self._cond.notify_all()
+
+    def _stdout_record(self, console: Console, line: str) -> None:
+        with self.journal.lock:
+            stamp = self._stamp()
+            shown = datetime.fromtimestamp(stamp / 1e9, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+0000")
+            rec = LogRecord(
+                time_ns=stamp,
+                pid=console.pid,
+                tid=0,
+                level="Default",
+                tag=console.process_name,
+                message=line,
+                raw=f"{shown} {console.process_name}[{console.pid}] <stdout> {line}",
+                subsystem="",
+                category="stdout",
+                process=console.process_name,
+            )
+            self.journal.append(rec)
+        with self._cond:
+            self._cond.notify_all()
+
+    def _stamp(self) -> int:
+        base = self.journal.last_time_ns if self._virtual else time.time_ns()
+        stamp = max(base, self.journal.last_time_ns, self._last_stamp + 1)
+        self._last_stamp = stamp
+        return stamp
+
+    # ------------------------------------------------------------- barriers
+    def barrier(self, marker: str, timeout: float = 30.0) -> LogRecord | None:
+        """Write ``marker`` into the unified log and wait for the stream to show it (rewriting it
+        while the stream may not have started yet)."""
+        deadline = time.monotonic() + timeout
+        wait = 0.5
+        while True:
+            self.device.log_marker(marker)
+            left = deadline - time.monotonic()
+            rec = self.wait_for_marker("bgtest", marker, timeout=min(wait, max(left, 0)))
+            if rec is not None or time.monotonic() >= deadline or self.error or self._stop:
+                return rec
+            wait = min(wait * 2, 5.0)
+
+    def wait_for_marker(self, tag: str, message: str, timeout: float = 30.0) -> LogRecord | None:
+        """The first record whose message carries ``message`` (whatever process ``logger`` shows as)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                with self.journal.lock:
+                    records = self.journal.records
+                    for index in range(self._scanned, len(records)):
+                        rec = records[index]
+                        if message in rec.message and rec.category != "stdout":
+                            return rec
+                    self._scanned = len(records)
+                left = deadline - time.monotonic()
+                if left <= 0 or self._stop or self.error:
+                    return None
+                self._cond.wait(min(left, 0.2))
+
+    # ------------------------------------------------------------- queries
+    @property
+    def lock(self) -> threading.RLock:
+        return self.journal.lock  # type: ignore[return-value]
+
+    def records_since(self, anchor_ns: int) -> list[LogRecord]:
+        return self.journal.history_since(anchor_ns)
+
+    def job_id_for(self, task: str) -> int | None:
+        return None
+
+    def records(self) -> list[LogRecord]:
+        with self.journal.lock:
+            return list(self.journal.records)
+
+    def text(self, since_ns: int = 0) -> str:
+        lines = [
+            rec.raw or f"{rec.level} {rec.process}: {rec.message}"
+            for rec in self.journal.all_records()
+            if rec.time_ns >= since_ns
+        ]
+        return "\n".join(lines) + ("\n" if lines else "")
+
+    def diagnostics_text(self) -> str:
+        return ""
+
+    def save(self, path: Path) -> Path:
+        return self.journal.save(path)
+
+
+def _end(proc: subprocess.Popen[bytes] | None) -> None:
+    """Stop a child bgtest started (only ever one of ours, by its own handle)."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        proc.terminate()
+        proc.wait(3)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(3)
+    except OSError:
+        pass

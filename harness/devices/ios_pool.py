@@ -1,0 +1,99 @@
+"""Which iOS targets are there: booted simulators (``xcrun simctl list``) and WDA endpoints.
+
+Used by ``bgtest devices`` and by the session when it picks a target for an iOS scenario.
+A scenario tagged ``ios-device`` needs BGTaskScheduler to really work — an iPhone, or the
+virtual iPhone started with ``--kind device`` — because on the Simulator ``submit`` fails with
+Code=1 (research ios.md §3); everything else runs on a simulator.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+
+from harness.devices.ios import IosDevice, SimDevice, Xcrun, list_simulators, xcrun_argv
+from harness.devices.wda import reachable
+from harness.errors import DeviceError
+
+DEVICE_TAG = "ios-device"
+_UDID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+
+
+def is_udid(text: str | None) -> bool:
+    return bool(text) and bool(_UDID.match(text or ""))
+
+
+def xcrun_available(path: str | None = None) -> bool:
+    """An ``xcrun`` to run: the configured one, or one on PATH (only a Mac has it)."""
+    argv = xcrun_argv(path)
+    return shutil.which(argv[0]) is not None or os.path.exists(argv[0])
+
+
+def wda_urls() -> list[str]:
+    """WDA endpoints worth asking: ``$BGTEST_WDA_URL`` (comma-separated), ``$DEVICE_URL``, localhost:8100."""
+    urls = [u.strip() for u in os.environ.get("BGTEST_WDA_URL", "").split(",") if u.strip()]
+    if os.environ.get("DEVICE_URL"):
+        urls.append(os.environ["DEVICE_URL"])
+    urls.append("http://localhost:8100")
+    return list(dict.fromkeys(u.rstrip("/") for u in urls))
+
+
+@dataclass
+class WdaEndpoint:
+    url: str
+    device: str
+    os: str
+    simulator: bool
+
+
+def reachable_wda(urls: list[str] | None = None, timeout: float = 0.5) -> list[WdaEndpoint]:
+    found = []
+    for url in urls if urls is not None else wda_urls():
+        status = reachable(url, timeout)
+        if status is None:
+            continue
+        ios = status.get("ios") or {}
+        osinfo = status.get("os") or {}
+        found.append(
+            WdaEndpoint(
+                url=url,
+                device=str(status.get("device", "?")),
+                os=f"{osinfo.get('name', 'iOS')} {osinfo.get('version', '?')}",
+                simulator="simulatorVersion" in ios,
+            )
+        )
+    return found
+
+
+def booted_simulators(xcrun: Xcrun) -> list[SimDevice]:
+    return [d for d in list_simulators(xcrun) if d.state == "Booted"]
+
+
+def choose_ios(
+    xcrun: Xcrun, udid: str | None = None, want_kind: str | None = None, wda_url: str | None = None
+) -> IosDevice | None:
+    """The target for a scenario: ``udid`` if given (checked), else a booted one of the wanted kind.
+
+    None when nothing booted fits (the caller may start the virtual iPhone).
+    """
+    if udid:
+        device = IosDevice(udid, xcrun, wda_url=wda_url)
+        device.check()
+        return device
+    booted = booted_simulators(xcrun)
+    fallback: IosDevice | None = None
+    for entry in booted:
+        device = IosDevice(entry.udid, xcrun, wda_url=wda_url)
+        if want_kind is None or device.kind == want_kind:
+            return device
+        fallback = fallback or device
+    if want_kind == "device" and fallback is not None:
+        raise DeviceError(
+            fallback.udid,
+            "this scenario is tagged ios-device (BGTaskScheduler must really run) and only simulators "
+            "are booted: on the Simulator submit fails with BGTaskSchedulerErrorDomain Code=1",
+            hint="run it on an iPhone through WDA, or on the virtual iPhone (`bgtest sim ios --kind device`)",
+        )
+    return None
