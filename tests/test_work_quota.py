@@ -162,3 +162,28 @@ def test_charging_job_runs_when_plugged(device: VirtualAndroidDevice) -> None:
     assert svc.starts == []
     sh(device, "dumpsys battery set ac 1")
     assert len(svc.starts) == 1
+
+
+def test_working_set_quota_refills_when_old_sessions_leave_the_window(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am set-standby-bucket {PLAIN} working_set")  # 10 minutes per rolling 2 hours
+    svc = Service(device, 6 * MIN)
+    start = device.now_ms()
+    for job_id in (21, 22):
+        device.jobs.schedule(JobInfo(uid(device), PLAIN, job_id, "com.example.wmplain.Job", callback=svc))
+    device.clock.advance(7 * MIN)
+    device.jobs.schedule(JobInfo(uid(device), PLAIN, 23, "com.example.wmplain.Job", callback=svc))
+    events = device.clock.events_run
+    device.clock.advance(3 * 60 * MIN)
+    assert len(svc.starts) == 3
+    # the two 6-minute sessions ended at +6 m; they leave the 2 h window at +2 h 6 m
+    assert svc.starts[2] - start == 2 * 60 * MIN + 6 * MIN
+    assert device.clock.events_run - events < 50, "quota waiting must not poll"
+    # again, hours later: sessions older than the window (still in the day's record) are not waited for
+    for job_id in (24, 25):
+        device.jobs.schedule(JobInfo(uid(device), PLAIN, job_id, "com.example.wmplain.Job", callback=svc))
+    device.clock.advance(7 * MIN)
+    device.jobs.schedule(JobInfo(uid(device), PLAIN, 26, "com.example.wmplain.Job", callback=svc))
+    events = device.clock.events_run
+    device.clock.advance(3 * 60 * MIN)
+    assert len(svc.starts) == 6
+    assert device.clock.events_run - events < 50, "quota waiting must not poll"

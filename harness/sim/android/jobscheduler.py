@@ -585,9 +585,13 @@ class JobScheduler:
         if not usage:
             return
         window = QUOTA_WINDOW_MS.get(self.bucket(package), QUOTA_WINDOW_MS[RARE])
-        when = usage[0][1] + window
+        now = self.device.now_ms()
+        # the oldest session still inside the window leaves it at end + window (always later than now)
+        when = next((end + window for _start, end in usage if end + window > now), None)
+        if when is None:
+            return
         self._quota_timers[package] = self.device.clock.schedule_at(
-            max(when, self.device.now_ms() + 1), lambda p=package: self._on_quota_timer(p), "job-quota")
+            when, lambda p=package: self._on_quota_timer(p), "job-quota")
 
     def _on_quota_timer(self, package: str) -> None:
         self._quota_timers.pop(package, None)
