@@ -277,56 +277,33 @@ class ScenarioRunner:
             record.device_start_ms = record.device_end_ms
 
     # ----------------------------------------------------------------- time
-    def _barrier(self, what: str) -> int:
-        """Log a marker and wait until the journal has it; return its device time (ns)."""
-        assert self.journal is not None
-        marker = f"[{uuid.uuid4().hex[:8]}] {what}"[:200]
-        if self._ios is not None:
-            return self._ios_barrier(marker, what)
-        # The second line pushes the marker out of the parser, which holds each last line
-        # until the next one shows whether it continues a multi-line message.
-        log = shlex.join(["log", "-t", "bgtest", marker])
-        self.device.sh(f"{log}; {shlex.join(['log', '-t', 'bgtest-end', marker])}")
-        rec = self.journal.wait_for_marker("bgtest", marker, timeout=30.0)
-        if rec is None:
-            raise DeviceError(
-                self.device.serial,
-                f"its log did not show bgtest's marker within 30 s ({what})",
-                hint="is logcat working? try `adb logcat -d | tail`",
-            )
-        assert self.engine is not None
-        with self.journal.lock:
-            self.engine.advance_to(rec.time_ns)
-        return rec.time_ns
+    def _barrier(self, what: str, timeout: float = 30.0) -> int:
+        """Log a marker and wait until the journal has it; return its device time (ns).
 
-    def _start_ios(self) -> None:
-        """iOS: the unified-log journal, the iOS actions, and on the virtual iPhone a fresh app."""
-        from harness.devices.ios_journal import IosDeviceJournal
-        from harness.runner_ios import IosSteps
-
-        self._ios = IosSteps(self, self.device, self.ios_app)  # type: ignore[arg-type]
-        self.journal = IosDeviceJournal(self.device, self.engine)  # type: ignore[arg-type,assignment]
-        self.journal.start()
-        if self._virtual and self.package and self.app_install_path:
-            # as on Android: every scenario starts from a freshly installed app
-            self.device.stop_app(self.package)
-            if self.device.is_installed(self.package):
-                self.device.uninstall(self.package)
-            self.device.install(self.app_install_path)
-
-    def _ios_barrier(self, marker: str, what: str) -> int:
+        A marker can be missed in a reconnect race (logcat resumes from the last line it
+        had); then a fresh marker is logged, until ``timeout``.
+        """
         assert self.journal is not None and self.engine is not None
-        rec = self.journal.barrier(marker, timeout=30.0)  # type: ignore[attr-defined]
-        if rec is None:
-            raise DeviceError(
-                self.device.serial,
-                f"its unified log did not show bgtest's marker within 30 s ({what})",
-                hint="is `xcrun simctl spawn UDID log stream --style ndjson` working? "
-                + (self.journal.error if self.journal.error else ""),
-            )
-        with self.journal.lock:
-            self.engine.advance_to(rec.time_ns)
-        return rec.time_ns
+        deadline = time.monotonic() + timeout
+        while True:
+            marker = f"[{uuid.uuid4().hex[:8]}] {what}"[:200]
+            # The second line pushes the marker out of the parser, which holds each last line
+            # until the next one shows whether it continues a multi-line message.
+            first = shlex.join(["log", "-t", "bgtest", marker])
+            self.device.sh(f"{first}; {shlex.join(['log', '-t', 'bgtest-end', marker])}")
+            left = deadline - time.monotonic()
+            rec = self.journal.wait_for_marker("bgtest", marker, timeout=max(0.1, min(5.0, left)))
+            if rec is not None:
+                with self.journal.lock:
+                    self.engine.advance_to(rec.time_ns)
+                return rec.time_ns
+            if time.monotonic() >= deadline or self.journal.error:
+                raise DeviceError(
+                    self.device.serial,
+                    f"its log did not show bgtest's marker within {timeout:.0f} s ({what})"
+                    + (f": {self.journal.error}" if self.journal.error else ""),
+                    hint="is logcat working? try `adb logcat -d | tail`",
+                )
 
     def _device_now_ns(self) -> int:
         return self.engine.now_ns if self.engine is not None else 0

@@ -40,12 +40,18 @@ class DeviceJournal:
         self._thread: threading.Thread | None = None
         self._reboot_expected = False
         self._first = True
+        self._streaming = False
         self.error: str = ""
 
     # ------------------------------------------------------------- lifecycle
-    def start(self) -> None:
+    def start(self, timeout: float = 10.0) -> None:
+        """Start reading; return once logcat is streaming, so no line logged after this is missed."""
         self._thread = threading.Thread(target=self._main, name=f"logcat-{self.device.serial}", daemon=True)
         self._thread.start()
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self._streaming and not self.error and time.monotonic() < deadline:
+                self._cond.wait(0.05)
 
     def stop(self) -> None:
         self._stop = True
@@ -86,6 +92,9 @@ class DeviceJournal:
         except AdbWireError as exc:
             raise ConnectionError(str(exc)) from exc
         self._stream = stream
+        with self._cond:
+            self._streaming = True  # the stream is open: logcat follows from here on
+            self._cond.notify_all()
         try:
             for chunk in stream.chunks():
                 yield chunk
