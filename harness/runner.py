@@ -284,6 +284,8 @@ class ScenarioRunner:
         had); then a fresh marker is logged, until ``timeout``.
         """
         assert self.journal is not None and self.engine is not None
+        if self._ios is not None:
+            return self._ios_barrier(what, timeout)
         deadline = time.monotonic() + timeout
         while True:
             marker = f"[{uuid.uuid4().hex[:8]}] {what}"[:200]
@@ -304,6 +306,37 @@ class ScenarioRunner:
                     + (f": {self.journal.error}" if self.journal.error else ""),
                     hint="is logcat working? try `adb logcat -d | tail`",
                 )
+
+    def _start_ios(self) -> None:
+        """iOS: the unified-log journal, the iOS actions, and on the virtual iPhone a fresh app."""
+        from harness.devices.ios_journal import IosDeviceJournal
+        from harness.runner_ios import IosSteps
+
+        self._ios = IosSteps(self, self.device, self.ios_app)  # type: ignore[arg-type]
+        self.journal = IosDeviceJournal(self.device, self.engine)  # type: ignore[arg-type,assignment]
+        self.journal.start()
+        if self._virtual and self.package and self.app_install_path:
+            # as on Android: every scenario starts from a freshly installed app
+            self.device.stop_app(self.package)
+            if self.device.is_installed(self.package):
+                self.device.uninstall(self.package)
+            self.device.install(self.app_install_path)
+
+    def _ios_barrier(self, what: str, timeout: float) -> int:
+        """iOS: the journal writes the marker (``logger`` in the simulator) until its stream shows it."""
+        assert self.journal is not None and self.engine is not None
+        marker = f"[{uuid.uuid4().hex[:8]}] {what}"[:200]
+        rec = self.journal.barrier(marker, timeout=timeout)  # type: ignore[attr-defined]
+        if rec is None:
+            raise DeviceError(
+                self.device.serial,
+                f"its unified log did not show bgtest's marker within {timeout:.0f} s ({what})"
+                + (f": {self.journal.error}" if self.journal.error else ""),
+                hint="is `xcrun simctl spawn UDID log stream --style ndjson` working?",
+            )
+        with self.journal.lock:
+            self.engine.advance_to(rec.time_ns)
+        return rec.time_ns
 
     def _device_now_ns(self) -> int:
         return self.engine.now_ns if self.engine is not None else 0

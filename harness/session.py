@@ -28,6 +28,7 @@ class AppInfo:
     library: str | None = None
     activity: str | None = None
     path: str | None = None
+    ios: dict[str, Any] = field(default_factory=dict)  # the model's ios: section, as written
 
 
 def app_info(scenario: Any) -> AppInfo:
@@ -41,6 +42,7 @@ def app_info(scenario: Any) -> AppInfo:
         except (OSError, yaml.YAMLError):
             data = {}
         info.package = info.package or data.get("package")
+        info.ios = data.get("ios") if isinstance(data.get("ios"), dict) else {}
         info.library = info.library or data.get("library")
         activities = data.get("activities") or []
         if activities:
@@ -58,10 +60,14 @@ class DeviceSession:
     allow_embedded: bool = True
     note: Callable[[str], None] = print
     app_models: list[Path] = field(default_factory=list)
+    xcrun: str | None = None
     _android: AndroidDevice | None = None
     _embedded: Any = None
     _error: BgtestError | None = None
     _runs: int = 0
+    _ios: dict[str, Any] = field(default_factory=dict)  # wanted kind → IosDevice
+    _ios_errors: dict[str, BgtestError] = field(default_factory=dict)
+    _embedded_ios: Any = None
 
     def android(self) -> AndroidDevice:
         if self._android is not None:
@@ -97,10 +103,61 @@ class DeviceSession:
         )
         return AndroidDevice(embedded.serial, embedded.server.host, embedded.server.port)
 
+    def ios(self, want_kind: str | None = None) -> Any:
+        """The iOS target for a scenario (``want_kind`` "device" for scenarios tagged ios-device)."""
+        key = want_kind or "any"
+        if key in self._ios:
+            return self._ios[key]
+        if key in self._ios_errors:
+            raise self._ios_errors[key]
+        try:
+            self._ios[key] = self._pick_ios(want_kind)
+        except BgtestError as exc:
+            self._ios_errors[key] = exc
+            raise
+        return self._ios[key]
+
+    def _pick_ios(self, want_kind: str | None) -> Any:
+        import os
+
+        from harness.devices.ios import Xcrun
+        from harness.devices.ios_pool import choose_ios, is_udid, xcrun_available
+
+        udid = os.environ.get("BGTEST_IOS_DEVICE") or (self.device if is_udid(self.device) else None)
+        wda_url = os.environ.get("BGTEST_WDA_URL") or None
+        configured = self.xcrun or os.environ.get("BGTEST_XCRUN")
+        if udid or configured or xcrun_available():
+            found = choose_ios(Xcrun(self.xcrun), udid=udid, want_kind=want_kind, wda_url=wda_url)
+            if found is not None:
+                return found
+            if not self.allow_embedded:
+                raise DeviceError(
+                    "xcrun",
+                    "no iOS simulator is booted" + (" of kind device" if want_kind == "device" else ""),
+                    hint="boot one (`xcrun simctl boot UDID`) or drop --no-embedded",
+                )
+        elif not self.allow_embedded:
+            raise DeviceError(
+                "xcrun",
+                "no xcrun here (not a Mac) and --no-embedded",
+                hint="run on a Mac, pass --xcrun, or drop --no-embedded",
+            )
+        if self._embedded_ios is None:
+            from harness.embedded import EmbeddedIphone
+
+            self._embedded_ios = EmbeddedIphone(app_models=list(self.app_models)).start()
+            self.note(
+                "no iOS simulator booted: started a virtual iPhone (virtual time) "
+                "— pass --xcrun or boot a simulator to use a real one"
+            )
+        return self._embedded_ios.device(want_kind or "simulator")
+
     def run(self, scenario: Any, platform: str, observer: Any = None) -> ScenarioResult:
         from harness.runner import ScenarioRunner
 
         loc = scenario.location
+        if platform == "ios":
+            return self._run_ios(scenario, observer)
         if platform != "android":
             return ScenarioResult(
                 name=scenario.name,
@@ -141,7 +198,48 @@ class DeviceSession:
         )
         return runner.run()
 
+    def _run_ios(self, scenario: Any, observer: Any = None) -> ScenarioResult:
+        from harness.devices.ios_pool import DEVICE_TAG
+        from harness.runner import ScenarioRunner, _slug
+        from harness.runner_ios import IosApp
+
+        loc = scenario.location
+        try:
+            device = self.ios("device" if DEVICE_TAG in scenario.tags else None)
+        except BgtestError as exc:
+            return ScenarioResult(
+                name=scenario.name,
+                file=str(loc.file) if loc else "",
+                line=loc.line if loc else 0,
+                platform="ios",
+                status="error",
+                failure=exc.render(),
+            )
+        info = app_info(scenario)
+        ios_app = IosApp.from_model({"ios": info.ios})
+        bundle = (scenario.app.bundle_id if scenario.app else None) or ios_app.bundle_id
+        self._runs += 1
+        artifacts = None
+        if self.report_dir is not None:
+            artifacts = self.report_dir / f"{self._runs:03d}-{_slug(scenario.name)}-ios"
+        runner = ScenarioRunner(
+            scenario,
+            device,
+            platform="ios",
+            artifacts_dir=artifacts,
+            app_package=bundle,
+            app_library=info.library,
+            app_install_path=info.path if info.ios else None,
+            observer=observer,
+        )
+        runner.ios_app = ios_app
+        return runner.run()
+
     def close(self) -> None:
+        if self._embedded_ios is not None:
+            self._embedded_ios.stop()
+            self._embedded_ios = None
+        self._ios.clear()
         if self._embedded is not None:
             self._embedded.stop()
             self._embedded = None
