@@ -249,7 +249,7 @@ def test_mksh_extensions(dev: VirtualAndroidDevice, line: str, expected: tuple) 
 
 
 def test_source(dev: VirtualAndroidDevice) -> None:
-    dev.fs.write("/data/local/tmp/env.sh", b"GREETING=hello\nsay() { echo \"$GREETING $1\"; }\n")
+    dev.fs.write("/data/local/tmp/env.sh", b'GREETING=hello\nsay() { echo "$GREETING $1"; }\n')
     assert run_sync(dev, ". /data/local/tmp/env.sh; say world") == (0, b"hello world\n", b"")
     rc, _, err = run_sync(dev, "source /nope")
     assert (rc, err) == (1, b"/system/bin/sh: source: /nope: No such file or directory\n")
@@ -267,3 +267,24 @@ def test_exec_redirections_last(dev: VirtualAndroidDevice) -> None:
         b"",
         b"logged\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "out"),
+    [
+        ("x=a/b/c.txt; echo ${x#*/} ${x##*/} ${x%/*} ${x%%/*} ${x%.txt}", "b/c.txt c.txt a/b a a/b/c\n"),
+        ("x=aXbXc; echo ${x/X/-} ${x//X/-} ${#x}", "a-bXc a-b-c 5\n"),
+        ('v="key: value"; echo "${v%%:*}"', "key\n"),
+        ("x=abc; echo ${x/[z-a]/y}", "abc\n"),
+        ("case abc in a*) echo A;; *) echo other;; esac", "A\n"),
+        ("case zz in a|b) echo ab;; (z*) echo z; echo z2;; esac", "z\nz2\n"),
+        (
+            "for f in x.apk y.txt; do case $f in *.apk) echo apk $f;; *) echo no $f;; esac; done",
+            "apk x.apk\nno y.txt\n",
+        ),
+        ("case x in esac; echo $?", "0\n"),
+    ],
+)
+def test_case_and_parameter_patterns(dev: VirtualAndroidDevice, line: str, out: str) -> None:
+    rc, stdout, stderr = run_sync(dev, line)
+    assert (rc, stdout.decode()) == (0, out), stderr

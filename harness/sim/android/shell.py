@@ -16,12 +16,14 @@ import ast
 import asyncio
 import fnmatch
 import posixpath
+import re
 from typing import TYPE_CHECKING
 
 from .procio import InputSource, OutputSink
 from .registry import COMMANDS, CommandContext, command, invoke
 from .shparse import (
     AndOr,
+    Case,
     For,
     FuncDef,
     Group,
@@ -382,6 +384,14 @@ class Shell:
             self.status = 1
             return 1
         try:
+            if type(node) is Case:
+                value = await self.expand_one(node.word, io2)
+                for patterns, body in node.items:
+                    for pattern in patterns:
+                        if fnmatch.fnmatchcase(value, await self.expand_one(pattern, io2)):
+                            return await self.run_script(body, io2)
+                self.status = 0
+                return 0
             if type(node) is If:
                 for cond, body in node.branches:
                     await self.run_script(cond, io2, cond=True)
@@ -748,7 +758,7 @@ class Shell:
         value = self._get(name)
         if not op:
             return value or ""
-        if op == "#":
+        if op == "#" and arg is None:
             return str(len(value or ""))
         unset = value is None or (op.startswith(":") and value == "")
         base = op.lstrip(":")
@@ -761,6 +771,12 @@ class Shell:
             return value or ""
         if base == "+":
             return "" if unset else await self.expand_one(arg, io)
+        if op in ("#", "##", "%", "%%"):
+            return _trim(value or "", await self.expand_one(arg, io), op)
+        if op in ("/", "//"):
+            pattern = _glob_regex(await self.expand_one(arg[0], io))
+            repl = await self.expand_one(arg[1], io)
+            return pattern.sub(lambda m: repl, value or "", count=0 if op == "//" else 1)
         if base == "?":
             if unset:
                 msg = await self.expand_one(arg, io) or "parameter null or not set"
@@ -796,6 +812,56 @@ class Shell:
         except (SyntaxError, ValueError, KeyError, TypeError):
             io.stderr.write(f"{SH}: {expanded}: unexpected '{expanded.strip()[:1] or 'EOF'}'\n")
             raise _CommandFailed from None
+
+
+def _trim(value: str, pattern: str, op: str) -> str:
+    """``${V#p}`` shortest / ``##`` longest prefix, ``%`` shortest / ``%%`` longest suffix removed."""
+    n = len(value)
+    if op in ("#", "##"):
+        order = range(n + 1) if op == "#" else range(n, -1, -1)
+        for i in order:
+            if fnmatch.fnmatchcase(value[:i], pattern):
+                return value[i:]
+    else:
+        order = range(n, -1, -1) if op == "%" else range(n + 1)
+        for i in order:
+            if fnmatch.fnmatchcase(value[i:], pattern):
+                return value[:i]
+    return value
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A shell pattern as an unanchored regex (``*`` ``?`` ``[...]``)."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "[":
+            j = i + 1
+            if j < len(pattern) and pattern[j] in "!^":
+                j += 1
+            if j < len(pattern) and pattern[j] == "]":
+                j += 1
+            end = pattern.find("]", j)
+            if end < 0:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1:end]
+                if body[:1] in ("!", "^"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    try:
+        return re.compile("".join(out), re.DOTALL)
+    except re.error:  # e.g. a reversed range [z-a]: match the text literally
+        return re.compile(re.escape(pattern))
 
 
 def _arith_word(text: str) -> Word:
@@ -1151,6 +1217,11 @@ async def run_command_line(
         return await sh.run_script(script, _IO(stdin, stdout, stderr))
     except _ExitShell as e:
         return e.code
+    except (_LoopControl, _Return):
+        return sh.status
+    except Exception as e:  # a last resort: the shell answers, it never shows a traceback
+        stderr.write(f"{SH}: {e}\n")
+        return 1
     finally:
         if sh._pid:
             sh.release()

@@ -90,6 +90,15 @@ class For:
 
 
 @dataclass
+class Case:
+    """``case WORD in PATTERN|PATTERN) LIST ;; ... esac``."""
+
+    word: Word
+    items: list[tuple[list[Word], Script]]
+    redirs: list[Redir] = field(default_factory=list)
+
+
+@dataclass
 class FuncDef:
     """``name() compound-command``: defines a shell function."""
 
@@ -111,7 +120,8 @@ _META = set(" \t\n;&|()<>")
 _SPECIAL_PARAMS = set("?$!#0123456789@*-")
 _NAME_START = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NAME_CHARS = _NAME_START | set("0123456789")
-KEYWORDS = {"if", "then", "elif", "else", "fi", "while", "until", "do", "done", "for", "in", "{", "}", "!"}
+KEYWORDS = {"if", "then", "elif", "else", "fi", "while", "until", "do", "done", "for", "in", "{", "}", "!",
+            "case", "esac"}
 
 # Token kinds: ("W", word, plain_text_or_None), ("O", op), ("R", fd, op), ("N",) newline, ("E",) end
 
@@ -474,14 +484,31 @@ def _brace_param(body: str, quoted: bool) -> tuple:
     rest = body[j:]
     if not rest:
         return ("V", name, quoted, "", None)
-    for op in (":-", ":=", ":+", ":?", "-", "=", "+", "?"):
+    for op in (":-", ":=", ":+", ":?", "-", "=", "+", "?", "##", "#", "%%", "%", "//", "/"):
         if rest.startswith(op):
             arg = rest[len(op) :]
-            lex = _Lexer(arg)
-            toks = lex.tokens() if arg else [("E",)]
-            word: Word = toks[0][1] if toks[0][0] == "W" else ""
-            return ("V", name, quoted, op, word)
+            if op in ("/", "//"):
+                pattern, _, repl = arg.partition("/")
+                return ("V", name, quoted, op, (_arg_word(pattern), _arg_word(repl)))
+            return ("V", name, quoted, op, _arg_word(arg))
     raise ShellSyntaxError(f"${{{body}}}: bad substitution")
+
+
+def _arg_word(text: str) -> Word:
+    """The word inside ``${NAME<op>WORD}`` (quotes and expansions allowed, blanks kept)."""
+    if not text:
+        return ""
+    lex = _Lexer(text)
+    parts: list = []
+    while lex.i < lex.n:
+        if text[lex.i] in _META:
+            parts.append(("L", text[lex.i]))
+            lex.i += 1
+            continue
+        tok = lex._word()
+        word = tok[1]
+        parts.extend([("G", word)] if isinstance(word, str) else word)
+    return _freeze(parts, False)
 
 
 def _matching(s: str, start: int, opener: str, closer: str) -> int:
@@ -566,13 +593,17 @@ class _Parser:
         while self.peek()[0] == "N":
             self.p += 1
 
-    def script(self, stop: tuple[str, ...] = ()) -> Script:
-        """A list of and-or lists, until EOF or one of the ``stop`` keywords / ``)``."""
+    def _ends(self, stop: tuple[str, ...], in_case: bool) -> bool:
+        tok = self.peek()
+        return (tok[0] == "E" or (tok[0] == "O" and (tok[1] == ")" or (in_case and tok[1] == ";;")))
+                or bool(stop and self.is_kw(*stop)))
+
+    def script(self, stop: tuple[str, ...] = (), in_case: bool = False) -> Script:
+        """A list of and-or lists, until EOF, one of the ``stop`` keywords, ``)`` (or ``;;``)."""
         items: list[tuple[AndOr, bool]] = []
         while True:
             self.skip_newlines()
-            tok = self.peek()
-            if tok[0] == "E" or (tok[0] == "O" and tok[1] == ")") or (stop and self.is_kw(*stop)):
+            if self._ends(stop, in_case):
                 break
             ao = self.and_or()
             bg = False
@@ -582,7 +613,7 @@ class _Parser:
                 self.p += 1
             elif tok[0] == "N":
                 self.p += 1
-            elif tok[0] == "E" or (tok[0] == "O" and tok[1] == ")") or (stop and self.is_kw(*stop)):
+            elif self._ends(stop, in_case):
                 items.append((ao, bg))
                 break
             else:
@@ -617,6 +648,8 @@ class _Parser:
         tok = self.peek()
         if tok[0] == "W" and tok[2] in KEYWORDS:
             kw = tok[2]
+            if kw == "case":
+                return self._redirs_after(self._case())
             if kw == "if":
                 return self._redirs_after(self._if())
             if kw in ("while", "until"):
@@ -662,6 +695,43 @@ class _Parser:
         if not self.is_kw(name):
             raise self.fail()
         self.p += 1
+
+    def _case(self) -> Case:
+        self.p += 1
+        tok = self.next()
+        if tok[0] != "W":
+            raise self.fail(tok)
+        word = tok[1]
+        self.skip_newlines()
+        self.expect_kw("in")
+        items: list[tuple[list[Word], Script]] = []
+        while True:
+            self.skip_newlines()
+            if self.is_kw("esac"):
+                self.p += 1
+                return Case(word, items)
+            if self.peek()[0] == "O" and self.peek()[1] == "(":
+                self.p += 1
+            patterns: list[Word] = []
+            while True:
+                tok = self.next()
+                if tok[0] != "W":
+                    raise self.fail(tok)
+                patterns.append(tok[1])
+                tok = self.next()
+                if tok[0] == "O" and tok[1] == "|":
+                    continue
+                if tok[0] == "O" and tok[1] == ")":
+                    break
+                raise self.fail(tok)
+            body = self.script(("esac",), in_case=True)
+            items.append((patterns, body))
+            if self.peek()[0] == "O" and self.peek()[1] == ";;":
+                self.p += 1
+                continue
+            self.skip_newlines()
+            self.expect_kw("esac")
+            return Case(word, items)
 
     def _if(self) -> If:
         self.p += 1
