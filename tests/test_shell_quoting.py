@@ -72,7 +72,27 @@ def test_parser_on_shell_metacharacter_soup(src: str) -> None:
         assert str(e)
 
 
-SOUP = [*" x;&|()<>'\"\\$?`!=\n", "$((", "))", "${", "}", "if ", "fi ", "f() ", "<<E\n", "E\n", "1/0", "[ "]
+SOUP = [
+    *" x;&|()<>'\"\\$?`!=\n",
+    "$((",
+    "))",
+    "${",
+    "}",
+    "if ",
+    "fi ",
+    "f() ",
+    "<<E\n",
+    "E\n",
+    "1/0",
+    "[ ",
+    "case ",
+    " in ",
+    "esac",
+    ";;",
+    "${x#",
+    "${x//",
+    "[z-a]",
+]
 
 
 @settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
