@@ -1,0 +1,130 @@
+"""``bgtest-xcrun``: the ``xcrun`` stand-in (``simctl`` and the ``lldb --batch`` subset).
+
+Installed under a bgtest-specific name so it never shadows the real ``xcrun`` on a Mac; the
+harness is pointed at it with ``BGTEST_XCRUN`` / ``--xcrun``. The sim home comes from
+``$BGTEST_SIM_HOME`` (see ``state.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from .device import SimError, open_world
+from .simctl import Io, simctl
+from .state import SimHome
+
+_EXPR = re.compile(
+    r"\[\s*\[\s*BGTaskScheduler\s+sharedScheduler\s*\]\s+"
+    r"_simulate(?P<what>Launch|Expiration)ForTaskWithIdentifier:\s*@\"(?P<ident>[^\"]*)\"\s*\]"
+)
+
+
+def lldb(argv: list[str], io: Io, home: SimHome) -> int:
+    """``lldb --batch -p PID -o 'expression …' -o 'process detach'`` against a virtual app process."""
+    pid: int | None = None
+    name: str | None = None
+    commands: list[str] = []
+    it = iter(argv)
+    for a in it:
+        if a in ("--batch", "-b", "--no-lldbinit", "-x", "--wait-for", "-w"):
+            continue
+        if a in ("-p", "--attach-pid"):
+            text = next(it, "")
+            if not text.isdigit():
+                io.err(f"error: invalid process ID '{text}'")
+                return 1
+            pid = int(text)
+        elif a in ("-n", "--attach-name"):
+            name = next(it, "")
+        elif a in ("-o", "--one-line"):
+            commands.append(next(it, ""))
+        else:
+            io.err(f"error: unknown or ambiguous option '{a}'")
+            return 1
+    if pid is None and name is None:
+        io.err("error: no process to attach to (pass -p PID or -n NAME)")
+        return 1
+    with open_world(home) as world:
+        found = None
+        if pid is not None:
+            found = world.find_pid(pid)
+        else:
+            for dev in world.devices():
+                for bid, proc in dev.d["procs"].items():
+                    if bid in dev.d["apps"] and dev.d["apps"][bid]["exe"] == name:
+                        found, pid = (dev, bid), int(proc["pid"])
+        if found is None:
+            io.out(f"(lldb) process attach --pid {pid}" if pid is not None else f"(lldb) process attach --name {name}")
+            if pid is not None:
+                io.err(f"error: attach failed: tried to attach to process as user 'mobile' and process does not "
+                       f"exist (pid = {pid})")
+            else:
+                io.err(f"error: attach failed: Could not find process named '{name}'")
+            return 1
+        dev, bid = found
+        exe = dev.app_exe_path(bid)
+        io.out(f"(lldb) process attach --pid {pid}")
+        io.out(f"Process {pid} stopped")
+        io.out("* thread #1, queue = 'com.apple.main-thread', stop reason = signal SIGSTOP")
+        io.out("    frame #0: 0x00000001b5a3a1f4 libsystem_kernel.dylib`mach_msg2_trap + 8")
+        io.out(f'Executable module set to "{exe}".')
+        io.out("Architecture set to: arm64-apple-ios" + ("-simulator." if dev.kind == "simulator" else "."))
+        deferred: list[tuple[str, str]] = []
+        for cmd in commands:
+            io.out(f"(lldb) {cmd}")
+            stripped = cmd.strip()
+            if stripped in ("process detach", "detach"):
+                io.out(f"Process {pid} detached")
+                continue
+            if stripped in ("continue", "c", "process continue"):
+                io.out(f"Process {pid} resuming")
+                continue
+            if stripped.startswith(("expression", "expr", "e ", "po ", "p ")):
+                m = _EXPR.search(stripped)
+                if m is None:
+                    io.err("error: <user expression 0>:1:1: use of undeclared identifier")
+                    continue
+                deferred.append((m.group("what"), m.group("ident")))
+                continue
+            io.err(f"error: '{stripped.split()[0] if stripped else ''}' is not a valid command.")
+        # the handler runs on the app's queues once the debugger lets the process go
+        for what, ident in deferred:
+            if bid not in dev.d["procs"]:
+                break
+            if what == "Launch":
+                dev.simulate_launch(bid, ident)
+            else:
+                dev.simulate_expiration(bid, ident)
+        world.reschedule()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    io = Io()
+    home = SimHome()
+    while args and args[0].startswith("-") and args[0] not in ("-h", "--help"):
+        opt = args.pop(0)  # --sdk iphonesimulator, -sdk, --toolchain … take a value
+        if opt in ("--sdk", "-sdk", "--toolchain", "-toolchain") and args:
+            args.pop(0)
+    if not args or args[0] in ("-h", "--help"):
+        io.out("Usage: xcrun [options] <tool name> ... arguments ...")
+        return 0 if args else 1
+    tool, rest = args[0], args[1:]
+    try:
+        if tool == "simctl":
+            return simctl(rest, io, home)
+        if tool == "lldb":
+            return lldb(rest, io, home)
+    except SimError as exc:
+        io.err(exc.message)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    io.err(f'xcrun: error: unable to find utility "{tool}", not a developer tool or in PATH')
+    return 72
+
+
+if __name__ == "__main__":
+    sys.exit(main())
