@@ -249,6 +249,7 @@ class JobScheduler:
         self.device = device
         self._jobs: dict[tuple[int, int], JobStatus] = {}
         self._by_pkg: dict[str, dict[tuple[int, int], JobStatus]] = {}
+        self._by_pkg_job: dict[tuple[str, int], JobStatus] = {}
         # Jobs that wait on something a bus topic reports: re-evaluated on that topic only.
         self._net_jobs: set[JobStatus] = set()
         self._power_jobs: set[JobStatus] = set()
@@ -342,10 +343,7 @@ class JobScheduler:
         return list(self._by_pkg.get(package, {}).values())
 
     def get(self, package: str, job_id: int) -> JobStatus | None:
-        for js in self._by_pkg.get(package, {}).values():
-            if js.job_id == job_id:
-                return js
-        return None
+        return self._by_pkg_job.get((package, job_id))
 
     def run_now(self, package: str, job_id: int, force: bool = False, satisfied: bool = False) -> int:
         """``cmd jobscheduler run``: 0, or -1001 unknown job / -1002 functional constraints."""
@@ -787,6 +785,7 @@ class JobScheduler:
             js.hash_id = self._hash | 0x1000000
         self._jobs[js.key] = js
         self._by_pkg.setdefault(js.package, {})[js.key] = js
+        self._by_pkg_job[(js.package, js.job_id)] = js
         info = js.info
         if info.network:
             self._net_jobs.add(js)
@@ -803,6 +802,8 @@ class JobScheduler:
                 pkg_jobs.pop(js.key, None)
                 if not pkg_jobs:
                     del self._by_pkg[js.package]
+            if self._by_pkg_job.get((js.package, js.job_id)) is js:
+                del self._by_pkg_job[(js.package, js.job_id)]
         self._net_jobs.discard(js)
         self._power_jobs.discard(js)
         self._idle_jobs.discard(js)
