@@ -230,6 +230,7 @@ def live_observer(config: pytest.Config, scenario: Any) -> Any:
     def on_step_done(step: Any) -> None:
         if state["start"] is None:
             state["start"] = step.device_start_ms
+            reporter.write(f"\n▶ {scenario.name}", bold=True)
         offset = max(0, step.device_end_ms - (state["start"] or step.device_end_ms))
         mark, style = marks.get(step.status, ("?", {}))
         phase = "" if step.phase == "steps" else f"[{step.phase}] "
@@ -249,7 +250,6 @@ def live_observer(config: pytest.Config, scenario: Any) -> Any:
     def on_note(text: str) -> None:
         reporter.write(f"\n   {text}", cyan=True)
 
-    reporter.write(f"\n▶ {scenario.name}", bold=True)
     return RunObserver(on_step_done=on_step_done, on_wait=on_wait, on_note=on_note)
 
 
