@@ -288,3 +288,13 @@ def test_exec_redirections_last(dev: VirtualAndroidDevice) -> None:
 def test_case_and_parameter_patterns(dev: VirtualAndroidDevice, line: str, out: str) -> None:
     rc, stdout, stderr = run_sync(dev, line)
     assert (rc, stdout.decode()) == (0, out), stderr
+
+
+def test_arithmetic_is_32_bit_like_mksh(dev: VirtualAndroidDevice) -> None:
+    assert run_sync(dev, "echo $((2147483647 + 1)) $((-7 / 2)) $((1 && 0)) $((3 > 2))") == (
+        0,
+        b"-2147483648 -3 0 1\n",
+        b"",
+    )
+    assert run_sync(dev, "echo $((1 / 0))")[0] == 1
+    assert run_sync(dev, "x=x; echo $((x + 1))")[0] == 1  # a self-referencing variable is an error

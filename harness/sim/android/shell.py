@@ -5,22 +5,24 @@ every argument, people paste ``while [ "$(getprop sys.boot_completed)" != 1 ]; d
 done``. Each has to behave as on a phone, exit codes and error texts included, because the
 harness decides pass/fail from them.
 
-Parsing lives in ``shparse.py``; parsed lines are cached, since the same few lines are sent
-thousands of times. Programs live in the command registry (``registry.py``); only what needs
-the shell's own state (``exit``, ``cd``, ``export``, ``exec`` …) is built in here.
+Parsing lives in ``shparse.py`` (parsed lines are cached: the same few lines are sent thousands
+of times), stdio plumbing in ``shio.py``, arithmetic and patterns in ``shexpr.py``, the shell's
+own built-ins (``exit``, ``cd``, ``export``, ``set`` …) in ``shbuiltins.py``; programs live in
+the command registry (``registry.py``). This module is the interpreter and its entry points.
 """
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import fnmatch
 import posixpath
-import re
 from typing import TYPE_CHECKING
 
 from .procio import InputSource, OutputSink
 from .registry import COMMANDS, CommandContext, command, invoke
+from .shbuiltins import SHELL_BUILTINS, ExitShell, FunctionReturn, LoopControl, sh_quote
+from .shexpr import ArithEval, arith_word, glob_regex, trim_pattern
+from .shio import SHELL_UID, CrlfSink, FileSink, NullSink, PipeSink, PipeSource, ShellIO, has_pending
 from .shparse import (
     AndOr,
     Case,
@@ -36,13 +38,13 @@ from .shparse import (
     Simple,
     Word,
     parse,
+    parse_cached,
 )
 
 if TYPE_CHECKING:
     from .device import VirtualAndroidDevice
 
 SH = "/system/bin/sh"
-SHELL_UID = 2000
 #: The PATH adbd gives a shell on Android 14.
 DEFAULT_PATH = (
     "/product/bin:/apex/com.android.runtime/bin:/apex/com.android.art/bin:/system_ext/bin:"
@@ -65,34 +67,7 @@ _BASE_ENV = {
 #: Directories whose programs are the registered commands (``/system/bin/ls`` runs ``ls``).
 BIN_DIRS = ("/system/bin", "/system/xbin", "/bin", "/vendor/bin", "/product/bin", "/system_ext/bin")
 _IFS_WS = " \t\n"
-_PARSE_CACHE: dict[str, Script] = {}
 _BACKGROUND: set[asyncio.Task] = set()
-_PARSE_CACHE_MAX = 512
-
-
-class _ExitShell(Exception):
-    """``exit N`` (or ``exec``): unwinds the interpreter to its caller."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class _LoopControl(Exception):
-    """``break N`` / ``continue N``: unwinds to the N-th enclosing loop."""
-
-    def __init__(self, kind: str, levels: int) -> None:
-        super().__init__(kind)
-        self.kind = kind
-        self.levels = levels
-
-
-class _Return(Exception):
-    """``return N`` from a shell function."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 class _CommandFailed(Exception):
@@ -100,120 +75,6 @@ class _CommandFailed(Exception):
 
 
 # ---------------------------------------------------------------------- stdio plumbing
-class NullSink(OutputSink):
-    """``/dev/null``: takes everything, keeps nothing."""
-
-    def write(self, data: bytes | str) -> None:
-        pass
-
-
-class _PipeSource(InputSource):
-    """The reading end of ``a | b``; tells the writer when it has room again."""
-
-    def __init__(self) -> None:
-        super().__init__(b"", eof=False)
-        self.room = asyncio.Event()
-        self.reader_gone = False
-
-    async def read(self, n: int = -1) -> bytes:
-        data = await super().read(n)
-        self.room.set()
-        return data
-
-    def pending(self) -> int:
-        return len(self._buf)
-
-
-class PipeSink(OutputSink):
-    """The writing end of ``a | b``: bytes go straight to the reader, ``drain`` gives backpressure."""
-
-    LIMIT = 65536
-
-    def __init__(self, source: _PipeSource) -> None:
-        super().__init__()
-        self.source = source
-
-    def write(self, data: bytes | str) -> None:
-        if self.closed or self.source.reader_gone:
-            raise BrokenPipeError("Broken pipe")
-        if isinstance(data, str):
-            data = data.encode()
-        if data:
-            self.source.feed(data)
-
-    async def drain(self) -> None:
-        src = self.source
-        while not src.reader_gone and src.pending() > self.LIMIT:
-            src.room.clear()
-            await src.room.wait()
-        if src.reader_gone:
-            raise BrokenPipeError("Broken pipe")
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.source.feed_eof()
-
-    def reader_done(self) -> None:
-        self.source.reader_gone = True
-        self.source.room.set()
-
-
-class FileSink(OutputSink):
-    """``> file`` / ``>> file``: written through to the device filesystem as it comes."""
-
-    def __init__(self, device: VirtualAndroidDevice, path: str) -> None:
-        super().__init__()
-        self.device = device
-        self.path = path
-
-    def write(self, data: bytes | str) -> None:
-        if isinstance(data, str):
-            data = data.encode()
-        if data:
-            self.device.fs.write(self.path, data, append=True, uid=SHELL_UID)
-
-
-class CrlfSink(OutputSink):
-    """What a pty does to output: ``\\n`` becomes ``\\r\\n``."""
-
-    def __init__(self, inner: OutputSink) -> None:
-        super().__init__()
-        self.inner = inner
-
-    def write(self, data: bytes | str) -> None:
-        if isinstance(data, str):
-            data = data.encode()
-        self.inner.write(data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
-
-    async def drain(self) -> None:
-        await self.inner.drain()
-
-
-class _IO:
-    __slots__ = ("stderr", "stdin", "stdout")
-
-    def __init__(self, stdin: InputSource, stdout: OutputSink, stderr: OutputSink) -> None:
-        self.stdin = stdin
-        self.stdout = stdout
-        self.stderr = stderr
-
-
-def _pending(sink: OutputSink) -> bool:
-    """Whether a sink holds output not yet handed on (pipes and files hand it on at once)."""
-    if isinstance(sink, CrlfSink):
-        sink = sink.inner
-    return bool(getattr(sink, "_chunks", None))
-
-
-def parse_cached(line: str) -> Script:
-    script = _PARSE_CACHE.get(line)
-    if script is None:
-        script = parse(line)
-        if len(_PARSE_CACHE) >= _PARSE_CACHE_MAX:
-            _PARSE_CACHE.clear()
-        _PARSE_CACHE[line] = script
-    return script
 
 
 # -------------------------------------------------------------------------- the shell
@@ -276,7 +137,7 @@ class Shell:
         return posixpath.normpath(posixpath.join(self.cwd, path)) if path else path
 
     # ------------------------------------------------------------ running
-    async def run_script(self, script: Script, io: _IO, cond: bool = False) -> int:
+    async def run_script(self, script: Script, io: ShellIO, cond: bool = False) -> int:
         """Run a list; ``cond`` marks an if/while condition, where ``set -e`` does not apply."""
         for ao, background in script.items:
             if background:
@@ -284,19 +145,19 @@ class Shell:
                 continue
             await self.run_and_or(ao, io)
             if self.errexit and self.status and self._final and not cond:
-                raise _ExitShell(self.status)
+                raise ExitShell(self.status)
         return self.status
 
-    def _start_background(self, ao: AndOr, io: _IO) -> None:
+    def _start_background(self, ao: AndOr, io: ShellIO) -> None:
         """``cmd &``: a child shell with its own pid that outlives this one, as on a phone."""
         child = Shell(self.device, parent=self)
         proc = self.device.procs.spawn("sh", SHELL_UID, user="shell", ppid=self.pid)
-        bg_io = _IO(InputSource(b""), io.stdout, io.stderr)
+        bg_io = ShellIO(InputSource(b""), io.stdout, io.stderr)
 
         async def job() -> None:
             try:
                 await child.run_and_or(ao, bg_io)
-            except (_ExitShell, BrokenPipeError):
+            except (ExitShell, BrokenPipeError):
                 pass
             finally:
                 self.device.procs.kill(proc.pid)
@@ -308,7 +169,7 @@ class Shell:
         self.last_bg_pid = str(proc.pid)
         self.status = 0
 
-    async def run_and_or(self, ao: AndOr, io: _IO) -> int:
+    async def run_and_or(self, ao: AndOr, io: ShellIO) -> int:
         status = await self.run_pipeline(ao.first, io)
         final = not ao.first.negate
         for op, pipeline in ao.rest:
@@ -320,7 +181,7 @@ class Shell:
         self._final = final
         return status
 
-    async def run_pipeline(self, pl: Pipeline, io: _IO) -> int:
+    async def run_pipeline(self, pl: Pipeline, io: ShellIO) -> int:
         if len(pl.cmds) == 1:
             status = await self.run_node(pl.cmds[0], io)
         else:
@@ -330,11 +191,11 @@ class Shell:
         self.status = status
         return status
 
-    async def _run_pipe(self, cmds: list, io: _IO) -> int:
+    async def _run_pipe(self, cmds: list, io: ShellIO) -> int:
         n = len(cmds)
         sinks: list[PipeSink] = []
         for _ in range(n - 1):
-            sinks.append(PipeSink(_PipeSource()))
+            sinks.append(PipeSink(PipeSource()))
 
         async def stage(k: int) -> int:
             stdin = io.stdin if k == 0 else sinks[k - 1].source
@@ -342,8 +203,8 @@ class Shell:
             # each stage of a pipeline runs in a subshell, as in sh
             sub = Shell(self.device, parent=self)
             try:
-                return await sub.run_node(cmds[k], _IO(stdin, stdout, io.stderr))
-            except _ExitShell as e:
+                return await sub.run_node(cmds[k], ShellIO(stdin, stdout, io.stderr))
+            except ExitShell as e:
                 return e.code
             finally:
                 if k < n - 1:
@@ -371,7 +232,7 @@ class Shell:
                         pass
         return status
 
-    async def run_node(self, node, io: _IO) -> int:
+    async def run_node(self, node, io: ShellIO) -> int:
         if type(node) is Simple:
             return await self.run_simple(node, io)
         if type(node) is FuncDef:
@@ -431,7 +292,7 @@ class Shell:
                     sub = Shell(self.device, parent=self)
                     try:
                         status = await sub.run_script(node.body, io2)
-                    except _ExitShell as e:
+                    except ExitShell as e:
                         status = e.code
                     self.status = status
                     return status
@@ -441,13 +302,13 @@ class Shell:
             for sink in opened:
                 sink.close()
 
-    async def _loop_body(self, body: Script, io: _IO) -> str:
+    async def _loop_body(self, body: Script, io: ShellIO) -> str:
         """Run a loop body once; returns "break", "continue" or "" (ran to its end)."""
         self.loop_depth += 1
         try:
             await self.run_script(body, io)
             return ""
-        except _LoopControl as c:
+        except LoopControl as c:
             if c.levels > 1:
                 c.levels -= 1
                 raise
@@ -455,7 +316,7 @@ class Shell:
         finally:
             self.loop_depth -= 1
 
-    async def run_simple(self, node: Simple, io: _IO) -> int:
+    async def run_simple(self, node: Simple, io: ShellIO) -> int:
         try:
             argv = list(node.words) if node.plain else await self.expand_words(node.words, io)
             if node.redirs:
@@ -481,7 +342,7 @@ class Shell:
                 for name, word in node.assigns:
                     env[name] = await self.expand_one(word, io)
             if self.xtrace:
-                io.stderr.write("+ " + " ".join(_sh_quote(a) for a in argv) + "\n")
+                io.stderr.write("+ " + " ".join(sh_quote(a) for a in argv) + "\n")
             status = await self.exec_argv(argv, io, env)
         except _CommandFailed:
             status = 1
@@ -491,12 +352,12 @@ class Shell:
         self.status = status
         return status
 
-    async def exec_argv(self, argv: list[str], io: _IO, env: dict[str, str]) -> int:
+    async def exec_argv(self, argv: list[str], io: ShellIO, env: dict[str, str]) -> int:
         name = argv[0]
         func = self.functions.get(name)
         if func is not None:
             return await self._call(func, argv, io)
-        builtin = _SHELL_BUILTINS.get(name)
+        builtin = SHELL_BUILTINS.get(name)
         if builtin is not None:
             return await builtin(self, argv, io, env)
         fn = COMMANDS.get(name)
@@ -507,7 +368,7 @@ class Shell:
         # What earlier commands printed goes out before this one runs (it may sleep or stream);
         # the last command's output stays buffered so the adbd can send it with the exit status.
         for sink in (io.stdout, io.stderr):
-            if _pending(sink):
+            if has_pending(sink):
                 try:
                     await sink.drain()
                 except BrokenPipeError:
@@ -517,20 +378,20 @@ class Shell:
             return await invoke(fn, ctx)
         except BrokenPipeError:
             return 141  # killed by SIGPIPE
-        except (asyncio.CancelledError, _ExitShell):
+        except (asyncio.CancelledError, ExitShell):
             raise
         except Exception as e:  # a last resort: never a traceback on the device
             io.stderr.write(f"{posixpath.basename(name)}: {e}\n")
             return 1
 
-    async def _call(self, body: object, argv: list[str], io: _IO) -> int:
+    async def _call(self, body: object, argv: list[str], io: ShellIO) -> int:
         """A shell function call: its own positional parameters and ``local`` variables."""
         saved_args = self.args
         self.args = argv[1:]
         self._locals.append({})
         try:
             status = await self.run_node(body, io)
-        except _Return as r:
+        except FunctionReturn as r:
             status = r.code
         finally:
             self.args = saved_args
@@ -542,7 +403,7 @@ class Shell:
         self.status = status
         return status
 
-    def _lookup_path(self, name: str, io: _IO) -> tuple[object, int]:
+    def _lookup_path(self, name: str, io: ShellIO) -> tuple[object, int]:
         if "/" in name:
             path = self.resolve(name)
             directory, base = posixpath.split(path)
@@ -557,7 +418,7 @@ class Shell:
         return None, 127
 
     # ------------------------------------------------------------ redirections
-    async def _redirect(self, redirs: list[Redir], io: _IO) -> tuple[_IO, list[OutputSink]]:
+    async def _redirect(self, redirs: list[Redir], io: ShellIO) -> tuple[ShellIO, list[OutputSink]]:
         fds: dict[int, object] = {0: io.stdin, 1: io.stdout, 2: io.stderr}
         opened: list[OutputSink] = []
         fs = self.device.fs
@@ -609,9 +470,9 @@ class Shell:
                     io.stderr.write(f"{SH}: can't open {target}: {getattr(e, 'reason', e)}\n")
                     raise _CommandFailed from None
                 fds[r.fd] = InputSource(data)
-        return _IO(fds[0], fds[1], fds[2]), opened  # type: ignore[arg-type]
+        return ShellIO(fds[0], fds[1], fds[2]), opened  # type: ignore[arg-type]
 
-    def _open_out(self, target: str, append: bool, io: _IO) -> OutputSink:
+    def _open_out(self, target: str, append: bool, io: ShellIO) -> OutputSink:
         path = self.resolve(target)
         if path == "/dev/null":
             return NullSink()
@@ -627,7 +488,7 @@ class Shell:
         return FileSink(self.device, path)
 
     # ------------------------------------------------------------ expansion
-    async def expand_words(self, words: list[Word], io: _IO) -> list[str]:
+    async def expand_words(self, words: list[Word], io: ShellIO) -> list[str]:
         out: list[str] = []
         for w in words:
             if isinstance(w, str):
@@ -636,7 +497,7 @@ class Shell:
                 out.extend(await self.expand_word(w, io))
         return out
 
-    async def expand_one(self, word: Word, io: _IO) -> str:
+    async def expand_one(self, word: Word, io: ShellIO) -> str:
         """A word where no field splitting happens (assignment values, redirection targets)."""
         if isinstance(word, str):
             return word
@@ -649,7 +510,7 @@ class Shell:
                 parts.append(await self._value(part, io))
         return "".join(parts)
 
-    async def expand_word(self, word: tuple, io: _IO) -> list[str]:
+    async def expand_word(self, word: tuple, io: ShellIO) -> list[str]:
         fields: list[str] = []
         cur: list[str] = []
         has = False
@@ -723,7 +584,7 @@ class Shell:
             bases = nxt
         return bases or [pattern]
 
-    async def _value(self, part: tuple, io: _IO) -> str:
+    async def _value(self, part: tuple, io: ShellIO) -> str:
         kind = part[0]
         if kind == "V":
             return await self._param(part, io)
@@ -753,7 +614,7 @@ class Shell:
             return self.args[idx - 1] if idx <= len(self.args) else None
         return self.vars.get(name)
 
-    async def _param(self, part: tuple, io: _IO) -> str:
+    async def _param(self, part: tuple, io: ShellIO) -> str:
         _, name, _quoted, op, arg = part
         value = self._get(name)
         if not op:
@@ -772,9 +633,9 @@ class Shell:
         if base == "+":
             return "" if unset else await self.expand_one(arg, io)
         if op in ("#", "##", "%", "%%"):
-            return _trim(value or "", await self.expand_one(arg, io), op)
+            return trim_pattern(value or "", await self.expand_one(arg, io), op)
         if op in ("/", "//"):
-            pattern = _glob_regex(await self.expand_one(arg[0], io))
+            pattern = glob_regex(await self.expand_one(arg[0], io))
             repl = await self.expand_one(arg[1], io)
             return pattern.sub(lambda m: repl, value or "", count=0 if op == "//" else 1)
         if base == "?":
@@ -785,416 +646,33 @@ class Shell:
             return value or ""
         return value or ""
 
-    async def substitute(self, script: Script, io: _IO) -> str:
+    async def substitute(self, script: Script, io: ShellIO) -> str:
         """``$(cmd)``: run in a subshell, stdout captured, trailing newlines dropped."""
         sub = Shell(self.device, parent=self)
         buf = OutputSink()
         try:
-            status = await sub.run_script(script, _IO(io.stdin, buf, io.stderr))
-        except _ExitShell as e:
+            status = await sub.run_script(script, ShellIO(io.stdin, buf, io.stderr))
+        except ExitShell as e:
             status = e.code
         self.status = status
         return buf.getvalue().decode(errors="replace").rstrip("\n")
 
-    async def arith(self, text: str, io: _IO) -> int:
+    async def arith(self, text: str, io: ShellIO) -> int:
         """``$((…))``: integer arithmetic over shell variables, as mksh does it (no floats)."""
         try:
-            word = _arith_word(text)
+            word = arith_word(text)
         except ShellSyntaxError as e:
             io.stderr.write(f"{SH}: {e}\n")
             raise _CommandFailed from None
         expanded = await self.expand_one(word, io)
         try:
-            return _ArithEval(self).eval(expanded)
+            return ArithEval(lambda name: self.vars.get(name, "")).eval(expanded)
         except ZeroDivisionError:
             io.stderr.write(f"{SH}: {expanded}: divide by zero\n")
             raise _CommandFailed from None
-        except (SyntaxError, ValueError, KeyError, TypeError):
+        except (SyntaxError, ValueError, KeyError, TypeError, RecursionError):
             io.stderr.write(f"{SH}: {expanded}: unexpected '{expanded.strip()[:1] or 'EOF'}'\n")
             raise _CommandFailed from None
-
-
-def _trim(value: str, pattern: str, op: str) -> str:
-    """``${V#p}`` shortest / ``##`` longest prefix, ``%`` shortest / ``%%`` longest suffix removed."""
-    n = len(value)
-    if op in ("#", "##"):
-        order = range(n + 1) if op == "#" else range(n, -1, -1)
-        for i in order:
-            if fnmatch.fnmatchcase(value[:i], pattern):
-                return value[i:]
-    else:
-        order = range(n, -1, -1) if op == "%" else range(n + 1)
-        for i in order:
-            if fnmatch.fnmatchcase(value[i:], pattern):
-                return value[:i]
-    return value
-
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """A shell pattern as an unanchored regex (``*`` ``?`` ``[...]``)."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "*":
-            out.append(".*")
-        elif c == "?":
-            out.append(".")
-        elif c == "[":
-            j = i + 1
-            if j < len(pattern) and pattern[j] in "!^":
-                j += 1
-            if j < len(pattern) and pattern[j] == "]":
-                j += 1
-            end = pattern.find("]", j)
-            if end < 0:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1:end]
-                if body[:1] in ("!", "^"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = end
-        else:
-            out.append(re.escape(c))
-        i += 1
-    try:
-        return re.compile("".join(out), re.DOTALL)
-    except re.error:  # e.g. a reversed range [z-a]: match the text literally
-        return re.compile(re.escape(pattern))
-
-
-def _arith_word(text: str) -> Word:
-    from .shparse import _Lexer
-
-    lex = _Lexer('"' + text.replace('"', "") + '"')
-    tok = lex.tokens()[0]
-    return tok[1] if tok[0] == "W" else ""
-
-
-class _ArithEval:
-    """A small integer evaluator over Python's expression grammar (C-like operators mapped)."""
-
-    def __init__(self, shell: Shell) -> None:
-        self.shell = shell
-
-    def eval(self, text: str) -> int:
-        src = text.replace("&&", " and ").replace("||", " or ")
-        src = src.replace("!=", "\0").replace("!", " not ").replace("\0", "!=")
-        src = src.replace("/", "//")
-        if not src.strip():
-            return 0
-        return self._node(ast.parse(src.strip(), mode="eval").body)
-
-    def _node(self, n: ast.AST) -> int:
-        if isinstance(n, ast.Constant) and isinstance(n.value, int):
-            return int(n.value)
-        if isinstance(n, ast.Name):
-            raw = self.shell.vars.get(n.id, "") or "0"
-            return self.eval(raw) if raw.strip().lstrip("-").isdigit() is False else int(raw)
-        if isinstance(n, ast.UnaryOp):
-            v = self._node(n.operand)
-            if isinstance(n.op, ast.USub):
-                return -v
-            if isinstance(n.op, ast.UAdd):
-                return v
-            if isinstance(n.op, ast.Not):
-                return int(not v)
-            if isinstance(n.op, ast.Invert):
-                return ~v
-        if isinstance(n, ast.BinOp):
-            a, b = self._node(n.left), self._node(n.right)
-            op = n.op
-            if isinstance(op, ast.Add):
-                return a + b
-            if isinstance(op, ast.Sub):
-                return a - b
-            if isinstance(op, ast.Mult):
-                return a * b
-            if isinstance(op, ast.FloorDiv):
-                q = abs(a) // abs(b)
-                return q if (a >= 0) == (b >= 0) else -q
-            if isinstance(op, ast.Mod):
-                r = abs(a) % abs(b)
-                return r if a >= 0 else -r
-            if isinstance(op, ast.LShift):
-                return a << b
-            if isinstance(op, ast.RShift):
-                return a >> b
-            if isinstance(op, ast.BitAnd):
-                return a & b
-            if isinstance(op, ast.BitOr):
-                return a | b
-            if isinstance(op, ast.BitXor):
-                return a ^ b
-        if isinstance(n, ast.BoolOp):
-            vals = [self._node(v) for v in n.values]
-            return int(all(vals)) if isinstance(n.op, ast.And) else int(any(vals))
-        if isinstance(n, ast.Compare) and len(n.ops) == 1:
-            a, b = self._node(n.left), self._node(n.comparators[0])
-            op = n.ops[0]
-            table = {ast.Lt: a < b, ast.LtE: a <= b, ast.Gt: a > b, ast.GtE: a >= b, ast.Eq: a == b,
-                     ast.NotEq: a != b}
-            for cls, result in table.items():
-                if isinstance(op, cls):
-                    return int(result)
-        raise ValueError("bad expression")
-
-
-# ------------------------------------------------------------- shell's own built-ins
-async def _b_exit(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    code = sh.status
-    if len(argv) > 1:
-        try:
-            code = int(argv[1]) & 0xFF
-        except ValueError:
-            io.stderr.write(f"{SH}: exit: {argv[1]}: bad number\n")
-            code = 1
-    raise _ExitShell(code)
-
-
-async def _b_export(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    if len(argv) == 1 or argv[1:] == ["-p"]:
-        for key in sorted(sh.vars):
-            io.stdout.write(f"export {key}={_sh_quote(sh.vars[key])}\n")
-        return 0
-    for arg in argv[1:]:
-        if "=" in arg:
-            key, value = arg.split("=", 1)
-            sh.vars[key] = value
-        else:
-            sh.vars.setdefault(arg, "")
-    return 0
-
-
-async def _b_unset(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    for arg in argv[1:]:
-        if arg != "-v":
-            sh.vars.pop(arg, None)
-    return 0
-
-
-async def _b_cd(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    target = argv[1] if len(argv) > 1 else sh.vars.get("HOME", "/")
-    if target == "-":
-        target = sh.vars.get("OLDPWD", sh.cwd)
-    path = sh.resolve(target)
-    st = sh.device.fs.stat(path)
-    if st is None:
-        io.stderr.write(f"{SH}: cd: {path}: No such file or directory\n")
-        return 1
-    if not st.is_dir:
-        io.stderr.write(f"{SH}: cd: {path}: Not a directory\n")
-        return 1
-    sh.vars["OLDPWD"] = sh.cwd
-    sh.vars["PWD"] = path
-    return 0
-
-
-async def _b_pwd(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    io.stdout.write(sh.cwd + "\n")
-    return 0
-
-
-async def _b_colon(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    return 0
-
-
-async def _b_exec(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    if len(argv) == 1:
-        return 0  # ``exec`` with only redirections
-    status = await sh.exec_argv(argv[1:], io, env)
-    raise _ExitShell(status)
-
-
-async def _b_shift(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    n = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 1
-    if n > len(sh.args):
-        io.stderr.write(f"{SH}: shift: nothing to shift\n")
-        return 1
-    del sh.args[:n]
-    return 0
-
-
-async def _b_eval(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    try:
-        script = parse_cached(" ".join(argv[1:]))
-    except ShellSyntaxError as e:
-        io.stderr.write(f"{SH}: {e}\n")
-        return 1
-    return await sh.run_script(script, io)
-
-
-async def _b_read(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    names = [a for a in argv[1:] if not a.startswith("-")] or ["REPLY"]
-    line = bytearray()
-    while True:
-        chunk = await io.stdin.read(1)
-        if not chunk:
-            break
-        if chunk == b"\n":
-            break
-        line += chunk
-    if not line and io.stdin.at_eof:
-        for name in names:
-            sh.vars[name] = ""
-        return 1
-    text = line.decode(errors="replace")
-    fields = text.split(None, len(names) - 1)
-    for i, name in enumerate(names):
-        sh.vars[name] = fields[i].strip() if i < len(fields) else ""
-    return 0
-
-
-async def _b_test(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    from .testcmd import evaluate_test
-
-    return evaluate_test(argv, sh.device, sh.resolve, io.stderr)
-
-
-async def _b_type(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    status = 0
-    for name in argv[1:]:
-        if name in _SHELL_BUILTINS:
-            io.stdout.write(f"{name} is a shell builtin\n")
-        elif name in COMMANDS:
-            io.stdout.write(f"{name} is a tracked alias for /system/bin/{name}\n")
-        else:
-            io.stdout.write(f"{name} not found\n")
-            status = 1
-    return status
-
-
-async def _b_break(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    levels = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() and int(argv[1]) > 0 else 1
-    if sh.loop_depth == 0:
-        return 0  # outside a loop: mksh ignores it
-    raise _LoopControl(argv[0], min(levels, sh.loop_depth))
-
-
-async def _b_set(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    """``set -e``/``-x`` (and ``+``), ``-o pipefail``/``-u`` accepted, ``set -- ARGS``."""
-    args = argv[1:]
-    if not args:
-        for key in sorted(sh.vars):
-            io.stdout.write(f"{key}={_sh_quote(sh.vars[key])}\n")
-        return 0
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            sh.args = args[i + 1:]
-            return 0
-        if arg in ("-o", "+o"):
-            i += 2
-            continue
-        if arg[:1] in "-+" and len(arg) > 1:
-            on = arg[0] == "-"
-            for flag in arg[1:]:
-                if flag == "e":
-                    sh.errexit = on
-                elif flag == "x":
-                    sh.xtrace = on
-                elif flag not in "ufvnhCabm":
-                    io.stderr.write(f"{SH}: set: {arg[0]}{flag}: unknown option\n")
-                    return 1
-        else:
-            sh.args = args[i:]
-            return 0
-        i += 1
-    return 0
-
-
-async def _b_wait(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    jobs = [t for t in sh.jobs if not t.done()]
-    if jobs:
-        await asyncio.wait(jobs)
-    return 0
-
-
-async def _b_command(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    """``command -v NAME`` (where is it), ``command NAME ARGS`` (run it)."""
-    args = argv[1:]
-    if args and args[0] in ("-v", "-V"):
-        status = 0
-        for name in args[1:]:
-            if name in _SHELL_BUILTINS:
-                io.stdout.write(f"{name}\n")
-            elif name in COMMANDS:
-                io.stdout.write(f"/system/bin/{name}\n")
-            else:
-                status = 1
-        return status
-    if not args:
-        return 0
-    return await sh.exec_argv(args, io, env)
-
-
-async def _b_return(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    code = int(argv[1]) & 0xFF if len(argv) > 1 and argv[1].lstrip("-").isdigit() else sh.status
-    if not sh._locals:
-        raise _ExitShell(code)  # ``return`` outside a function ends the script, as in mksh -c
-    raise _Return(code)
-
-
-async def _b_local(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    for arg in argv[1:]:
-        key, eq, value = arg.partition("=")
-        if sh._locals and key not in sh._locals[-1]:
-            sh._locals[-1][key] = sh.vars.get(key)
-        sh.vars[key] = value if eq else sh.vars.get(key, "")
-    return 0
-
-
-async def _b_source(sh: Shell, argv: list[str], io: _IO, env: dict[str, str]) -> int:
-    """``. FILE`` / ``source FILE``: run a script in this shell (its variables stay set)."""
-    if len(argv) < 2:
-        io.stderr.write(f"{SH}: {argv[0]}: missing argument\n")
-        return 1
-    try:
-        src = sh.device.fs.read(sh.resolve(argv[1]), uid=SHELL_UID).decode(errors="replace")
-    except Exception as e:  # FsError
-        io.stderr.write(f"{SH}: {argv[0]}: {argv[1]}: {getattr(e, 'reason', e)}\n")
-        return 1
-    try:
-        script = parse_cached(src)
-    except ShellSyntaxError as e:
-        io.stderr.write(f"{SH}: {argv[1]}: {e}\n")
-        return 1
-    return await sh.run_script(script, io)
-
-
-_SHELL_BUILTINS = {
-    ".": _b_source,
-    "source": _b_source,
-    "return": _b_return,
-    "local": _b_local,
-    "typeset": _b_local,
-    "break": _b_break,
-    "continue": _b_break,
-    "set": _b_set,
-    "wait": _b_wait,
-    "command": _b_command,
-    "exit": _b_exit,
-    "export": _b_export,
-    "unset": _b_unset,
-    "cd": _b_cd,
-    "pwd": _b_pwd,
-    ":": _b_colon,
-    "exec": _b_exec,
-    "shift": _b_shift,
-    "eval": _b_eval,
-    "read": _b_read,
-    "test": _b_test,
-    "[": _b_test,
-    "type": _b_type,
-}
-
-
-def _sh_quote(value: str) -> str:
-    if value and all(c.isalnum() or c in "@%+=:,./-_" for c in value):
-        return value
-    return "'" + value.replace("'", "'\\''") + "'"
 
 
 # ------------------------------------------------------------------------- public API
@@ -1214,10 +692,10 @@ async def run_command_line(
         return 1
     sh = Shell(device, env)
     try:
-        return await sh.run_script(script, _IO(stdin, stdout, stderr))
-    except _ExitShell as e:
+        return await sh.run_script(script, ShellIO(stdin, stdout, stderr))
+    except ExitShell as e:
         return e.code
-    except (_LoopControl, _Return):
+    except (LoopControl, FunctionReturn):
         return sh.status
     except Exception as e:  # a last resort: the shell answers, it never shows a traceback
         stderr.write(f"{SH}: {e}\n")
@@ -1246,7 +724,7 @@ async def run_interactive(
     """
     sh = Shell(device, env)
     out = CrlfSink(stdout)
-    io = _IO(InputSource(b""), out, out)
+    io = ShellIO(InputSource(b""), out, out)
     pending = ""
     buf = bytearray()
 
@@ -1333,7 +811,7 @@ async def run_interactive(
                 buf += typed
                 prompt()
             await out.drain()
-    except _ExitShell as e:
+    except ExitShell as e:
         return e.code
     finally:
         sh.release()
@@ -1384,8 +862,8 @@ async def sh_command(ctx: CommandContext) -> int:
         return 1
     sh = Shell(ctx.device, dict(ctx.env), args=positional, arg0=arg0)
     try:
-        return await sh.run_script(script, _IO(ctx.stdin, ctx.stdout, ctx.stderr))
-    except _ExitShell as e:
+        return await sh.run_script(script, ShellIO(ctx.stdin, ctx.stdout, ctx.stderr))
+    except ExitShell as e:
         return e.code
     finally:
         sh.release()

@@ -843,3 +843,18 @@ def split_words(src: str) -> list[str]:
         elif tok[0] != "E":
             raise ShellSyntaxError(f"syntax error: unexpected '{tok[1]}'")
     return out
+
+
+_PARSE_CACHE: dict[str, Script] = {}
+_PARSE_CACHE_MAX = 512
+
+
+def parse_cached(line: str) -> Script:
+    """:func:`parse` with a cache: hosts send the same few lines over and over."""
+    script = _PARSE_CACHE.get(line)
+    if script is None:
+        script = parse(line)
+        if len(_PARSE_CACHE) >= _PARSE_CACHE_MAX:
+            _PARSE_CACHE.clear()
+        _PARSE_CACHE[line] = script
+    return script
