@@ -248,7 +248,7 @@ def live_observer(config: pytest.Config, scenario: Any) -> Any:
             reporter.write(f"\n     … {what}: {format_duration_ms(done)} of {format_duration_ms(total)}")
 
     def on_note(text: str) -> None:
-        reporter.write(f"\n   {text}", cyan=True)
+        reporter.write(f"\n       {text}", cyan=True)
 
     return RunObserver(on_step_done=on_step_done, on_wait=on_wait, on_note=on_note)
 

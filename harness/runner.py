@@ -268,6 +268,8 @@ class ScenarioRunner:
         if handler is None:
             raise UnsupportedAction(f"{kind} is not available on {self.platform}")
         handler(step)
+        if kind in STATEFUL and self.obs.on_note:
+            self.obs.on_note(self.device.snapshot(self._packages()).summary())
         if self._guards:
             if kind not in ("expect", "wait"):
                 self._barrier(f"after {record.summary}")

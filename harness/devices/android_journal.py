@@ -32,7 +32,11 @@ class DeviceJournal:
         self, device: AndroidDevice, engine: ExpectationEngine | None = None, reconnect_timeout: float = 180.0
     ) -> None:
         self.device = device
-        self.journal = Journal(platform="android", engine=engine, selective=False, time_style="year")
+        # Selective: only records the expectations and vocabularies can use are parsed live
+        # (plus bgtest's own markers); the raw stream is kept whole for artifacts and late
+        # questions, so nothing is lost.
+        self.journal = Journal(platform="android", engine=engine, selective=engine is not None,
+                               time_style="year", always_tags=frozenset({"bgtest", "bgtest-end"}))
         self.reconnect_timeout = reconnect_timeout
         self._cond = threading.Condition()
         self._stop = False
