@@ -183,8 +183,13 @@ def test_dumpsys_doze_and_history(device: VirtualAndroidDevice) -> None:
     assert "      Minimum latency: +1h0m0s0ms" in out
 
 
-def test_dumpsys_invalid_package(device: VirtualAndroidDevice) -> None:
+def test_dumpsys_invalid_package_and_help(device: VirtualAndroidDevice) -> None:
     assert sh(device, "dumpsys jobscheduler com.nope") == (0, "Invalid package: com.nope\n", "")
+    rc, out, _ = sh(device, "dumpsys jobscheduler -h")
+    assert rc == 0
+    assert out.splitlines()[:2] == ["Job Scheduler (jobscheduler) dump options:", "  [-h] [package] ..."]
+    rc, out, _ = sh(device, "dumpsys jobscheduler")
+    assert "Registered 0 jobs:\n  None.\n" in out
 
 
 # -------------------------------------------------------------------- pure helpers

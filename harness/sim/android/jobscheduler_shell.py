@@ -525,6 +525,12 @@ def dumpsys_jobscheduler(ctx: CommandContext) -> int:
     jobs: JobScheduler = device.jobs
     package = None
     for arg in ctx.argv[1:]:
+        if arg == "-h":
+            ctx.out("Job Scheduler (jobscheduler) dump options:")
+            ctx.out("  [-h] [package] ...")
+            ctx.out("    -h: print this help")
+            ctx.out("  [package] is an optional package name to limit the output to.")
+            return 0
         if arg.startswith("-"):
             continue
         package = arg
