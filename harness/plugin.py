@@ -309,3 +309,24 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
     terminalreporter.write_sep("=", "bgtest summary")
     terminalreporter.write(summary_text(results))
+
+
+@pytest.fixture(scope="session")
+def android_device(pytestconfig: pytest.Config) -> Any:
+    """The Android device this session runs on (``--bgtest-device``, the one attached, or a
+    virtual one), as a :class:`harness.devices.android.AndroidDevice` — for tests in Python."""
+    return pytestconfig.stash[_SESSION].android()
+
+
+@pytest.fixture(scope="session")
+def virtual_android() -> Iterator[Any]:
+    """Always a fresh virtual Android device (virtual time), whatever else is attached."""
+    from harness.devices.android import AndroidDevice
+    from harness.embedded import EmbeddedAndroid
+
+    embedded = EmbeddedAndroid().start()
+    try:
+        assert embedded.server is not None
+        yield AndroidDevice(embedded.serial, embedded.server.host, embedded.server.port)
+    finally:
+        embedded.stop()

@@ -24,8 +24,10 @@ def run(
     platform: str | None = typer.Option(None, "--platform", help="android or ios: run only that platform"),
     keyword: str | None = typer.Option(None, "-k", help="only scenarios matching this pytest -k expression"),
     junit: Path | None = typer.Option(None, "--junit", help="write JUnit XML here"),
-    report: Path | None = typer.Option(
-        None, "--report", help="artifacts folder (journal, dumpsys, screenshots)"
+    report: Path = typer.Option(
+        Path("bgtest-report"),
+        "--report",
+        help="where results.json and, for failures, artifacts (journal, dumpsys, screenshot) go",
     ),
     workers: int | None = typer.Option(
         None, "-n", help="run scenarios in N parallel workers (one device each)"
