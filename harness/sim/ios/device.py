@@ -402,7 +402,7 @@ class Device:
                 "No such file or directory", 2)
         try:
             model = load_ios_app(src)
-        except Exception as exc:  # noqa: BLE001 - every bad bundle answers the same way
+        except Exception as exc:
             raise sim_error(
                 "IXUserPresentableErrorDomain", 1,
                 "Simulator device failed to install the application.\n"

@@ -29,7 +29,7 @@ def _zone() -> tzinfo:
             from zoneinfo import ZoneInfo
 
             return ZoneInfo(name.lstrip(":"))
-        except Exception:  # noqa: BLE001 - an unknown TZ falls back to UTC as libc does
+        except Exception:
             return timezone.utc
     return timezone.utc
 

@@ -85,7 +85,8 @@ def _fold(value: str, mods: str) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, getter: Callable[[Any, str], Any] = field_value) -> None:
+        self.getter = getter
         self.text = text
         self.toks = _tokens(text)
         self.i = 0
@@ -161,6 +162,8 @@ class _Parser:
             return _unquote(tok.text)
         if tok.kind == "num":
             return float(tok.text) if "." in tok.text else int(tok.text)
+        if tok.kind == "word" and tok.text.upper() in ("TRUE", "YES", "FALSE", "NO"):
+            return tok.text.upper() in ("TRUE", "YES")
         if tok.kind == "word" and tok.text.upper() not in _STRING_OPS | {"AND", "OR", "NOT"}:
             return ("key", tok.text)
         if tok.kind == "op" and tok.text == "{":
@@ -202,7 +205,7 @@ class _Parser:
     def _bind(self, left: Any, right: Any, test: Callable[[Any, Any], bool]) -> Pred:
         def resolve(side: Any, rec: dict[str, Any], other: Any) -> Any:
             if isinstance(side, tuple) and side[0] == "key":
-                return field_value(rec, side[1])
+                return self.getter(rec, side[1])
             return side
 
         def pred(rec: dict[str, Any]) -> bool:
@@ -256,6 +259,9 @@ def _compare(op: str, mods: str) -> Callable[[Any, Any], bool]:
     raise AssertionError(op)
 
 
-def compile_predicate(text: str) -> Pred:
-    """A test over stored records; :class:`PredicateError` when Foundation would refuse ``text``."""
-    return _Parser(text).parse()
+def compile_predicate(text: str, getter: Callable[[Any, str], Any] = field_value) -> Pred:
+    """A test over stored log records (or, with ``getter``, anything else with keys: UI elements).
+
+    :class:`PredicateError` when Foundation would refuse ``text``.
+    """
+    return _Parser(text, getter).parse()

@@ -81,8 +81,12 @@ def tree(dev: Device) -> Element:
         if name == "settings":
             nav.children.append(Element("XCUIElementTypeStaticText", "Settings", "Settings", x=16, y=95,
                                         width=200, height=41))
-            for i, label in enumerate(["Airplane Mode", "Wi-Fi", "Bluetooth", "Notifications", "Battery",
-                                       "Privacy & Security", "General"]):
+            # the Simulator's Settings has no Battery pane (no Low Power Mode switch) [3P rdar://21945440]
+            labels = ["Airplane Mode", "Wi-Fi", "Bluetooth", "Notifications", "Battery", "Privacy & Security",
+                      "General"]
+            if dev.kind == "simulator":
+                labels = [x for x in labels if x not in ("Battery", "Airplane Mode", "Bluetooth")]
+            for i, label in enumerate(labels):
                 table.children.append(Element("XCUIElementTypeCell", label, label, y=160 + i * 52, height=52,
                                               action="open:battery" if label == "Battery" else None))
         else:

@@ -21,7 +21,6 @@ from typing import Any, TextIO
 
 from ...durations import DurationError, format_duration_ms, parse_duration_ms
 from .device import (
-    PREFERENCES,
     RUNTIME_BUILD,
     RUNTIME_ID,
     RUNTIME_NAME,
@@ -600,7 +599,10 @@ def cmd_ui(world: World, args: list[str], io: Io) -> int:
 
 # ======================================================================== spawn
 def spawn(home: SimHome, args: list[str], io: Io) -> int:
-    rest = [a for a in args if a not in ("-s", "--standalone", "-w", "--wait-for-debugger")]
+    rest = list(args)
+    while (rest and rest[0] in ("-s", "--standalone", "-w", "--wait-for-debugger")) or (rest[:1] and \
+            rest[0].startswith("--arch=")):
+        rest.pop(0)
     if len(rest) < 2:
         raise SimError("Usage: simctl spawn [-w | --wait-for-debugger] [-s | --standalone] [-a <arch> | "
                        "--arch=<arch>] <device> <path to executable> [<argv 1> <argv 2> ... <argv n>]", 64)
@@ -629,7 +631,7 @@ def notifyutil(dev: Device, argv: list[str], io: Io) -> int:
         return 1
     while i < len(argv):
         a = argv[i]
-        if a == "-s" and i + 2 < len(argv) + 0 and i + 2 <= len(argv) - 1:
+        if a == "-s" and i + 2 < len(argv):
             key, val = argv[i + 1], argv[i + 2]
             try:
                 dev.d["notify"][key] = int(val)
@@ -923,7 +925,7 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
 
 
 def _clock(world: World, args: list[str], io: Io) -> int:
-    if args and len(args[0]) == 36 or args[:1] == ["booted"]:
+    if (args and len(args[0]) == 36) or args[:1] == ["booted"]:
         world.find(args[0])
         args = args[1:]
     if not args:
