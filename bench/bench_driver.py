@@ -47,7 +47,9 @@ def main() -> None:
             fast = median_ms(lambda: driver.sh(["echo", "hi"]), args.n)
             dumpsys = median_ms(lambda: driver.sh(["dumpsys", "deviceidle", "get", "deep"]), args.n)
             au = median_ms(lambda: client.shell("echo hi"), max(20, args.n // 5))
-            adb = median_ms(lambda: subprocess.run(cli, capture_output=True, env=server.env), max(20, args.n // 5))
+            adb = median_ms(
+                lambda: subprocess.run(cli, capture_output=True, env=server.env), max(20, args.n // 5)
+            )
     finally:
         server.stop()
     print(f"driver sh(['echo','hi'])          {fast:7.2f} ms  (target <= 2 ms)  1.00x")
