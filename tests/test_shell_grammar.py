@@ -298,3 +298,20 @@ def test_arithmetic_is_32_bit_like_mksh(dev: VirtualAndroidDevice) -> None:
     )
     assert run_sync(dev, "echo $((1 / 0))")[0] == 1
     assert run_sync(dev, "x=x; echo $((x + 1))")[0] == 1  # a self-referencing variable is an error
+
+
+def test_last_pipeline_stage_runs_in_this_shell(dev: VirtualAndroidDevice) -> None:
+    """mksh runs the last stage of a pipeline in the current shell (ksh semantics)."""
+    assert run_sync(dev, "echo hi | read x; echo $x") == (0, b"hi\n", b"")
+    line = "n=0; getprop | while read l; do n=$((n+1)); done; [ $n -gt 20 ] && echo counted"
+    assert run_sync(dev, line) == (0, b"counted\n", b"")
+    assert run_sync(dev, "echo a | exit 4; echo never") == (4, b"", b"")
+
+
+def test_dynamic_variables(dev: VirtualAndroidDevice) -> None:
+    rc, out, _ = run_sync(dev, "echo $RANDOM $RANDOM; echo $PPID; s=$SECONDS; sleep 3; echo $((SECONDS - s))")
+    first, ppid, elapsed = out.decode().splitlines()
+    a, b = first.split()
+    assert rc == 0 and 0 <= int(a) < 32768 and 0 <= int(b) < 32768
+    assert int(ppid) == dev.procs.by_name("adbd")[0].pid
+    assert elapsed == "3"

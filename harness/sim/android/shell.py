@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import posixpath
+import random
 from typing import TYPE_CHECKING
 
 from .procio import InputSource, OutputSink
@@ -68,6 +69,7 @@ _BASE_ENV = {
 BIN_DIRS = ("/system/bin", "/system/xbin", "/bin", "/vendor/bin", "/product/bin", "/system_ext/bin")
 _IFS_WS = " \t\n"
 _BACKGROUND: set[asyncio.Task] = set()
+_DYNAMIC_VARS = frozenset({"RANDOM", "SECONDS", "PPID", "BASHPID"})
 
 
 class _CommandFailed(Exception):
@@ -112,6 +114,8 @@ class Shell:
         self.loop_depth = 0
         self.functions: dict[str, object] = dict(parent.functions) if parent is not None else {}
         self._locals: list[dict[str, str | None]] = []
+        self._rng: random.Random | None = None
+        self._started_ms = device.clock.now_ms()
         self.jobs: list[asyncio.Task] = []
         self._final = True  # whether the last and-or list ended with a pipeline that set $?
 
@@ -200,11 +204,15 @@ class Shell:
         async def stage(k: int) -> int:
             stdin = io.stdin if k == 0 else sinks[k - 1].source
             stdout = io.stdout if k == n - 1 else sinks[k]
-            # each stage of a pipeline runs in a subshell, as in sh
-            sub = Shell(self.device, parent=self)
+            # every stage but the last runs in a subshell; mksh (a ksh) runs the last one in
+            # this shell, so ``getprop | while read l; do n=$((n+1)); done; echo $n`` counts
+            last = k == n - 1
+            sub = self if last else Shell(self.device, parent=self)
             try:
                 return await sub.run_node(cmds[k], ShellIO(stdin, stdout, io.stderr))
             except ExitShell as e:
+                if last:
+                    raise
                 return e.code
             finally:
                 if k < n - 1:
@@ -607,12 +615,28 @@ class Shell:
             return "h"
         if name in ("@", "*"):
             return " ".join(self.args)
+        if name in _DYNAMIC_VARS and name not in self.vars:
+            return self._dynamic(name)
         if name.isdigit():
             idx = int(name)
             if idx == 0:
                 return self.arg0
             return self.args[idx - 1] if idx <= len(self.args) else None
         return self.vars.get(name)
+
+    def _dynamic(self, name: str) -> str:
+        """mksh's computed variables: RANDOM (0–32767), SECONDS, PPID (adbd), BASHPID."""
+        root = self._root
+        if name == "RANDOM":
+            if root._rng is None:
+                root._rng = random.Random(f"{self.device.serial}:{self.device.clock.now_ms()}")
+            return str(root._rng.randrange(32768))
+        if name == "SECONDS":
+            return str((self.device.clock.now_ms() - root._started_ms) // 1000)
+        if name == "BASHPID":
+            return str(self.pid)
+        adbd = self.device.procs.by_name("adbd")
+        return str(adbd[0].pid if adbd else 1)
 
     async def _param(self, part: tuple, io: ShellIO) -> str:
         _, name, _quoted, op, arg = part
@@ -666,7 +690,7 @@ class Shell:
             raise _CommandFailed from None
         expanded = await self.expand_one(word, io)
         try:
-            return ArithEval(lambda name: self.vars.get(name, "")).eval(expanded)
+            return ArithEval(lambda name: self._get(name) or "").eval(expanded)
         except ZeroDivisionError:
             io.stderr.write(f"{SH}: {expanded}: divide by zero\n")
             raise _CommandFailed from None
