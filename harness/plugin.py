@@ -299,6 +299,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         path = Path(report)
         path.mkdir(parents=True, exist_ok=True)
         (path / "results.json").write_text(json.dumps(_results_sink, indent=2))
+        from harness.report.html import write_timeline
+
+        write_timeline(_results_sink, path / "timeline.html")
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -58,6 +58,8 @@ class ScenarioResult:
     tasks: dict[str, TaskOutcome] = field(default_factory=dict)
     restored: list[str] = field(default_factory=list)
     artifacts: str = ""
+    #: (device ms, task, state) for the timeline report; capped so a load test stays small.
+    events: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def location(self) -> str:

@@ -36,6 +36,7 @@ from harness.result import ScenarioResult, StepResult, TaskOutcome
 from harness.scenario import models as m
 
 NS = 1_000_000
+MAX_TIMELINE_EVENTS = 2_000
 
 #: Steps that change device state the guard must restore.
 STATEFUL = {"doze", "battery", "battery_saver", "low_power", "network", "standby_bucket", "screen"}
@@ -621,6 +622,8 @@ class ScenarioRunner:
             ]
             if not wanted:
                 keys = [ev.task]
+            if len(self.result.events) < MAX_TIMELINE_EVENTS:
+                self.result.events.append((ev.time_ns // NS, keys[0] if keys else ev.task, ev.state))
             for key in keys:
                 outcome = self.result.tasks.setdefault(key, TaskOutcome(key))
                 outcome.counts[ev.state] = outcome.counts.get(ev.state, 0) + 1
