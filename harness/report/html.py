@@ -66,10 +66,11 @@ def _scenario(r: dict[str, Any]) -> str:
         for s in r.get("steps", [])
     )
     status = r["status"]
+    restored = html.escape(", ".join(r.get("restored") or []) or "-")
     return (
         f"<section><h2 style='color:{_STEP.get(status, '#000')}'>{html.escape(r['name'])} — {status}</h2>"
         f"<p>{html.escape(r.get('location', ''))} · {html.escape(r.get('device', {}).get('serial', ''))} · "
-        f"device time {format_duration_ms(span)} · restored: {html.escape(', '.join(r.get('restored') or []) or '-')}"
+        f"device time {format_duration_ms(span)} · restored: {restored}"
         f"</p>{''.join(svg)}<table>{steps}</table></section>"
     )
 
