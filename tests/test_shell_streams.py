@@ -182,3 +182,27 @@ def test_ctrl_c_stops_a_streaming_command_in_the_interactive_shell() -> None:
         assert await asyncio.wait_for(task, 5) == 0
 
     asyncio.run(scenario())
+
+
+def test_interactive_command_reads_the_keyboard_until_ctrl_d() -> None:
+    async def scenario() -> None:
+        dev = VirtualAndroidDevice(serial="pty-cat", model="Pixel 7")
+        keys = InputSource(b"", eof=False)
+        screen = OutputSink()
+        task = asyncio.ensure_future(run_interactive(dev, keys, screen))
+        await settle(5)
+        keys.feed(b"cat > /data/local/tmp/typed\r")
+        await settle()
+        keys.feed(b"first line\r")
+        await settle()
+        keys.feed(b"\x04")
+        await settle()
+        assert dev.fs.read("/data/local/tmp/typed") == b"first line\n"
+        assert screen.getvalue().endswith(b"first line\r\npanther:/ $ ")
+        keys.feed(b"sleep 1; echo slept\rtypeahead-echo\r")  # typed while a command runs
+        await settle(60)
+        assert b"/system/bin/sh: typeahead-echo: inaccessible or not found" in screen.getvalue()
+        keys.feed_eof()
+        assert await asyncio.wait_for(task, 5) == 127
+
+    asyncio.run(scenario())

@@ -743,7 +743,8 @@ async def run_interactive(
     """An interactive ``sh`` on a pty: prompt, echo of what is typed, CRLF line ends.
 
     ^C interrupts the running command (``logcat`` until the person stops it) or drops the line
-    being typed; what is typed while a command runs is echoed and run next, as a tty does.
+    being typed. While a command runs the keyboard is its stdin (``cat`` reads it until ^D);
+    what it does not read is run by the shell next, as with a tty.
     Returns the exit status (``exit N``, or that of the last command at end of input).
     """
     sh = Shell(device, env)
@@ -763,10 +764,17 @@ async def run_interactive(
     eof = False
 
     async def foreground(script: Script) -> tuple[bytes, bool]:
-        """Run one line while watching the keyboard: (typed ahead, interrupted by ^C)."""
+        """Run one line with the keyboard as its stdin, as a tty gives it to the foreground job.
+
+        Returns (what was typed and not read by the command, interrupted by ^C). ^D ends the
+        command's input; what it leaves unread is the shell's next input.
+        """
         nonlocal eof
-        task = asyncio.ensure_future(sh.run_script(script, io))
-        typed = bytearray()
+        keyboard = InputSource(b"", eof=False)
+        line_io = ShellIO(keyboard, io.stdout, io.stderr)
+        task = asyncio.ensure_future(sh.run_script(script, line_io))
+        after_eof = bytearray()
+        input_closed = False
         try:
             while not task.done() and not eof:
                 reader = asyncio.ensure_future(stdin.read())
@@ -784,14 +792,27 @@ async def run_interactive(
                     out.write("^C\n")
                     sh.status = 130
                     return b"", True
-                out.write(chunk)
-                typed += chunk
+                if input_closed:
+                    after_eof += chunk.replace(b"\x04", b"")
+                    out.write(chunk.replace(b"\x04", b""))
+                elif b"\x04" in chunk:
+                    before, _, rest = chunk.partition(b"\x04")
+                    keyboard.feed(before)
+                    keyboard.feed_eof()
+                    input_closed = True
+                    after_eof += rest.replace(b"\x04", b"")
+                    out.write(before + rest.replace(b"\x04", b""))
+                else:
+                    keyboard.feed(chunk)
+                    out.write(chunk)
                 await out.drain()
             await task  # an ``exit`` unwinds from here
         finally:
             if not task.done():
                 task.cancel()
-        return bytes(typed), False
+        io.stdout, io.stderr = line_io.stdout, line_io.stderr  # ``exec 2>&1`` lasts
+        keyboard.feed_eof()
+        return await keyboard.read_all() + bytes(after_eof), False
 
     prompt()
     await out.drain()
