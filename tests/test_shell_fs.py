@@ -136,3 +136,11 @@ def test_ls_more_flags(dev: VirtualAndroidDevice) -> None:
     dev.fs.write("/data/local/tmp/r/huge", b"x" * 1536)
     assert " 1.5K " in sh(dev, "ls -lh /data/local/tmp/r/huge")[1]
     assert sh(dev, "ls -ln /data/local/tmp/r/big")[1].startswith("-rw-r--r-- 1 2000 2000 6 ")
+
+
+def test_storage_roots_survive_rm_rf(dev: VirtualAndroidDevice) -> None:
+    sh(dev, "touch /sdcard/Download/x")
+    rc, _, err = sh(dev, "rm -rf /sdcard")
+    assert rc == 1 and err == "rm: /sdcard: Permission denied\n"
+    assert dev.fs.exists("/sdcard/Download/x")
+    assert sh(dev, "rm -rf /sdcard/Download/x; ls /sdcard/Download") == (0, "", "")

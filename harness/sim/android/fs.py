@@ -315,6 +315,8 @@ class FileSystem:
         if node.children is not None and node.children and not recursive:
             raise FsError(path, "Directory not empty")
         self._check_write(path, uid)
+        if uid is not None and path in SHELL_WRITABLE:
+            raise FsError(path, "Permission denied")  # the storage roots themselves stay
         pnode, name = self._parent(path, uid)
         del pnode.children[name]  # type: ignore[union-attr]
         pnode.mtime = self._now()
