@@ -120,7 +120,6 @@ async def sleep(ctx: CommandContext) -> int:
     """Sleeps on the device clock: a jump in manual mode, a real (scaled) wait otherwise."""
     if len(ctx.argv) < 2:
         ctx.err("sleep: Needs 1 argument")
-        ctx.err("usage: sleep DURATION...")
         return 1
     total = 0.0
     for arg in ctx.argv[1:]:
