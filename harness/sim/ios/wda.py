@@ -200,7 +200,8 @@ class WdaServer:
         return f"http://{self.httpd.server_address[0]}:{self.port}"
 
     def start(self) -> WdaServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="bgtest-wda", daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="bgtest-wda", daemon=True)
         self._thread.start()
         return self
 

@@ -1,0 +1,215 @@
+"""BGTaskScheduler + dasd on the virtual iPhone, in virtual time (through simctl/lldb in-process)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.sim.ios.simctl import Io, simctl
+from harness.sim.ios.state import SimHome
+from harness.sim.ios.xcrun import lldb
+
+APP = """
+package: dev.example.bgdemo
+library: native_workmanager
+deep_link_schemes: [bgdemo]
+hooks:
+  - deep_link: bgdemo://enqueue/{task}
+    enqueue: ["{task}"]
+work:
+  sync:
+    kind: periodic
+    worker: quick
+    interval: 1h
+    constraints: {network: connected}
+    unique: {name: sync, policy: keep}
+  backup:
+    kind: periodic
+    worker: slow
+    interval: 1h
+    constraints: {charging: true}
+    unique: {name: backup, policy: keep}
+  long:
+    kind: periodic
+    worker: endless
+    interval: 15m
+    unique: {name: long, policy: keep}
+workers:
+  quick: {class: SyncWorker, duration: 2s}
+  slow: {class: BackupWorker, duration: 1m}
+  endless: {class: LongWorker, duration: 5m}
+ios:
+  bundle_id: dev.example.bgdemo
+  url_schemes: [bgdemo]
+  bg_task_identifiers: [dev.brewkits.native_workmanager.task, dev.brewkits.native_workmanager.refresh]
+  debug_hooks:
+    run_task: "bgdemo://bgtest/run/{identifier}"
+"""
+REFRESH = "dev.brewkits.native_workmanager.refresh"
+PROCESSING = "dev.brewkits.native_workmanager.task"
+BID = "dev.example.bgdemo"
+
+
+class Sim:
+    def __init__(self, home: SimHome) -> None:
+        self.home = home
+
+    def run(self, *argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = simctl(list(argv), Io(out, err), self.home)
+        return code, out.getvalue(), err.getvalue()
+
+    def ok(self, *argv: str) -> str:
+        code, out, err = self.run(*argv)
+        assert code == 0, err
+        return out
+
+    def lldb(self, pid: int, selector: str, ident: str) -> int:
+        expr = f'expression -l objc -- (void)[[BGTaskScheduler sharedScheduler] {selector}:@"{ident}"]'
+        return lldb(["--batch", "-p", str(pid), "-o", expr, "-o", "process detach"],
+                    Io(io.StringIO(), io.StringIO()), self.home)
+
+    def messages(self) -> list[str]:
+        recs, _ = self.home.read_log(0)
+        return [r["msg"] for r in recs]
+
+    def stdout(self, pid: int) -> str:
+        path = self.home.stdout_file(pid)
+        return path.read_text() if path.exists() else ""
+
+    def state(self) -> dict:
+        return json.loads(self.ok("bgtest", "state", "booted"))
+
+
+def _sim(tmp_path: Path, kind: str) -> tuple[Sim, int]:
+    app = tmp_path / "bgdemo.yaml"
+    app.write_text(APP)
+    sim = Sim(SimHome(tmp_path / "home"))
+    sim.ok("bgtest", "reset", "--kind", kind)
+    sim.ok("install", "booted", str(app))
+    out = sim.ok("launch", "--terminate-running-process", "booted", BID)
+    assert out.startswith(f"{BID}: ")
+    return sim, int(out.split(": ")[1])
+
+
+def test_simulated_launch_on_a_device_runs_the_refresh_task(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "device")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
+    assert [r["ident"] for r in sim.state()["requests"]] == [REFRESH]
+    assert sim.lldb(pid, "_simulateLaunchForTaskWithIdentifier", REFRESH) == 0
+    sim.ok("bgtest", "clock", "advance", "5s")
+    msgs = sim.messages()
+    assert f"Starting simulated task: <BGAppRefreshTask: {REFRESH}>" in msgs
+    assert f"Marking simulated task complete: <BGAppRefreshTask: {REFRESH}>" in msgs
+    assert sim.state()["requests"] == []  # the simulated launch consumed the pending request
+
+
+def test_simulated_launch_without_a_pending_request_does_nothing(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "device")
+    assert sim.lldb(pid, "_simulateLaunchForTaskWithIdentifier", REFRESH) == 0
+    msgs = sim.messages()
+    assert f"Simulating launch for task with identifier {REFRESH}" in msgs
+    assert not any(m.startswith("Starting simulated task") for m in msgs)
+
+
+def test_simulator_refuses_submit_and_the_debug_hook_runs_the_handler(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "simulator")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
+    msgs = sim.messages()
+    assert any("Error Domain=BGTaskSchedulerErrorDomain Code=1" in m for m in msgs)
+    assert "[NativeWorkManager] ERROR: BGTaskSchedulerManager: failed to schedule task" in msgs
+    assert sim.state()["requests"] == []
+    sim.ok("openurl", "booted", f"bgdemo://bgtest/run/{REFRESH}")
+    sim.ok("bgtest", "clock", "advance", "5s")
+    out = sim.stdout(pid)
+    assert "[NativeWorkManager] BGTaskSchedulerManager: App refresh task started" in out
+    assert "[NativeWorkManager] Task 'sync' completed successfully" in out
+
+
+def test_dasd_runs_the_refresh_after_its_earliest_date(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "device")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
+    sim.ok("bgtest", "clock", "advance", "59m")
+    assert not any(m.startswith("Running task") for m in sim.messages())
+    sim.ok("bgtest", "clock", "advance", "2m")
+    assert f"Marking task <BGAppRefreshTask: {REFRESH}> complete with success: 1" in sim.messages()
+
+
+def test_low_power_mode_drops_the_refresh_request(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "device")
+    sim.ok("spawn", "booted", "notifyutil", "-s", "com.apple.system.lowpowermode", "1")
+    sim.ok("spawn", "booted", "notifyutil", "-p", "com.apple.system.lowpowermode")
+    assert sim.ok("spawn", "booted", "notifyutil", "-g", "com.apple.system.lowpowermode") == \
+        "com.apple.system.lowpowermode 1\n"
+    sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
+    assert any("BGTaskSchedulerErrorDomain Code=1" in m for m in sim.messages())
+    sim.ok("bgtest", "clock", "advance", "3h")
+    assert not any(m.startswith("Running task") for m in sim.messages())
+
+
+def test_low_power_mode_holds_a_pending_request_until_it_ends(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "device")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
+    sim.ok("bgtest", "lowpower", "booted", "on")
+    sim.ok("bgtest", "clock", "advance", "2h")
+    assert sim.state()["requests"][0]["blocked"] == "Low Power Mode"
+    sim.ok("bgtest", "lowpower", "booted", "off")
+    sim.ok("bgtest", "clock", "advance", "1s")
+    assert any(m.startswith("Running task: <BGAppRefreshTask") for m in sim.messages())
+
+
+def test_force_quit_blocks_the_refresh_launch_until_the_user_launches(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "device")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
+    sim.ok("bgtest", "forcequit", "booted", BID)
+    sim.ok("bgtest", "clock", "advance", "3h")
+    assert not any(m.startswith("Running task") for m in sim.messages())
+    assert sim.state()["requests"][0]["blocked"] == "app was force-quit by the user"
+    sim.ok("launch", "booted", BID)
+    sim.ok("bgtest", "clock", "advance", "10s")
+    assert any(m.startswith("Running task: <BGAppRefreshTask") for m in sim.messages())
+
+
+def test_processing_task_requiring_power_waits_for_charging(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "device")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/backup")
+    assert any("requiresExternalPower=1" in m for m in sim.messages())
+    sim.ok("bgtest", "clock", "advance", "5h")
+    assert not any(m.startswith("Running task") for m in sim.messages())
+    sim.ok("bgtest", "battery", "booted", "--charging")
+    sim.ok("bgtest", "clock", "advance", "2m")
+    assert f"Marking task <BGProcessingTask: {PROCESSING}> complete with success: 1" in sim.messages()
+
+
+def test_refresh_budget_expires_a_long_task(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "device")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/long")
+    sim.ok("bgtest", "clock", "advance", "20m")
+    msgs = sim.messages()
+    assert f"Expiring task: <BGAppRefreshTask: {REFRESH}>" in msgs
+    assert f"Marking task <BGAppRefreshTask: {REFRESH}> complete with success: 0" in msgs
+
+
+def test_resubmitting_an_identifier_replaces_it(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "device")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/long")  # same NWM refresh identifier
+    requests = sim.state()["requests"]
+    assert len(requests) == 1
+    assert any(m.startswith("CANCELED: bgRefresh-") for m in sim.messages())
+
+
+def test_app_goes_background_then_suspended(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "device")
+    assert sim.state()["apps"][BID] == 4
+    sim.ok("launch", "booted", "com.apple.Preferences")
+    assert sim.state()["apps"][BID] == 3
+    sim.ok("bgtest", "clock", "advance", "6s")
+    assert sim.state()["apps"][BID] == 2
+    code, _, err = sim.run("terminate", "booted", BID)
+    assert code == 0
+    code, _, err = sim.run("terminate", "booted", BID)
+    assert (code, err.splitlines()[-1]) == (3, "found nothing to terminate")

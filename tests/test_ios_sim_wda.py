@@ -1,0 +1,84 @@
+"""facebook-wda's own client against the virtual iPhone's WebDriverAgent-compatible server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import wda
+
+from harness.sim.ios.device import open_world
+from harness.sim.ios.launcher import start_ios
+from harness.sim.ios.state import SimHome
+
+APP = Path(__file__).resolve().parents[1] / "fixtures" / "apps" / "nwm_demo.yaml"
+BID = "dev.brewkits.nwmDemo"
+
+
+@pytest.fixture()
+def device_wda(tmp_path: Path) -> Iterator[tuple[wda.Client, SimHome]]:
+    home = SimHome(tmp_path / "home")
+    running = start_ios(kind="device", wda_port=0, clock="manual", home=home)
+    with open_world(home) as world:
+        world.find("booted").install(str(APP))
+    try:
+        yield wda.Client(running.url), home
+    finally:
+        running.stop()
+
+
+def test_status_session_and_close(device_wda: tuple[wda.Client, SimHome]) -> None:
+    c, _ = device_wda
+    st = c.status()
+    assert st["ready"] is True and st["sessionId"] is None and "simulatorVersion" not in st["ios"]
+    s = c.session(BID)
+    assert s.session_id and s.bundle_id == BID
+    assert c.status()["sessionId"] == s.session_id
+    s.close()  # DELETE /session/<sid>/ with the trailing slash
+    assert c.status()["sessionId"] is None
+
+
+def test_app_launch_state_terminate(device_wda: tuple[wda.Client, SimHome]) -> None:
+    c, _ = device_wda
+    s = c.session()
+    s.app_launch(BID)
+    assert s.app_state(BID).value == 4
+    assert c.app_current()["bundleId"] == BID
+    s.home()
+    assert s.app_state(BID).value == 3
+    assert s.app_terminate(BID).value is True
+    assert s.app_terminate(BID).value is False
+    assert s.app_state(BID).value == 1
+    assert s.app_state("com.example.not.installed").value == 0
+
+
+def test_screenshot_and_source(device_wda: tuple[wda.Client, SimHome]) -> None:
+    c, _ = device_wda
+    png = c.screenshot(format="raw")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    xml = c.source()
+    assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    assert "<XCUIElementTypeApplication" in xml and 'name="NWM Demo"' in xml  # the home screen icon
+
+
+def test_low_power_mode_through_settings(device_wda: tuple[wda.Client, SimHome]) -> None:
+    c, home = device_wda
+    s = c.session("com.apple.Preferences")
+    s(name="Battery").click()
+    switch = s(type="XCUIElementTypeSwitch", name="Low Power Mode")
+    assert switch.get().value == "0"
+    switch.click()
+    assert switch.get().value == "1"
+    with open_world(home) as world:
+        assert world.find("booted").d["lpm"] is True
+    assert s.battery_info() == {"level": 0.8, "state": 1}
+
+
+def test_unknown_element_and_bad_session(device_wda: tuple[wda.Client, SimHome]) -> None:
+    c, _ = device_wda
+    s = c.session()
+    assert s(name="Nothing Here").get(timeout=0, raise_error=False) is None
+    bad = wda.Client(c._BaseClient__wda_url, _session_id="NOPE")  # type: ignore[attr-defined]
+    with pytest.raises(wda.WDAInvalidSessionIdError):
+        bad._session_http.get("/wda/batteryInfo")
