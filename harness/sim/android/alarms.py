@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from .deviceidle import format_duration
 from .registry import CommandContext, dumpsys_section
+from .timeutils import format_duration
 
 if TYPE_CHECKING:
     from ..clock import Timer

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .registry import CommandContext, cmd_service, dumpsys_section
+from .timeutils import format_duration
 
 if TYPE_CHECKING:
     from ..clock import Timer
@@ -129,27 +130,6 @@ SYSTEM_EXCEPT_IDLE: dict[str, int] = {
     "com.android.vending": 10089,
     "com.google.android.gms": 10150,
 }
-
-
-def format_duration(ms: int | float) -> str:
-    """android.util.TimeUtils.formatDuration(long): ``+1h29m59s687ms``, ``-51m0s3ms``, ``0``."""
-    ms = int(ms)
-    if ms == 0:
-        return "0"
-    sign = "+" if ms > 0 else "-"
-    ms = abs(ms)
-    days, ms = divmod(ms, 86_400_000)
-    hours, ms = divmod(ms, 3_600_000)
-    minutes, ms = divmod(ms, 60_000)
-    seconds, ms = divmod(ms, 1_000)
-    out = [sign]
-    started = False
-    for value, unit in ((days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")):
-        if value or started:
-            out.append(f"{value}{unit}")
-            started = True
-    out.append(f"{ms}ms")
-    return "".join(out)
 
 
 def _b(v: bool) -> str:

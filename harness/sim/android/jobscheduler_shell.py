@@ -22,6 +22,7 @@ from .jobscheduler import (
     format_uid,
 )
 from .registry import CommandContext, cmd_service, dumpsys_section
+from .timeutils import format_duration
 
 if TYPE_CHECKING:
     from .device import VirtualAndroidDevice
@@ -411,26 +412,6 @@ def devicestoragemonitor_cmd(ctx: CommandContext) -> int:
 
 
 # ================================================================== dumpsys
-def format_duration(ms: int) -> str:
-    """TimeUtils.formatDuration: ``+1h29m59s687ms``, ``-51m29s853ms``, ``0``."""
-    if ms == 0:
-        return "0"
-    sign = "+" if ms > 0 else "-"
-    ms = abs(ms)
-    days, rem = divmod(ms, 86_400_000)
-    hours, rem = divmod(rem, 3_600_000)
-    minutes, rem = divmod(rem, 60_000)
-    seconds, millis = divmod(rem, 1000)
-    out = [sign]
-    started = False
-    for value, unit in ((days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")):
-        if value or started:
-            out.append(f"{value}{unit}")
-            started = True
-    out.append(f"{millis}ms")
-    return "".join(out)
-
-
 def constraints_text(mask: int) -> str:
     names = [name for bit, name in CONSTRAINT_NAMES if mask & bit]
     text = " ".join(names)
