@@ -6,8 +6,6 @@ import io
 import json
 from pathlib import Path
 
-import pytest
-
 from harness.sim.ios.simctl import Io, simctl
 from harness.sim.ios.state import SimHome
 from harness.sim.ios.xcrun import lldb
@@ -69,8 +67,11 @@ class Sim:
 
     def lldb(self, pid: int, selector: str, ident: str) -> int:
         expr = f'expression -l objc -- (void)[[BGTaskScheduler sharedScheduler] {selector}:@"{ident}"]'
-        return lldb(["--batch", "-p", str(pid), "-o", expr, "-o", "process detach"],
-                    Io(io.StringIO(), io.StringIO()), self.home)
+        return lldb(
+            ["--batch", "-p", str(pid), "-o", expr, "-o", "process detach"],
+            Io(io.StringIO(), io.StringIO()),
+            self.home,
+        )
 
     def messages(self) -> list[str]:
         recs, _ = self.home.read_log(0)
@@ -130,7 +131,7 @@ def test_simulator_refuses_submit_and_the_debug_hook_runs_the_handler(tmp_path: 
 
 
 def test_dasd_runs_the_refresh_after_its_earliest_date(tmp_path: Path) -> None:
-    sim, pid = _sim(tmp_path, "device")
+    sim, _pid = _sim(tmp_path, "device")
     sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
     sim.ok("bgtest", "clock", "advance", "59m")
     assert not any(m.startswith("Running task") for m in sim.messages())
@@ -139,11 +140,13 @@ def test_dasd_runs_the_refresh_after_its_earliest_date(tmp_path: Path) -> None:
 
 
 def test_low_power_mode_drops_the_refresh_request(tmp_path: Path) -> None:
-    sim, pid = _sim(tmp_path, "device")
+    sim, _pid = _sim(tmp_path, "device")
     sim.ok("spawn", "booted", "notifyutil", "-s", "com.apple.system.lowpowermode", "1")
     sim.ok("spawn", "booted", "notifyutil", "-p", "com.apple.system.lowpowermode")
-    assert sim.ok("spawn", "booted", "notifyutil", "-g", "com.apple.system.lowpowermode") == \
-        "com.apple.system.lowpowermode 1\n"
+    assert (
+        sim.ok("spawn", "booted", "notifyutil", "-g", "com.apple.system.lowpowermode")
+        == "com.apple.system.lowpowermode 1\n"
+    )
     sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
     assert any("BGTaskSchedulerErrorDomain Code=1" in m for m in sim.messages())
     sim.ok("bgtest", "clock", "advance", "3h")
@@ -151,7 +154,7 @@ def test_low_power_mode_drops_the_refresh_request(tmp_path: Path) -> None:
 
 
 def test_low_power_mode_holds_a_pending_request_until_it_ends(tmp_path: Path) -> None:
-    sim, pid = _sim(tmp_path, "device")
+    sim, _pid = _sim(tmp_path, "device")
     sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
     sim.ok("bgtest", "lowpower", "booted", "on")
     sim.ok("bgtest", "clock", "advance", "2h")
@@ -162,7 +165,7 @@ def test_low_power_mode_holds_a_pending_request_until_it_ends(tmp_path: Path) ->
 
 
 def test_force_quit_blocks_the_refresh_launch_until_the_user_launches(tmp_path: Path) -> None:
-    sim, pid = _sim(tmp_path, "device")
+    sim, _pid = _sim(tmp_path, "device")
     sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
     sim.ok("bgtest", "forcequit", "booted", BID)
     sim.ok("bgtest", "clock", "advance", "3h")
@@ -174,7 +177,7 @@ def test_force_quit_blocks_the_refresh_launch_until_the_user_launches(tmp_path: 
 
 
 def test_processing_task_requiring_power_waits_for_charging(tmp_path: Path) -> None:
-    sim, pid = _sim(tmp_path, "device")
+    sim, _pid = _sim(tmp_path, "device")
     sim.ok("openurl", "booted", "bgdemo://enqueue/backup")
     assert any("requiresExternalPower=1" in m for m in sim.messages())
     sim.ok("bgtest", "clock", "advance", "5h")
@@ -185,7 +188,7 @@ def test_processing_task_requiring_power_waits_for_charging(tmp_path: Path) -> N
 
 
 def test_refresh_budget_expires_a_long_task(tmp_path: Path) -> None:
-    sim, pid = _sim(tmp_path, "device")
+    sim, _pid = _sim(tmp_path, "device")
     sim.ok("openurl", "booted", "bgdemo://enqueue/long")
     sim.ok("bgtest", "clock", "advance", "20m")
     msgs = sim.messages()
@@ -194,7 +197,7 @@ def test_refresh_budget_expires_a_long_task(tmp_path: Path) -> None:
 
 
 def test_resubmitting_an_identifier_replaces_it(tmp_path: Path) -> None:
-    sim, pid = _sim(tmp_path, "device")
+    sim, _pid = _sim(tmp_path, "device")
     sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
     sim.ok("openurl", "booted", "bgdemo://enqueue/long")  # same NWM refresh identifier
     requests = sim.state()["requests"]
@@ -203,7 +206,7 @@ def test_resubmitting_an_identifier_replaces_it(tmp_path: Path) -> None:
 
 
 def test_app_goes_background_then_suspended(tmp_path: Path) -> None:
-    sim, pid = _sim(tmp_path, "device")
+    sim, _pid = _sim(tmp_path, "device")
     assert sim.state()["apps"][BID] == 4
     sim.ok("launch", "booted", "com.apple.Preferences")
     assert sim.state()["apps"][BID] == 3

@@ -20,8 +20,13 @@ BID = "dev.brewkits.nwmDemo"
 
 def xcrun(home: Path, *argv: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BGTEST_SIM_HOME": str(home), "TZ": "UTC"}
-    return subprocess.run([sys.executable, "-m", "harness.sim.ios.xcrun", *argv], capture_output=True,
-                          text=True, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "harness.sim.ios.xcrun", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +37,18 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_list_json_is_simctl_shaped(home: Path) -> None:
     r = xcrun(home, "simctl", "list", "-j", "devices")
     assert r.returncode == 0
-    assert '"devices" : {' in r.stdout and '\\/' in r.stdout  # " : " and escaped slashes
+    assert '"devices" : {' in r.stdout and "\\/" in r.stdout  # " : " and escaped slashes
     devices = json.loads(r.stdout)["devices"]["com.apple.CoreSimulator.SimRuntime.iOS-17-2"]
     booted = [d for d in devices if d["state"] == "Booted"]
-    assert booted and set(booted[0]) >= {"udid", "name", "state", "isAvailable", "deviceTypeIdentifier",
-                                         "dataPath", "logPath"}
+    assert booted and set(booted[0]) >= {
+        "udid",
+        "name",
+        "state",
+        "isAvailable",
+        "deviceTypeIdentifier",
+        "dataPath",
+        "logPath",
+    }
     text = xcrun(home, "simctl", "list", "devices").stdout.splitlines()
     assert text[:2] == ["== Devices ==", "-- iOS 17.2 --"]
     assert text[2].startswith("    iPhone 15 (") and "(Booted)" in text[2]
@@ -66,14 +78,28 @@ def test_app_lifecycle_and_errors(home: Path) -> None:
     r = xcrun(home, "nosuchtool")
     assert r.returncode == 72
     r = xcrun(home, "simctl", "listapps", "booted")
-    assert r.stdout.startswith("{\n") and f'"{BID}" =     {{' in r.stdout and "ApplicationType = User;" in r.stdout
+    assert (
+        r.stdout.startswith("{\n")
+        and f'"{BID}" =     {{' in r.stdout
+        and "ApplicationType = User;" in r.stdout
+    )
 
 
 def test_log_show_ndjson_and_predicates(home: Path) -> None:
     xcrun(home, "simctl", "launch", "booted", BID)
     xcrun(home, "simctl", "openurl", "booted", "nwmdemo://enqueue/periodic-sync")
-    r = xcrun(home, "simctl", "spawn", "booted", "log", "show", "--style", "ndjson", "--predicate",
-              'subsystem == "com.apple.BackgroundTasks" AND eventMessage CONTAINS "submitTaskRequest"')
+    r = xcrun(
+        home,
+        "simctl",
+        "spawn",
+        "booted",
+        "log",
+        "show",
+        "--style",
+        "ndjson",
+        "--predicate",
+        'subsystem == "com.apple.BackgroundTasks" AND eventMessage CONTAINS "submitTaskRequest"',
+    )
     lines = r.stdout.splitlines()
     assert lines[0].startswith("Skipping info and debug messages")
     assert lines[1].startswith("Filtering the log data using ")
@@ -87,8 +113,20 @@ def test_log_show_ndjson_and_predicates(home: Path) -> None:
 
 
 def test_log_stream_banner_then_ndjson(home: Path) -> None:
-    r = xcrun(home, "simctl", "spawn", "booted", "log", "stream", "--style", "ndjson", "--predicate",
-              'process == "Runner"', "--timeout", "200ms")
+    r = xcrun(
+        home,
+        "simctl",
+        "spawn",
+        "booted",
+        "log",
+        "stream",
+        "--style",
+        "ndjson",
+        "--predicate",
+        'process == "Runner"',
+        "--timeout",
+        "200ms",
+    )
     assert r.returncode == 0
     assert r.stdout == 'Filtering the log data using "process == "Runner""\n'
 
@@ -108,7 +146,10 @@ _VALS = st.text(alphabet=st.characters(blacklist_characters='"\\', blacklist_cat
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(_KEYS, _OPS, _VALS), min_size=1, max_size=4), st.sampled_from([" AND ", " OR ", " && "]))
+@given(
+    st.lists(st.tuples(_KEYS, _OPS, _VALS), min_size=1, max_size=4),
+    st.sampled_from([" AND ", " OR ", " && "]),
+)
 def test_predicates_compile_and_evaluate(parts: list[tuple[str, str, str]], glue: str) -> None:
     text = glue.join(f'({k} {op} "{v}")' for k, op, v in parts)
     pred = compile_predicate(text)

@@ -68,15 +68,25 @@ class IosKind(str, Enum):
 
 @app.command("ios")
 def ios(
-    kind: IosKind = typer.Option(IosKind.simulator, "--kind",
-                                 help="simulator: BGTaskScheduler.submit fails with Code=1 as in Xcode's "
-                                      "Simulator; device: dasd runs the requests."),
-    wda_port: int = typer.Option(8100, "--wda-port", min=0, max=65535,
-                                 help="Port of the WebDriverAgent-compatible server (0: any free port)."),
-    clock: ClockChoice = typer.Option(ClockChoice.realtime, "--clock",
-                                      help="Device time: realtime, manual (moved by 'simctl bgtest clock'), scaled."),
-    scale: float = typer.Option(60.0, "--scale", min=0.001, help="With --clock scaled: device seconds per wall second."),
-    reset: bool = typer.Option(False, "--reset", help="Start from a fresh virtual iPhone (apps and log erased)."),
+    kind: IosKind = typer.Option(
+        IosKind.simulator, "--kind",
+        help="simulator: BGTaskScheduler.submit fails with Code=1 as in Xcode's Simulator; "
+        "device: dasd runs the requests.",
+    ),
+    wda_port: int = typer.Option(
+        8100, "--wda-port", min=0, max=65535,
+        help="Port of the WebDriverAgent-compatible server (0: any free port).",
+    ),
+    clock: ClockChoice = typer.Option(
+        ClockChoice.realtime, "--clock",
+        help="Device time: realtime, manual (moved by 'simctl bgtest clock'), scaled.",
+    ),
+    scale: float = typer.Option(
+        60.0, "--scale", min=0.001, help="With --clock scaled: device seconds per wall second."
+    ),
+    reset: bool = typer.Option(
+        False, "--reset", help="Start from a fresh virtual iPhone (apps and log erased)."
+    ),
 ) -> None:
     """Start the virtual iPhone: prints BGTEST_XCRUN=… for the xcrun stand-in and serves WDA until Ctrl-C."""
     from harness.sim.ios.launcher import start_ios
@@ -89,15 +99,18 @@ def ios(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
-            running = start_ios(kind=kind.value, wda_port=wda_port, clock=clock.value, scale=scale, reset=reset)
+            running = start_ios(
+                kind=kind.value, wda_port=wda_port, clock=clock.value, scale=scale, reset=reset
+            )
         except OSError as exc:
-            typer.echo(f"error: cannot serve WebDriverAgent on port {wda_port}: {exc.strerror or exc}", err=True)
+            reason = exc.strerror or exc
+            typer.echo(f"error: cannot serve WebDriverAgent on port {wda_port}: {reason}", err=True)
             raise typer.Exit(1) from None
         try:
             for line in running.env_lines():
                 typer.echo(line)
-            typer.echo(f"{running.device_name} ({running.udid}) {kind.value}, WebDriverAgent at {running.url}",
-                       err=True)
+            where = f"{running.device_name} ({running.udid}) {kind.value}"
+            typer.echo(f"{where}, WebDriverAgent at {running.url}", err=True)
             typer.echo("Ctrl-C stops the WebDriverAgent server (the device state stays in BGTEST_SIM_HOME).",
                        err=True)
             while not stop.wait(0.5):

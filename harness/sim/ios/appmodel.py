@@ -65,7 +65,9 @@ class IosApp(BaseModel):
     version: str | None = None
     url_schemes: tuple[str, ...] = ()
     bg_task_identifiers: tuple[str, ...] = ()
-    background_modes: tuple[Literal["fetch", "processing", "remote-notification", "audio", "location"], ...] = (
+    background_modes: tuple[
+        Literal["fetch", "processing", "remote-notification", "audio", "location"], ...
+    ] = (
         "fetch",
         "processing",
         "remote-notification",
@@ -110,10 +112,16 @@ class IosAppModel:
             ident = NWM_PROCESSING_ID if kind == "processing" else NWM_REFRESH_ID
         else:
             ident = work.unique.name if work.unique else name
-        power = spec.requires_external_power if spec.requires_external_power is not None else (
-            work.constraints.charging)
-        net = spec.requires_network if spec.requires_network is not None else (
-            work.constraints.network != "not_required")
+        power = (
+            spec.requires_external_power
+            if spec.requires_external_power is not None
+            else (work.constraints.charging)
+        )
+        net = (
+            spec.requires_network
+            if spec.requires_network is not None
+            else (work.constraints.network != "not_required")
+        )
         return kind, ident, power, net
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..android.appmodel import Work, Worker
+from .device import INPROC_MAX_ATTEMPTS
 
 if TYPE_CHECKING:
     from .device import Device
@@ -87,7 +88,7 @@ class AppRuntime:
             if template and "{identifier}" in template:
                 head, _, tail = template.partition("{identifier}")
                 if url.startswith(head) and url.endswith(tail) and len(url) > len(head) + len(tail):
-                    fn(url[len(head): len(url) - len(tail)] if tail else url[len(head):])
+                    fn(url[len(head) : len(url) - len(tail)] if tail else url[len(head) :])
                     return
         found = self.model.deep_link_hook(url)
         if found is None:
@@ -139,7 +140,9 @@ class AppRuntime:
             if kind == "refresh":
                 self.debug(f"BGTaskSchedulerManager: Using BGAppRefreshTask with identifier '{ident}'")
             else:
-                self.debug(f"BGTaskSchedulerManager: Using BGProcessingTask for heavy task with identifier '{ident}'")
+                self.debug(
+                    f"BGTaskSchedulerManager: Using BGProcessingTask for heavy task with identifier '{ident}'"
+                )
         code = self.dev.submit(self.bid, kind, ident, earliest, power, net)
         if self.lib == "native_workmanager":
             if code is None:
@@ -152,14 +155,27 @@ class AppRuntime:
                 self.dev.applog(self.bid, f"{what} submitted {ident} earliestBeginInSeconds:{delay / 1000:g}")
                 self.fwm(f"Task scheduled: {name}")
             else:
-                self.dev.applog(self.bid, f"Could not schedule {what} identifier:{ident} error:The operation "
-                                f"couldn’t be completed. (BGTaskSchedulerErrorDomain error {code}.)", type="Error")
+                self.dev.applog(
+                    self.bid,
+                    f"Could not schedule {what} identifier:{ident} error:The operation "
+                    f"couldn’t be completed. (BGTaskSchedulerErrorDomain error {code}.)",
+                    type="Error",
+                )
 
     # --------------------------------------------------- in-process work
     def _start_inproc(self, name: str, work: Work, tid: str, delay_ms: int, attempt: int) -> None:
-        self.dev.d["inproc"].append({"bid": self.bid, "work": name, "task": tid, "phase": "waiting",
-                                     "due": self.now + delay_ms, "end": None, "attempt": attempt,
-                                     "frozen": None})
+        self.dev.d["inproc"].append(
+            {
+                "bid": self.bid,
+                "work": name,
+                "task": tid,
+                "phase": "waiting",
+                "due": self.now + delay_ms,
+                "end": None,
+                "attempt": attempt,
+                "frozen": None,
+            }
+        )
 
     def on_inproc(self, item: dict[str, Any]) -> None:
         inproc = self.dev.d["inproc"]
@@ -180,10 +196,13 @@ class AppRuntime:
             self.report(tid, item["work"], True, item["attempt"])
         elif outcome == "retry" and item["attempt"] < INPROC_MAX_ATTEMPTS:
             work = self.model.work[item["work"]]
-            delay = work.backoff.delay_ms * (2 ** (item["attempt"] - 1) if work.backoff.policy == "exponential"
-                                             else item["attempt"])
-            self.debug(f"[Retry] Task '{tid}': attempt {item['attempt']}/{INPROC_MAX_ATTEMPTS} failed — "
-                       f"retrying in {delay}ms")
+            delay = work.backoff.delay_ms * (
+                2 ** (item["attempt"] - 1) if work.backoff.policy == "exponential" else item["attempt"]
+            )
+            self.debug(
+                f"[Retry] Task '{tid}': attempt {item['attempt']}/{INPROC_MAX_ATTEMPTS} failed — "
+                f"retrying in {delay}ms"
+            )
             self._start_inproc(item["work"], work, tid, delay, item["attempt"] + 1)
         else:
             self.report(tid, item["work"], False, item["attempt"])
@@ -272,8 +291,11 @@ class AppRuntime:
         task["expired"] = True
         name = task.get("work")
         if self.lib == "native_workmanager":
-            self.debug("BGTaskSchedulerManager: Refresh task expired" if task["kind"] == "refresh"
-                       else "BGTaskSchedulerManager: Task expired")
+            self.debug(
+                "BGTaskSchedulerManager: Refresh task expired"
+                if task["kind"] == "refresh"
+                else "BGTaskSchedulerManager: Task expired"
+            )
             self.debug("⚠️ OS Expiration: Stopped all active workers")
             if name:
                 self.report(self.task_id(name, self.model.work[name]), name, False, 1)
@@ -283,11 +305,27 @@ class AppRuntime:
     # ------------------------------------------------------ debug hooks
     def debug_run(self, ident: str) -> None:
         """The app's own debug URL: call the BGTask handler code path directly (works on a simulator)."""
-        kind = "processing" if ident.endswith(".task") or any(
-            self.app.task_for(n, w)[:2] == ("processing", ident) for n, w in self.model.work.items()
-            if w.kind == "periodic") else "refresh"
-        task = {"bid": self.bid, "kind": kind, "ident": ident, "started": self.now, "deadline": None,
-                "simulated": True, "end": None, "work": None, "hook": True}
+        kind = (
+            "processing"
+            if ident.endswith(".task")
+            or any(
+                self.app.task_for(n, w)[:2] == ("processing", ident)
+                for n, w in self.model.work.items()
+                if w.kind == "periodic"
+            )
+            else "refresh"
+        )
+        task = {
+            "bid": self.bid,
+            "kind": kind,
+            "ident": ident,
+            "started": self.now,
+            "deadline": None,
+            "simulated": True,
+            "end": None,
+            "work": None,
+            "hook": True,
+        }
         self.dev.d["running"].append(task)
         self.on_bg_task(task)
         if task["end"] is None and task["work"] is None:

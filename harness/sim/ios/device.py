@@ -198,12 +198,32 @@ class World:
         n = len(self.state["devices"])
         udid = _uuid(f"{self.home.path}:{name}:{n}:{kind}")
         d = {
-            "udid": udid, "name": name, "type": DEVICE_TYPES.get(name, DEVICE_TYPES["iPhone 15"]),
-            "runtime": RUNTIME_ID, "kind": kind, "state": "Shutdown", "last_booted": None, "boot_n": 0,
-            "apps": {}, "procs": {}, "force_quit": [], "requests": [], "running": [], "inproc": [],
-            "nwm_pending": {}, "lpm": False, "battery": 0.8 if kind == "device" else -1.0,
-            "charging": False, "network": True, "locked": False, "status_bar": {}, "notify": {},
-            "front": None, "screen": "home", "appearance": "light", "attached": [],
+            "udid": udid,
+            "name": name,
+            "type": DEVICE_TYPES.get(name, DEVICE_TYPES["iPhone 15"]),
+            "runtime": RUNTIME_ID,
+            "kind": kind,
+            "state": "Shutdown",
+            "last_booted": None,
+            "boot_n": 0,
+            "apps": {},
+            "procs": {},
+            "force_quit": [],
+            "requests": [],
+            "running": [],
+            "inproc": [],
+            "nwm_pending": {},
+            "lpm": False,
+            "battery": 0.8 if kind == "device" else -1.0,
+            "charging": False,
+            "network": True,
+            "locked": False,
+            "status_bar": {},
+            "notify": {},
+            "front": None,
+            "screen": "home",
+            "appearance": "light",
+            "attached": [],
         }
         self.state["devices"][udid] = d
         self.home.device_dir(udid).joinpath("data").mkdir(parents=True, exist_ok=True)
@@ -242,13 +262,35 @@ class World:
         return self._models[path]
 
     # ------------------------------------------------------------------- output
-    def log(self, dev: Device, path: str, pid: int, msg: str, *, subsystem: str = "", category: str = "",
-            type: str = "Default", sender: str | None = None, fmt: str | None = None) -> None:
+    def log(
+        self,
+        dev: Device,
+        path: str,
+        pid: int,
+        msg: str,
+        *,
+        subsystem: str = "",
+        category: str = "",
+        type: str = "Default",
+        sender: str | None = None,
+        fmt: str | None = None,
+    ) -> None:
         self.state["seq"] += 1
         seq = self.state["seq"]
-        rec = {"seq": seq, "t": self.clock.now_exact_ms(), "udid": dev.udid, "boot": dev.d.get("boot_uuid", ""),
-               "pid": pid, "tid": 0x1A000 + pid * 7 % 0x3000, "path": path, "msg": msg, "type": type,
-               "subsystem": subsystem, "category": category, "uuid": _uuid(path)}
+        rec = {
+            "seq": seq,
+            "t": self.clock.now_exact_ms(),
+            "udid": dev.udid,
+            "boot": dev.d.get("boot_uuid", ""),
+            "pid": pid,
+            "tid": 0x1A000 + pid * 7 % 0x3000,
+            "path": path,
+            "msg": msg,
+            "type": type,
+            "subsystem": subsystem,
+            "category": category,
+            "uuid": _uuid(path),
+        }
         if sender:
             rec["sender"] = sender
         if fmt:
@@ -337,8 +379,14 @@ class Device:
 
     def bglog(self, bid: str, msg: str, type: str = "Default") -> None:
         """BackgroundTasks.framework inside the app: subsystem ``com.apple.BackgroundTasks``."""
-        self.applog(bid, msg, subsystem="com.apple.BackgroundTasks", category="Framework", type=type,
-                    sender=self.sys_path(_BG))
+        self.applog(
+            bid,
+            msg,
+            subsystem="com.apple.BackgroundTasks",
+            category="Framework",
+            type=type,
+            sender=self.sys_path(_BG),
+        )
 
     def nslog(self, bid: str, msg: str) -> None:
         self.applog(bid, msg, sender=self.sys_path(_FOUNDATION))
@@ -351,13 +399,18 @@ class Device:
     # ------------------------------------------------------------ lifecycle
     def require_booted(self, what: str = "lookup") -> None:
         if not self.booted:
-            raise sim_error("com.apple.CoreSimulator.SimError", 405,
-                            f"Unable to {what} in current state: {self.d['state']}", 149)
+            raise sim_error(
+                "com.apple.CoreSimulator.SimError",
+                405,
+                f"Unable to {what} in current state: {self.d['state']}",
+                149,
+            )
 
     def boot(self) -> None:
         if self.booted:
-            raise sim_error("com.apple.CoreSimulator.SimError", 405,
-                            "Unable to boot device in current state: Booted", 149)
+            raise sim_error(
+                "com.apple.CoreSimulator.SimError", 405, "Unable to boot device in current state: Booted", 149
+            )
         self.d["state"] = "Booted"
         self.d["boot_n"] += 1
         self.d["boot_uuid"] = _uuid(f"{self.udid}:boot:{self.d['boot_n']}")
@@ -365,13 +418,21 @@ class Device:
         self.d["sys_pids"] = {_DASD: self.w.new_pid(), _SPRINGBOARD: self.w.new_pid()}
         self.d["front"] = None
         self.d["screen"] = "home"
-        self.syslog(_SPRINGBOARD, "SpringBoard finished launching", subsystem="com.apple.SpringBoard",
-                    category="Common")
+        self.syslog(
+            _SPRINGBOARD,
+            "SpringBoard finished launching",
+            subsystem="com.apple.SpringBoard",
+            category="Common",
+        )
 
     def shutdown(self) -> None:
         if not self.booted:
-            raise sim_error("com.apple.CoreSimulator.SimError", 405,
-                            "Unable to shutdown device in current state: Shutdown", 149)
+            raise sim_error(
+                "com.apple.CoreSimulator.SimError",
+                405,
+                "Unable to shutdown device in current state: Shutdown",
+                149,
+            )
         for bid in list(self.d["procs"]):
             self._kill(bid)
         self.d["state"] = "Shutdown"
@@ -383,12 +444,24 @@ class Device:
 
     def erase(self) -> None:
         if self.booted:
-            raise sim_error("com.apple.CoreSimulator.SimError", 405,
-                            "Unable to erase contents and settings in current state: Booted", 149)
+            raise sim_error(
+                "com.apple.CoreSimulator.SimError",
+                405,
+                "Unable to erase contents and settings in current state: Booted",
+                149,
+            )
         for bid in list(self.d["apps"]):
             self._remove_app(bid)
-        self.d.update({"requests": [], "force_quit": [], "nwm_pending": {}, "lpm": False, "notify": {},
-                       "status_bar": {}})
+        self.d.update(
+            {
+                "requests": [],
+                "force_quit": [],
+                "nwm_pending": {},
+                "lpm": False,
+                "notify": {},
+                "status_bar": {},
+            }
+        )
 
     # ------------------------------------------------------------------ apps
     def install(self, source: str) -> str:
@@ -396,17 +469,23 @@ class Device:
         src = Path(source)
         if not src.exists():
             raise sim_error(
-                "NSPOSIXErrorDomain", 2,
+                "NSPOSIXErrorDomain",
+                2,
                 "Simulator device failed to install the application.\n"
                 f"Underlying error (domain=NSPOSIXErrorDomain, code=2):\n\tlstat of {source} failed: "
-                "No such file or directory", 2)
+                "No such file or directory",
+                2,
+            )
         try:
             model = load_ios_app(src)
         except Exception as exc:
             raise sim_error(
-                "IXUserPresentableErrorDomain", 1,
+                "IXUserPresentableErrorDomain",
+                1,
                 "Simulator device failed to install the application.\n"
-                f"Underlying error (domain=MIInstallerErrorDomain, code=11):\n\t{exc}", 1) from None
+                f"Underlying error (domain=MIInstallerErrorDomain, code=11):\n\t{exc}",
+                1,
+            ) from None
         bid = model.bundle_id
         target = self.w.home.apps_dir(self.udid)
         target.mkdir(parents=True, exist_ok=True)
@@ -417,13 +496,17 @@ class Device:
             self._kill(bid)  # installing over a running app terminates it
         old = self.d["apps"].get(bid)
         self.d["apps"][bid] = {
-            "path": str(copy), "exe": model.ios.executable, "name": model.display_name,
+            "path": str(copy),
+            "exe": model.ios.executable,
+            "name": model.display_name,
             "version": model.ios.version or model.model.version_name,
             "bundle_uuid": _uuid(f"{self.udid}:{bid}:bundle:{self.w.now()}"),
             "data_uuid": old["data_uuid"] if old else _uuid(f"{self.udid}:{bid}:data"),
         }
         Path(self.app_data_dir(bid)).mkdir(parents=True, exist_ok=True) if self.kind == "simulator" else None
-        Path(self.app_bundle_dir(bid)).mkdir(parents=True, exist_ok=True) if self.kind == "simulator" else None
+        Path(self.app_bundle_dir(bid)).mkdir(
+            parents=True, exist_ok=True
+        ) if self.kind == "simulator" else None
         return bid
 
     def _remove_app(self, bid: str) -> None:
@@ -438,9 +521,13 @@ class Device:
     def uninstall(self, bid: str) -> None:
         self.require_booted("uninstall")
         if bid not in self.d["apps"]:
-            raise sim_error("IXErrorDomain", 5,
-                            f"Failed to uninstall {bid}.\nUnderlying error (domain=IXErrorDomain, code=5):\n"
-                            f"\tNo app with bundle ID {bid} is installed", 1)
+            raise sim_error(
+                "IXErrorDomain",
+                5,
+                f"Failed to uninstall {bid}.\nUnderlying error (domain=IXErrorDomain, code=5):\n"
+                f"\tNo app with bundle ID {bid} is installed",
+                1,
+            )
         self._remove_app(bid)
 
     def app_model(self, bid: str) -> IosAppModel:
@@ -461,16 +548,26 @@ class Device:
             return 1
         return {"suspended": 2, "background": 3, "foreground": 4}[proc["state"]]
 
-    def launch(self, bid: str, args: list[str] | None = None, env: dict[str, str] | None = None,
-               terminate_running: bool = False, stdout_path: str | None = None, user: bool = True) -> int:
+    def launch(
+        self,
+        bid: str,
+        args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        terminate_running: bool = False,
+        stdout_path: str | None = None,
+        user: bool = True,
+    ) -> int:
         """What ``simctl launch`` / a tap on the icon does; returns the pid."""
         self.require_booted("lookup")
         if not self.known_app(bid):
             raise sim_error(
-                "FBSOpenApplicationServiceErrorDomain", 4,
+                "FBSOpenApplicationServiceErrorDomain",
+                4,
                 f"Simulator device failed to launch {bid}.\n"
                 "Underlying error (domain=FBSOpenApplicationServiceErrorDomain, code=4):\n"
-                f"\tThe request to open \"{bid}\" failed.", 4)
+                f'\tThe request to open "{bid}" failed.',
+                4,
+            )
         if terminate_running and bid in self.d["procs"]:
             self._kill(bid)
         if user and bid in self.d["force_quit"]:
@@ -490,8 +587,15 @@ class Device:
 
     def _spawn(self, bid: str, args: list[str], env: dict[str, str], state: str) -> dict[str, Any]:
         pid = self.w.new_pid()
-        proc = {"pid": pid, "state": state, "since": self.w.now(), "args": list(args), "env": dict(env),
-                "stdout_paths": [], "suspend_at": None}
+        proc = {
+            "pid": pid,
+            "state": state,
+            "since": self.w.now(),
+            "args": list(args),
+            "env": dict(env),
+            "stdout_paths": [],
+            "suspend_at": None,
+        }
         self.d["procs"][bid] = proc
         return proc
 
@@ -533,8 +637,12 @@ class Device:
         """``simctl terminate``: exit 3 "found nothing to terminate" when not running."""
         self.require_booted("lookup")
         if bid not in self.d["procs"]:
-            raise sim_error("NSPOSIXErrorDomain", 3,
-                            f"Simulator device failed to terminate {bid}.\nfound nothing to terminate", 3)
+            raise sim_error(
+                "NSPOSIXErrorDomain",
+                3,
+                f"Simulator device failed to terminate {bid}.\nfound nothing to terminate",
+                3,
+            )
         self._kill(bid)
 
     def force_quit(self, bid: str) -> bool:
@@ -575,8 +683,9 @@ class Device:
 
                 runtime(self, bid).on_url(url)
                 return
-        raise sim_error("LSApplicationWorkspaceErrorDomain", 115,
-                        f"Simulator device failed to open {url}.", 115)
+        raise sim_error(
+            "LSApplicationWorkspaceErrorDomain", 115, f"Simulator device failed to open {url}.", 115
+        )
 
     def push(self, bid: str, payload: dict[str, Any]) -> None:
         """A remote notification reaches a running (or background-launchable) app."""
@@ -585,7 +694,10 @@ class Device:
         from .apps import runtime
 
         if bid not in self.d["procs"]:
-            if bid in self.d["force_quit"] or "remote-notification" not in self.app_model(bid).ios.background_modes:
+            if (
+                bid in self.d["force_quit"]
+                or "remote-notification" not in self.app_model(bid).ios.background_modes
+            ):
                 return
             proc = self._spawn(bid, [], {}, "background")
             proc["suspend_at"] = self.w.now() + REFRESH_BUDGET_MS
@@ -596,8 +708,12 @@ class Device:
     def set_low_power(self, on: bool) -> None:
         if self.d["lpm"] != on:
             self.d["lpm"] = on
-            self.syslog(_SPRINGBOARD, f"Low Power Mode {'enabled' if on else 'disabled'}",
-                        subsystem="com.apple.powerd", category="lowPowerMode")
+            self.syslog(
+                _SPRINGBOARD,
+                f"Low Power Mode {'enabled' if on else 'disabled'}",
+                subsystem="com.apple.powerd",
+                category="lowPowerMode",
+            )
         self.d["notify"]["com.apple.system.lowpowermode"] = 1 if on else 0
 
     def set_battery(self, level: float | None = None, charging: bool | None = None) -> None:
@@ -613,8 +729,15 @@ class Device:
         return level < 0 or level >= LOW_BATTERY or bool(self.d["charging"])
 
     # ===================================================== BGTaskScheduler
-    def submit(self, bid: str, kind: str, ident: str, earliest_ms: int | None, power: bool = False,
-               network: bool = False) -> int | None:
+    def submit(
+        self,
+        bid: str,
+        kind: str,
+        ident: str,
+        earliest_ms: int | None,
+        power: bool = False,
+        network: bool = False,
+    ) -> int | None:
         """``BGTaskScheduler.submit``: None when accepted, else the BGTaskSchedulerErrorDomain code."""
         desc = self.request_desc(kind, ident, earliest_ms, power, network)
         self.bglog(bid, f"submitTaskRequest: {desc}")
@@ -631,30 +754,57 @@ class Device:
             mine = [r for r in self.d["requests"] if r["bid"] == bid and r["ident"] != ident]
             if kind == "refresh" and any(r["kind"] == "refresh" for r in mine):
                 code = 2
-            if kind == "processing" and sum(r["kind"] == "processing" for r in mine) >= MAX_PROCESSING_REQUESTS:
+            if (
+                kind == "processing"
+                and sum(r["kind"] == "processing" for r in mine) >= MAX_PROCESSING_REQUESTS
+            ):
                 code = 2
         if code is not None:
-            self.bglog(bid, f"Error submitting task request: {desc}, error: Error Domain="
-                       f"BGTaskSchedulerErrorDomain Code={code} \"(null)\"", type="Error")
+            self.bglog(
+                bid,
+                f"Error submitting task request: {desc}, error: Error Domain="
+                f'BGTaskSchedulerErrorDomain Code={code} "(null)"',
+                type="Error",
+            )
             return code
         for old in [r for r in self.d["requests"] if r["bid"] == bid and r["ident"] == ident]:
             self.d["requests"].remove(old)
-            self.syslog(_DASD, "Daemon Canceling Activities: {(\n    " + old["activity"] + "\n)}",
-                        subsystem="com.apple.duetactivityscheduler", category="scheduler")
-            self.syslog(_DASD, f"CANCELED: {old['activity']} at priority 10 <private>!",
-                        subsystem="com.apple.duetactivityscheduler", category="scheduler")
+            self.syslog(
+                _DASD,
+                "Daemon Canceling Activities: {(\n    " + old["activity"] + "\n)}",
+                subsystem="com.apple.duetactivityscheduler",
+                category="scheduler",
+            )
+            self.syslog(
+                _DASD,
+                f"CANCELED: {old['activity']} at priority 10 <private>!",
+                subsystem="com.apple.duetactivityscheduler",
+                category="scheduler",
+            )
         prefix = "bgRefresh" if kind == "refresh" else "bgProcessing"
         seed = f"{bid}{ident}{self.w.now()}{self.w.state['seq']}"
         activity = f"{prefix}-{ident}:{_hex(seed)}"
         now = self.w.now()
-        req = {"bid": bid, "kind": kind, "ident": ident, "earliest": earliest_ms, "power": power,
-               "network": network, "submitted": now, "activity": activity}
+        req = {
+            "bid": bid,
+            "kind": kind,
+            "ident": ident,
+            "earliest": earliest_ms,
+            "power": power,
+            "network": network,
+            "submitted": now,
+            "activity": activity,
+        }
         self.d["requests"].append(req)
         self.bglog(bid, f"Submitting task request activity: {activity}")
         start = earliest_ms if earliest_ms is not None else now
         end = start + (2 * 86_400_000 if kind == "processing" else 86_400_000)
-        self.syslog(_DASD, f"Submitted Activity: {activity} at priority 10 ({date_text(start)} - {date_text(end)})",
-                    subsystem="com.apple.duetactivityscheduler", category="scheduler")
+        self.syslog(
+            _DASD,
+            f"Submitted Activity: {activity} at priority 10 ({date_text(start)} - {date_text(end)})",
+            subsystem="com.apple.duetactivityscheduler",
+            category="scheduler",
+        )
         return None
 
     @staticmethod
@@ -662,8 +812,10 @@ class Device:
         date = date_text(earliest_ms) if earliest_ms is not None else "(null)"
         if kind == "refresh":
             return f"<BGAppRefreshTaskRequest: {ident}, earliestBeginDate: {date}>"
-        return (f"<BGProcessingTaskRequest: {ident}, earliestBeginDate: {date}, "
-                f"requiresExternalPower={int(power)}, requiresNetworkConnectivity={int(network)}>")
+        return (
+            f"<BGProcessingTaskRequest: {ident}, earliestBeginDate: {date}, "
+            f"requiresExternalPower={int(power)}, requiresNetworkConnectivity={int(network)}>"
+        )
 
     @staticmethod
     def task_desc(kind: str, ident: str) -> str:
@@ -707,8 +859,12 @@ class Device:
         self.d["requests"].remove(req)
         acts = "{(\n    " + req["activity"] + "\n)}"
         if not simulated:
-            self.syslog(_DASD, f"STARTING: {req['activity']} at priority 10 <private>",
-                        subsystem="com.apple.duetactivityscheduler", category="scheduler")
+            self.syslog(
+                _DASD,
+                f"STARTING: {req['activity']} at priority 10 <private>",
+                subsystem="com.apple.duetactivityscheduler",
+                category="scheduler",
+            )
         if bid not in self.d["procs"]:
             self._spawn(bid, [], {}, "background")
             self.bglog(bid, f"Handling launch from daemon for activities: {acts}")
@@ -726,9 +882,16 @@ class Device:
         self.bglog(bid, f"Starting simulated task: {desc}" if simulated else f"Starting task: {desc}")
         now = self.w.now()
         budget = REFRESH_BUDGET_MS if req["kind"] == "refresh" else PROCESSING_BUDGET_MS
-        task = {"bid": bid, "kind": req["kind"], "ident": req["ident"], "started": now,
-                "deadline": None if simulated else now + budget, "simulated": simulated,
-                "end": None, "work": None}
+        task = {
+            "bid": bid,
+            "kind": req["kind"],
+            "ident": req["ident"],
+            "started": now,
+            "deadline": None if simulated else now + budget,
+            "simulated": simulated,
+            "end": None,
+            "work": None,
+        }
         self.d["running"].append(task)
         runtime(self, bid).on_bg_task(task)
         if task["end"] is None and task["work"] is None:  # nothing to do: the handler completes at once
@@ -782,7 +945,9 @@ class Device:
             return
         self.bglog(bid, "Getting pending task requests")
         mine = [r for r in self.d["requests"] if r["bid"] == bid]
-        self.bglog(bid, "Found pending activities: {(" + "".join(f"\n    {r['activity']}" for r in mine) + "\n)}")
+        self.bglog(
+            bid, "Found pending activities: {(" + "".join(f"\n    {r['activity']}" for r in mine) + "\n)}"
+        )
         for req in mine:
             if req["ident"] == ident:
                 self._dasd_launch(req, simulated=True)
@@ -861,7 +1026,9 @@ class Device:
                 runtime(self, item["bid"]).on_inproc(item)
                 return True
         if self.kind == "device":
-            for req in sorted(self.d["requests"], key=lambda r: (r["earliest"] or r["submitted"], r["submitted"])):
+            for req in sorted(
+                self.d["requests"], key=lambda r: (r["earliest"] or r["submitted"], r["submitted"])
+            ):
                 when = req["earliest"] if req["earliest"] is not None else req["submitted"]
                 if when <= now and self.blocked_reason(req) is None:
                     self._dasd_launch(req)

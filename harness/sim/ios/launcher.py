@@ -37,8 +37,12 @@ class RunningIos:
         return self.server.url
 
     def env_lines(self) -> list[str]:
-        return [f"BGTEST_XCRUN={xcrun_path()}", f"BGTEST_SIM_HOME={self.home.path}",
-                f"BGTEST_WDA_URL={self.url}", f"DEVICE_URL={self.url}"]
+        return [
+            f"BGTEST_XCRUN={xcrun_path()}",
+            f"BGTEST_SIM_HOME={self.home.path}",
+            f"BGTEST_WDA_URL={self.url}",
+            f"DEVICE_URL={self.url}",
+        ]
 
     def tick(self) -> None:
         """Let realtime device time run the due events even when no client is asking."""
@@ -50,8 +54,15 @@ class RunningIos:
         self.server.stop()
 
 
-def start_ios(kind: Kind = "simulator", wda_port: int = 8100, clock: str = "realtime", scale: float = 60.0,
-              reset: bool = False, home: SimHome | None = None, host: str = "127.0.0.1") -> RunningIos:
+def start_ios(
+    kind: Kind = "simulator",
+    wda_port: int = 8100,
+    clock: str = "realtime",
+    scale: float = 60.0,
+    reset: bool = False,
+    home: SimHome | None = None,
+    host: str = "127.0.0.1",
+) -> RunningIos:
     home = home or SimHome()
     with open_world(home, kind=kind) as world:
         booted = [d for d in world.devices() if d.booted]

@@ -79,7 +79,7 @@ def to_log_object(rec: dict[str, Any]) -> dict[str, Any]:
         "processImagePath": rec["path"],
         "senderImagePath": sender,
         "timestamp": timestamp_text(ms),
-        "machTimestamp": int(ms * 1_000_000 / 41.666) ,
+        "machTimestamp": int(ms * 1_000_000 / 41.666),
         "messageType": rec.get("type", "Default"),
         "processImageUUID": uuid,
         "processID": int(rec.get("pid", 0)),
@@ -136,8 +136,8 @@ def compact_line(rec: dict[str, Any]) -> str:
 
 def default_line(rec: dict[str, Any]) -> str:
     return (
-        f"{timestamp_text(float(rec['t']))} {'0x%x' % int(rec.get('tid', 0)):<10} "
-        f"{rec.get('type', 'Default'):<11} {'0x%x' % int(rec.get('activity', 0)):<20} "
+        f"{timestamp_text(float(rec['t']))} {hex(int(rec.get('tid', 0))):<10} "
+        f"{rec.get('type', 'Default'):<11} {hex(int(rec.get('activity', 0))):<20} "
         f"{int(rec.get('pid', 0)):<6} {0:<4} {process_name(rec)}: {_tag(rec)}{rec['msg']}"
     )
 

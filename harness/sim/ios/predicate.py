@@ -46,8 +46,14 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _STRING_OPS = {"CONTAINS", "BEGINSWITH", "ENDSWITH", "LIKE", "MATCHES", "IN"}
-_MSG_TYPES = {"default": "Default", "info": "Info", "debug": "Debug", "error": "Error", "fault": "Fault",
-              "release": "Default"}
+_MSG_TYPES = {
+    "default": "Default",
+    "info": "Info",
+    "debug": "Debug",
+    "error": "Error",
+    "fault": "Fault",
+    "release": "Default",
+}
 
 
 @dataclass
@@ -250,11 +256,14 @@ def _compare(op: str, mods: str) -> Callable[[Any, Any], bool]:
     if op == "ENDSWITH":
         return lambda a, b: isinstance(a, str) and isinstance(b, str) and norm(a).endswith(norm(b))
     if op == "LIKE":
-        return lambda a, b: isinstance(a, str) and isinstance(b, str) and fnmatch.fnmatchcase(norm(a), norm(b))
+        return lambda a, b: (
+            isinstance(a, str) and isinstance(b, str) and fnmatch.fnmatchcase(norm(a), norm(b))
+        )
     if op == "IN":
         return lambda a, b: (
-            norm(a) in [norm(x) for x in b] if isinstance(b, list) else
-            isinstance(a, str) and isinstance(b, str) and norm(a) in norm(b)
+            norm(a) in [norm(x) for x in b]
+            if isinstance(b, list)
+            else isinstance(a, str) and isinstance(b, str) and norm(a) in norm(b)
         )
     raise AssertionError(op)
 

@@ -67,46 +67,98 @@ def tree(dev: Device) -> Element:
         root = Element("XCUIElementTypeApplication", "SpringBoard", "SpringBoard")
         icons = Element("XCUIElementTypeOther", "Home screen icons", "", y=60, height=700)
         apps = [(bid, SYSTEM_APPS[bid][0]) for bid in SYSTEM_APPS] + [
-            (bid, app["name"]) for bid, app in dev.d["apps"].items()]
+            (bid, app["name"]) for bid, app in dev.d["apps"].items()
+        ]
         for i, (bid, label) in enumerate(apps):
-            icons.children.append(Element("XCUIElementTypeIcon", label, label, x=27 + (i % 4) * 90,
-                                          y=70 + (i // 4) * 105, width=68, height=84, action=f"launch:{bid}"))
+            icons.children.append(
+                Element(
+                    "XCUIElementTypeIcon",
+                    label,
+                    label,
+                    x=27 + (i % 4) * 90,
+                    y=70 + (i // 4) * 105,
+                    width=68,
+                    height=84,
+                    action=f"launch:{bid}",
+                )
+            )
         root.children.append(icons)
     elif name in ("settings", "battery"):
         root = Element("XCUIElementTypeApplication", "Settings", "Settings")
-        nav = Element("XCUIElementTypeNavigationBar", "Battery" if name == "battery" else "Settings",
-                      "", y=47, height=96)
+        nav = Element(
+            "XCUIElementTypeNavigationBar",
+            "Battery" if name == "battery" else "Settings",
+            "",
+            y=47,
+            height=96,
+        )
         root.children.append(nav)
         table = Element("XCUIElementTypeTable", "", "", y=143, height=709)
         if name == "settings":
-            nav.children.append(Element("XCUIElementTypeStaticText", "Settings", "Settings", x=16, y=95,
-                                        width=200, height=41))
+            nav.children.append(
+                Element("XCUIElementTypeStaticText", "Settings", "Settings", x=16, y=95, width=200, height=41)
+            )
             # the Simulator's Settings has no Battery pane (no Low Power Mode switch) [3P rdar://21945440]
-            labels = ["Airplane Mode", "Wi-Fi", "Bluetooth", "Notifications", "Battery", "Privacy & Security",
-                      "General"]
+            labels = [
+                "Airplane Mode",
+                "Wi-Fi",
+                "Bluetooth",
+                "Notifications",
+                "Battery",
+                "Privacy & Security",
+                "General",
+            ]
             if dev.kind == "simulator":
                 labels = [x for x in labels if x not in ("Battery", "Airplane Mode", "Bluetooth")]
             for i, label in enumerate(labels):
-                table.children.append(Element("XCUIElementTypeCell", label, label, y=160 + i * 52, height=52,
-                                              action="open:battery" if label == "Battery" else None))
+                table.children.append(
+                    Element(
+                        "XCUIElementTypeCell",
+                        label,
+                        label,
+                        y=160 + i * 52,
+                        height=52,
+                        action="open:battery" if label == "Battery" else None,
+                    )
+                )
         else:
-            nav.children.append(Element("XCUIElementTypeButton", "Settings", "Settings", x=8, y=47, width=96,
-                                        height=44, action="open:settings"))
+            nav.children.append(
+                Element(
+                    "XCUIElementTypeButton",
+                    "Settings",
+                    "Settings",
+                    x=8,
+                    y=47,
+                    width=96,
+                    height=44,
+                    action="open:settings",
+                )
+            )
             level = dev.d["battery"]
             pct = f"{round(level * 100)}%" if level >= 0 else "—"
-            table.children.append(Element("XCUIElementTypeStaticText", "Battery Percentage", pct, y=160,
-                                          height=52))
-            table.children.append(Element("XCUIElementTypeSwitch", "Low Power Mode", "Low Power Mode",
-                                          value="1" if dev.d["lpm"] else "0", y=212, height=52,
-                                          action="toggle:lpm"))
+            table.children.append(
+                Element("XCUIElementTypeStaticText", "Battery Percentage", pct, y=160, height=52)
+            )
+            table.children.append(
+                Element(
+                    "XCUIElementTypeSwitch",
+                    "Low Power Mode",
+                    "Low Power Mode",
+                    value="1" if dev.d["lpm"] else "0",
+                    y=212,
+                    height=52,
+                    action="toggle:lpm",
+                )
+            )
         root.children.append(table)
     else:
         bid = name.split(":", 1)[1]
         label = dev.d["apps"][bid]["name"] if bid in dev.d["apps"] else SYSTEM_APPS.get(bid, (bid,))[0]
         root = Element("XCUIElementTypeApplication", label, label)
         window = Element("XCUIElementTypeWindow", "", "")
-        window.children.append(Element("XCUIElementTypeStaticText", label, label, x=16, y=100, width=361,
-                                       height=40))
+        window.children.append(
+            Element("XCUIElementTypeStaticText", label, label, x=16, y=100, width=361, height=40)
+        )
         root.children.append(window)
     for n, el in enumerate(root.walk()):
         el.uid = _uid(name, el, n)
@@ -123,11 +175,22 @@ def source_xml(dev: Device) -> str:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>']
 
     def emit(el: Element, depth: int, index: int) -> None:
-        attrs = {"type": el.type, "name": el.name or None, "label": el.label or None, "value": el.value,
-                 "enabled": "true" if el.enabled else "false", "visible": "true", "accessible":
-                 "true" if el.action or el.type in ("XCUIElementTypeStaticText", "XCUIElementTypeSwitch") else
-                 "false", "x": str(el.x), "y": str(el.y), "width": str(el.width), "height": str(el.height),
-                 "index": str(index)}
+        attrs = {
+            "type": el.type,
+            "name": el.name or None,
+            "label": el.label or None,
+            "value": el.value,
+            "enabled": "true" if el.enabled else "false",
+            "visible": "true",
+            "accessible": "true"
+            if el.action or el.type in ("XCUIElementTypeStaticText", "XCUIElementTypeSwitch")
+            else "false",
+            "x": str(el.x),
+            "y": str(el.y),
+            "width": str(el.width),
+            "height": str(el.height),
+            "index": str(index),
+        }
         text = " ".join(f"{k}={quoteattr(v)}" for k, v in attrs.items() if v is not None)
         pad = "  " * depth
         if el.children:
@@ -144,7 +207,9 @@ def source_xml(dev: Device) -> str:
 
 # --------------------------------------------------------------------------- PNG
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def png_for(dev: Device) -> bytes:
@@ -155,5 +220,9 @@ def png_for(dev: Device) -> bytes:
     row = b"\x00" + colour * w
     raw = row * h
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(
-        b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"IDAT", zlib.compress(raw, 6))
+        + _chunk(b"IEND", b"")
+    )

@@ -17,6 +17,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from ...durations import DurationError, format_duration_ms, parse_duration_ms
@@ -57,8 +58,12 @@ class Io:
 
 
 def _invalid_argument() -> SimError:
-    return sim_error("NSPOSIXErrorDomain", 22,
-                     "Simulator device failed to complete the requested operation.\nInvalid argument", 22)
+    return sim_error(
+        "NSPOSIXErrorDomain",
+        22,
+        "Simulator device failed to complete the requested operation.\nInvalid argument",
+        22,
+    )
 
 
 # =========================================================================== list
@@ -76,13 +81,15 @@ def _device_json(dev: Device) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if d.get("last_booted") is not None:
         out["lastBootedAt"] = _iso(d["last_booted"])
-    out.update({
-        "dataPath": str(dev.data_path),
-        "dataPathSize": 4_834_729_984 if d["boot_n"] else 18_337_792,
-        "logPath": str(dev.w.home.path / "Logs" / dev.udid),
-        "udid": dev.udid,
-        "isAvailable": True,
-    })
+    out.update(
+        {
+            "dataPath": str(dev.data_path),
+            "dataPathSize": 4_834_729_984 if d["boot_n"] else 18_337_792,
+            "logPath": str(dev.w.home.path / "Logs" / dev.udid),
+            "udid": dev.udid,
+            "isAvailable": True,
+        }
+    )
     if d["boot_n"]:
         out["logPathSize"] = 1_110_016
     out.update({"deviceTypeIdentifier": d["type"], "state": d["state"], "name": d["name"]})
@@ -92,11 +99,11 @@ def _device_json(dev: Device) -> dict[str, Any]:
 def _runtime_json() -> dict[str, Any]:
     return {
         "bundlePath": "/Library/Developer/CoreSimulator/Volumes/iOS_21C62/Library/Developer/CoreSimulator/"
-                      "Profiles/Runtimes/iOS 17.2.simruntime",
+        "Profiles/Runtimes/iOS 17.2.simruntime",
         "buildversion": RUNTIME_BUILD,
         "platform": "iOS",
         "runtimeRoot": "/Library/Developer/CoreSimulator/Volumes/iOS_21C62/Library/Developer/CoreSimulator/"
-                       "Profiles/Runtimes/iOS 17.2.simruntime/Contents/Resources/RuntimeRoot",
+        "Profiles/Runtimes/iOS 17.2.simruntime/Contents/Resources/RuntimeRoot",
         "identifier": RUNTIME_ID,
         "version": RUNTIME_VERSION,
         "isInternal": False,
@@ -107,15 +114,29 @@ def _runtime_json() -> dict[str, Any]:
 
 
 _DEVICE_TYPES_JSON = [
-    {"productFamily": "iPhone", "bundlePath": "/Library/Developer/CoreSimulator/Profiles/DeviceTypes/"
-     "iPhone 15.simdevicetype", "maxRuntimeVersion": 4294967295, "maxRuntimeVersionString": "65535.255.255",
-     "identifier": "com.apple.CoreSimulator.SimDeviceType.iPhone-15", "modelIdentifier": "iPhone15,4",
-     "minRuntimeVersionString": "17.0.0", "minRuntimeVersion": 1114112, "name": "iPhone 15"},
-    {"productFamily": "iPad", "bundlePath": "/Library/Developer/CoreSimulator/Profiles/DeviceTypes/"
-     "iPad (10th generation).simdevicetype", "maxRuntimeVersion": 4294967295,
-     "maxRuntimeVersionString": "65535.255.255",
-     "identifier": "com.apple.CoreSimulator.SimDeviceType.iPad-10th-generation", "modelIdentifier": "iPad13,18",
-     "minRuntimeVersionString": "16.0.0", "minRuntimeVersion": 1048576, "name": "iPad (10th generation)"},
+    {
+        "productFamily": "iPhone",
+        "bundlePath": "/Library/Developer/CoreSimulator/Profiles/DeviceTypes/iPhone 15.simdevicetype",
+        "maxRuntimeVersion": 4294967295,
+        "maxRuntimeVersionString": "65535.255.255",
+        "identifier": "com.apple.CoreSimulator.SimDeviceType.iPhone-15",
+        "modelIdentifier": "iPhone15,4",
+        "minRuntimeVersionString": "17.0.0",
+        "minRuntimeVersion": 1114112,
+        "name": "iPhone 15",
+    },
+    {
+        "productFamily": "iPad",
+        "bundlePath": "/Library/Developer/CoreSimulator/Profiles/DeviceTypes/"
+        "iPad (10th generation).simdevicetype",
+        "maxRuntimeVersion": 4294967295,
+        "maxRuntimeVersionString": "65535.255.255",
+        "identifier": "com.apple.CoreSimulator.SimDeviceType.iPad-10th-generation",
+        "modelIdentifier": "iPad13,18",
+        "minRuntimeVersionString": "16.0.0",
+        "minRuntimeVersion": 1048576,
+        "name": "iPad (10th generation)",
+    },
 ]
 
 
@@ -141,9 +162,16 @@ def cmd_list(world: World, args: list[str], io: Io) -> int:
         else:
             terms.append(a)
     del verbose, available  # every virtual device is available; -v adds nothing we model
-    devices = [dev for dev in world.devices()
-               if not terms or any(t.lower() in (dev.udid.lower(), dev.d["name"].lower(), dev.d["state"].lower())
-                                   or t.lower() in dev.d["name"].lower() for t in terms)]
+    devices = [
+        dev
+        for dev in world.devices()
+        if not terms
+        or any(
+            t.lower() in (dev.udid.lower(), dev.d["name"].lower(), dev.d["state"].lower())
+            or t.lower() in dev.d["name"].lower()
+            for t in terms
+        )
+    ]
     if as_json:
         doc: dict[str, Any] = {}
         if section in (None, "devicetypes"):
@@ -216,8 +244,13 @@ def _bootstatus_lines(world: World, dev: Device, waited: bool) -> list[str]:
     if not waited:
         return ["Device already booted, nothing to do."]
     stamp = time.strftime("%Y-%m-%d %H:%M:%S +0000", time.gmtime(world.now() / 1000.0))
-    return [f"[{stamp}] Status=4, isTerminal=NO, Elapsed=00:01.", "\tWaiting on System App", "",
-            f"[{stamp}] Status=4294967295, isTerminal=YES, Elapsed=00:02.", "\tFinished"]
+    return [
+        f"[{stamp}] Status=4, isTerminal=NO, Elapsed=00:01.",
+        "\tWaiting on System App",
+        "",
+        f"[{stamp}] Status=4294967295, isTerminal=YES, Elapsed=00:02.",
+        "\tFinished",
+    ]
 
 
 def bootstatus(home: SimHome, args: list[str], io: Io) -> int:
@@ -298,9 +331,12 @@ def parse_launch(args: list[str]) -> LaunchOpts:
         else:
             raise _invalid_argument()
     if len(rest) < 2:
-        raise SimError("Usage: simctl launch [-w | --wait-for-debugger] [--console|--console-pty] "
-                       "[--stdout=<path>] [--stderr=<path>] [--terminate-running-process] [--arch=<arch>] "
-                       "<device> <app bundle identifier> [<argv 1> <argv 2> ... <argv n>]", 64)
+        raise SimError(
+            "Usage: simctl launch [-w | --wait-for-debugger] [--console|--console-pty] "
+            "[--stdout=<path>] [--stderr=<path>] [--terminate-running-process] [--arch=<arch>] "
+            "<device> <app bundle identifier> [<argv 1> <argv 2> ... <argv n>]",
+            64,
+        )
     opts.udid, opts.bundle, opts.argv = rest[0], rest[1], rest[2:]
     return opts
 
@@ -308,7 +344,7 @@ def parse_launch(args: list[str]) -> LaunchOpts:
 def child_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     """``SIMCTL_CHILD_FOO=bar`` in simctl's environment becomes ``FOO=bar`` in the app's."""
     env = os.environ if environ is None else environ
-    return {k[len("SIMCTL_CHILD_"):]: v for k, v in env.items() if k.startswith("SIMCTL_CHILD_")}
+    return {k[len("SIMCTL_CHILD_") :]: v for k, v in env.items() if k.startswith("SIMCTL_CHILD_")}
 
 
 def launch(home: SimHome, args: list[str], io: Io) -> int:
@@ -318,9 +354,11 @@ def launch(home: SimHome, args: list[str], io: Io) -> int:
         stdout_path = None
         if opts.stdout and not opts.console:
             stdout_path = os.path.abspath(opts.stdout)
-            open(stdout_path, "a").close()
-        pid = dev.launch(opts.bundle, opts.argv, child_env(), terminate_running=opts.terminate,
-                         stdout_path=stdout_path)
+            with open(stdout_path, "a"):
+                pass  # the real simctl creates the file before the app writes to it
+        pid = dev.launch(
+            opts.bundle, opts.argv, child_env(), terminate_running=opts.terminate, stdout_path=stdout_path
+        )
         udid = dev.udid
         start = home.stdout_file(pid).stat().st_size if home.stdout_file(pid).exists() else 0
         io.out(f"{opts.bundle}: {pid}")
@@ -377,8 +415,11 @@ def _ostep(value: Any, indent: int) -> str:
         lines = ["{"]
         for k in sorted(value):
             v = value[k]
-            sep = " =     " if isinstance(v, (dict, list)) and indent == 0 else (
-                " =         " if isinstance(v, (dict, list)) else " = ")
+            sep = (
+                " =     "
+                if isinstance(v, (dict, list)) and indent == 0
+                else (" =         " if isinstance(v, (dict, list)) else " = ")
+            )
             lines.append(f"{pad}    {_ostep_str(k)}{sep}{_ostep(v, indent + 4)};")
         lines.append(pad + "}")
         return "\n".join(lines)
@@ -402,18 +443,35 @@ def app_info(dev: Device, bid: str) -> dict[str, Any]:
     if bid in SYSTEM_APPS:
         name, bundle, exe = SYSTEM_APPS[bid]
         path = dev.sys_path(bundle)
-        return {"ApplicationType": "System", "Bundle": f"file://{path}/", "CFBundleDisplayName": name,
-                "CFBundleExecutable": exe, "CFBundleIdentifier": bid, "CFBundleName": name,
-                "CFBundleVersion": "1", "GroupContainers": {}, "Path": path, "SBAppTags": []}
+        return {
+            "ApplicationType": "System",
+            "Bundle": f"file://{path}/",
+            "CFBundleDisplayName": name,
+            "CFBundleExecutable": exe,
+            "CFBundleIdentifier": bid,
+            "CFBundleName": name,
+            "CFBundleVersion": "1",
+            "GroupContainers": {},
+            "Path": path,
+            "SBAppTags": [],
+        }
     app = dev.d["apps"][bid]
     path = dev.app_bundle_dir(bid)
     return {
-        "ApplicationType": "User", "Bundle": f"file://{path}/",
+        "ApplicationType": "User",
+        "Bundle": f"file://{path}/",
         "BundleContainer": "file://" + path.rsplit("/", 1)[0] + "/",
-        "CFBundleDisplayName": app["name"], "CFBundleExecutable": app["exe"], "CFBundleIdentifier": bid,
-        "CFBundleName": app["name"], "CFBundleShortVersionString": app["version"],
-        "CFBundleVersion": app["version"], "DataContainer": f"file://{dev.app_data_dir(bid)}/",
-        "GroupContainers": {}, "IsHidden": False, "Path": path, "SBAppTags": [],
+        "CFBundleDisplayName": app["name"],
+        "CFBundleExecutable": app["exe"],
+        "CFBundleIdentifier": bid,
+        "CFBundleName": app["name"],
+        "CFBundleShortVersionString": app["version"],
+        "CFBundleVersion": app["version"],
+        "DataContainer": f"file://{dev.app_data_dir(bid)}/",
+        "GroupContainers": {},
+        "IsHidden": False,
+        "Path": path,
+        "SBAppTags": [],
     }
 
 
@@ -441,8 +499,7 @@ def cmd_appinfo(world: World, args: list[str], io: Io) -> int:
 
 def cmd_get_app_container(world: World, args: list[str], io: Io) -> int:
     if len(args) not in (2, 3):
-        raise SimError("Usage: simctl get_app_container <device> <app bundle identifier> "
-                       "[<container>]", 64)
+        raise SimError("Usage: simctl get_app_container <device> <app bundle identifier> [<container>]", 64)
     dev = world.find(args[0])
     dev.require_booted("lookup")
     bid = args[1]
@@ -474,24 +531,39 @@ def cmd_push(world: World, args: list[str], io: Io, stdin: TextIO | None = None)
     dev.require_booted("lookup")
     source = args[-1]
     try:
-        text = (stdin or sys.stdin).read() if source == "-" else open(source, encoding="utf-8").read()
+        text = (stdin or sys.stdin).read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError:
-        raise sim_error("NSCocoaErrorDomain", 260, f"The file “{os.path.basename(source)}” couldn’t be opened "
-                        "because there is no such file.", 1) from None
+        raise sim_error(
+            "NSCocoaErrorDomain",
+            260,
+            f"The file “{os.path.basename(source)}” couldn’t be opened because there is no such file.",
+            1,
+        ) from None
     try:
         payload = json.loads(text)
     except ValueError:
-        raise sim_error("NSCocoaErrorDomain", 3840, "The data couldn’t be read because it isn’t in the "
-                        "correct format.", 1) from None
+        raise sim_error(
+            "NSCocoaErrorDomain", 3840, "The data couldn’t be read because it isn’t in the correct format.", 1
+        ) from None
     if not isinstance(payload, dict) or "aps" not in payload:
-        raise sim_error("SimulatorKit.SimulatorKitError", 1, "Invalid push payload: the payload must be a JSON "
-                        "object containing an 'aps' key.", 1)
+        raise sim_error(
+            "SimulatorKit.SimulatorKitError",
+            1,
+            "Invalid push payload: the payload must be a JSON object containing an 'aps' key.",
+            1,
+        )
     if len(text.encode()) > 4096:
-        raise sim_error("SimulatorKit.SimulatorKitError", 1, "Invalid push payload: the payload must be at "
-                        "most 4096 bytes.", 1)
+        raise sim_error(
+            "SimulatorKit.SimulatorKitError",
+            1,
+            "Invalid push payload: the payload must be at most 4096 bytes.",
+            1,
+        )
     bid = args[1] if len(args) == 3 else payload.get("Simulator Target Bundle")
     if not bid:
-        raise SimError("No bundle identifier specified and the payload has no \"Simulator Target Bundle\" key.", 64)
+        raise SimError(
+            'No bundle identifier specified and the payload has no "Simulator Target Bundle" key.', 64
+        )
     dev.push(str(bid), payload)
     io.out(f"Notification sent to '{bid}'")
     return 0
@@ -515,7 +587,9 @@ def cmd_io(world: World, args: list[str], io: Io) -> int:
         with open(target, "wb") as fh:
             fh.write(data)
     except OSError as exc:
-        raise sim_error("NSPOSIXErrorDomain", exc.errno or 5, f"Error writing screenshot: {exc.strerror}", 1) from None
+        raise sim_error(
+            "NSPOSIXErrorDomain", exc.errno or 5, f"Error writing screenshot: {exc.strerror}", 1
+        ) from None
     io.err(f"Wrote screenshot to: {target}")
     return 0
 
@@ -550,8 +624,10 @@ def cmd_status_bar(world: World, args: list[str], io: Io) -> int:
             io.out(f"Operator Name: {sb['operatorName']}")
         if "batteryState" in sb or "batteryLevel" in sb:
             state = sb.get("batteryState", 2)
-            io.out(f"Battery State: {state}, Battery Level: {sb.get('batteryLevel', 100)}, "
-                   f"Not Charging: {int(state == 0)}")
+            io.out(
+                f"Battery State: {state}, Battery Level: {sb.get('batteryLevel', 100)}, "
+                f"Not Charging: {int(state == 0)}"
+            )
         return 0
     rest = args[2:]
     if not rest or len(rest) % 2:
@@ -600,12 +676,16 @@ def cmd_ui(world: World, args: list[str], io: Io) -> int:
 # ======================================================================== spawn
 def spawn(home: SimHome, args: list[str], io: Io) -> int:
     rest = list(args)
-    while (rest and rest[0] in ("-s", "--standalone", "-w", "--wait-for-debugger")) or (rest[:1] and \
-            rest[0].startswith("--arch=")):
+    while (rest and rest[0] in ("-s", "--standalone", "-w", "--wait-for-debugger")) or (
+        rest[:1] and rest[0].startswith("--arch=")
+    ):
         rest.pop(0)
     if len(rest) < 2:
-        raise SimError("Usage: simctl spawn [-w | --wait-for-debugger] [-s | --standalone] [-a <arch> | "
-                       "--arch=<arch>] <device> <path to executable> [<argv 1> <argv 2> ... <argv n>]", 64)
+        raise SimError(
+            "Usage: simctl spawn [-w | --wait-for-debugger] [-s | --standalone] [-a <arch> | "
+            "--arch=<arch>] <device> <path to executable> [<argv 1> <argv 2> ... <argv n>]",
+            64,
+        )
     ref, exe, argv = rest[0], rest[1], rest[2:]
     name = exe.rsplit("/", 1)[-1]
     with open_world(home) as world:
@@ -622,9 +702,11 @@ def spawn(home: SimHome, args: list[str], io: Io) -> int:
 
 
 def notifyutil(dev: Device, argv: list[str], io: Io) -> int:
-    usage = ("usage: notifyutil [-q] [-v] [-z msec] [-M] [-R] [command ...]\n"
-             "    -s key val    set state value for key\n    -p key        post a notification for key\n"
-             "    -g key        get state value for key")
+    usage = (
+        "usage: notifyutil [-q] [-v] [-z msec] [-M] [-R] [command ...]\n"
+        "    -s key val    set state value for key\n    -p key        post a notification for key\n"
+        "    -g key        get state value for key"
+    )
     i = 0
     if not argv:
         io.err(usage)
@@ -682,14 +764,16 @@ class LogArgs:
         self.debug = False
 
 
-_LOG_USAGE = ("usage:\n    log <command>\n\nglobal options:\n    -?, --help\n    -q, --quiet\n    -v, --verbose\n\n"
-              "commands:\n    collect         gather system logs into a log archive\n"
-              "    config          view/change logging system settings\n"
-              "    erase           delete system logging data\n"
-              "    show            view/search system logs\n"
-              "    stream          watch live system logs\n"
-              "    stats           show system logging statistics\n\n"
-              "further help:\n    log help <command>\n    log help predicates")
+_LOG_USAGE = (
+    "usage:\n    log <command>\n\nglobal options:\n    -?, --help\n    -q, --quiet\n    -v, --verbose\n\n"
+    "commands:\n    collect         gather system logs into a log archive\n"
+    "    config          view/change logging system settings\n"
+    "    erase           delete system logging data\n"
+    "    show            view/search system logs\n"
+    "    stream          watch live system logs\n"
+    "    stats           show system logging statistics\n\n"
+    "further help:\n    log help <command>\n    log help predicates"
+)
 
 
 def parse_log(argv: list[str]) -> LogArgs:
@@ -700,6 +784,7 @@ def parse_log(argv: list[str]) -> LogArgs:
     it = iter(argv[1:])
     for a in it:
         key, eq, inline = a.partition("=")
+
         def val(key: str = key, eq: str = eq, inline: str = inline) -> str:
             if eq:
                 return inline
@@ -707,6 +792,7 @@ def parse_log(argv: list[str]) -> LogArgs:
                 return next(it)
             except StopIteration:
                 raise SimError(f"log: option '{key}' requires an argument", 64) from None
+
         if key == "--style":
             la.style = val()
             if la.style not in ("default", "compact", "json", "ndjson", "syslog"):
@@ -736,7 +822,15 @@ def parse_log(argv: list[str]) -> LogArgs:
             la.info = True
         elif key == "--debug":
             la.debug = True
-        elif key in ("--color", "--type", "--source", "--start", "--end", "--signpost", "--mach-continuous-time"):
+        elif key in (
+            "--color",
+            "--type",
+            "--source",
+            "--start",
+            "--end",
+            "--signpost",
+            "--mach-continuous-time",
+        ):
             if key in ("--color", "--type", "--start", "--end"):
                 val()
         else:
@@ -767,7 +861,9 @@ def _banner(la: LogArgs) -> str | None:
     if la.predicate is not None:
         return f'Filtering the log data using "{la.predicate}"'
     if la.processes:
-        return " OR ".join(f'process == "{p}"' for p in la.processes).join(('Filtering the log data using "', '"'))
+        return " OR ".join(f'process == "{p}"' for p in la.processes).join(
+            ('Filtering the log data using "', '"')
+        )
     return None
 
 
@@ -895,7 +991,8 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
             else:
                 raise SimError(f"battery: unknown option {a}", 64)
         level = dev.d["battery"]
-        io.out(f"level {round(level * 100) if level >= 0 else -1} {'charging' if dev.d['charging'] else 'unplugged'}")
+        power = "charging" if dev.d["charging"] else "unplugged"
+        io.out(f"level {round(level * 100) if level >= 0 else -1} {power}")
         return 0
     if verb in ("network", "lowpower"):
         if len(rest) != 2 or rest[1] not in ("on", "off"):
@@ -909,16 +1006,27 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
         if len(rest) != 2:
             raise SimError("forcequit: <device> <bundle id>", 64)
         if not dev.force_quit(rest[1]):
-            raise sim_error("FBSOpenApplicationServiceErrorDomain", 4, f"The request to open \"{rest[1]}\" failed.", 4)
+            raise sim_error(
+                "FBSOpenApplicationServiceErrorDomain", 4, f'The request to open "{rest[1]}" failed.', 4
+            )
         return 0
     if verb == "state":
         d = dev.d
-        doc = {"udid": dev.udid, "kind": dev.kind, "state": d["state"], "now_ms": world.now(),
-               "low_power": d["lpm"], "battery": d["battery"], "charging": d["charging"], "network": d["network"],
-               "front": d["front"], "force_quit": d["force_quit"],
-               "apps": {bid: dev.app_state(bid) for bid in d["apps"]},
-               "requests": [{**r, "blocked": dev.blocked_reason(r)} for r in d["requests"]],
-               "running": d["running"]}
+        doc = {
+            "udid": dev.udid,
+            "kind": dev.kind,
+            "state": d["state"],
+            "now_ms": world.now(),
+            "low_power": d["lpm"],
+            "battery": d["battery"],
+            "charging": d["charging"],
+            "network": d["network"],
+            "front": d["front"],
+            "force_quit": d["force_quit"],
+            "apps": {bid: dev.app_state(bid) for bid in d["apps"]},
+            "requests": [{**r, "blocked": dev.blocked_reason(r)} for r in d["requests"]],
+            "running": d["running"],
+        }
         io.out(json.dumps(doc, indent=2))
         return 0
     raise SimError(f"Unknown bgtest command: {verb}\n{_BGTEST_HELP}", 64)
@@ -962,14 +1070,27 @@ def _clock(world: World, args: list[str], io: Io) -> int:
 
 # ===================================================================== dispatch
 _IN_WORLD: dict[str, Callable[[World, list[str], Io], int]] = {
-    "list": cmd_list, "boot": cmd_boot, "shutdown": cmd_shutdown, "erase": cmd_erase,
-    "install": cmd_install, "uninstall": cmd_uninstall, "terminate": cmd_terminate,
-    "listapps": cmd_listapps, "appinfo": cmd_appinfo, "get_app_container": cmd_get_app_container,
-    "openurl": cmd_openurl, "push": cmd_push, "io": cmd_io, "status_bar": cmd_status_bar, "ui": cmd_ui,
+    "list": cmd_list,
+    "boot": cmd_boot,
+    "shutdown": cmd_shutdown,
+    "erase": cmd_erase,
+    "install": cmd_install,
+    "uninstall": cmd_uninstall,
+    "terminate": cmd_terminate,
+    "listapps": cmd_listapps,
+    "appinfo": cmd_appinfo,
+    "get_app_container": cmd_get_app_container,
+    "openurl": cmd_openurl,
+    "push": cmd_push,
+    "io": cmd_io,
+    "status_bar": cmd_status_bar,
+    "ui": cmd_ui,
     "bgtest": cmd_bgtest,
 }
 _OUTSIDE: dict[str, Callable[[SimHome, list[str], Io], int]] = {
-    "launch": launch, "bootstatus": bootstatus, "spawn": spawn,
+    "launch": launch,
+    "bootstatus": bootstatus,
+    "spawn": spawn,
 }
 
 _HELP = """usage: simctl [--set <path>] [--profiles <path>] <subcommand> ...

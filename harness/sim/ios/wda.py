@@ -38,9 +38,18 @@ from .screen import HEIGHT, SCALE, WIDTH, Element, png_for, source_xml, tree
 from .state import SimHome
 
 _STATUS = {
-    "invalid session id": 404, "no such element": 404, "stale element reference": 404, "no such alert": 404,
-    "unknown command": 404, "invalid argument": 400, "invalid selector": 400, "invalid element state": 400,
-    "unknown error": 500, "session not created": 500, "unable to capture screen": 500, "unknown method": 405,
+    "invalid session id": 404,
+    "no such element": 404,
+    "stale element reference": 404,
+    "no such alert": 404,
+    "unknown command": 404,
+    "invalid argument": 400,
+    "invalid selector": 400,
+    "invalid element state": 400,
+    "unknown error": 500,
+    "session not created": 500,
+    "unable to capture screen": 500,
+    "unknown method": 405,
 }
 
 
@@ -152,8 +161,9 @@ def _xpath(elements: list[Element], expr: str) -> list[Element]:
 class WdaServer:
     """``WdaServer(home, udid).start()``; ``url`` is what ``wda.Client(url)`` takes."""
 
-    def __init__(self, home: SimHome | None = None, udid: str = "booted", host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+    def __init__(
+        self, home: SimHome | None = None, udid: str = "booted", host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.home = home or SimHome()
         self.udid = udid
         self.session_id: str | None = None
@@ -200,8 +210,9 @@ class WdaServer:
         return f"http://{self.httpd.server_address[0]}:{self.port}"
 
     def start(self) -> WdaServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="bgtest-wda", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="bgtest-wda", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -253,8 +264,12 @@ class WdaServer:
         return {"value": value, "sessionId": self.session_id}
 
     def _session_value(self) -> dict[str, Any]:
-        caps = {"device": "iphone", "sdkVersion": RUNTIME_VERSION, "browserName": self.session_bundle or "",
-                "CFBundleIdentifier": self.session_bundle or ""}
+        caps = {
+            "device": "iphone",
+            "sdkVersion": RUNTIME_VERSION,
+            "browserName": self.session_bundle or "",
+            "CFBundleIdentifier": self.session_bundle or "",
+        }
         return {"sessionId": self.session_id, "capabilities": caps}
 
     def _with_device(self, fn: Callable[[World, Device], Any]) -> Any:
@@ -266,8 +281,9 @@ class WdaServer:
             return out
 
     # --------------------------------------------------------------- routes
-    def _route(self, method: str, path: str, query: dict[str, str], data: dict[str, Any],
-               session: bool) -> Any:
+    def _route(
+        self, method: str, path: str, query: dict[str, str], data: dict[str, Any], session: bool
+    ) -> Any:
         key = f"{method} {path}"
         if key == "GET /status":
             return self._status()
@@ -283,8 +299,11 @@ class WdaServer:
             "GET /wda/device/info": self._device_info,
             "GET /wda/activeAppInfo": self._active_app,
             "GET /screenshot": lambda w, d: base64.b64encode(png_for(d)).decode(),
-            "GET /wda/screen": lambda w, d: {"screenSize": {"width": WIDTH, "height": HEIGHT},
-                                             "statusBarSize": {"width": WIDTH, "height": 54}, "scale": SCALE},
+            "GET /wda/screen": lambda w, d: {
+                "screenSize": {"width": WIDTH, "height": HEIGHT},
+                "statusBarSize": {"width": WIDTH, "height": 54},
+                "scale": SCALE,
+            },
             "GET /wda/accessibleSource": lambda w, d: self._json_tree(tree(d)),
         }
         if key in simple:
@@ -294,7 +313,9 @@ class WdaServer:
             return self._with_device(lambda w, d: source_xml(d) if fmt == "xml" else self._json_tree(tree(d)))
         if session:
             return self._session_route(method, path, data)
-        raise WdaError("unknown command", f"Unhandled endpoint: {path} -- http://127.0.0.1/ with parameters {data}")
+        raise WdaError(
+            "unknown command", f"Unhandled endpoint: {path} -- http://127.0.0.1/ with parameters {data}"
+        )
 
     def _session_route(self, method: str, path: str, data: dict[str, Any]) -> Any:
         key = f"{method} {path}"
@@ -311,12 +332,15 @@ class WdaServer:
                     return False
                 d.terminate(bid)
                 return True
+
             return self._with_device(term)
         if key == "POST /wda/apps/state":
             bid = self._bundle(data)
             return self._with_device(lambda w, d: d.app_state(bid))
         if key == "GET /wda/apps/list":
-            return self._with_device(lambda w, d: [{"pid": p["pid"], "bundleId": b} for b, p in d.d["procs"].items()])
+            return self._with_device(
+                lambda w, d: [{"pid": p["pid"], "bundleId": b} for b, p in d.d["procs"].items()]
+            )
         if key == "GET /wda/batteryInfo":
             return self._with_device(self._battery)
         if key == "GET /window/size":
@@ -342,16 +366,21 @@ class WdaServer:
             refs = [{"ELEMENT": e.uid, "element-6066-11e4-a52e-4f735466cecf": e.uid} for e in found]
             if path == "/element":
                 if not refs:
-                    raise WdaError("no such element",
-                                   f"unable to find an element using '{using}', value '{value}'")
+                    raise WdaError(
+                        "no such element", f"unable to find an element using '{using}', value '{value}'"
+                    )
                 return refs[0]
             return refs
         if key.startswith("GET /alert") or key.startswith("POST /alert") or key == "GET /wda/alert/buttons":
-            raise WdaError("no such alert", "An attempt was made to operate on a modal dialog when one was not open")
+            raise WdaError(
+                "no such alert", "An attempt was made to operate on a modal dialog when one was not open"
+            )
         m = re.match(r"^/(wda/)?element/([^/]+)/(.+)$", path)
         if m:
             return self._with_device(lambda w, d: self._element(d, method, m.group(2), m.group(3), data))
-        raise WdaError("unknown command", f"Unhandled endpoint: {path} -- http://127.0.0.1/ with parameters {data}")
+        raise WdaError(
+            "unknown command", f"Unhandled endpoint: {path} -- http://127.0.0.1/ with parameters {data}"
+        )
 
     @staticmethod
     def _bundle(data: dict[str, Any]) -> str:
@@ -366,12 +395,21 @@ class WdaServer:
             dev = world.find(self.udid)
             kind = dev.kind
         out: dict[str, Any] = {
-            "ready": True, "message": "WebDriverAgent is ready to accept commands", "state": "success",
-            "os": {"name": "iOS", "version": RUNTIME_VERSION, "sdkVersion": RUNTIME_VERSION,
-                   "testmanagerdVersion": 65535},
+            "ready": True,
+            "message": "WebDriverAgent is ready to accept commands",
+            "state": "success",
+            "os": {
+                "name": "iOS",
+                "version": RUNTIME_VERSION,
+                "sdkVersion": RUNTIME_VERSION,
+                "testmanagerdVersion": 65535,
+            },
             "ios": {"ip": None if kind == "simulator" else "192.168.1.23"},
-            "build": {"time": "Jan  5 2026 09:00:00", "productBundleIdentifier": "com.facebook.WebDriverAgentRunner",
-                      "version": "7.1.1"},
+            "build": {
+                "time": "Jan  5 2026 09:00:00",
+                "productBundleIdentifier": "com.facebook.WebDriverAgentRunner",
+                "version": "7.1.1",
+            },
             "device": "iphone",
         }
         if kind == "simulator":
@@ -390,7 +428,9 @@ class WdaServer:
             try:
                 self._with_device(lambda w, d: self._launch(d, str(bid), args, env))
             except WdaError as exc:
-                raise WdaError("session not created", f"Cannot launch {bid} application. {exc.message}") from None
+                raise WdaError(
+                    "session not created", f"Cannot launch {bid} application. {exc.message}"
+                ) from None
         self.session_id = str(uuid.uuid4()).upper()
         self.session_bundle = str(bid) if bid else None
         return self._session_value()
@@ -398,7 +438,9 @@ class WdaServer:
     @staticmethod
     def _launch(dev: Device, bid: str, args: list[str], env: dict[str, str]) -> None:
         if not dev.known_app(bid):
-            raise WdaError("unknown error", f"The application under test with bundle id '{bid}' is not installed")
+            raise WdaError(
+                "unknown error", f"The application under test with bundle id '{bid}' is not installed"
+            )
         if dev.d["locked"]:
             dev.d["locked"] = False
         if dev.is_running(bid):
@@ -408,22 +450,38 @@ class WdaServer:
 
     @staticmethod
     def _device_info(world: World, dev: Device) -> dict[str, Any]:
-        return {"currentLocale": "en_US", "timeZone": "Etc/UTC", "name": dev.d["name"],
-                "model": "iPhone" if "iPhone" in dev.d["name"] else "iPad", "uuid": dev.udid,
-                "userInterfaceIdiom": 0, "userInterfaceStyle": dev.d["appearance"],
-                "isSimulator": dev.kind == "simulator", "thermalState": 0}
+        return {
+            "currentLocale": "en_US",
+            "timeZone": "Etc/UTC",
+            "name": dev.d["name"],
+            "model": "iPhone" if "iPhone" in dev.d["name"] else "iPad",
+            "uuid": dev.udid,
+            "userInterfaceIdiom": 0,
+            "userInterfaceStyle": dev.d["appearance"],
+            "isSimulator": dev.kind == "simulator",
+            "thermalState": 0,
+        }
 
     @staticmethod
     def _active_app(world: World, dev: Device) -> dict[str, Any]:
         bid = dev.d["front"]
         if bid is None:
-            return {"pid": dev.d.get("sys_pids", {}).get("/System/Library/CoreServices/SpringBoard.app/SpringBoard",
-                                                         0),
-                    "bundleId": SPRINGBOARD, "name": "", "processArguments": {"args": [], "env": {}}}
+            return {
+                "pid": dev.d.get("sys_pids", {}).get(
+                    "/System/Library/CoreServices/SpringBoard.app/SpringBoard", 0
+                ),
+                "bundleId": SPRINGBOARD,
+                "name": "",
+                "processArguments": {"args": [], "env": {}},
+            }
         proc = dev.d["procs"][bid]
         name = dev.d["apps"][bid]["name"] if bid in dev.d["apps"] else SYSTEM_APPS.get(bid, ("",))[0]
-        return {"pid": proc["pid"], "bundleId": bid, "name": name,
-                "processArguments": {"args": proc["args"], "env": proc["env"]}}
+        return {
+            "pid": proc["pid"],
+            "bundleId": bid,
+            "name": name,
+            "processArguments": {"args": proc["args"], "env": proc["env"]},
+        }
 
     @staticmethod
     def _battery(world: World, dev: Device) -> dict[str, Any]:
@@ -442,10 +500,15 @@ class WdaServer:
             dev.activate(bid)
 
     def _json_tree(self, el: Element) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": el.type.replace("XCUIElementType", ""), "name": el.name or None,
-                               "label": el.label or None, "value": el.value, "isEnabled": "1" if el.enabled else "0",
-                               "rect": _attr(el, "rect"), "frame": f"{{{{{el.x}, {el.y}}}, {{{el.width}, "
-                               f"{el.height}}}}}"}
+        out: dict[str, Any] = {
+            "type": el.type.replace("XCUIElementType", ""),
+            "name": el.name or None,
+            "label": el.label or None,
+            "value": el.value,
+            "isEnabled": "1" if el.enabled else "0",
+            "rect": _attr(el, "rect"),
+            "frame": f"{{{{{el.x}, {el.y}}}, {{{el.width}, {el.height}}}}}",
+        }
         if el.children:
             out["children"] = [self._json_tree(c) for c in el.children]
         return out
@@ -475,8 +538,11 @@ class WdaServer:
     def _element(self, dev: Device, method: str, uid: str, what: str, data: dict[str, Any]) -> Any:
         el = next((e for e in tree(dev).walk() if e.uid == uid), None)
         if el is None:
-            raise WdaError("stale element reference", f"The previously found element \"{uid}\" is not present "
-                           "in the current view anymore. Make sure the application UI has the expected state.")
+            raise WdaError(
+                "stale element reference",
+                f'The previously found element "{uid}" is not present '
+                "in the current view anymore. Make sure the application UI has the expected state.",
+            )
         if method == "POST" and what in ("click", "tap"):
             self._perform(dev, el)
             return None

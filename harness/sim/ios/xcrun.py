@@ -55,10 +55,16 @@ def lldb(argv: list[str], io: Io, home: SimHome) -> int:
                     if bid in dev.d["apps"] and dev.d["apps"][bid]["exe"] == name:
                         found, pid = (dev, bid), int(proc["pid"])
         if found is None:
-            io.out(f"(lldb) process attach --pid {pid}" if pid is not None else f"(lldb) process attach --name {name}")
+            io.out(
+                f"(lldb) process attach --pid {pid}"
+                if pid is not None
+                else f"(lldb) process attach --name {name}"
+            )
             if pid is not None:
-                io.err(f"error: attach failed: tried to attach to process as user 'mobile' and process does not "
-                       f"exist (pid = {pid})")
+                io.err(
+                    f"error: attach failed: tried to attach to process as user 'mobile' and process does not "
+                    f"exist (pid = {pid})"
+                )
             else:
                 io.err(f"error: attach failed: Could not find process named '{name}'")
             return 1
