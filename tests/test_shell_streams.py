@@ -206,3 +206,28 @@ def test_interactive_command_reads_the_keyboard_until_ctrl_d() -> None:
         assert await asyncio.wait_for(task, 5) == 127
 
     asyncio.run(scenario())
+
+
+def test_quick_commands_leave_output_for_one_write() -> None:
+    """adbutils' ``cmd; echo X4EXIT:$?``: nothing is sent early, the adbd sends it all with the exit."""
+
+    async def scenario() -> None:
+        dev = VirtualAndroidDevice(serial="one-write")
+        writes: list[bytes] = []
+
+        async def consume(data: bytes) -> None:
+            writes.append(data)
+
+        sink = CallbackSink(consume)
+        rc = await run_command_line(
+            dev, "getprop ro.build.version.sdk; echo X4EXIT:$?", InputSource(b""), sink, sink
+        )
+        assert rc == 0 and writes == []
+        assert sink.take() == b"34\nX4EXIT:0\n"
+        rc = await run_command_line(
+            dev, "for i in 1 2; do echo $i; done; echo end", InputSource(b""), sink, sink
+        )
+        assert writes == [b"1\n", b"2\n"]  # a loop streams as it goes
+        assert sink.take() == b"end\n"
+
+    asyncio.run(scenario())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import inspect
 import posixpath
 import random
 from typing import TYPE_CHECKING
@@ -70,6 +71,24 @@ BIN_DIRS = ("/system/bin", "/system/xbin", "/bin", "/vendor/bin", "/product/bin"
 _IFS_WS = " \t\n"
 _BACKGROUND: set[asyncio.Task] = set()
 _DYNAMIC_VARS = frozenset({"RANDOM", "SECONDS", "PPID", "BASHPID"})
+_MAY_WAIT: dict[object, bool] = {}
+
+
+def _may_wait(fn: object) -> bool:
+    """Whether a program is a coroutine function (it can wait); sync ones finish at once."""
+    known = _MAY_WAIT.get(fn)
+    if known is None:
+        known = _MAY_WAIT[fn] = inspect.iscoroutinefunction(fn)
+    return known
+
+
+async def _flush(io: ShellIO) -> None:
+    for sink in (io.stdout, io.stderr):
+        if has_pending(sink):
+            try:
+                await sink.drain()
+            except BrokenPipeError:
+                pass
 
 
 class _CommandFailed(Exception):
@@ -280,7 +299,8 @@ class Shell:
                     status = self.status
                     if control == "break":
                         break
-                    await asyncio.sleep(0)  # a busy loop must stay cancellable
+                    await _flush(io)  # a loop streams what it prints...
+                    await asyncio.sleep(0)  # ...and stays cancellable
                 self.status = status
                 return status
             if type(node) is For:
@@ -292,6 +312,7 @@ class Shell:
                     status = self.status
                     if control == "break":
                         break
+                    await _flush(io)
                     await asyncio.sleep(0)
                 self.status = status
                 return status
@@ -367,20 +388,19 @@ class Shell:
             return await self._call(func, argv, io)
         builtin = SHELL_BUILTINS.get(name)
         if builtin is not None:
+            if name in ("read", "wait"):
+                await _flush(io)
             return await builtin(self, argv, io, env)
         fn = COMMANDS.get(name)
         if fn is None:
             fn, status = self._lookup_path(name, io)
             if fn is None:
                 return status
-        # What earlier commands printed goes out before this one runs (it may sleep or stream);
-        # the last command's output stays buffered so the adbd can send it with the exit status.
-        for sink in (io.stdout, io.stderr):
-            if has_pending(sink):
-                try:
-                    await sink.drain()
-                except BrokenPipeError:
-                    pass
+        # What earlier commands printed goes out before a program that may wait (sleep, cat of
+        # stdin, logcat); quick programs leave it buffered, so ``cmd; echo X4EXIT:$?`` reaches
+        # the host in one write together with the exit status.
+        if _may_wait(fn):
+            await _flush(io)
         ctx = CommandContext(self.device, argv, io.stdin, io.stdout, io.stderr, env, SHELL_UID)
         try:
             return await invoke(fn, ctx)
