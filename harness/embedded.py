@@ -42,3 +42,52 @@ class EmbeddedAndroid:
         if self.server is not None:
             self.server.stop()
             self.server = None
+
+
+@dataclass
+class EmbeddedIphone:
+    """Virtual iPhones for iOS scenarios when no simulator is booted (or there is no Mac).
+
+    One private CoreSimulator home per kind (``simulator``, ``device``), each with its WDA
+    server, in manual virtual time. The harness reaches them like real ones: ``bgtest-xcrun``
+    (with ``BGTEST_SIM_HOME``) and the WDA URL.
+    """
+
+    app_models: list[Path] = field(default_factory=list)
+    root: Path | None = None
+    _devices: dict[str, object] = field(default_factory=dict)
+    _running: list[object] = field(default_factory=list)
+
+    def start(self) -> EmbeddedIphone:
+        import tempfile
+
+        self.root = Path(tempfile.mkdtemp(prefix="bgtest-iphone-"))
+        return self
+
+    def device(self, kind: str = "simulator") -> object:
+        """The booted virtual iPhone of ``kind``, started on first use."""
+        from harness.devices.ios import IosDevice, Xcrun
+        from harness.sim.ios.launcher import start_ios, xcrun_path
+        from harness.sim.ios.state import SimHome
+
+        if kind in self._devices:
+            return self._devices[kind]
+        assert self.root is not None, "start() first"
+        home = SimHome(self.root / kind)
+        running = start_ios(kind=kind, wda_port=0, clock="manual", reset=True, home=home)  # type: ignore[arg-type]
+        self._running.append(running)
+        xcrun = Xcrun(xcrun_path(), env={"BGTEST_SIM_HOME": str(home.path)})
+        device = IosDevice(running.udid, xcrun, wda_url=running.url, kind=kind)
+        self._devices[kind] = device
+        return device
+
+    def stop(self) -> None:
+        import shutil
+
+        for running in self._running:
+            running.stop()  # type: ignore[attr-defined]
+        self._running.clear()
+        self._devices.clear()
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None

@@ -71,8 +71,9 @@ class XcrunResult:
 class Xcrun:
     """``xcrun`` as a subprocess: ``run`` for commands that finish, ``popen`` for streams."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, env: Mapping[str, str] | None = None) -> None:
         self.argv0 = xcrun_argv(path)
+        self.env = dict(env or {})  # e.g. the embedded virtual iPhone's BGTEST_SIM_HOME
 
     @property
     def path(self) -> str:
@@ -94,6 +95,7 @@ class Xcrun:
         timeout: float = 120.0,
     ) -> XcrunResult:
         full_env = dict(os.environ)
+        full_env.update(self.env)
         full_env.update(env or {})
         try:
             proc = subprocess.run(
@@ -120,6 +122,7 @@ class Xcrun:
 
     def popen(self, args: Sequence[str], *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
         full_env = dict(os.environ)
+        full_env.update(self.env)
         full_env.update(env or {})
         try:
             return subprocess.Popen(
@@ -264,7 +267,6 @@ class IosDevice:
         self._kind = kind
         self.app_hooks: dict[str, Any] = dict(app_hooks or {})
         self._virtual: bool | None = None
-        self._info: dict[str, str] | None = None
         self._wda: Any = None
         self._pids: dict[str, int] = {}
         self._exec_names: dict[str, str] = {}
@@ -328,18 +330,16 @@ class IosDevice:
         return entry
 
     # --------------------------------------------------------------- identity
-    def vendor_info(self) -> dict[str, str]:
-        """``simctl bgtest info UDID`` on the virtual iPhone (``key: value`` lines); {} on a real xcrun."""
-        if self._info is None:
-            result = self.xcrun.run(["simctl", "bgtest", "info", self.udid])
-            info: dict[str, str] = {}
-            if result.exit_code == 0:
-                for line in result.out.splitlines():
-                    key, sep, value = line.partition(":")
-                    if sep:
-                        info[key.strip().lower()] = value.strip()
-            self._info = info
-        return self._info
+    def vendor_info(self) -> dict[str, Any]:
+        """``simctl bgtest state UDID`` (JSON) on the virtual iPhone; {} from a real xcrun."""
+        if not self.is_virtual:
+            return {}
+        result = self.xcrun.run(["simctl", "bgtest", "state", self.udid])
+        try:
+            data = json.loads(result.out) if result.exit_code == 0 else {}
+        except ValueError:
+            data = {}
+        return data if isinstance(data, dict) else {}
 
     @property
     def is_virtual(self) -> bool:
@@ -352,7 +352,7 @@ class IosDevice:
     @property
     def kind(self) -> str:
         if self._kind is None:
-            self._kind = self.vendor_info().get("kind", "simulator") if self.is_virtual else "simulator"
+            self._kind = str(self.vendor_info().get("kind") or "simulator")
         return self._kind
 
     def describe(self) -> dict[str, str]:
@@ -372,7 +372,7 @@ class IosDevice:
     def wda(self) -> Any:
         """The WebDriverAgent client, or a bgtest error saying how to get one."""
         if self._wda is None:
-            url = self.wda_url or self.vendor_info().get("wda")
+            url = self.wda_url
             if not url:
                 raise UnsupportedAction(
                     f"<{self.udid}> this needs WebDriverAgent and none is configured",
@@ -473,18 +473,24 @@ class IosDevice:
         return pid
 
     def stop_app(self, bundle: str) -> None:
-        """Terminate the app (the user's force-quit). Not running (exit 3) is fine."""
+        """The user's force-quit: ``simctl terminate`` (not running, exit 3, is fine).
+
+        ``terminate`` is a kill, not the app-switcher swipe iOS treats as "no background work
+        until the user opens the app again"; the virtual iPhone models the swipe itself
+        (``simctl bgtest forcequit``), so there bgtest asks for that too. A real simulator has
+        no BGTask launches to block, so the kill is all that matters there.
+        """
         result = self.simctl(["terminate", self.udid, bundle], check=False)
         self._pids.pop(bundle, None)
-        if result.exit_code == 0 or result.error_domain == ("NSPOSIXErrorDomain", 3):
-            return
-        raise self._error(result)
+        if result.exit_code != 0 and result.error_domain != ("NSPOSIXErrorDomain", 3):
+            raise self._error(result)
+        if self.is_virtual:
+            quit_ = self.simctl(["bgtest", "forcequit", self.udid, bundle], check=False)
+            if quit_.exit_code != 0:
+                raise self._not_installed(bundle) if not self.is_installed(bundle) else self._error(quit_)
 
     def background(self) -> None:
-        """Home screen: through WDA; on the virtual iPhone its vendor command when no WDA is set."""
-        if self.wda_url is None and self.is_virtual and not self.vendor_info().get("wda"):
-            self.simctl(["bgtest", "home", self.udid])
-            return
+        """The home screen, through WebDriverAgent (simctl has no home button)."""
         self.wda.home()
 
     def open_url(self, url: str) -> None:
@@ -527,7 +533,7 @@ class IosDevice:
     # ------------------------------------------------------------ device state
     def low_power(self, on: bool) -> None:
         """Low Power Mode: WDA Settings on an iPhone; the Darwin notification on a simulator."""
-        if self.kind == "device" and (self.wda_url or self.vendor_info().get("wda")):
+        if self.kind == "device" and self.wda_url:
             self.wda.set_low_power(on)
             return
         self.simctl(["spawn", self.udid, "notifyutil", "-s", LOW_POWER_NOTIFICATION, "1" if on else "0"])
@@ -547,22 +553,21 @@ class IosDevice:
                 hint="run this scenario on the virtual iPhone, or plug the device in by hand",
             )
         args = ["bgtest", "battery", self.udid]
-        if state is not None:
-            args.append(state)
+        if state == "reset":
+            state, level = "unplugged", 80 if level is None else level
+        if state in ("charging", "unplugged"):
+            args.append(f"--{state}")
         if level is not None:
             args += ["--level", str(level)]
         self.simctl(args)
 
     def battery_info(self) -> dict[str, Any]:
+        """``{level, state}`` from the virtual iPhone's ``bgtest battery`` (``level 80 charging``)."""
         if not self.is_virtual:
             return {}
         result = self.simctl(["bgtest", "battery", self.udid], check=False)
-        info: dict[str, Any] = {}
-        for line in result.out.splitlines():
-            key, sep, value = line.partition(":")
-            if sep:
-                info[key.strip().lower()] = value.strip()
-        return info
+        match = re.match(r"level (-?\d+) (\w+)", result.out.strip())
+        return {"level": int(match.group(1)), "state": match.group(2)} if match else {}
 
     def screen(self, on: bool) -> None:
         if on:
@@ -599,7 +604,7 @@ class IosDevice:
     # --------------------------------------------------------------- time
     def advance(self, ms: int) -> None:
         """On the virtual iPhone, move its clock (the runner sleeps on a real one)."""
-        self.simctl(["bgtest", "clock", "advance", f"{ms}ms", self.udid])
+        self.simctl(["bgtest", "clock", self.udid, "advance", f"{ms}ms"])
 
     # ------------------------------------------------------------- BGTasks
     def run_task(self, bundle: str, identifier: str) -> str:
@@ -690,11 +695,17 @@ class IosDevice:
         now = self.snapshot(bundles)
         if "low_power" in kinds and saved.low_power is not None and now.low_power != saved.low_power:
             attempt(f"Low Power Mode {'on' if saved.low_power else 'off'}", self.low_power, saved.low_power)
-        if "battery" in kinds and self.is_virtual and now.battery != saved.battery:
-            attempt("battery reset", self.battery, "reset")
+        if "battery" in kinds and self.is_virtual and saved.battery and now.battery != saved.battery:
+            level, state = saved.battery.get("level"), saved.battery.get("state")
+            attempt(
+                f"battery {level}% {state}",
+                self.battery,
+                state if state in ("charging", "unplugged") else None,
+                level if isinstance(level, int) and 0 <= level <= 100 else None,
+            )
         if now.status_bar != saved.status_bar and len(saved.status_bar.splitlines()) <= 2:
             attempt("status bar overrides cleared", self.simctl, ["status_bar", self.udid, "clear"])
-        if "screen" in kinds and (self.wda_url or self.vendor_info().get("wda")):
+        if "screen" in kinds and self.wda_url:
             attempt("screen unlocked", self.screen, True)
         return done
 
