@@ -86,3 +86,7 @@ def test_subshells_leave_no_processes_behind(dev: VirtualAndroidDevice) -> None:
     assert (rc, out) == (0, "1\n")
     sh(dev, "sleep 1 & echo $!")
     assert len(dev.procs.all()) == before
+
+
+def test_dmesg_is_closed_to_the_shell_user(dev: VirtualAndroidDevice) -> None:
+    assert sh(dev, "dmesg") == (1, "", "dmesg: klogctl: Permission denied\n")

@@ -231,3 +231,10 @@ def kill(ctx: CommandContext) -> int:
         else:
             ctx.device.procs.kill(proc.pid)
     return status
+
+
+@command("dmesg")
+def dmesg(ctx: CommandContext) -> int:
+    """The kernel log is closed to the shell user on a production build."""
+    ctx.err("dmesg: klogctl: Permission denied")
+    return 1
