@@ -102,3 +102,19 @@ def test_running_soup_never_raises(dev: VirtualAndroidDevice, src: str) -> None:
     rc, _, err = run_sync(dev, src)
     assert 0 <= rc <= 255
     assert b"Traceback" not in err
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ARG)
+def test_quoted_variable_keeps_its_value(dev: VirtualAndroidDevice, value: str) -> None:
+    rc, out, _ = run_sync(dev, "printf '%s' \"$X\"", env={"X": value})
+    assert (rc, out) == (0, value.encode())
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.sampled_from(list("ab \t\n")), max_size=20))
+def test_unquoted_variable_splits_on_ifs_whitespace(dev: VirtualAndroidDevice, value: str) -> None:
+    rc, out, _ = run_sync(dev, "printf '%s\\0' $X", env={"X": value})
+    fields = [f for f in value.replace("\t", " ").replace("\n", " ").split(" ") if f]
+    expected = b"".join(f.encode() + b"\0" for f in fields) if fields else b"\0"
+    assert (rc, out) == (0, expected)

@@ -885,7 +885,9 @@ async def run_interactive(
 _sync_loop: asyncio.AbstractEventLoop | None = None
 
 
-def run_sync(device: VirtualAndroidDevice, line: str, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
+def run_sync(
+    device: VirtualAndroidDevice, line: str, stdin: bytes = b"", env: dict[str, str] | None = None
+) -> tuple[int, bytes, bytes]:
     """Run a line that finishes on a private loop: ``(exit, stdout, stderr)``. For tests."""
     global _sync_loop
     if _sync_loop is None or _sync_loop.is_closed():
@@ -893,7 +895,7 @@ def run_sync(device: VirtualAndroidDevice, line: str, stdin: bytes = b"") -> tup
     out, err = OutputSink(), OutputSink()
 
     async def run() -> int:
-        code = await run_command_line(device, line, InputSource(stdin), out, err)
+        code = await run_command_line(device, line, InputSource(stdin), out, err, env)
         for _ in range(10):  # let quick ``cmd &`` jobs finish; endless ones stay pending
             await asyncio.sleep(0)
         return code
