@@ -22,11 +22,13 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..clock import DEFAULT_EPOCH_MS, VirtualClock
-from .appmodel import IosAppModel, load_ios_app
 from .state import SimHome, wall_now
+
+if TYPE_CHECKING:  # the app-model format pulls in pydantic: imported when an app is touched
+    from .appmodel import IosAppModel
 
 Kind = Literal["simulator", "device"]
 
@@ -258,6 +260,8 @@ class World:
 
     def model(self, path: str) -> IosAppModel:
         if path not in self._models:
+            from .appmodel import load_ios_app
+
             self._models[path] = load_ios_app(path)
         return self._models[path]
 
@@ -476,6 +480,8 @@ class Device:
                 "No such file or directory",
                 2,
             )
+        from .appmodel import load_ios_app
+
         try:
             model = load_ios_app(src)
         except Exception as exc:

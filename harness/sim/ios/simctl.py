@@ -696,6 +696,8 @@ def spawn(home: SimHome, args: list[str], io: Io) -> int:
             return notifyutil(dev, argv, io)
         if name == "launchctl":
             return launchctl(dev, argv, io)
+        if name == "logger":
+            return logger(dev, argv, io)
         if name != "log":
             raise sim_error("NSPOSIXErrorDomain", 2, f"No such file or directory: {exe}", 2)
     return log_tool(home, udid, argv, io)
@@ -735,6 +737,27 @@ def notifyutil(dev: Device, argv: list[str], io: Io) -> int:
         else:
             io.err(usage)
             return 1
+    return 0
+
+
+def logger(dev: Device, argv: list[str], io: Io) -> int:
+    """``logger [-t tag] [-p pri] message…``: one line into the unified log (process ``logger``)."""
+    words: list[str] = []
+    it = iter(argv)
+    for a in it:
+        if a in ("-t", "-p", "-f"):
+            if next(it, None) is None:
+                io.err(f"logger: option requires an argument -- {a[1]}")
+                io.err("usage: logger [-is] [-f file] [-h host] [-P port] [-p pri] [-t tag] [message ...]")
+                return 1
+        elif a in ("-i", "-s"):
+            continue
+        else:
+            words.append(a)
+    text = " ".join(words)
+    if text:
+        dev.w.log(dev, dev.sys_path("/usr/bin/logger"), dev.w.new_pid(), text,
+                  sender=dev.sys_path("/usr/lib/system/libsystem_c.dylib"))
     return 0
 
 
