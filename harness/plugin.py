@@ -10,7 +10,9 @@ Files that hold only an ``include:`` step list are skipped, as ``bgtest validate
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -209,6 +211,14 @@ class _Uncaptured:
     def write_line(self, text: str, **markup: bool) -> None:
         self.write("\n" + text, **markup)
 
+    @contextlib.contextmanager
+    def uncaptured(self) -> Iterator[None]:
+        if self._capman is None:
+            yield
+            return
+        with self._capman.global_and_fixture_disabled():
+            yield
+
 
 def live_observer(config: pytest.Config, scenario: Any) -> Any:
     """Step lines on the terminal as they happen (pytest's reporter writes past output capture)."""
@@ -219,7 +229,7 @@ def live_observer(config: pytest.Config, scenario: Any) -> Any:
     if terminal is None:
         return None
     reporter = _Uncaptured(config, terminal)
-    state = {"start": None, "last_pct": -1}
+    state: dict[str, Any] = {"start": None}
     marks = {
         "passed": ("✓", {"green": True}),
         "failed": ("✗", {"red": True}),
@@ -227,10 +237,14 @@ def live_observer(config: pytest.Config, scenario: Any) -> Any:
         "skipped": ("-", {"yellow": True}),
     }
 
+    def on_step(step: Any) -> None:
+        if not state.get("header"):
+            state["header"] = True
+            reporter.write(f"\n▶ {scenario.name}", bold=True)
+
     def on_step_done(step: Any) -> None:
         if state["start"] is None:
             state["start"] = step.device_start_ms
-            reporter.write(f"\n▶ {scenario.name}", bold=True)
         offset = max(0, step.device_end_ms - (state["start"] or step.device_end_ms))
         mark, style = marks.get(step.status, ("?", {}))
         phase = "" if step.phase == "steps" else f"[{step.phase}] "
@@ -241,16 +255,43 @@ def live_observer(config: pytest.Config, scenario: Any) -> Any:
             first = step.message.strip().splitlines()[0]
             reporter.write(f"\n       {first}", red=True)
 
+    bar: dict[str, Any] = {}
+
     def on_wait(done: int, total: int, what: str) -> None:
-        pct = int(done * 100 / total) if total else 100
-        if pct // 10 != state["last_pct"] // 10 and total >= 60_000:
-            state["last_pct"] = pct
-            reporter.write(f"\n     … {what}: {format_duration_ms(done)} of {format_duration_ms(total)}")
+        """A real wait on a phone: a rich progress bar with device time and what it waits for."""
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        with reporter.uncaptured():
+            if bar.get("what") != what:
+                if "progress" in bar:
+                    bar["progress"].stop()
+                console = Console(file=sys.__stdout__, force_terminal=None)
+                progress = Progress(
+                    TextColumn("     {task.description}"),
+                    BarColumn(),
+                    TextColumn("{task.fields[elapsed]} of {task.fields[total_text]}"),
+                    console=console,
+                    auto_refresh=False,
+                    transient=False,
+                )
+                reporter.write("\n")
+                progress.start()
+                task = progress.add_task(
+                    what, total=total, elapsed="0s", total_text=format_duration_ms(total)
+                )
+                bar.update(what=what, progress=progress, task=task)
+            progress = bar["progress"]
+            progress.update(bar["task"], completed=done, elapsed=format_duration_ms(done))
+            progress.refresh()
+            if done >= total:
+                progress.stop()
+                bar.clear()
 
     def on_note(text: str) -> None:
         reporter.write(f"\n       {text}", cyan=True)
 
-    return RunObserver(on_step_done=on_step_done, on_wait=on_wait, on_note=on_note)
+    return RunObserver(on_step=on_step, on_step_done=on_step_done, on_wait=on_wait, on_note=on_note)
 
 
 def render_failure(result: ScenarioResult) -> str:

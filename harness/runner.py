@@ -320,8 +320,8 @@ class ScenarioRunner:
         self.journal.start()
         if self._virtual and self.package and self.app_install_path:
             # as on Android: every scenario starts from a freshly installed app
-            self.device.stop_app(self.package)
             if self.device.is_installed(self.package):
+                self.device.stop_app(self.package)
                 self.device.uninstall(self.package)
             self.device.install(self.app_install_path)
 
@@ -717,6 +717,8 @@ def summarize(step: Any) -> str:
             value = format_duration_ms(value)
         if isinstance(value, bool):
             value = "on" if value else "off"
+        if key == "argv" and isinstance(value, list):
+            value = shlex.join(value)
         parts.append(str(value) if key == step.primary else f"{key} {value}")
     return f"{step.kind}: " + ", ".join(parts)
 
