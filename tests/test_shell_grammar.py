@@ -315,3 +315,13 @@ def test_dynamic_variables(dev: VirtualAndroidDevice) -> None:
     assert rc == 0 and 0 <= int(a) < 32768 and 0 <= int(b) < 32768
     assert int(ppid) == dev.procs.by_name("adbd")[0].pid
     assert elapsed == "3"
+
+
+def test_quoted_at_keeps_arguments_apart(dev: VirtualAndroidDevice) -> None:
+    assert run_sync(dev, 'f() { for a in "$@"; do echo "<$a>"; done; }; f \'a b\' c') == (
+        0,
+        b"<a b>\n<c>\n",
+        b"",
+    )
+    assert run_sync(dev, 'f() { printf "%s|" "$@"; echo; }; f; f x "y z"') == (0, b"|\nx|y z|\n", b"")
+    assert run_sync(dev, 'set -- 1 2; echo "pre$@post"') == (0, b"pre1 2post\n", b"")

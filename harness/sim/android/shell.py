@@ -545,6 +545,18 @@ class Shell:
         globbing = False
         for part in word:
             kind = part[0]
+            if kind == "V" and part[1] == "@" and part[2] and not part[3]:
+                # "$@": one field per positional parameter, none when there are none
+                if not self.args:
+                    continue
+                cur.append(self.args[0])
+                for arg in self.args[1:]:
+                    fields.append("".join(cur))
+                    cur = [arg]
+                has = True
+                continue
+            if kind == "L" and not part[1] and len(word) == 2 and word[1][:2] == ("V", "@"):
+                continue  # the empty quote mark of a lone "$@"
             if kind == "L":
                 cur.append(part[1])
                 has = True
