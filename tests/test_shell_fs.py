@@ -36,7 +36,7 @@ def test_what_the_device_writes_the_shell_sees(dev: VirtualAndroidDevice) -> Non
     dev.fs.write("/data/local/tmp/pushed.bin", b"\x00\x01binary", mode=0o755, mtime=1_700_000_000)
     assert sh(dev, "cat /data/local/tmp/pushed.bin")[1] == "\x00\x01binary"
     _, out, _ = sh(dev, "ls -l /data/local/tmp/pushed.bin")
-    assert out == "-rwxr-xr-x 1 root root 8 2023-11-14 22:13 /data/local/tmp/pushed.bin\n"
+    assert out == "-rwxr-xr-x 1 shell shell 8 2023-11-14 22:13 /data/local/tmp/pushed.bin\n"
     assert dev.fs.stat("/data/local/tmp/pushed.bin").mtime == 1_700_000_000
 
 
@@ -144,3 +144,15 @@ def test_storage_roots_survive_rm_rf(dev: VirtualAndroidDevice) -> None:
     assert rc == 1 and err == "rm: /sdcard: Permission denied\n"
     assert dev.fs.exists("/sdcard/Download/x")
     assert sh(dev, "rm -rf /sdcard/Download/x; ls /sdcard/Download") == (0, "", "")
+
+
+def test_read_permissions(dev: VirtualAndroidDevice) -> None:
+    """Mode bits decide, with the shell's groups; a private file adbd pushed is the shell's own."""
+    assert sh(dev, "cat /system/build.prop") == (1, "", "cat: /system/build.prop: Permission denied\n")
+    dev.fs.write("/sdcard/Download/private.txt", b"mine\n", mode=0o600)  # as adb push of a 0600 file
+    assert sh(dev, "cat /sdcard/Download/private.txt") == (0, "mine\n", "")
+    dev.fs.write("/data/local/tmp/root-only", b"x", mode=0o600, uid=0)
+    assert (
+        sh(dev, "cat /data/local/tmp/root-only")[2] == "cat: /data/local/tmp/root-only: Permission denied\n"
+    )
+    assert sh(dev, "ls /system/bin | grep -c '^ls$'") == (0, "1\n", "")

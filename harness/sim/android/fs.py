@@ -34,6 +34,10 @@ ALIASES = {
 READ_ONLY = ("/system", "/vendor", "/product", "/system_ext", "/apex", "/odm")
 SHELL_WRITABLE = ("/storage/emulated/0", "/data/local/tmp")
 SHELL_UID = 2000
+#: the shell user's groups (``id`` on Android 14), for group read permission
+SHELL_GROUPS = frozenset(
+    {2000, 1004, 1007, 1011, 1015, 1028, 1078, 1079, 3001, 3002, 3003, 3006, 3009, 3011, 3012}
+)
 
 _SDCARD_DIRS = (
     "Alarms", "Android", "Audiobooks", "DCIM", "Documents", "Download", "Movies", "Music",
@@ -140,7 +144,7 @@ class FileSystem:
             ("/storage", 0o755), ("/storage/emulated", 0o751), ("/storage/self", 0o755),
         ]
         for path, perm in dirs:
-            self._mk(path, S_IFDIR | perm)
+            self._mk(path, S_IFDIR | perm, gid=SHELL_UID if path.endswith(("/bin", "/xbin")) else 0)
         self._mk("/data/local/tmp", S_IFDIR | 0o771, uid=SHELL_UID, gid=SHELL_UID)
         self._mk("/storage/emulated/0", S_IFDIR | 0o2770, uid=0, gid=1015)
         for name in _SDCARD_DIRS:
@@ -212,12 +216,27 @@ class FileSystem:
         if uid != 0 and not _under(path, SHELL_WRITABLE):
             raise FsError(path, "Permission denied")
 
-    def _check_read(self, path: str, uid: int | None) -> None:
+    @staticmethod
+    def _owner(path: str, uid: int | None) -> int:
+        """Who owns a new file: the caller, or for the device's own writes (adbd's sync runs as
+        shell) the shell user in shared storage and /data/local/tmp, root elsewhere."""
+        if uid is not None:
+            return uid
+        return SHELL_UID if _under(path, SHELL_WRITABLE) else 0
+
+    def _check_read(self, path: str, uid: int | None, node: _Node) -> None:
+        """Read permission as the kernel decides it: owner, group (the shell's groups), other."""
         if uid is None or uid == 0:
             return
         if path.startswith("/data/") and not _under(path, ("/data/local",)):
-            raise FsError(path, "Permission denied")
-        if path == "/data" or path == "/storage/emulated":
+            raise FsError(path, "Permission denied")  # app data is labelled away from the shell
+        if node.uid == uid:
+            bit = 0o400
+        elif node.gid in SHELL_GROUPS:
+            bit = 0o040
+        else:
+            bit = 0o004
+        if not node.mode & bit:
             raise FsError(path, "Permission denied")
 
     # ------------------------------------------------------------------ public API
@@ -235,7 +254,7 @@ class FileSystem:
             raise FsError(path, "No such file or directory")
         if node.children is not None:
             raise FsError(path, "Is a directory")
-        self._check_read(path, uid)
+        self._check_read(path, uid, node)
         gen = self.dynamic.get(path)
         if gen is not None:
             return gen()
@@ -263,7 +282,7 @@ class FileSystem:
             if parents:
                 self.mkdir(posixpath.dirname(path), parents=True, uid=uid)
             pnode, name = self._parent(path, uid)
-            owner = uid if uid is not None else 0
+            owner = self._owner(path, uid)
             node = _Node(S_IFREG | (mode & 0o7777), self._now(), owner, owner)
             pnode.children[name] = node  # type: ignore[index]
             pnode.mtime = self._now()
@@ -290,7 +309,7 @@ class FileSystem:
                 self.mkdir(parent, parents=True, uid=uid, mode=mode)
         pnode, name = self._parent(path, uid)
         self._check_write(path, uid)
-        owner = uid if uid is not None else 0
+        owner = self._owner(path, uid)
         pnode.children[name] = _Node(S_IFDIR | mode, self._now(), owner, owner)  # type: ignore[index]
         pnode.mtime = self._now()
 
@@ -301,7 +320,7 @@ class FileSystem:
             raise FsError(path, "No such file or directory")
         if node.children is None:
             raise FsError(path, "Not a directory")
-        self._check_read(path, uid)
+        self._check_read(path, uid, node)
         return [(name, child.stat()) for name, child in sorted(node.children.items())]
 
     def remove(self, path: str, recursive: bool = False, uid: int | None = None) -> None:
