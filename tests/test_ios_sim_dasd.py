@@ -216,3 +216,80 @@ def test_app_goes_background_then_suspended(tmp_path: Path) -> None:
     assert code == 0
     code, _, err = sim.run("terminate", "booted", BID)
     assert (code, err.splitlines()[-1]) == (3, "found nothing to terminate")
+
+
+FWM_APP = """
+package: dev.example.fwm
+library: flutter_workmanager
+work:
+  refresh-feed:
+    kind: periodic
+    worker: feed
+    interval: 30m
+    unique: {name: dev.example.fwm.feed, policy: keep}
+  once:
+    worker: feed
+workers:
+  feed: {class: FeedWorker, duration: 3s}
+ios:
+  bundle_id: dev.example.fwm
+  bg_task_identifiers: [dev.example.fwm.feed]
+  launch_arguments: {"-enqueue": "{work}"}
+"""
+
+
+def test_flutter_workmanager_periodic_through_dasd(tmp_path: Path) -> None:
+    app = tmp_path / "fwm.yaml"
+    app.write_text(FWM_APP)
+    sim = Sim(SimHome(tmp_path / "home"))
+    sim.ok("bgtest", "reset", "--kind", "device")
+    sim.ok("install", "booted", str(app))
+    sim.ok("launch", "booted", "dev.example.fwm", "-enqueue", "refresh-feed")
+    sim.ok("launch", "booted", "com.apple.Preferences")  # the app leaves the screen and is suspended
+    sim.ok("bgtest", "clock", "advance", "31m")
+    msgs = sim.messages()
+    assert "BGAppRefreshTask submitted dev.example.fwm.feed earliestBeginInSeconds:1800" in msgs
+    assert "Running task: <BGAppRefreshTask: dev.example.fwm.feed>" in msgs
+    assert "Task completed: refresh-feed, success: true, duration: 3000ms" in msgs
+    assert sim.state()["apps"]["dev.example.fwm"] == 2  # suspended again after its task
+
+
+def test_identifier_not_permitted_is_code_3(tmp_path: Path) -> None:
+    app = tmp_path / "fwm.yaml"
+    app.write_text(FWM_APP.replace("bg_task_identifiers: [dev.example.fwm.feed]", "bg_task_identifiers: []"))
+    sim = Sim(SimHome(tmp_path / "home"))
+    sim.ok("bgtest", "reset", "--kind", "device")
+    sim.ok("install", "booted", str(app))
+    sim.ok("launch", "booted", "dev.example.fwm", "-enqueue", "refresh-feed")
+    assert any("BGTaskSchedulerErrorDomain Code=3" in m for m in sim.messages())
+    assert sim.state()["requests"] == []
+
+
+def test_low_battery_holds_requests_until_charging(tmp_path: Path) -> None:
+    sim, _pid = _sim(tmp_path, "device")
+    sim.ok("bgtest", "battery", "booted", "--level", "10")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
+    sim.ok("bgtest", "clock", "advance", "3h")
+    assert sim.state()["requests"][0]["blocked"] == "battery low"
+    assert sim.ok("bgtest", "battery", "booted", "--charging") == "level 10 charging\n"
+    sim.ok("bgtest", "clock", "advance", "1s")
+    assert sim.state()["requests"] == []
+
+
+def test_simulated_expiration_of_a_running_simulated_task(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "device")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/long")
+    sim.lldb(pid, "_simulateLaunchForTaskWithIdentifier", REFRESH)
+    sim.ok("bgtest", "clock", "advance", "10s")
+    sim.lldb(pid, "_simulateExpirationForTaskWithIdentifier", REFRESH)
+    msgs = sim.messages()
+    assert f"Expiring simulated task: <BGAppRefreshTask: {REFRESH}>" in msgs
+    assert f"Marking simulated task complete: <BGAppRefreshTask: {REFRESH}>" in msgs
+    assert sim.state()["running"] == []
+
+
+def test_lldb_attach_to_a_missing_pid_fails(tmp_path: Path) -> None:
+    sim, _pid = _sim(tmp_path, "device")
+    err = io.StringIO()
+    code = lldb(["--batch", "-p", "99999", "-o", "process detach"], Io(io.StringIO(), err), sim.home)
+    assert code == 1 and "process does not exist (pid = 99999)" in err.getvalue()

@@ -82,3 +82,18 @@ def test_unknown_element_and_bad_session(device_wda: tuple[wda.Client, SimHome])
     bad = wda.Client(c._BaseClient__wda_url, _session_id="NOPE")  # type: ignore[attr-defined]
     with pytest.raises(wda.WDAInvalidSessionIdError):
         bad._session_http.get("/wda/batteryInfo")
+
+
+def test_simulator_settings_has_no_low_power_switch(tmp_path: Path) -> None:
+    home = SimHome(tmp_path / "home")
+    running = start_ios(kind="simulator", wda_port=0, clock="manual", home=home)
+    try:
+        c = wda.Client(running.url)
+        assert c.status()["ios"]["simulatorVersion"] == "17.2"
+        s = c.session("com.apple.Preferences")
+        assert s(name="General").exists
+        assert not s(name="Battery").exists
+        assert s.battery_info() == {"level": -1, "state": 0}
+        assert s.device_info()["isSimulator"] is True
+    finally:
+        running.stop()
