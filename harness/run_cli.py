@@ -33,6 +33,9 @@ def run(
         None, "-n", help="run scenarios in N parallel workers (one device each)"
     ),
     no_embedded: bool = typer.Option(False, "--no-embedded", help="never start a virtual device"),
+    xcrun: str | None = typer.Option(
+        None, "--xcrun", help="xcrun for iOS scenarios (default $BGTEST_XCRUN, then xcrun)"
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="pytest's verbose item lines too"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no step-by-step lines, only the summary"),
     debug: bool = typer.Option(False, "--debug", help="Python tracebacks for internal errors"),
@@ -92,6 +95,10 @@ def run(
         args += ["-n", str(workers)]
     if no_embedded:
         args.append("--bgtest-no-embedded")
+    if xcrun:
+        import os
+
+        os.environ["BGTEST_XCRUN"] = xcrun  # the session's iOS driver reads it
     try:
         code = pytest.main(args)
     except BgtestError as exc:
@@ -107,6 +114,9 @@ def run(
 
 def devices(
     adb_server: str | None = typer.Option(None, "--adb-server", help="adb server HOST:PORT"),
+    xcrun: str | None = typer.Option(
+        None, "--xcrun", help="xcrun to use for iOS (default $BGTEST_XCRUN, then xcrun)"
+    ),
 ) -> None:
     """List attached devices (phones, farm devices, virtual ones) with model, SDK and state."""
     from rich.console import Console
@@ -126,6 +136,10 @@ def devices(
         console.print(
             f"no Android devices on the adb server at {host}:{port} (`bgtest run` will start a virtual one)"
         )
+    from harness.devices.ios_pool import print_ios_targets
+
+    if not found:
+        print_ios_targets(console, xcrun)
         return
     table = Table(title=f"Android devices (adb server {host}:{port})")
     for column in ("serial", "state", "model", "SDK", "kind"):
@@ -141,6 +155,7 @@ def devices(
                 pass
         table.add_row(d.serial, d.state, d.model.replace("_", " ") or "-", sdk, kind)
     console.print(table)
+    print_ios_targets(console, xcrun)
 
 
 def register(app: typer.Typer) -> None:

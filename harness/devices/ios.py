@@ -358,6 +358,8 @@ class IosDevice:
     def describe(self) -> dict[str, str]:
         entry = self._device_entry()
         return {
+            "serial": self.udid,
+            "model": entry.name if entry else "?",
             "udid": self.udid,
             "name": entry.name if entry else "?",
             "os": entry.os_version if entry else "?",

@@ -12,10 +12,11 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
+from typing import Any
 
 from harness.devices.ios import IosDevice, SimDevice, Xcrun, list_simulators, xcrun_argv
 from harness.devices.wda import reachable
-from harness.errors import DeviceError
+from harness.errors import BgtestError, DeviceError
 
 DEVICE_TAG = "ios-device"
 _UDID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
@@ -97,3 +98,39 @@ def choose_ios(
             hint="run it on an iPhone through WDA, or on the virtual iPhone (`bgtest sim ios --kind device`)",
         )
     return None
+
+
+def print_ios_targets(console: Any, xcrun_path: str | None = None) -> None:
+    """``bgtest devices``' iOS part: booted simulators (through xcrun) and WDA endpoints that answer."""
+    from rich.table import Table
+
+    xcrun = Xcrun(xcrun_path)
+    if xcrun_path or os.environ.get("BGTEST_XCRUN") or xcrun_available():
+        try:
+            booted = booted_simulators(xcrun)
+        except BgtestError as exc:
+            console.print(f"iOS: {exc.render()}")
+            booted = []
+        if booted:
+            table = Table(title=f"iOS simulators booted ({xcrun.path})")
+            for column in ("udid", "name", "OS", "kind"):
+                table.add_column(column)
+            for entry in booted:
+                device = IosDevice(entry.udid, xcrun)
+                kind = f"virtual iPhone ({device.kind})" if device.is_virtual else "simulator"
+                table.add_row(entry.udid, entry.name, entry.os_version, kind)
+            console.print(table)
+        else:
+            console.print(f"no iOS simulator booted ({xcrun.path} simctl list devices)")
+    else:
+        console.print("no xcrun here (not a Mac): `bgtest run` starts a virtual iPhone for iOS scenarios")
+    endpoints = reachable_wda()
+    if endpoints:
+        table = Table(title="WebDriverAgent endpoints")
+        for column in ("url", "device", "OS", "simulator"):
+            table.add_column(column)
+        for ep in endpoints:
+            table.add_row(ep.url, ep.device, ep.os, "yes" if ep.simulator else "no")
+        console.print(table)
+    else:
+        console.print("no WebDriverAgent answering at " + ", ".join(wda_urls()))
