@@ -127,6 +127,8 @@ class World:
         self.logs: list[dict[str, Any]] = []
         self.stdout: dict[int, list[str]] = {}
         self._models: dict[str, IosAppModel] = {}
+        #: Device events run (a task ending, a request launched, an app suspended …), for reports.
+        self.events_run = 0
 
     # ------------------------------------------------------------------ time
     def target_ms(self) -> float:
@@ -144,8 +146,11 @@ class World:
         return self.clock.now_ms()
 
     def advance(self, delta_ms: int) -> int:
+        """Move device time on, running what falls due; returns how many device events ran."""
+        before = self.events_run
         self.reschedule()
-        return self.clock.advance(delta_ms)
+        self.clock.advance(delta_ms)
+        return self.events_run - before
 
     def set_clock_mode(self, mode: str, scale: float = 1.0) -> None:
         c = self.state["clock"]
@@ -168,7 +173,9 @@ class World:
         for _ in range(10_000):
             progressed = False
             for dev in self.devices():
-                progressed |= dev.run_due(now)
+                if dev.run_due(now):
+                    progressed = True
+                    self.events_run += 1
             if not progressed:
                 break
         self.reschedule()
@@ -260,9 +267,7 @@ class World:
 
     def model(self, path: str) -> IosAppModel:
         if path not in self._models:
-            from .appmodel import load_ios_app
-
-            self._models[path] = load_ios_app(path)
+            self._models[path] = _cached_model(path)
         return self._models[path]
 
     # ------------------------------------------------------------------- output
@@ -303,6 +308,24 @@ class World:
 
     def print(self, pid: int, line: str) -> None:
         self.stdout.setdefault(pid, []).append(line)
+
+
+_MODEL_CACHE: dict[tuple[str, int, int], IosAppModel] = {}
+
+
+def _cached_model(path: str) -> IosAppModel:
+    """Parse an installed app model once per process (and again only when its file changes)."""
+    from .appmodel import load_ios_app
+
+    try:
+        st = Path(path).stat()
+        key = (path, st.st_mtime_ns, st.st_size)
+    except OSError:
+        return load_ios_app(path)  # raises the AppModelError that names the file
+    model = _MODEL_CACHE.get(key)
+    if model is None:
+        model = _MODEL_CACHE[key] = load_ios_app(path)
+    return model
 
 
 @contextlib.contextmanager
