@@ -690,7 +690,10 @@ class Device:
         if proc is None:
             return
         if proc.get("stdout_paths"):
-            self.w.state.setdefault("dead_stdout", {})[str(proc["pid"])] = proc["stdout_paths"]
+            dead = self.w.state.setdefault("dead_stdout", {})
+            dead[str(proc["pid"])] = proc["stdout_paths"]
+            for old in list(dead)[:-32]:  # lines printed while dying still reach the file; keep a few
+                del dead[old]
         self.d["running"] = [t for t in self.d["running"] if t["bid"] != bid]
         self.d["inproc"] = [t for t in self.d["inproc"] if t["bid"] != bid]
         if self.d["front"] == bid:
@@ -701,6 +704,9 @@ class Device:
     def open_url(self, url: str) -> None:
         self.require_booted("lookup")
         scheme = url.partition(":")[0].lower()
+        if scheme in ("http", "https"):
+            self.activate("com.apple.mobilesafari")
+            return
         if scheme in ("prefs", "app-settings"):
             self.launch(PREFERENCES) if PREFERENCES not in self.d["procs"] else self._to_front(PREFERENCES)
             return
