@@ -328,7 +328,8 @@ class ScenarioRunner:
     def _ios_barrier(self, what: str, timeout: float) -> int:
         """iOS: the journal writes the marker (``logger`` in the simulator) until its stream shows it."""
         assert self.journal is not None and self.engine is not None
-        marker = f"[{uuid.uuid4().hex[:8]}] {what}"[:200]
+        # only an id: a marker that quoted the step would match the step's own `message:` regex
+        marker = f"bgtest-step-{uuid.uuid4().hex[:12]}"
         rec = self.journal.barrier(marker, timeout=timeout)  # type: ignore[attr-defined]
         if rec is None:
             raise DeviceError(

@@ -647,7 +647,11 @@ class IosDevice:
     # --------------------------------------------------------------- marker
     def log_marker(self, text: str) -> None:
         """Write one line into the unified log (the runner's barrier): ``logger`` inside the simulator."""
-        self.simctl(["spawn", self.udid, "logger", "-t", "bgtest", text], timeout=30)
+        self.simctl(
+            ["spawn", self.udid, "logger", "-t", "bgtest", text],
+            timeout=30,
+            hint="bgtest marks each step in the unified log with /usr/bin/logger inside the simulator",
+        )
 
     def log_stream_args(self, predicate: str | None = None) -> list[str]:
         args = ["simctl", "spawn", self.udid, "log", "stream", "--style", "ndjson", "--level", "debug"]

@@ -1,0 +1,129 @@
+"""The iOS journal (harness/devices/ios_journal.py): ``log stream --style ndjson`` plus app stdout.
+
+Against the virtual iPhone through ``bgtest-xcrun``: marker barriers in device time, the
+unified log's subsystem/category/level, stdout lines of ``launch --console-pty`` as records of
+the app, a reboot that ends and restarts the stream, and the children stopped at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.devices.ios import IosDevice
+from harness.devices.ios_journal import IosDeviceJournal
+from harness.embedded import EmbeddedIphone
+from harness.logs.expect import ExpectationEngine
+from harness.logs.vocab import VocabState, load_vocabulary
+
+APP = str(Path(__file__).resolve().parents[1] / "fixtures" / "apps" / "nwm_ios_demo.yaml")
+BUNDLE = "dev.brewkits.nwmIosDemo"
+NS = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[IosDevice]:
+    embedded = EmbeddedIphone().start()
+    device = embedded.device("simulator")
+    device.install(APP)  # type: ignore[attr-defined]
+    yield device  # type: ignore[misc]
+    embedded.stop()
+
+
+@pytest.fixture
+def journal(sim: IosDevice) -> Iterator[IosDeviceJournal]:
+    engine = ExpectationEngine(VocabState([load_vocabulary("native_workmanager_ios")]))
+    jr = IosDeviceJournal(sim, engine)
+    jr.start()
+    yield jr
+    jr.stop()
+
+
+def wait_for(predicate, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def device_now_ms(device: IosDevice) -> int:
+    return int(device.simctl(["bgtest", "clock", device.udid]).out.split()[0])
+
+
+def test_barrier_is_device_time(sim: IosDevice, journal: IosDeviceJournal) -> None:
+    first = journal.barrier("[t1] one")
+    assert first is not None and first.process == "logger" and "[t1] one" in first.message
+    assert abs(first.time_ns // NS - device_now_ms(sim)) < 1000
+    sim.advance(3_600_000)
+    second = journal.barrier("[t2] two")
+    assert second is not None
+    assert 3_600_000 <= (second.time_ns - first.time_ns) // NS < 3_700_000
+
+
+def test_unified_log_fields_and_task_events(sim: IosDevice, journal: IosDeviceJournal) -> None:
+    assert journal.barrier("[t3] start") is not None
+    sim.launch(BUNDLE)
+    sim.open_url("nwmios://enqueue/periodic-sync")
+    assert journal.barrier("[t4] after") is not None
+    records = journal.records()
+    errors = [r for r in records if r.message.startswith("Error submitting task request")]
+    assert errors and errors[0].subsystem == "com.apple.BackgroundTasks"
+    assert errors[0].category == "Framework" and errors[0].level_name == "error"
+    assert errors[0].process == "Runner" and "BGTaskSchedulerErrorDomain Code=1" in errors[0].message
+    # the simulator's submit line still reads as an enqueue (the vocabulary's system rule)
+    assert journal.journal.task("dev.brewkits.native_workmanager.refresh")
+
+
+def test_app_stdout_becomes_records_of_the_app(sim: IosDevice, journal: IosDeviceJournal) -> None:
+    before = journal.barrier("[t5] before")
+    assert before is not None
+    pid = sim.launch(BUNDLE)
+    assert wait_for(lambda: any(r.category == "stdout" for r in journal.records()))
+    out = [r for r in journal.records() if r.category == "stdout"]
+    assert out[0].process == "Runner" and out[0].pid == pid
+    assert any(r.message == "[NativeWorkManager] BGTaskSchedulerManager: Handlers registered" for r in out)
+    assert all(r.time_ns >= before.time_ns for r in out)
+    assert "<stdout>" in out[0].raw
+    # a debug hook run prints the task's result on stdout: a succeeded event for the vocabulary
+    sim.open_url("nwmios://enqueue/periodic-sync")
+    sim.open_url("nwmios://bgtest/run/dev.brewkits.native_workmanager.refresh")
+    sim.advance(60_000)
+    assert wait_for(lambda: any(ev.state == "succeeded" for ev in journal.journal.task("periodic-sync")))
+
+
+def test_relaunch_ends_the_old_console(sim: IosDevice, journal: IosDeviceJournal) -> None:
+    sim.launch(BUNDLE)
+    first = sim.consoles[-1]
+    sim.launch(BUNDLE)  # --terminate-running-process: the old app and its console end
+    assert wait_for(lambda: first.proc.poll() is not None)
+
+
+def test_reboot_restarts_the_stream(sim: IosDevice, journal: IosDeviceJournal) -> None:
+    assert journal.barrier("[t6] before reboot") is not None
+    journal.expect_reboot()
+    sim.reboot(timeout=60)
+    after = journal.barrier("[t7] after reboot", timeout=30)
+    assert after is not None
+    # a real simulator's `log stream` dies with it and the reader starts a new one (reboots == 1);
+    # the stand-in's stream may live on — either way the new boot's lines are in the journal
+    assert journal.journal.reboots in (0, 1)
+    booted = [r for r in journal.records() if "SpringBoard finished launching" in r.message]
+    assert booted and booted[-1].time_ns <= after.time_ns
+
+
+def test_stop_ends_every_child(sim: IosDevice) -> None:
+    jr = IosDeviceJournal(sim)
+    jr.start()
+    assert jr.barrier("[t8] up") is not None
+    sim.launch(BUNDLE)
+    stream, console = jr._proc, sim.consoles[-1]
+    jr.stop()
+    assert stream is not None and stream.poll() is not None
+    assert console.proc.poll() is not None
+    assert sim.on_console is None
+

@@ -1,0 +1,137 @@
+"""iOS scenarios end to end: the session picks (or starts) a virtual iPhone, the runner drives it.
+
+The bundled ``scenarios/ios_*.yaml`` pass in virtual time; a simulator asked to run a BGTask
+without a hook says why in plain words; the state guard turns Low Power Mode back off after a
+failure; actions iOS cannot do are validation errors naming the platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.scenario.errors import ScenarioError
+from harness.scenario.loader import load_file, load_text
+from harness.session import DeviceSession
+
+ROOT = Path(__file__).resolve().parents[1]
+IOS_SCENARIOS = sorted((ROOT / "scenarios").glob("ios_*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[DeviceSession]:
+    notes: list[str] = []
+    sess = DeviceSession(note=notes.append)  # no xcrun on this machine: the embedded virtual iPhone
+    yield sess
+    assert any("started a virtual iPhone" in n for n in notes)
+    sess.close()
+
+
+def run_text(session: DeviceSession, text: str):  # type: ignore[no-untyped-def]
+    [scenario] = load_text(text, str(ROOT / "scenarios" / "inline.yaml"), base_dir=ROOT / "scenarios")
+    return session.run(scenario, "ios")
+
+
+@pytest.mark.parametrize("path", IOS_SCENARIOS, ids=lambda p: p.stem)
+def test_bundled_ios_scenarios_pass(session: DeviceSession, path: Path) -> None:
+    [scenario] = load_file(path)
+    result = session.run(scenario, "ios")
+    assert result.status == "passed", result.failure
+    assert result.platform == "ios" and result.device.get("virtual") == "yes"
+    expected_kind = "device" if "ios-device" in scenario.tags else "simulator"
+    assert result.device.get("kind") == expected_kind
+
+
+def test_there_are_five_ios_checklist_scenarios() -> None:
+    assert {p.stem for p in IOS_SCENARIOS} >= {
+        "ios_refresh_simulated_launch",
+        "ios_simulator_refuses_submit",
+        "ios_low_power",
+        "ios_force_quit",
+        "ios_processing_needs_power",
+    }
+
+
+def test_run_task_on_a_simulator_without_a_hook_says_why(session: DeviceSession) -> None:
+    result = run_text(
+        session,
+        """
+name: run a BGTask on the Simulator with no hook
+platforms: [ios]
+app: {model: nwm_demo}
+steps:
+  - launch: {deep_link: "nwmdemo://enqueue/periodic-sync"}
+  - run_task: periodic-sync
+""",
+    )
+    assert result.status == "error"
+    step = result.steps[-1]
+    assert step.kind == "run_task" and step.status == "error"
+    assert "BGTaskSchedulerErrorDomain Code=1" in step.message
+    assert "_simulateLaunchForTaskWithIdentifier" in step.message and "hook" in step.message
+    assert "dev.brewkits.native_workmanager.refresh" in step.message  # the identifier it resolved
+
+
+def test_failure_restores_low_power_mode(session: DeviceSession) -> None:
+    result = run_text(
+        session,
+        """
+name: Low Power Mode is restored after a failure
+platforms: [ios]
+tags: [ios-device]
+app: {model: nwm_ios_demo}
+steps:
+  - launch
+  - low_power: on
+  - expect: {message: "this line is never logged", within: 10m}
+""",
+    )
+    assert result.status == "failed"
+    assert "Low Power Mode off" in result.restored
+    device = session.ios("device")
+    assert device.low_power_state() is False
+
+
+def test_wrong_bundle_is_a_bgtest_message(session: DeviceSession) -> None:
+    result = run_text(
+        session,
+        """
+name: an app that is not installed
+platforms: [ios]
+app: {bundle_id: com.example.nothere, library: bgtaskscheduler}
+steps:
+  - launch
+""",
+    )
+    assert result.status == "error"
+    assert "com.example.nothere is not installed" in result.steps[-1].message
+
+
+def test_actions_ios_cannot_do_are_validation_errors() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_text(
+            """
+name: doze on an iPhone
+platforms: [ios]
+app: {bundle_id: com.example.app, library: bgtaskscheduler}
+steps:
+  - doze: deep
+""",
+            "inline.yaml",
+        )
+    assert "ios" in str(info.value).lower() and "doze" in str(info.value).lower()
+
+
+def test_unknown_udid_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from harness.sim.ios.launcher import xcrun_path
+
+    monkeypatch.setenv("BGTEST_XCRUN", xcrun_path())
+    monkeypatch.setenv("BGTEST_SIM_HOME", str(tmp_path / "home"))
+    sess = DeviceSession(device="00000000-0000-0000-0000-000000000000", note=lambda _: None)
+    [scenario] = load_file(IOS_SCENARIOS[0])
+    result = sess.run(scenario, "ios")
+    sess.close()
+    assert result.status == "error"
+    assert "00000000-0000-0000-0000-000000000000" in result.failure and "no such simulator" in result.failure
