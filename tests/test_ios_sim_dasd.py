@@ -30,6 +30,11 @@ work:
     interval: 1h
     constraints: {charging: true}
     unique: {name: backup, policy: keep}
+  fails:
+    kind: periodic
+    worker: broken
+    interval: 10m
+    unique: {name: fails, policy: keep}
   long:
     kind: periodic
     worker: endless
@@ -39,6 +44,7 @@ workers:
   quick: {class: SyncWorker, duration: 2s}
   slow: {class: BackupWorker, duration: 1m}
   endless: {class: LongWorker, duration: 5m}
+  broken: {class: BrokenWorker, duration: 1s, outcomes: [failure]}
 ios:
   bundle_id: dev.example.bgdemo
   url_schemes: [bgdemo]
@@ -293,3 +299,12 @@ def test_lldb_attach_to_a_missing_pid_fails(tmp_path: Path) -> None:
     err = io.StringIO()
     code = lldb(["--batch", "-p", "99999", "-o", "process detach"], Io(io.StringIO(), err), sim.home)
     assert code == 1 and "process does not exist (pid = 99999)" in err.getvalue()
+
+
+def test_a_failing_worker_completes_the_task_unsuccessfully(tmp_path: Path) -> None:
+    sim, pid = _sim(tmp_path, "device")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/fails")
+    sim.ok("bgtest", "clock", "advance", "11m")
+    assert f"Marking task <BGAppRefreshTask: {REFRESH}> complete with success: 0" in sim.messages()
+    # NativeLogger is off on a device: nothing on stdout
+    assert "[NativeWorkManager] Task 'fails' failed after 1 attempt(s)" not in sim.stdout(pid)

@@ -939,6 +939,7 @@ class Device:
         bid = task["bid"]
         desc = self.task_desc(task["kind"], task["ident"])
         runtime(self, bid).on_bg_task_done(task, success)
+        success = bool(task.get("success", success))  # what the handler passed to setTaskCompleted
         if task.get("hook"):
             pass  # the app's debug hook ran its handler code directly: BGTaskScheduler knows nothing
         elif task["simulated"]:

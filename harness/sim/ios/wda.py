@@ -550,8 +550,7 @@ class WdaServer:
             if what == "rect":
                 return _attr(el, "rect")
             if what.startswith("attribute/"):
-                v = _attr(el, what.split("/", 1)[1])
-                return v if not isinstance(v, bool) else ("1" if v else "0") if False else v
+                return _attr(el, what.split("/", 1)[1])
             if what == "text":
                 return el.label or el.value or el.name or ""
             if what == "name":
