@@ -97,3 +97,15 @@ def test_simulator_settings_has_no_low_power_switch(tmp_path: Path) -> None:
         assert s.device_info()["isSimulator"] is True
     finally:
         running.stop()
+
+
+def test_lock_unlock_and_app_list(device_wda: tuple[wda.Client, SimHome]) -> None:
+    c, _ = device_wda
+    c.lock()
+    assert c.locked() is True
+    s = c.session(BID)  # facebook-wda unlocks before it creates a session
+    assert c.locked() is False
+    assert [a["bundleId"] for a in s.app_list()] == [BID]
+    s.deactivate(3)  # home for 3 s of device time, then back
+    assert s.app_state(BID).value == 4
+    assert s.window_size() == (393, 852) and s.scale == 3

@@ -291,6 +291,7 @@ class World:
             "t": self.clock.now_exact_ms(),
             "udid": dev.udid,
             "boot": dev.d.get("boot_uuid", ""),
+            "up": max(0.0, self.clock.now_exact_ms() - float(dev.d.get("last_booted") or 0)),
             "pid": pid,
             "tid": 0x1A000 + pid * 7 % 0x3000,
             "path": path,

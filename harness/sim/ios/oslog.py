@@ -79,7 +79,8 @@ def to_log_object(rec: dict[str, Any]) -> dict[str, Any]:
         "processImagePath": rec["path"],
         "senderImagePath": sender,
         "timestamp": timestamp_text(ms),
-        "machTimestamp": int(ms * 1_000_000 / 41.666),
+        # mach_absolute_time: 24 MHz ticks since boot on Apple silicon
+        "machTimestamp": int(float(rec.get("up", 0.0)) * 24_000) + 1_000_000_000,
         "messageType": rec.get("type", "Default"),
         "processImageUUID": uuid,
         "processID": int(rec.get("pid", 0)),
