@@ -109,7 +109,8 @@ def test_log_show_ndjson_and_predicates(home: Path) -> None:
     assert "process" not in objs[0] and objs[0]["processImagePath"].endswith("/Runner.app/Runner")
     r = xcrun(home, "simctl", "spawn", "booted", "log", "stream", "--predicate", 'subsystem == "x')
     assert r.returncode == 64
-    assert r.stderr == 'log: Invalid predicate: Unable to parse the format string "subsystem == "x"\n'
+    reason = 'Unable to parse the format string "subsystem == "x"'
+    assert r.stderr == f'log: Bad predicate ({reason}): subsystem == "x\n'
 
 
 def test_log_stream_banner_then_ndjson(home: Path) -> None:

@@ -8,9 +8,8 @@ Supported: keys (``subsystem``, ``category``, ``process``, ``processImagePath``,
 ``TRUEPREDICATE``/``FALSEPREDICATE``. Keywords are case-insensitive as in Foundation.
 
 A predicate Foundation cannot parse makes ``log`` print
-``log: Invalid predicate: Unable to parse the format string "…"`` and exit 64 (EX_USAGE);
-that text is Foundation's NSInvalidArgumentException reason, the exit code is our reading of
-``log``'s usage errors [U].
+``log: Bad predicate (Unable to parse the format string "P"): P`` and exit 64 (EX_USAGE), as
+captured from real Macs in third-party logs and fixtures (wazuh/wazuh#29849 and others).
 """
 
 from __future__ import annotations

@@ -869,7 +869,7 @@ def _filter(la: LogArgs) -> Callable[[dict[str, Any]], bool]:
         try:
             parts.append(compile_predicate(la.predicate))
         except PredicateError as exc:
-            raise SimError(f"log: Invalid predicate: {exc}", 64) from None
+            raise SimError(f"log: Bad predicate ({exc}): {la.predicate}", 64) from None
     if la.processes:
         names = set(la.processes)
         parts.append(lambda r: r["path"].rsplit("/", 1)[-1] in names or str(r.get("pid")) in names)
