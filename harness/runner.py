@@ -316,7 +316,9 @@ class ScenarioRunner:
         from harness.runner_ios import IosSteps
 
         self._ios = IosSteps(self, self.device, self.ios_app)  # type: ignore[arg-type]
-        self.journal = IosDeviceJournal(self.device, self.engine)  # type: ignore[arg-type,assignment]
+        self.journal = IosDeviceJournal(  # type: ignore[assignment]
+            self.device, self.engine, predicate=self._ios.log_predicate()  # type: ignore[arg-type]
+        )
         self.journal.start()
         if self._virtual and self.package and self.app_install_path:
             # as on Android: every scenario starts from a freshly installed app

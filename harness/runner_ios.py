@@ -57,6 +57,41 @@ class IosSteps:
         self.device = device
         self.app = app or IosApp()
 
+    def log_predicate(self) -> str:
+        """What ``log stream`` must deliver: the app, the BackgroundTasks/dasd lines, bgtest's markers,
+        and every process or subsystem the scenario names.
+
+        A real simulator's unfiltered debug-level stream is thousands of lines a second; the
+        filter is applied inside ``log`` (research ios.md §2 predicate fields).
+        """
+        processes = {"logger", "dasd", "SpringBoard"}
+        subsystems = {
+            "com.apple.BackgroundTasks",
+            "com.apple.duetactivityscheduler",
+            "dev.fluttercommunity.workmanager",
+        }
+        bundle = self.runner.package
+        if self.app.executable:
+            processes.add(self.app.executable)
+        elif bundle:
+            processes.add(self.device.executable(bundle))
+        scenario = self.runner.scenario
+        matches: list[Any] = list(scenario.fail_fast_on)
+        for step in scenario.all_steps():
+            if isinstance(step, m.Wait) and step.until is not None:
+                step = step.until
+            if isinstance(step, m.Expect):
+                matches += [step, *(step.in_order or ()), *(step.fail_fast_on or ())]
+        for match in matches:
+            for name in (getattr(match, "process", None), getattr(match, "tag", None)):
+                if name:
+                    processes.add(name)
+            if getattr(match, "subsystem", None):
+                subsystems.add(match.subsystem)
+        clauses = [f"process == {_quote(p)}" for p in sorted(processes)]
+        clauses += [f"subsystem == {_quote(s)}" for s in sorted(subsystems)]
+        return " OR ".join(clauses)
+
     def handler(self, kind: str) -> Any:
         return getattr(self, f"do_{kind}", None)
 
@@ -166,6 +201,11 @@ class IosSteps:
                 f"capture {step.what} is Android-only; on iOS capture screenshot or journal"
             )
         self.runner._do_capture(step)
+
+
+def _quote(text: str) -> str:
+    """An NSPredicate string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _fill(template: str, **values: str) -> str:

@@ -127,3 +127,19 @@ def test_stop_ends_every_child(sim: IosDevice) -> None:
     assert console.proc.poll() is not None
     assert sim.on_console is None
 
+
+
+def test_predicate_keeps_what_the_scenario_reads(sim: IosDevice) -> None:
+    jr = IosDeviceJournal(sim, predicate='process == "logger" OR subsystem == "com.apple.BackgroundTasks"')
+    jr.start()
+    try:
+        assert jr.barrier("[t10] filtered") is not None
+        sim.launch(BUNDLE, console=False)
+        sim.open_url("nwmios://enqueue/periodic-sync")
+        assert jr.barrier("[t11] after") is not None
+        records = jr.records()
+        assert any(r.subsystem == "com.apple.BackgroundTasks" for r in records)
+        assert all(r.process == "logger" or r.subsystem == "com.apple.BackgroundTasks" for r in records)
+        assert not any("handleEnqueue called" in r.message for r in records)  # NSLog: no subsystem
+    finally:
+        jr.stop()

@@ -21,9 +21,10 @@ IOS_SCENARIOS = sorted((ROOT / "scenarios").glob("ios_*.yaml"))
 
 
 @pytest.fixture(scope="module")
-def session() -> Iterator[DeviceSession]:
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeviceSession]:
     notes: list[str] = []
-    sess = DeviceSession(note=notes.append)  # no xcrun on this machine: the embedded virtual iPhone
+    # no xcrun on this machine: the embedded virtual iPhone
+    sess = DeviceSession(note=notes.append, report_dir=tmp_path_factory.mktemp("reports"))
     yield sess
     assert any("started a virtual iPhone" in n for n in notes)
     sess.close()
@@ -135,3 +136,32 @@ def test_unknown_udid_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path
     sess.close()
     assert result.status == "error"
     assert "00000000-0000-0000-0000-000000000000" in result.failure and "no such simulator" in result.failure
+
+
+def test_the_other_ios_actions_in_one_scenario(session: DeviceSession) -> None:
+    result = run_text(
+        session,
+        """
+name: push, background, screenshot, lock, reboot and battery on an iPhone
+platforms: [ios]
+tags: [ios-device]
+app: {model: nwm_ios_demo}
+steps:
+  - launch: {arguments: ["-verbose", "1"], env: {API_BASE: "https://staging.example.com"}}
+  - push:
+      payload:
+        aps: {content-available: 1}
+        native_wm: {action: enqueue_task, data: {taskId: periodic-sync}}
+  - expect: {task: dev.brewkits.native_workmanager.refresh, state: enqueued, within: 1m}
+  - background
+  - capture: {what: screenshot, name: home}
+  - screen: off
+  - screen: on
+  - reboot
+  - expect: {process: SpringBoard, message: "SpringBoard finished launching", within: 2m}
+  - battery: {level: 15}
+""",
+    )
+    assert result.status == "passed", result.failure
+    assert (Path(result.artifacts) / "home.png").read_bytes().startswith(b"\x89PNG")
+    assert any(r.startswith("battery 80% unplugged") for r in result.restored)

@@ -39,9 +39,14 @@ class IosDeviceJournal:
     """The journal of one iOS target: unified log + app stdout, with marker barriers."""
 
     def __init__(
-        self, device: IosDevice, engine: ExpectationEngine | None = None, reconnect_timeout: float = 180.0
+        self,
+        device: IosDevice,
+        engine: ExpectationEngine | None = None,
+        reconnect_timeout: float = 180.0,
+        predicate: str | None = None,
     ) -> None:
         self.device = device
+        self.predicate = predicate
         self.journal = Journal(platform="ios", engine=engine, selective=False)
         self.reconnect_timeout = reconnect_timeout
         self._cond = threading.Condition()
@@ -93,7 +98,7 @@ class IosDeviceJournal:
     def open(self, since: str | None) -> Iterator[bytes]:
         """``LogSource`` for the journal: one ``log stream`` run (it cannot resume; a new one starts now)."""
         try:
-            proc = self.device.xcrun.popen(self.device.log_stream_args())
+            proc = self.device.xcrun.popen(self.device.log_stream_args(self.predicate))
         except BgtestError as exc:
             raise ConnectionError(exc.message) from exc
         self._proc = proc
