@@ -67,9 +67,24 @@ def _invalid_argument() -> SimError:
 
 
 # =========================================================================== list
-def _sim_json(obj: Any) -> str:
-    """simctl's NSJSONSerialization style: two-space indent, ``" : "``, escaped slashes."""
-    return json.dumps(obj, indent=2, separators=(",", " : "), ensure_ascii=False).replace("/", "\\/")
+def _sim_json(obj: Any, depth: int = 0) -> str:
+    """simctl's NSJSONSerialization style: two-space indent, ``" : "``, escaped slashes, and an
+    empty array or object opened and closed on lines of their own with a blank line between."""
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(obj, dict):
+        if not obj:
+            return "{\n\n" + pad + "}"
+        items = [f"{inner}{_scalar(str(k))} : {_sim_json(v, depth + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list):
+        if not obj:
+            return "[\n\n" + pad + "]"
+        return "[\n" + ",\n".join(inner + _sim_json(v, depth + 1) for v in obj) + "\n" + pad + "]"
+    return _scalar(obj)
+
+
+def _scalar(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False).replace("/", "\\/")
 
 
 def _iso(ms: float) -> str:
@@ -109,7 +124,10 @@ def _runtime_json() -> dict[str, Any]:
         "isInternal": False,
         "isAvailable": True,
         "name": RUNTIME_NAME,
-        "supportedDeviceTypes": [],
+        "supportedDeviceTypes": [
+            {k: t[k] for k in ("bundlePath", "name", "identifier", "productFamily")}
+            for t in _DEVICE_TYPES_JSON
+        ],
     }
 
 
