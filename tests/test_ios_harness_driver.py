@@ -273,3 +273,11 @@ def test_listapps_keys() -> None:
     )
     assert parse_listapps(text) == ["com.acme.Widgets", "com.apple.mobilesafari"]
 
+
+
+def test_state_guard_clears_status_bar_overrides(sim: IosDevice) -> None:
+    saved = sim.snapshot()
+    sim.simctl(["status_bar", sim.udid, "override", "--time", "9:41", "--batteryLevel", "50"])
+    assert "Time: 9:41" in sim.snapshot().summary()
+    assert "status bar overrides cleared" in sim.restore(saved, only=set())
+    assert sim.status_bar().strip().splitlines()[2:] == []
