@@ -109,3 +109,17 @@ def test_lock_unlock_and_app_list(device_wda: tuple[wda.Client, SimHome]) -> Non
     s.deactivate(3)  # home for 3 s of device time, then back
     assert s.app_state(BID).value == 4
     assert s.window_size() == (393, 852) and s.scale == 3
+
+
+def test_force_quit_in_the_app_switcher(device_wda: tuple[wda.Client, SimHome]) -> None:
+    c, home = device_wda
+    s = c.session(BID)
+    s.swipe(196, 840, 196, 500, 0.5)  # from the home indicator, up and hold: the app switcher
+    assert s.app_state(BID).value == 3
+    card = s(name="NWM Demo").get(timeout=0)
+    x, y = card.bounds.center
+    s.swipe(x, y, x, 60, 0.1)  # swipe the card away
+    assert s.app_state(BID).value == 1
+    with open_world(home) as world:
+        assert world.find("booted").d["force_quit"] == [BID]
+    assert not s(name="NWM Demo", className="XCUIElementTypeOther").exists

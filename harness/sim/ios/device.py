@@ -638,6 +638,8 @@ class Device:
             self.d["screen"] = "home"
             return
         proc = self.d["procs"][bid]
+        self.d["recent"] = int(self.d.get("recent", 0)) + 1
+        proc["recent"] = self.d["recent"]
         was_suspended = proc["state"] == "suspended"
         proc["state"] = "foreground"
         proc["suspend_at"] = None
@@ -656,6 +658,17 @@ class Device:
     def home_screen(self) -> None:
         self.require_booted("lookup")
         self._to_front(None)
+
+    def open_switcher(self) -> None:
+        """The app switcher (swipe up from the bottom edge and hold): the front app leaves the screen."""
+        self.require_booted("lookup")
+        self._to_front(None)
+        self.d["screen"] = "switcher"
+
+    def switcher_apps(self) -> list[str]:
+        """Running apps as the switcher shows them, most recent first."""
+        procs = self.d["procs"]
+        return sorted(procs, key=lambda b: -int(procs[b].get("recent", 0)))
 
     def activate(self, bid: str) -> int:
         if bid in self.d["procs"]:

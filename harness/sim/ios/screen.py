@@ -54,7 +54,7 @@ def _uid(screen: str, el: Element, n: int) -> str:
 def screen_name(dev: Device) -> str:
     front = dev.d["front"]
     if front is None:
-        return "home"
+        return "switcher" if dev.d["screen"] == "switcher" else "home"
     if front == PREFERENCES:
         return "battery" if dev.d["screen"] == "battery" else "settings"
     return f"app:{front}"
@@ -83,6 +83,14 @@ def tree(dev: Device) -> Element:
                 )
             )
         root.children.append(icons)
+    elif name == "switcher":
+        root = Element("XCUIElementTypeApplication", "SpringBoard", "SpringBoard")
+        for i, bid in enumerate(dev.switcher_apps()):
+            label = dev.d["apps"][bid]["name"] if bid in dev.d["apps"] else SYSTEM_APPS.get(bid, (bid,))[0]
+            root.children.append(
+                Element("XCUIElementTypeOther", label, label, x=15 + (i % 3) * 125, y=150 + (i // 3) * 260,
+                        width=110, height=240, action=f"switch:{bid}")
+            )
     elif name in ("settings", "battery"):
         root = Element("XCUIElementTypeApplication", "Settings", "Settings")
         nav = Element(

@@ -354,6 +354,14 @@ class WdaServer:
             if name != "home" and name not in ("volumeUp", "volumeDown"):
                 raise WdaError("invalid argument", f"The button '{name}' is unknown")
             return self._with_device(lambda w, d: d.home_screen() if name == "home" else None)
+        if key == "POST /wda/dragfromtoforduration":
+            try:
+                pts = [float(data[k]) for k in ("fromX", "fromY", "toX", "toY")]
+                duration = float(data.get("duration", 0))
+            except (KeyError, TypeError, ValueError):
+                raise WdaError("invalid argument", "fromX, fromY, toX, toY and duration are required") \
+                    from None
+            return self._with_device(lambda w, d: self._drag(d, *pts, duration))
         if key in ("POST /wda/tap", "POST /wda/tap/0"):
             try:
                 x, y = float(data["x"]), float(data["y"])
@@ -522,6 +530,24 @@ class WdaServer:
             self._perform(dev, hit)
 
     @staticmethod
+    def _drag(dev: Device, x1: float, y1: float, x2: float, y2: float, duration: float) -> None:
+        """Home-indicator gestures and the app switcher's swipe-away (a user force-quit)."""
+        if y1 >= HEIGHT - 34 and y2 < y1 - 100:
+            if duration >= 0.3 and y2 >= HEIGHT * 0.3:
+                dev.open_switcher()  # swipe up and pause
+            else:
+                dev.home_screen()
+            return
+        if dev.d["front"] is None and dev.d["screen"] == "switcher" and y2 < y1 - 150:
+            for el in tree(dev).walk():
+                if (el.action or "").startswith("switch:") and el.x <= x1 < el.x + el.width and \
+                        el.y <= y1 < el.y + el.height:
+                    dev.force_quit(el.action.split(":", 1)[1])  # type: ignore[union-attr]
+                    if not dev.d["procs"]:
+                        dev.home_screen()
+                    return
+
+    @staticmethod
     def _perform(dev: Device, el: Element) -> None:
         action = el.action or ""
         verb, _, arg = action.partition(":")
@@ -530,6 +556,8 @@ class WdaServer:
                 dev.activate(arg)
             else:
                 dev.launch(arg)
+        elif verb == "switch":
+            dev.activate(arg)
         elif verb == "open":
             dev.d["screen"] = arg
         elif verb == "toggle" and arg == "lpm":
