@@ -62,6 +62,11 @@ def test_boot_shutdown_erase_state_errors(home: SimHome) -> None:
     assert code == 149 and err.endswith("Unable to erase contents and settings in current state: Booted\n")
     code, _, err = run(home, "install", off, str(NWM))
     assert code == 149 and err.endswith("in current state: Shutdown\n")
+    code, _, err = run(home, "openurl", booted, "zzzz://nothing")
+    assert (code, err.splitlines()[-1]) == (115, "Simulator device failed to open zzzz://nothing.")
+    code, _, err = run(home, "install", booted, "/tmp/definitely-not-here.app")
+    assert code == 2
+    assert err.endswith("lstat of /tmp/definitely-not-here.app failed: No such file or directory\n")
     code, _, err = run(home, "boot", "NOT-A-DEVICE")
     assert (code, err) == (148, "Invalid device or device pair: NOT-A-DEVICE\n")
     assert run(home, "shutdown", "all")[0] == 0
