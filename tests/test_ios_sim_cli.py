@@ -98,7 +98,9 @@ def test_bad_app_model_is_an_install_failure(home: SimHome, tmp_path: Path) -> N
     bad = tmp_path / "bad.yaml"
     bad.write_text("package: dev.x.y\nios: {bundle_id: 'not a bundle id'}\n")
     code, _, err = run(home, "install", "booted", str(bad))
-    assert code == 1 and "Simulator device failed to install the application." in err and "bundle_id" in err
+    assert code == 1
+    assert "(domain=IXUserPresentableErrorDomain, code=1):\nThis app could not be installed" in err
+    assert f"Failed to load Info.plist from bundle at path {bad}" in err and "bundle_id" in err
     android_only = ROOT / "fixtures" / "apps" / "wm_plain.yaml"
     code, _, err = run(home, "install", "booted", str(android_only))
     assert code == 1 and "no 'ios:' section" in err

@@ -512,8 +512,10 @@ class Device:
             raise sim_error(
                 "IXUserPresentableErrorDomain",
                 1,
-                "Simulator device failed to install the application.\n"
-                f"Underlying error (domain=MIInstallerErrorDomain, code=11):\n\t{exc}",
+                # what a bundle without a readable Info.plist gets; the model's own problem follows
+                "This app could not be installed at this time.\n"
+                f"Failed to load Info.plist from bundle at path {source}\n"
+                f"Underlying error (domain=MIInstallerErrorDomain, code=35):\n\t{exc}",
                 1,
             ) from None
         bid = model.bundle_id
