@@ -535,10 +535,9 @@ class Device:
             "bundle_uuid": _uuid(f"{self.udid}:{bid}:bundle:{self.w.now()}"),
             "data_uuid": old["data_uuid"] if old else _uuid(f"{self.udid}:{bid}:data"),
         }
-        Path(self.app_data_dir(bid)).mkdir(parents=True, exist_ok=True) if self.kind == "simulator" else None
-        Path(self.app_bundle_dir(bid)).mkdir(
-            parents=True, exist_ok=True
-        ) if self.kind == "simulator" else None
+        if self.kind == "simulator":  # real directories: get_app_container's answer can be read and written
+            Path(self.app_data_dir(bid), "Documents").mkdir(parents=True, exist_ok=True)
+            Path(self.app_bundle_dir(bid)).mkdir(parents=True, exist_ok=True)
         return bid
 
     def _remove_app(self, bid: str) -> None:
