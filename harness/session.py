@@ -104,7 +104,7 @@ class DeviceSession:
         return AndroidDevice(embedded.serial, embedded.server.host, embedded.server.port)
 
     def ios(self, want_kind: str | None = None) -> Any:
-        """The iOS target for a scenario (``want_kind`` "device" for scenarios tagged ios-device)."""
+        """The iOS target for a scenario (``want_kind``: "device" / "simulator" from its tags)."""
         key = want_kind or "any"
         if key in self._ios:
             return self._ios[key]
@@ -199,20 +199,20 @@ class DeviceSession:
         return runner.run()
 
     def _run_ios(self, scenario: Any, observer: Any = None) -> ScenarioResult:
-        from harness.devices.ios_pool import DEVICE_TAG
+        from harness.devices.ios_pool import KindMismatch, wanted_kind
         from harness.runner import ScenarioRunner, _slug
         from harness.runner_ios import IosApp
 
         loc = scenario.location
         try:
-            device = self.ios("device" if DEVICE_TAG in scenario.tags else None)
+            device = self.ios(wanted_kind(scenario.tags))
         except BgtestError as exc:
             return ScenarioResult(
                 name=scenario.name,
                 file=str(loc.file) if loc else "",
                 line=loc.line if loc else 0,
                 platform="ios",
-                status="error",
+                status="skipped" if isinstance(exc, KindMismatch) else "error",
                 failure=exc.render(),
             )
         info = app_info(scenario)

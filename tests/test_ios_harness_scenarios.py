@@ -165,3 +165,21 @@ steps:
     assert result.status == "passed", result.failure
     assert (Path(result.artifacts) / "home.png").read_bytes().startswith(b"\x89PNG")
     assert any(r.startswith("battery 80% unplugged") for r in result.restored)
+
+
+def test_a_simulator_scenario_is_skipped_when_only_an_iphone_is_there(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import subprocess
+
+    from harness.sim.ios.launcher import xcrun_path
+
+    monkeypatch.setenv("BGTEST_XCRUN", xcrun_path())
+    monkeypatch.setenv("BGTEST_SIM_HOME", str(tmp_path / "home"))
+    subprocess.run([xcrun_path(), "simctl", "bgtest", "reset", "--kind", "device"], check=True)
+    sess = DeviceSession(note=lambda _: None, allow_embedded=False)
+    [scenario] = load_file(ROOT / "scenarios" / "ios_simulator_refuses_submit.yaml")
+    result = sess.run(scenario, "ios")
+    sess.close()
+    assert result.status == "skipped"
+    assert "tagged ios-simulator" in result.failure

@@ -3,7 +3,8 @@
 Used by ``bgtest devices`` and by the session when it picks a target for an iOS scenario.
 A scenario tagged ``ios-device`` needs BGTaskScheduler to really work — an iPhone, or the
 virtual iPhone started with ``--kind device`` — because on the Simulator ``submit`` fails with
-Code=1 (research ios.md §3); everything else runs on a simulator.
+Code=1 (research ios.md §3); one tagged ``ios-simulator`` is about the Simulator's own
+behaviour; anything else runs on whatever is there (a simulator when bgtest starts one).
 """
 
 from __future__ import annotations
@@ -19,6 +20,20 @@ from harness.devices.wda import reachable
 from harness.errors import BgtestError, DeviceError
 
 DEVICE_TAG = "ios-device"
+SIMULATOR_TAG = "ios-simulator"
+
+
+class KindMismatch(DeviceError):
+    """The scenario needs the other kind of iOS target than the ones there are (reported as skipped)."""
+
+
+def wanted_kind(tags: list[str]) -> str | None:
+    """``device`` / ``simulator`` when a scenario's tags ask for one kind of iOS target."""
+    if DEVICE_TAG in tags:
+        return "device"
+    if SIMULATOR_TAG in tags:
+        return "simulator"
+    return None
 _UDID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 
 
@@ -91,11 +106,18 @@ def choose_ios(
             return device
         fallback = fallback or device
     if want_kind == "device" and fallback is not None:
-        raise DeviceError(
+        raise KindMismatch(
             fallback.udid,
             "this scenario is tagged ios-device (BGTaskScheduler must really run) and only simulators "
             "are booted: on the Simulator submit fails with BGTaskSchedulerErrorDomain Code=1",
             hint="run it on an iPhone through WDA, or on the virtual iPhone (`bgtest sim ios --kind device`)",
+        )
+    if want_kind == "simulator" and fallback is not None:
+        raise KindMismatch(
+            fallback.udid,
+            "this scenario is tagged ios-simulator (it checks the Simulator's own behaviour) and the only "
+            "target is an iPhone",
+            hint="boot a simulator (`xcrun simctl boot UDID`) or `bgtest sim ios --kind simulator`",
         )
     return None
 
