@@ -160,3 +160,29 @@ def test_bad_predicates_raise_predicate_error_only(text: str) -> None:
         compile_predicate(text)
     except PredicateError:
         pass
+
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    msg=_TEXT,
+    sub=st.sampled_from(["", "com.apple.BackgroundTasks", "dev.fluttercommunity.workmanager"]),
+    cat=st.sampled_from(["", "Framework", "debug"]),
+    kind=st.sampled_from(["Default", "Info", "Debug", "Error", "Fault"]),
+    ms=st.integers(min_value=1_700_000_000_000, max_value=1_900_000_000_000),
+    seq=st.integers(min_value=0, max_value=10**6),
+)
+def test_ndjson_lines_read_back_through_the_harness_parser(
+    msg: str, sub: str, cat: str, kind: str, ms: int, seq: int
+) -> None:
+    from harness.logs.oslog_parser import OslogParser
+    from harness.sim.ios.oslog import ndjson_line
+
+    rec = {"seq": seq, "t": float(ms), "pid": 41003, "tid": 7, "path": "/d/Runner.app/Runner", "msg": msg,
+           "type": kind, "subsystem": sub, "category": cat}
+    parser = OslogParser()
+    [out] = parser.feed('Filtering the log data using "x"\n' + ndjson_line(rec) + "\n")
+    assert (out.message, out.subsystem, out.category, out.level) == (msg, sub, cat, kind)
+    assert (out.process, out.pid, out.time_ns) == ("Runner", 41003, ms * 1_000_000)
