@@ -308,3 +308,31 @@ def test_a_failing_worker_completes_the_task_unsuccessfully(tmp_path: Path) -> N
     assert f"Marking task <BGAppRefreshTask: {REFRESH}> complete with success: 0" in sim.messages()
     # NativeLogger is off on a device: nothing on stdout
     assert "[NativeWorkManager] Task 'fails' failed after 1 attempt(s)" not in sim.stdout(pid)
+
+
+def test_pending_request_limits(tmp_path: Path) -> None:
+    """1 refresh and 10 processing requests per app; the next one is Code=2 (tooManyPendingTaskRequests)."""
+    works = "\n".join(
+        f"  p{i}: {{kind: periodic, worker: w, interval: 1h, constraints: {{charging: true}}, "
+        f"unique: {{name: dev.example.lim.p{i}}}}}" for i in range(11)
+    )
+    ids = ", ".join(f"dev.example.lim.{n}" for n in [*(f"p{i}" for i in range(11)), "r0", "r1"])
+    app = tmp_path / "lim.yaml"
+    app.write_text(
+        "package: dev.example.lim\nlibrary: flutter_workmanager\nwork:\n" + works + "\n"
+        "  r0: {kind: periodic, worker: w, interval: 1h, unique: {name: dev.example.lim.r0}}\n"
+        "  r1: {kind: periodic, worker: w, interval: 1h, unique: {name: dev.example.lim.r1}}\n"
+        "workers:\n  w: {class: W}\n"
+        f"ios:\n  bundle_id: dev.example.lim\n  bg_task_identifiers: [{ids}]\n"
+        "  launch_arguments: {-a: '{work}', -b: '{work}'}\n"
+    )
+    sim = Sim(SimHome(tmp_path / "home"))
+    sim.ok("bgtest", "reset", "--kind", "device")
+    sim.ok("install", "booted", str(app))
+    sim.ok("launch", "booted", "dev.example.lim", "-a", "r0", "-b", "r1")
+    for i in range(11):
+        sim.ok("launch", "--terminate-running-process", "booted", "dev.example.lim", "-a", f"p{i}")
+    kinds = [r["kind"] for r in sim.state()["requests"]]
+    assert kinds.count("refresh") == 1 and kinds.count("processing") == 10
+    errors = [m for m in sim.messages() if "Code=2" in m]
+    assert len(errors) == 2 and "dev.example.lim.r1" in errors[0] and "dev.example.lim.p10" in errors[1]
