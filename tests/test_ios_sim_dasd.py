@@ -6,6 +6,8 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from harness.sim.ios.simctl import Io, simctl
 from harness.sim.ios.state import SimHome
 from harness.sim.ios.xcrun import lldb
@@ -336,3 +338,18 @@ def test_pending_request_limits(tmp_path: Path) -> None:
     assert kinds.count("refresh") == 1 and kinds.count("processing") == 10
     errors = [m for m in sim.messages() if "Code=2" in m]
     assert len(errors) == 2 and "dev.example.lim.r1" in errors[0] and "dev.example.lim.p10" in errors[1]
+
+
+def test_scaled_clock_follows_the_wall_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.sim.ios.device as device_mod
+
+    wall = [1000.0]
+    monkeypatch.setattr(device_mod, "wall_now", lambda: wall[0])
+    sim, _pid = _sim(tmp_path, "device")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/sync")
+    start = int(sim.ok("bgtest", "clock").split()[0])
+    assert sim.ok("bgtest", "clock", "mode", "scaled", "3600").split()[1:] == ["scaled", "3600"]
+    wall[0] += 1.5  # 1.5 wall seconds = 1.5 device hours
+    now = int(sim.ok("bgtest", "clock").split()[0])
+    assert now - start == 5_400_000
+    assert f"Marking task <BGAppRefreshTask: {REFRESH}> complete with success: 1" in sim.messages()
