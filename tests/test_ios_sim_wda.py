@@ -123,3 +123,42 @@ def test_force_quit_in_the_app_switcher(device_wda: tuple[wda.Client, SimHome]) 
     with open_world(home) as world:
         assert world.find("booted").d["force_quit"] == [BID]
     assert not s(name="NWM Demo", className="XCUIElementTypeOther").exists
+
+
+def test_bgtest_sim_ios_prints_the_environment_and_serves_wda(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BGTEST_SIM_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "sim",
+            "ios",
+            "--kind",
+            "device",
+            "--wda-port",
+            "0",
+            "--clock",
+            "manual",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(4))
+        assert lines["BGTEST_XCRUN"].endswith("bgtest-xcrun")
+        assert lines["BGTEST_SIM_HOME"] == str(tmp_path / "home")
+        assert lines["DEVICE_URL"] == lines["BGTEST_WDA_URL"]
+        status = wda.Client(lines["BGTEST_WDA_URL"]).status()
+        assert status["ready"] is True and "simulatorVersion" not in status["ios"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
