@@ -32,6 +32,12 @@ work:
     interval: 1h
     constraints: {charging: true}
     unique: {name: backup, policy: keep}
+  netjob:
+    kind: periodic
+    worker: quick
+    interval: 1h
+    constraints: {network: connected}
+    unique: {name: netjob, policy: keep}
   fails:
     kind: periodic
     worker: broken
@@ -53,6 +59,8 @@ ios:
   bg_task_identifiers: [dev.brewkits.native_workmanager.task, dev.brewkits.native_workmanager.refresh]
   debug_hooks:
     run_task: "bgdemo://bgtest/run/{identifier}"
+  tasks:
+    netjob: {type: processing}
 """
 REFRESH = "dev.brewkits.native_workmanager.refresh"
 PROCESSING = "dev.brewkits.native_workmanager.task"
@@ -353,3 +361,15 @@ def test_scaled_clock_follows_the_wall_clock(tmp_path: Path, monkeypatch: pytest
     now = int(sim.ok("bgtest", "clock").split()[0])
     assert now - start == 5_400_000
     assert f"Marking task <BGAppRefreshTask: {REFRESH}> complete with success: 1" in sim.messages()
+
+
+def test_processing_task_requiring_network_waits_for_it(tmp_path: Path) -> None:
+    sim, _pid = _sim(tmp_path, "device")
+    sim.ok("bgtest", "network", "booted", "off")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/netjob")
+    assert any("requiresNetworkConnectivity=1" in m for m in sim.messages())
+    sim.ok("bgtest", "clock", "advance", "2h")
+    assert sim.state()["requests"][0]["blocked"] == "requires network connectivity"
+    sim.ok("bgtest", "network", "booted", "on")
+    sim.ok("bgtest", "clock", "advance", "5s")
+    assert f"Marking task <BGProcessingTask: {PROCESSING}> complete with success: 1" in sim.messages()
