@@ -373,3 +373,15 @@ def test_processing_task_requiring_network_waits_for_it(tmp_path: Path) -> None:
     sim.ok("bgtest", "network", "booted", "on")
     sim.ok("bgtest", "clock", "advance", "5s")
     assert f"Marking task <BGProcessingTask: {PROCESSING}> complete with success: 1" in sim.messages()
+
+
+def test_processing_task_may_still_run_after_a_force_quit(tmp_path: Path) -> None:
+    """DTS: BGProcessingTaskRequests may run after a force-quit (refresh requests do not)."""
+    sim, _pid = _sim(tmp_path, "device")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/backup")
+    sim.ok("bgtest", "forcequit", "booted", BID)
+    sim.ok("bgtest", "battery", "booted", "--charging")
+    sim.ok("bgtest", "clock", "advance", "2h")
+    msgs = sim.messages()
+    assert f"Marking task <BGProcessingTask: {PROCESSING}> complete with success: 1" in msgs
+    assert any(m.startswith("Handling launch from daemon for activities") for m in msgs)
