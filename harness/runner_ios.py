@@ -96,7 +96,12 @@ class IosSteps:
         return getattr(self, f"do_{kind}", None)
 
     def _bundle(self, explicit: str | None = None) -> str:
-        return explicit or self.runner._app()
+        if explicit or self.runner.package:
+            return explicit or self.runner.package  # type: ignore[return-value]
+        raise UnsupportedAction(
+            "this step needs the app's bundle id: add app: {bundle_id: …} "
+            "or app: {model: …} whose model has an ios: section"
+        )
 
     # ------------------------------------------------------------------ apps
     def do_install(self, step: m.Install) -> None:

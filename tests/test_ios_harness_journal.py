@@ -143,3 +143,19 @@ def test_predicate_keeps_what_the_scenario_reads(sim: IosDevice) -> None:
         assert not any("handleEnqueue called" in r.message for r in records)  # NSLog: no subsystem
     finally:
         jr.stop()
+
+
+def test_stdout_of_an_advance_is_in_before_the_next_barrier(
+    sim: IosDevice, journal: IosDeviceJournal
+) -> None:
+    sim.launch(BUNDLE)
+    sim.open_url("nwmios://enqueue/periodic-sync")
+    first = journal.barrier("[t12] before")
+    assert first is not None
+    sim.open_url("nwmios://bgtest/run/dev.brewkits.native_workmanager.refresh")
+    sim.advance(60_000)  # the task's 2 s worker finishes inside this minute
+    after = journal.barrier("[t13] after")
+    assert after is not None
+    done = [r for r in journal.records() if "Task 'periodic-sync' completed successfully" in r.message]
+    assert done, "the stdout line printed during the advance arrived after the barrier"
+    assert first.time_ns <= done[-1].time_ns < after.time_ns

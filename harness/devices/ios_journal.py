@@ -58,6 +58,8 @@ class IosDeviceJournal:
         self._reboot_expected = False
         self._scanned = 0
         self._last_stamp = 0
+        self._ceiling: int | None = None  # while draining a barrier: stdout is older than its marker
+        self._last_stdout = 0.0  # monotonic time of the last stdout line
         self._virtual = device.is_virtual
         self.error: str = ""
 
@@ -163,6 +165,7 @@ class IosDeviceJournal:
                 self._cond.notify_all()
 
     def _stdout_record(self, console: Console, line: str) -> None:
+        self._last_stdout = time.monotonic()
         with self.journal.lock:
             stamp = self._stamp()
             shown = datetime.fromtimestamp(stamp / 1e9, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+0000")
@@ -185,6 +188,9 @@ class IosDeviceJournal:
     def _stamp(self) -> int:
         base = self.journal.last_time_ns if self._virtual else time.time_ns()
         stamp = max(base, self.journal.last_time_ns, self._last_stamp + 1)
+        ceiling = self._ceiling
+        if ceiling is not None and self._last_stamp < ceiling:
+            stamp = min(stamp, ceiling)
         self._last_stamp = stamp
         return stamp
 
@@ -198,9 +204,36 @@ class IosDeviceJournal:
             self.device.log_marker(marker)
             left = deadline - time.monotonic()
             rec = self.wait_for_marker("bgtest", marker, timeout=min(wait, max(left, 0)))
-            if rec is not None or time.monotonic() >= deadline or self.error or self._stop:
+            if rec is not None:
+                self._drain_consoles(rec.time_ns)
+                return rec
+            if time.monotonic() >= deadline or self.error or self._stop:
                 return rec
             wait = min(wait * 2, 5.0)
+
+    #: The virtual iPhone's stand-in copies app stdout by polling (every 50 ms), as its log
+    #: stream does: a line printed before a marker may arrive just after it.
+    DRAIN_QUIET_S = 0.06
+
+    def _drain_consoles(self, marker_ns: int) -> None:
+        """On the virtual iPhone, let stdout printed before the marker arrive, stamped before it.
+
+        Two polled files give no order between them; a line that was printed in the clock advance
+        before this barrier must not land after the window the advance was for. A real simulator's
+        console is a pty (no polling) and its lines carry the Mac's clock, so nothing waits there.
+        """
+        if not self._virtual or not any(c.proc.poll() is None for c in self._consoles):
+            return
+        self._ceiling = marker_ns - 1
+        try:
+            seen = time.monotonic()
+            while not self._stop:
+                quiet = time.monotonic() - max(seen, self._last_stdout)
+                if quiet >= self.DRAIN_QUIET_S:
+                    return
+                time.sleep(self.DRAIN_QUIET_S - quiet)
+        finally:
+            self._ceiling = None
 
     def wait_for_marker(self, tag: str, message: str, timeout: float = 30.0) -> LogRecord | None:
         """The first record whose message carries ``message`` (whatever process ``logger`` shows as)."""
