@@ -186,9 +186,23 @@ def test_background_and_screen_through_wda(phone: IosDevice) -> None:
     assert phone.wda.locked() is False
 
 
-def test_network_is_refused_with_a_reason(sim: IosDevice) -> None:
+def test_network_on_the_virtual_iphone_and_its_restore(phone: IosDevice) -> None:
+    saved = phone.snapshot()
+    phone.network(wifi=False, data=False)
+    assert state(phone)["network"] is False
+    assert phone.restore(saved, only={"network"}) == ["network on"]
+    assert state(phone)["network"] is True
+    phone.network(airplane=True)
+    assert state(phone)["network"] is False
+    phone.network(airplane=False)
+    assert state(phone)["network"] is True
+
+
+def test_network_on_a_real_simulator_is_refused_with_a_reason(sim: IosDevice) -> None:
+    real = IosDevice(sim.udid, sim.xcrun, kind="simulator")
+    real._virtual = False  # what a real xcrun answers to `simctl bgtest clock`
     with pytest.raises(UnsupportedAction) as info:
-        sim.network(wifi=False)
+        real.network(wifi=False)
     assert "shares the Mac's network" in info.value.render()
 
 

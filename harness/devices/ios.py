@@ -213,6 +213,7 @@ class IosState:
     """What the iOS state guard saves and restores, and what failure reports show."""
 
     low_power: bool | None = None
+    network: bool | None = None
     status_bar: str = ""
     battery: dict[str, Any] = field(default_factory=dict)
     locked: bool | None = None
@@ -220,6 +221,8 @@ class IosState:
 
     def summary(self) -> str:
         parts = [f"Low Power Mode={'on' if self.low_power else 'off' if self.low_power is not None else '?'}"]
+        if self.network is not None:
+            parts.append("network " + ("on" if self.network else "off"))
         if self.battery:
             level = self.battery.get("level")
             parts.append(f"battery {level}% {self.battery.get('state', '?')}")
@@ -577,7 +580,19 @@ class IosDevice:
         else:
             self.wda.lock()
 
-    def network(self, **_: object) -> None:
+    def network(
+        self, wifi: bool | None = None, data: bool | None = None, airplane: bool | None = None
+    ) -> None:
+        """Connectivity: the virtual iPhone's vendor switch; a real simulator shares the Mac's network."""
+        if self.is_virtual:
+            if airplane:
+                online = False
+            elif wifi is None and data is None:
+                online = True  # airplane: off, and nothing else said
+            else:
+                online = bool(wifi) or bool(data)
+            self.simctl(["bgtest", "network", self.udid, "on" if online else "off"])
+            return
         raise UnsupportedAction(
             f"<{self.udid}> network: the iOS Simulator shares the Mac's network and has no switch for it",
             hint="on an iPhone use Control Center by hand; on a simulator disconnect the Mac "
@@ -675,6 +690,8 @@ class IosDevice:
             pass
         state.status_bar = self.status_bar()
         state.battery = self.battery_info()
+        online = self.vendor_info().get("network")
+        state.network = online if isinstance(online, bool) else None
         for bundle in bundles:
             if not self.is_installed(bundle):
                 state.apps[bundle] = "not installed"
@@ -708,6 +725,12 @@ class IosDevice:
                 self.battery,
                 state if state in ("charging", "unplugged") else None,
                 level if isinstance(level, int) and 0 <= level <= 100 else None,
+            )
+        if "network" in kinds and saved.network is not None and now.network != saved.network:
+            attempt(
+                f"network {'on' if saved.network else 'off'}",
+                self.simctl,
+                ["bgtest", "network", self.udid, "on" if saved.network else "off"],
             )
         if now.status_bar != saved.status_bar and len(saved.status_bar.splitlines()) <= 2:
             attempt("status bar overrides cleared", self.simctl, ["status_bar", self.udid, "clear"])
