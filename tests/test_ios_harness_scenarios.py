@@ -93,6 +93,10 @@ steps:
     assert "Low Power Mode off" in result.restored
     device = session.ios("device")
     assert device.low_power_state() is False
+    files = {p.name for p in Path(result.artifacts).iterdir()}
+    assert {"journal.txt", "failing-window.txt", "screenshot.png", "manifest.json"} <= files
+    assert not any(name.startswith("dumpsys") for name in files)  # Android's, not asked of an iPhone
+    assert "bgtest-step-" in (Path(result.artifacts) / "journal.txt").read_text()
 
 
 def test_wrong_bundle_is_a_bgtest_message(session: DeviceSession) -> None:
@@ -183,3 +187,32 @@ def test_a_simulator_scenario_is_skipped_when_only_an_iphone_is_there(
     sess.close()
     assert result.status == "skipped"
     assert "tagged ios-simulator" in result.failure
+
+
+def test_devices_lists_booted_simulators_and_wda(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from harness.devices.ios_pool import print_ios_targets
+    from harness.sim.ios.launcher import start_ios, xcrun_path
+    from harness.sim.ios.state import SimHome
+
+    home = SimHome(tmp_path / "home")
+    running = start_ios(kind="device", wda_port=0, clock="manual", reset=True, home=home)
+    try:
+        monkeypatch.setenv("BGTEST_SIM_HOME", str(home.path))
+        monkeypatch.setenv("BGTEST_WDA_URL", running.url)
+        out = io.StringIO()
+        print_ios_targets(Console(file=out, width=200), xcrun_path())
+        text = out.getvalue()
+    finally:
+        running.stop()
+    assert running.udid in text and "virtual iPhone (device)" in text and "iOS 17.2" in text
+    assert running.url in text  # the WDA endpoint answered /status
+    out = io.StringIO()
+    monkeypatch.delenv("BGTEST_XCRUN", raising=False)
+    monkeypatch.setattr("harness.devices.ios_pool.wda_urls", lambda: ["http://127.0.0.1:9"])
+    monkeypatch.setenv("PATH", str(tmp_path))  # no xcrun anywhere
+    print_ios_targets(Console(file=out, width=200), None)
+    assert "no xcrun here" in out.getvalue() and "no WebDriverAgent answering" in out.getvalue()
