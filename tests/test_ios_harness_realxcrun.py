@@ -106,7 +106,7 @@ def test_launch_flags_and_child_environment(fake: tuple[IosDevice, Path]) -> Non
     device, log = fake
     assert device.launch("com.example.app", ["-a", "1"], {"API": "x"}, console=False) == 34881
     launch = ["simctl", "launch", "--terminate-running-process", UDID, "com.example.app", "-a", "1"]
-    assert calls(log) == [launch + ["ENV SIMCTL_CHILD_API=x"]]
+    assert calls(log) == [[*launch, "ENV SIMCTL_CHILD_API=x"]]
 
 
 def test_low_power_on_a_simulator_is_notifyutil_set_then_post(fake: tuple[IosDevice, Path]) -> None:
