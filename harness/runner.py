@@ -316,16 +316,17 @@ class ScenarioRunner:
         from harness.runner_ios import IosSteps
 
         self._ios = IosSteps(self, self.device, self.ios_app)  # type: ignore[arg-type]
-        self.journal = IosDeviceJournal(  # type: ignore[assignment]
-            self.device, self.engine, predicate=self._ios.log_predicate()  # type: ignore[arg-type]
-        )
-        self.journal.start()
         if self._virtual and self.package and self.app_install_path:
             # as on Android: every scenario starts from a freshly installed app
             if self.device.is_installed(self.package):
                 self.device.stop_app(self.package)
                 self.device.uninstall(self.package)
             self.device.install(self.app_install_path)
+        # after the install: the log filter names the app's process (CFBundleExecutable)
+        self.journal = IosDeviceJournal(  # type: ignore[assignment]
+            self.device, self.engine, predicate=self._ios.log_predicate()  # type: ignore[arg-type]
+        )
+        self.journal.start()
 
     def _ios_barrier(self, what: str, timeout: float) -> int:
         """iOS: the journal writes the marker (``logger`` in the simulator) until its stream shows it."""

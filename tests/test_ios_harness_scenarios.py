@@ -216,3 +216,22 @@ def test_devices_lists_booted_simulators_and_wda(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("PATH", str(tmp_path))  # no xcrun anywhere
     print_ios_targets(Console(file=out, width=200), None)
     assert "no xcrun here" in out.getvalue() and "no WebDriverAgent answering" in out.getvalue()
+
+
+def test_nslog_lines_of_an_app_without_a_declared_executable_reach_the_journal(
+    session: DeviceSession,
+) -> None:
+    # fwm_ios_demo does not name its executable: the filter asks the installed app (appinfo)
+    result = run_text(
+        session,
+        """
+name: the app's own process passes the log filter
+platforms: [ios]
+tags: [ios-device]
+app: {model: fwm_ios_demo}
+steps:
+  - launch: {deep_link: "fwmios://enqueue/hourly-sync"}
+  - expect: {message: "BGAppRefreshTask submitted dev.fluttercommunity.fwm.hourly-sync", within: 1m}
+""",
+    )
+    assert result.status == "passed", result.failure
