@@ -36,8 +36,9 @@ def parse_server_address(text: str | None) -> tuple[str, int]:
     try:
         return host or "127.0.0.1", int(port_text)
     except ValueError:
-        raise DeviceError(f"adb-server {text}", "the adb server address is not host:port",
-                          hint="write it as 127.0.0.1:5037") from None
+        raise DeviceError(
+            f"adb-server {text}", "the adb server address is not host:port", hint="write it as 127.0.0.1:5037"
+        ) from None
 
 
 def list_devices(host: str = "127.0.0.1", port: int = 5037) -> list[AttachedDevice]:
@@ -60,8 +61,16 @@ def list_devices(host: str = "127.0.0.1", port: int = 5037) -> list[AttachedDevi
         if len(parts) < 2:
             continue
         fields = dict(p.split(":", 1) for p in parts[2:] if ":" in p)
-        devices.append(AttachedDevice(parts[0], parts[1], fields.get("product", ""), fields.get("model", ""),
-                                      fields.get("device", ""), fields.get("transport_id", "")))
+        devices.append(
+            AttachedDevice(
+                parts[0],
+                parts[1],
+                fields.get("product", ""),
+                fields.get("model", ""),
+                fields.get("device", ""),
+                fields.get("transport_id", ""),
+            )
+        )
     return devices
 
 
@@ -75,12 +84,16 @@ def choose_serial(devices: list[AttachedDevice], wanted: str | None) -> str | No
                     raise DeviceError(wanted, f"is {d.state}", hint="reconnect it or authorize this computer")
                 return wanted
         names = ", ".join(d.serial for d in devices) or "none"
-        raise DeviceError(wanted, "is not attached to the adb server",
-                          hint=f"attached: {names}; check `bgtest devices` or `adb connect HOST:PORT`")
+        raise DeviceError(
+            wanted,
+            "is not attached to the adb server",
+            hint=f"attached: {names}; check `bgtest devices` or `adb connect HOST:PORT`",
+        )
     if not online:
         return None
     if len(online) > 1:
         names = ", ".join(d.serial for d in online)
-        raise DeviceError("adb", f"{len(online)} devices are attached ({names})",
-                          hint="pick one with --device SERIAL")
+        raise DeviceError(
+            "adb", f"{len(online)} devices are attached ({names})", hint="pick one with --device SERIAL"
+        )
     return online[0].serial
