@@ -291,7 +291,9 @@ class ScenarioRunner:
             return self._ios_barrier(what, timeout)
         deadline = time.monotonic() + timeout
         while True:
-            marker = f"[{uuid.uuid4().hex[:8]}] {what}"[:200]
+            # Only an id: a marker that quoted the step would match the step's own
+            # `message:` expectation.
+            marker = f"bgtest-step-{uuid.uuid4().hex[:12]}"
             # The second line pushes the marker out of the parser, which holds each last line
             # until the next one shows whether it continues a multi-line message.
             first = shlex.join(["log", "-t", "bgtest", marker])

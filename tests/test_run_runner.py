@@ -282,3 +282,13 @@ def test_an_action_android_cannot_do_is_refused_before_running() -> None:
     with pytest.raises(ScenarioError) as info:
         load_text("name: t\nsteps:\n  - expire_task: sync\n", file="x.yaml")
     assert "x.yaml:3:5" in info.value.render() and "not available on android" in info.value.render()
+
+
+def test_a_message_only_expectation_does_not_match_bgtests_own_markers(device: AndroidDevice) -> None:
+    ok = run(device, """
+  - launch: nwmdemo://enqueue/upload
+  - expect: {message: "FATAL EXCEPTION", never: true, within: 1m}
+  - expect: {message: "upload", count: "0"}
+""")
+    assert ok.status == "failed"  # the app's own lines mention upload …
+    assert "FATAL" not in ok.failure  # … but nothing, not even a marker, said FATAL EXCEPTION
