@@ -13,13 +13,12 @@ the reader has delivered it (`wait_for_marker`).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from harness.devices.adbwire import AdbWireError, ShellStream
 from harness.devices.android import AndroidDevice
+from harness.devices.journal_reader import JournalReader
 from harness.logs.expect import ExpectationEngine
 from harness.logs.journal import Journal
 from harness.logs.record import LogRecord
@@ -27,7 +26,7 @@ from harness.logs.record import LogRecord
 LOGCAT = ["logcat", "-v", "threadtime", "-v", "year", "-b", "main,system,crash"]
 
 
-class DeviceJournal:
+class DeviceJournal(JournalReader):
     def __init__(
         self, device: AndroidDevice, engine: ExpectationEngine | None = None, reconnect_timeout: float = 180.0
     ) -> None:
@@ -35,23 +34,23 @@ class DeviceJournal:
         # Selective: only records the expectations and vocabularies can use are parsed live
         # (plus bgtest's own markers); the raw stream is kept whole for artifacts and late
         # questions, so nothing is lost.
-        self.journal = Journal(platform="android", engine=engine, selective=engine is not None,
-                               time_style="year", always_tags=frozenset({"bgtest", "bgtest-end"}))
-        self.reconnect_timeout = reconnect_timeout
-        self._cond = threading.Condition()
-        self._stop = False
+        journal = Journal(
+            platform="android",
+            engine=engine,
+            selective=engine is not None,
+            time_style="year",
+            always_tags=frozenset({"bgtest", "bgtest-end"}),
+        )
+        super().__init__(journal, reconnect_timeout)
+        self.thread_name = f"logcat-{device.serial}"
         self._stream: ShellStream | None = None
-        self._thread: threading.Thread | None = None
-        self._reboot_expected = False
         self._first = True
         self._streaming = False
-        self.error: str = ""
 
     # ------------------------------------------------------------- lifecycle
     def start(self, timeout: float = 10.0) -> None:
         """Start reading; return once logcat is streaming, so no line logged after this is missed."""
-        self._thread = threading.Thread(target=self._main, name=f"logcat-{self.device.serial}", daemon=True)
-        self._thread.start()
+        self._start_thread()
         deadline = time.monotonic() + timeout
         with self._cond:
             while not self._streaming and not self.error and time.monotonic() < deadline:
@@ -62,24 +61,8 @@ class DeviceJournal:
         stream = self._stream
         if stream is not None:
             stream.close()
-        with self._cond:
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(10)
+        self._join()
         self.journal.flush()
-
-    def expect_reboot(self) -> None:
-        """The runner is about to reboot the device: the next break is a reboot, not a hiccup."""
-        self._reboot_expected = True
-
-    # ------------------------------------------------------------- the reader
-    def _main(self) -> None:
-        try:
-            self.journal.follow(self, should_stop=lambda: self._stop, on_disconnect=self._on_disconnect)
-        except Exception as exc:  # the reader must never die silently: the runner reports it
-            self.error = f"log reader stopped: {exc}"
-            with self._cond:
-                self._cond.notify_all()
 
     def open(self, since: str | None) -> Iterator[bytes]:
         """``LogSource`` for the journal: one logcat run, resumed at ``since`` when given."""
@@ -131,11 +114,6 @@ class DeviceJournal:
             self.error = f"the device did not come back within {self.reconnect_timeout:.0f} s"
 
     # ------------------------------------------------------------- queries
-    @property
-    def lock(self) -> threading.RLock:
-        """Held by the reader while it feeds the engine; hold it to read or change the engine."""
-        return self.journal.lock  # type: ignore[return-value]
-
     def wait_for_marker(self, tag: str, message: str, timeout: float = 30.0) -> LogRecord | None:
         deadline = time.monotonic() + timeout
         seen = 0
@@ -151,24 +129,6 @@ class DeviceJournal:
                     return None
                 self._cond.wait(min(left, 0.5))
 
-    def records_since(self, anchor_ns: int) -> list[LogRecord]:
-        return self.journal.history_since(anchor_ns)
-
-    def job_id_for(self, task: str) -> int | None:
-        vocab = self.journal.vocab
-        return vocab.job_id_for(task) if vocab is not None else None
-
-    def text(self, since_ns: int = 0) -> str:
-        lines = [
-            rec.raw or f"{rec.level}/{rec.tag}: {rec.message}"
-            for rec in self.journal.all_records()
-            if rec.time_ns >= since_ns
-        ]
-        return "\n".join(lines) + ("\n" if lines else "")
-
     def diagnostics_text(self) -> str:
         recs = self.journal.tag("WM-DiagnosticsWrkr")
         return "\n".join(r.raw or r.message for r in recs) + "\n"
-
-    def save(self, path: Path) -> Path:
-        return self.journal.save(path)

@@ -26,16 +26,16 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 
 from harness.devices.ios import Console, IosDevice
+from harness.devices.journal_reader import JournalReader
 from harness.errors import BgtestError
 from harness.logs.expect import ExpectationEngine
 from harness.logs.journal import Journal
 from harness.logs.record import LogRecord
 
 
-class IosDeviceJournal:
+class IosDeviceJournal(JournalReader):
     """The journal of one iOS target: unified log + app stdout, with marker barriers."""
 
     def __init__(
@@ -47,27 +47,21 @@ class IosDeviceJournal:
     ) -> None:
         self.device = device
         self.predicate = predicate
-        self.journal = Journal(platform="ios", engine=engine, selective=False)
-        self.reconnect_timeout = reconnect_timeout
-        self._cond = threading.Condition()
-        self._stop = False
+        super().__init__(Journal(platform="ios", engine=engine, selective=False), reconnect_timeout)
+        self.thread_name = f"oslog-{device.udid}"
         self._proc: subprocess.Popen[bytes] | None = None
-        self._thread: threading.Thread | None = None
         self._console_threads: list[threading.Thread] = []
         self._consoles: list[Console] = []
-        self._reboot_expected = False
         self._scanned = 0
         self._last_stamp = 0
         self._ceiling: int | None = None  # while draining a barrier: stdout is older than its marker
         self._last_stdout = 0.0  # monotonic time of the last stdout line
         self._virtual = device.is_virtual
-        self.error: str = ""
 
     # ------------------------------------------------------------- lifecycle
     def start(self) -> None:
         self.device.on_console = self.attach_console
-        self._thread = threading.Thread(target=self._main, name=f"oslog-{self.device.udid}", daemon=True)
-        self._thread.start()
+        self._start_thread()
 
     def stop(self) -> None:
         self._stop = True
@@ -76,27 +70,12 @@ class IosDeviceJournal:
         _end(self._proc)
         for console in self._consoles:
             _end(console.proc)
-        with self._cond:
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(10)
+        self._join()
         for thread in self._console_threads:
             thread.join(5)
         self.journal.flush()
 
-    def expect_reboot(self) -> None:
-        """The runner is about to reboot the simulator: the next break is a reboot."""
-        self._reboot_expected = True
-
     # ------------------------------------------------------------- unified log
-    def _main(self) -> None:
-        try:
-            self.journal.follow(self, should_stop=lambda: self._stop, on_disconnect=self._on_disconnect)
-        except Exception as exc:  # the reader must never die silently: the runner reports it
-            self.error = f"log reader stopped: {exc}"
-            with self._cond:
-                self._cond.notify_all()
-
     def open(self, since: str | None) -> Iterator[bytes]:
         """``LogSource`` for the journal: one ``log stream`` run (it cannot resume; a new one starts now)."""
         try:
@@ -253,33 +232,12 @@ class IosDeviceJournal:
                 self._cond.wait(min(left, 0.2))
 
     # ------------------------------------------------------------- queries
-    @property
-    def lock(self) -> threading.RLock:
-        return self.journal.lock  # type: ignore[return-value]
-
-    def records_since(self, anchor_ns: int) -> list[LogRecord]:
-        return self.journal.history_since(anchor_ns)
-
-    def job_id_for(self, task: str) -> int | None:
-        return None
-
     def records(self) -> list[LogRecord]:
         with self.journal.lock:
             return list(self.journal.records)
 
-    def text(self, since_ns: int = 0) -> str:
-        lines = [
-            rec.raw or f"{rec.level} {rec.process}: {rec.message}"
-            for rec in self.journal.all_records()
-            if rec.time_ns >= since_ns
-        ]
-        return "\n".join(lines) + ("\n" if lines else "")
-
-    def diagnostics_text(self) -> str:
-        return ""
-
-    def save(self, path: Path) -> Path:
-        return self.journal.save(path)
+    def _line(self, rec: LogRecord) -> str:
+        return rec.raw or f"{rec.level} {rec.process}: {rec.message}"
 
 
 def _end(proc: subprocess.Popen[bytes] | None) -> None:

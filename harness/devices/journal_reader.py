@@ -1,0 +1,85 @@
+"""What every device's continuous log reader shares: the reader thread, reboot hand-over and
+the queries the runner asks of the journal. Platforms add how to open the stream
+(``open``), how to wait after a break (``_on_disconnect``) and how markers are found.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from harness.logs.journal import Journal
+from harness.logs.record import LogRecord
+
+
+class JournalReader:
+    """A ``LogSource`` read on a thread into a :class:`Journal`; subclasses open the stream."""
+
+    thread_name = "journal"
+
+    def __init__(self, journal: Journal, reconnect_timeout: float = 180.0) -> None:
+        self.journal = journal
+        self.reconnect_timeout = reconnect_timeout
+        self._cond = threading.Condition()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._reboot_expected = False
+        self.error: str = ""
+
+    # ------------------------------------------------------------- the reader
+    def open(self, since: str | None) -> Iterator[bytes]:  # pragma: no cover - per platform
+        raise NotImplementedError
+
+    def _on_disconnect(self, error: BaseException | None) -> None:  # pragma: no cover - per platform
+        raise NotImplementedError
+
+    def _start_thread(self) -> None:
+        self._thread = threading.Thread(target=self._main, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        try:
+            self.journal.follow(self, should_stop=lambda: self._stop, on_disconnect=self._on_disconnect)
+        except Exception as exc:  # the reader must never die silently: the runner reports it
+            self.error = f"log reader stopped: {exc}"
+            self._wake()
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _join(self) -> None:
+        self._wake()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def expect_reboot(self) -> None:
+        """The runner is about to reboot the device: the next break is a reboot, not a hiccup."""
+        self._reboot_expected = True
+
+    # ------------------------------------------------------------- queries
+    @property
+    def lock(self) -> threading.RLock:
+        """Held by the reader while it feeds the engine; hold it to read or change the engine."""
+        return self.journal.lock  # type: ignore[return-value]
+
+    def records_since(self, anchor_ns: int) -> list[LogRecord]:
+        return self.journal.history_since(anchor_ns)
+
+    def job_id_for(self, task: str) -> int | None:
+        vocab = self.journal.vocab
+        return vocab.job_id_for(task) if vocab is not None else None
+
+    def _line(self, rec: LogRecord) -> str:
+        return rec.raw or f"{rec.level}/{rec.tag}: {rec.message}"
+
+    def text(self, since_ns: int = 0) -> str:
+        lines = [self._line(rec) for rec in self.journal.all_records() if rec.time_ns >= since_ns]
+        return "\n".join(lines) + ("\n" if lines else "")
+
+    def diagnostics_text(self) -> str:
+        return ""
+
+    def save(self, path: Path) -> Path:
+        return self.journal.save(path)
