@@ -5,6 +5,7 @@ the queries the runner asks of the journal. Platforms add how to open the stream
 
 from __future__ import annotations
 
+import abc
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from harness.logs.journal import Journal
 from harness.logs.record import LogRecord
 
 
-class JournalReader:
+class JournalReader(abc.ABC):
     """A ``LogSource`` read on a thread into a :class:`Journal`; subclasses open the stream."""
 
     thread_name = "journal"
@@ -28,11 +29,13 @@ class JournalReader:
         self.error: str = ""
 
     # ------------------------------------------------------------- the reader
-    def open(self, since: str | None) -> Iterator[bytes]:  # pragma: no cover - per platform
-        raise NotImplementedError
+    @abc.abstractmethod
+    def open(self, since: str | None) -> Iterator[bytes]:
+        """One run of the platform's log stream (``logcat``, ``log stream``), resumed at ``since``."""
 
-    def _on_disconnect(self, error: BaseException | None) -> None:  # pragma: no cover - per platform
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _on_disconnect(self, error: BaseException | None) -> None:
+        """After a break: wait for the device (and for its boot, after a reboot)."""
 
     def _start_thread(self) -> None:
         self._thread = threading.Thread(target=self._main, name=self.thread_name, daemon=True)
