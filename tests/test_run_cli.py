@@ -201,3 +201,12 @@ def test_devices_lists_the_virtual_device(farm: VirtualAndroidFarm, adb_server: 
     proc = bgtest("devices", "--adb-server", f"127.0.0.1:{adb_server.port}")
     assert proc.returncode == 0
     assert farm.serials[0] in proc.stdout and "virtual (bgtest)" in proc.stdout and "34" in proc.stdout
+
+
+def test_runs_without_a_usable_home_directory(tmp_path: Path) -> None:
+    """adb refuses to start without $HOME/.android; bgtest's private server brings its own."""
+    env = _no_server_env()
+    env["HOME"] = str(tmp_path / "no-such-home")
+    proc = bgtest("run", "scenarios/retry_backoff.yaml", "--report", str(tmp_path / "r"), env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not (tmp_path / "no-such-home").exists()

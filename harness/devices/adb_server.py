@@ -11,13 +11,16 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from harness.errors import BgtestError
 
 EMULATOR_PORTS = range(5554, 5586)
 
 
-class AdbServerError(RuntimeError):
+class AdbServerError(BgtestError):
     """The adb server could not be started or reached."""
 
 
@@ -72,6 +75,12 @@ class AdbServer:
         env["ANDROID_ADB_SERVER_PORT"] = str(self.port)
         env["ANDROID_ADB_SERVER_HOST"] = self.host
         env["ADB_EMU"] = "0"
+        if self.owned and not _can_make(Path(env.get("HOME", "/nonexistent")) / ".android"):
+            # adb keeps its keys in $HOME/.android and refuses to start without it; a private
+            # server can live in a home of its own.
+            private = Path(tempfile.gettempdir()) / f"bgtest-adb-home-{os.getuid()}"
+            (private / ".android").mkdir(parents=True, exist_ok=True)
+            env["HOME"] = str(private)
         return env
 
     def adb(self, *args: str, timeout: float = 30.0, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -121,3 +130,12 @@ class AdbServer:
                 self.adb("kill-server", timeout=10, check=False)
             except (OSError, subprocess.TimeoutExpired):
                 pass
+
+
+def _can_make(folder: Path) -> bool:
+    """Whether adb's own folder exists or can be made (never creating a missing home)."""
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
