@@ -187,6 +187,12 @@ class ScenarioItem(pytest.Item):
         if isinstance(excinfo.value, (ScenarioFailed, BgtestError)):
             value = excinfo.value
             return value.render() if isinstance(value, BgtestError) else str(value)
+        if self.config.getoption("bgtest_scenarios") and self.config.getoption("tbstyle") != "native":
+            # `bgtest run` without --debug: a bug in bgtest is one line, not a traceback.
+            return (
+                f"internal error in bgtest: {excinfo.value!r}\n"
+                "run again with --debug for the traceback, and please report it"
+            )
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
