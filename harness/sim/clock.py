@@ -15,13 +15,15 @@ scheduled, which keeps a run deterministic.
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import asyncio
 
 ClockMode = Literal["manual", "realtime", "scaled"]
 
@@ -169,6 +171,8 @@ class VirtualClock:
     # ------------------------------------------------------ background driver
     async def drive(self) -> None:
         """Fire due events in realtime/scaled mode; idle in manual mode. Runs until cancelled."""
+        import asyncio  # only the realtime driver needs it; xcrun stand-in calls stay light
+
         self._wake = asyncio.Event()
         try:
             while True:
