@@ -584,38 +584,34 @@ class DeviceIdleController:
 
     def force_idle_deep(self) -> tuple[bool, str]:
         """``force-idle``: (ok, message) with the exact text the shell prints."""
-        if not self.deep_enabled:
-            return False, "Unable to go deep idle; not enabled"
-        self.force_idle = True
-        self._become_inactive_if_appropriate()
-        cur = self.state
-        while cur != IDLE:
-            self._step_deep("s:shell")
-            if cur == self.state:
-                msg = f"Unable to go deep idle; stopped at {self.state}"
-                self._exit_force_idle()
-                self._publish()
-                return False, msg
-            cur = self.state
-        self._publish()
-        return True, "Now forced in to deep idle mode"
+        return self._force_idle("deep")
 
     def force_idle_light(self) -> tuple[bool, str]:
-        if not self.light_enabled:
-            return False, "Unable to go light idle; not enabled"
+        return self._force_idle("light")
+
+    def _force_idle(self, which: str) -> tuple[bool, str]:
+        """Step the deep or light machine until IDLE, as forceIdleInternal does; give up when
+        a step makes no progress (the force flag is then cleared again)."""
+        deep = which == "deep"
+        if not (self.deep_enabled if deep else self.light_enabled):
+            return False, f"Unable to go {which} idle; not enabled"
         self.force_idle = True
         self._become_inactive_if_appropriate()
-        cur = self.light_state
-        while cur != L_IDLE:
-            self._step_light("s:shell")
-            if cur == self.light_state:
-                msg = f"Unable to go light idle; stopped at {self.light_state}"
+        current = self.state if deep else self.light_state
+        target = IDLE if deep else L_IDLE
+        while current != target:
+            if deep:
+                self._step_deep("s:shell")
+            else:
+                self._step_light("s:shell")
+            now = self.state if deep else self.light_state
+            if now == current:
                 self._exit_force_idle()
                 self._publish()
-                return False, msg
-            cur = self.light_state
+                return False, f"Unable to go {which} idle; stopped at {now}"
+            current = now
         self._publish()
-        return True, "Now forced in to light idle mode"
+        return True, f"Now forced in to {which} idle mode"
 
     def force_inactive(self) -> None:
         self.force_idle = True
