@@ -25,7 +25,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.sim.android.appmodel import load_app_model  # noqa: E402
+from harness.apps.loader import load_app_model  # noqa: E402
 from harness.sim.android.device import VirtualAndroidDevice  # noqa: E402
 from harness.sim.android.shell import run_sync  # noqa: E402
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.sim.android.appmodel import SCHEMA_PATH, AppModel, AppModelError, load_app_model, schema_json
+from harness.apps.errors import AppModelError
+from harness.apps.loader import load_app_model
+from harness.apps.model import AppModel
+from harness.apps.schema import SCHEMA_PATH, schema_json
 
 APPS = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
 
@@ -50,7 +55,7 @@ def test_fixtures_load() -> None:
 
 
 def test_schema_is_current() -> None:
-    """Regenerate with: python -m harness.sim.android.appmodel --write"""
+    """Regenerate with: python -m harness.apps.schema --write"""
     assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_json()
     schema = json.loads(schema_json())
     assert schema["properties"]["library"]["enum"] == ["androidx.work", "native_workmanager",
@@ -209,3 +214,28 @@ def test_single_items_where_lists_go_are_accepted_by_loader_and_schema() -> None
     assert m.activities == (".Main",)
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(text))
+
+
+_IDLE_DEVICES = """
+import io, sys, tempfile
+from pathlib import Path
+from harness.sim.android.device import VirtualAndroidDevice
+from harness.sim.android.shell import run_sync
+from harness.sim.ios.simctl import Io, simctl
+from harness.sim.ios.state import SimHome
+
+android = VirtualAndroidDevice()
+assert run_sync(android, "pm list packages; dumpsys deviceidle; cmd jobscheduler get-job-state x 1")
+home = SimHome(Path(tempfile.mkdtemp()))
+for argv in (["bgtest", "reset"], ["list", "-j", "devices"], ["bgtest", "clock", "booted"]):
+    simctl(argv, Io(io.StringIO(), io.StringIO()), home)
+print(sorted(m for m in sys.modules if m == "pydantic" or m.startswith("harness.apps.")))
+"""
+
+
+def test_idle_virtual_devices_do_not_load_the_format() -> None:
+    """pydantic is about a third of an idle device's memory: only an app being installed loads it."""
+    out = subprocess.run(
+        [sys.executable, "-c", _IDLE_DEVICES], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "['harness.apps.errors']"

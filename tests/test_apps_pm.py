@@ -166,7 +166,7 @@ def test_set_stopped_state(device: VirtualAndroidDevice) -> None:
 
 
 def test_preinstalled_bad_model_raises_with_line(tmp_path: Path) -> None:
-    from harness.sim.android.appmodel import AppModelError
+    from harness.apps.errors import AppModelError
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("package: x.y\nversion_code: zero\n")

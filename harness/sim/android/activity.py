@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from .registry import CommandContext, cmd_service, command, dumpsys_section
 
 if TYPE_CHECKING:
-    from .appmodel import AppModel
+    from harness.apps.model import AppModel
+
     from .device import VirtualAndroidDevice
     from .packages import InstalledApp
 

@@ -19,9 +19,6 @@ from ..clock import ClockMode, VirtualClock
 from .bus import EventBus
 
 _loaded = False
-#: Modules that declare no command: imported when used (the app-model format pulls in pydantic,
-#: which an idle device without apps does not need).
-_NOT_COMMANDS = {"appmodel"}
 
 
 def load_all_commands() -> None:
@@ -31,8 +28,6 @@ def load_all_commands() -> None:
         return
     package = __name__.rsplit(".", 1)[0]
     for info in pkgutil.walk_packages([str(Path(__file__).parent)], prefix=package + "."):
-        if info.name.rsplit(".", 1)[-1] in _NOT_COMMANDS:
-            continue
         importlib.import_module(info.name)
     _loaded = True
 

@@ -24,11 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.apps.errors import AppModelError
+
 from .fs import FsError
 from .registry import CommandContext, cmd_service, command, dumpsys_section
 
 if TYPE_CHECKING:
-    from .appmodel import AppModel
+    from harness.apps.model import AppModel
+
     from .device import VirtualAndroidDevice
 
 FIRST_APPLICATION_UID = 10_000
@@ -174,7 +177,7 @@ class PackageManager:
     # ---------------------------------------------------------------- installing
     def install_model_file(self, path: str | Path) -> InstalledApp:
         """Preinstall an app model from the host (device constructor); raises AppModelError."""
-        from .appmodel import load_app_model  # pydantic only when there is an app to load
+        from harness.apps.loader import load_app_model  # pydantic only when there is an app to load
 
         model = load_app_model(Path(path))
         return self._install_model(model, source_name=Path(path).name)
@@ -201,7 +204,7 @@ class PackageManager:
                 f"Failed to parse {session}/base.apk: {name} is {what}; install a bgtest app model "
                 "(fixtures/apps/*.yaml)",
             )
-        from .appmodel import AppModelError, load_app_model  # pydantic only when installing an app
+        from harness.apps.loader import load_app_model  # pydantic only when installing an app
 
         try:
             model = load_app_model(data, name)

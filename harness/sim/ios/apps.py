@@ -18,11 +18,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..android.appmodel import Work, Worker
+from harness.apps.ios import TaskSpec
+
 from .device import INPROC_MAX_ATTEMPTS
 
 if TYPE_CHECKING:
+    from harness.apps.model import Work, Worker
+
     from .device import Device
+
+#: The identifiers native_workmanager registers (research native_workmanager.md §3 iOS).
+NWM_REFRESH_ID = "dev.brewkits.native_workmanager.refresh"
+NWM_PROCESSING_ID = "dev.brewkits.native_workmanager.task"
 
 _NWM = "[NativeWorkManager] "
 _FWM_SUB = "dev.fluttercommunity.workmanager"
@@ -57,8 +64,6 @@ class AppRuntime:
     def identifiers(self) -> list[str]:
         ids = list(self.app.ios.bg_task_identifiers)
         if self.lib == "native_workmanager":
-            from .appmodel import NWM_PROCESSING_ID, NWM_REFRESH_ID
-
             return [i for i in (NWM_PROCESSING_ID, NWM_REFRESH_ID) if i in ids]
         return ids
 
@@ -118,6 +123,32 @@ class AppRuntime:
     def task_id(self, name: str, work: Work) -> str:
         return work.unique.name if work.unique else name
 
+    def bg_task(self, name: str, work: Work) -> tuple[str, str, bool, bool]:
+        """(type, identifier, requires_external_power, requires_network) of the BGTaskRequest the
+        library submits for periodic ``work``: the app model's ``ios.tasks`` entry, else the
+        library's default (NWM: its two identifiers, processing when the work needs charging or
+        idle; flutter_workmanager: a refresh request named after the unique name)."""
+        spec = self.app.ios.tasks.get(name, TaskSpec())
+        heavy = work.constraints.charging or work.constraints.device_idle
+        kind = spec.type or ("processing" if heavy else "refresh")
+        if spec.identifier:
+            ident = spec.identifier
+        elif self.lib == "native_workmanager":
+            ident = NWM_PROCESSING_ID if kind == "processing" else NWM_REFRESH_ID
+        else:
+            ident = work.unique.name if work.unique else name
+        power = (
+            spec.requires_external_power
+            if spec.requires_external_power is not None
+            else (work.constraints.charging)
+        )
+        net = (
+            spec.requires_network
+            if spec.requires_network is not None
+            else (work.constraints.network != "not_required")
+        )
+        return kind, ident, power, net
+
     def enqueue(self, name: str, changes: dict[str, object]) -> None:
         work = self.model.work_with(name, changes)
         tid = self.task_id(name, work)
@@ -130,7 +161,7 @@ class AppRuntime:
             self._start_inproc(name, work, tid, work.initial_delay_ms, attempt=1)
 
     def _submit_periodic(self, name: str, work: Work, tid: str) -> None:
-        kind, ident, power, net = self.app.task_for(name, work)
+        kind, ident, power, net = self.bg_task(name, work)
         delay = work.initial_delay_ms or int(work.interval_ms or 0)
         earliest = self.now + delay
         if self.lib == "native_workmanager":
@@ -271,7 +302,7 @@ class AppRuntime:
                 self.debug("BGTaskSchedulerManager: No pending refresh tasks")
             return None
         for name, work in self.model.work.items():
-            if work.kind == "periodic" and self.app.task_for(name, work)[1] == ident:
+            if work.kind == "periodic" and self.bg_task(name, work)[1] == ident:
                 if self.lib == "flutter_workmanager":
                     self.fwm(f"Task started: {name}, callbackHandle: 0")
                 return name
@@ -309,7 +340,7 @@ class AppRuntime:
             "processing"
             if ident.endswith(".task")
             or any(
-                self.app.task_for(n, w)[:2] == ("processing", ident)
+                self.bg_task(n, w)[:2] == ("processing", ident)
                 for n, w in self.model.work.items()
                 if w.kind == "periodic"
             )

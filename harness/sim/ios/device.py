@@ -28,7 +28,7 @@ from ..clock import DEFAULT_EPOCH_MS, VirtualClock
 from .state import SimHome, wall_now
 
 if TYPE_CHECKING:  # the app-model format pulls in pydantic: imported when an app is touched
-    from .appmodel import IosAppModel
+    from harness.apps.ios import IosAppModel
 
 Kind = Literal["simulator", "device"]
 
@@ -316,7 +316,7 @@ _MODEL_CACHE: dict[tuple[str, int, int], IosAppModel] = {}
 
 def _cached_model(path: str) -> IosAppModel:
     """Parse an installed app model once per process (and again only when its file changes)."""
-    from .appmodel import load_ios_app
+    from harness.apps.ios import load_ios_app
 
     try:
         st = Path(path).stat()
@@ -504,7 +504,7 @@ class Device:
                 "No such file or directory",
                 2,
             )
-        from .appmodel import load_ios_app
+        from harness.apps.ios import load_ios_app
 
         try:
             model = load_ios_app(src)

@@ -1,7 +1,7 @@
 """The ``ios:`` section of an app model: what the virtual app is on the virtual iPhone.
 
-The Android app model (``harness/sim/android/appmodel.py``) owns the file and keeps ``ios:`` as a
-plain mapping; this module validates it. Everything is optional except ``bundle_id``, so the
+The shared model (:mod:`harness.apps.model`) owns the file and keeps ``ios:`` as a plain
+mapping; this module validates it. Everything is optional except ``bundle_id``, so the
 sections already in ``fixtures/apps/*.yaml`` stay valid::
 
     ios:
@@ -29,11 +29,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..android.appmodel import AppModel, AppModelError, Work, load_app_model
-
-#: The identifiers native_workmanager registers (research native_workmanager.md §3 iOS).
-NWM_REFRESH_ID = "dev.brewkits.native_workmanager.refresh"
-NWM_PROCESSING_ID = "dev.brewkits.native_workmanager.task"
+from .errors import AppModelError
+from .loader import load_app_model
+from .model import AppModel
 
 
 class TaskSpec(BaseModel):
@@ -100,29 +98,6 @@ class IosAppModel:
     def handles_url(self, url: str) -> bool:
         scheme = url.partition(":")[0].lower()
         return scheme in (s.lower() for s in self.ios.url_schemes)
-
-    def task_for(self, name: str, work: Work) -> tuple[str, str, bool, bool]:
-        """(type, identifier, requires_external_power, requires_network) for periodic ``work``."""
-        spec = self.ios.tasks.get(name, TaskSpec())
-        heavy = work.constraints.charging or work.constraints.device_idle
-        kind = spec.type or ("processing" if heavy else "refresh")
-        if spec.identifier:
-            ident = spec.identifier
-        elif self.library == "native_workmanager":
-            ident = NWM_PROCESSING_ID if kind == "processing" else NWM_REFRESH_ID
-        else:
-            ident = work.unique.name if work.unique else name
-        power = (
-            spec.requires_external_power
-            if spec.requires_external_power is not None
-            else (work.constraints.charging)
-        )
-        net = (
-            spec.requires_network
-            if spec.requires_network is not None
-            else (work.constraints.network != "not_required")
-        )
-        return kind, ident, power, net
 
 
 def load_ios_app(path: str | Path) -> IosAppModel:
