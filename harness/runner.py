@@ -32,6 +32,7 @@ from harness.durations import format_duration_ms
 from harness.errors import BgtestError, DeviceError, UnsupportedAction
 from harness.logs import expect as ex
 from harness.logs.vocab import VocabState, load_vocabulary
+from harness.report.paths import inside
 from harness.result import ScenarioResult, StepResult, TaskOutcome
 from harness.scenario import models as m
 
@@ -467,7 +468,7 @@ class ScenarioRunner:
         name = step.name or step.what
         data = self._capture(step.what)
         suffix = ".png" if step.what == "screenshot" else ".txt"
-        (directory / f"{name}{suffix}").write_bytes(data)
+        inside(directory, f"{name}{suffix}").write_bytes(data)  # validated, and confined again here
 
     def _do_run_task(self, step: m.RunTask) -> None:
         package = self._app()

@@ -125,7 +125,9 @@ def test_compact_forms_and_typed_parameters() -> None:
     assert rate.count.ok(3) and not rate.count.ok(2)
     assert until.until is not None and until.until.task == "sync" and until.timeout == 3_600_000
     assert (doze.location.line, doze.location.col) == (5, 5)
-    assert doze.field_location("mode") == doze.location
+    mode = doze.field_location("mode")  # the compact value itself (`doze: deep`), for carets
+    assert mode is not None and (mode.line, mode.col) == (5, 11)
+    assert doze.field_location("label") == doze.location  # not written: the step
 
 
 def test_defaults_include_and_vars(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from harness.scenario.yamlmarks import Span
+from harness.scenario.yamlmarks import MAX_BYTES, Span
+from harness.userfiles import read_bounded
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class ScenarioError(Exception):
 
 def _read_source(file: str) -> str | None:
     try:
-        return Path(file).read_text(encoding="utf-8", errors="replace")
+        return read_bounded(file, MAX_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return None
 

@@ -23,8 +23,9 @@ from pydantic import ValidationError
 from harness.scenario.errors import Diagnostic, ScenarioError, choices_hint, closest
 from harness.scenario.models import Scenario, StepBase
 from harness.scenario.platforms import LIBRARIES
-from harness.scenario.validation import STEP_SECTIONS, check_platforms, describe_value, diagnose
+from harness.scenario.validation import STEP_SECTIONS, check_platforms, check_waits, describe_value, diagnose
 from harness.scenario.yamlmarks import MAX_BYTES, LMap, LSeq, Span, YamlLoadError, copy_tree, load_documents
+from harness.userfiles import UnreadableFile, read_bounded
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 MAX_INCLUDE_DEPTH = 16
@@ -117,11 +118,11 @@ def _load_into(path: Path, result: LoadResult, env: Mapping[str, str], skip_step
     ctx = _Ctx(env)
     file = str(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
+        data: bytes | None = read_bounded(path, MAX_BYTES)
+    except UnreadableFile as exc:
         ctx.add(
             _start(file),
-            f"cannot read scenario file: {exc.strerror or exc}",
+            f"cannot read scenario file: {exc.reason}",
             "check the path; folders are searched for *.yaml and *.yml",
         )
         data = None
@@ -244,6 +245,12 @@ def _one(doc: LMap, span: Span, defaults: LMap | None, base: Path, ctx: _Ctx) ->
                 body = raw.get(step.kind) if isinstance(raw, LMap) else None
                 if isinstance(body, LMap):
                     step._field_spans = dict(body.value_spans)
+                elif step.primary is not None and isinstance(raw, LMap) and step.kind in raw:
+                    step._field_spans = {step.primary: raw.value_spans[step.kind]}  # `wait: 2h`
+    waits = check_waits(scenario, tree)
+    if waits:
+        ctx.diags.extend(waits)
+        return None
     return scenario
 
 
@@ -285,8 +292,11 @@ def _read_step_list(path: Path, shown: Path, target: str, span: Span, ctx: _Ctx)
     if path not in ctx.include_cache:
         ctx.include_cache[path] = None
         try:
-            data = path.read_bytes()
-        except OSError:
+            data = read_bounded(shown, MAX_BYTES)  # unresolved: a refusal names the symlink
+        except UnreadableFile as exc:
+            if path.exists():  # there, but a FIFO, a device, too large …
+                ctx.add(span, f"cannot read included file {target}: {exc.reason}")
+                return None
             here = path.parent
             near = sorted(p.name for p in here.glob("*.y*ml")) if here.is_dir() else []
             ctx.add(
@@ -458,9 +468,11 @@ def _resolve_app(scenario: Scenario, tree: LMap, base: Path, ctx: _Ctx) -> None:
             return
         app._model_path = path
         try:
-            data = path.read_bytes()
-            model = yaml.safe_load(data) if len(data) <= MAX_BYTES else None
-        except (OSError, yaml.YAMLError) as exc:
+            model = yaml.safe_load(read_bounded(path, MAX_BYTES))
+        except UnreadableFile as exc:
+            ctx.add(mspan, f"cannot read app model {path}: {exc.reason}")
+            return
+        except yaml.YAMLError as exc:
             ctx.add(mspan, f"app model {path} cannot be read: {exc}")
             return
         if isinstance(model, dict):

@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from harness.durations import DurationError, format_duration_ms, parse_duration_ms
+from harness.report.paths import is_safe_name, safe_name
 from harness.scenario.platforms import LIBRARIES, PLATFORMS
 from harness.scenario.yamlmarks import Span
 
@@ -114,17 +115,28 @@ class Comparison:
         return f"{self.op} {self.value:g}"
 
 
+MAX_COUNT = 10_000_000
+"""Largest count an expectation may name: more task events than any device logs in a run (and
+a bound that keeps 5000-digit counts from reaching integer arithmetic)."""
+
+
 def _count(value: Any) -> Comparison:
     if isinstance(value, bool):
         raise ValueError('expected a count: 1, "0", ">= 3", "<= 2"')
     if isinstance(value, int):
         if value < 0:
             raise ValueError("a count cannot be negative")
+        if value > MAX_COUNT:
+            raise ValueError(f"a count above {MAX_COUNT:,} cannot be met by any device's log")
         return Comparison("==", value, str(value))
+    if isinstance(value, str) and len(value) > 40:
+        raise ValueError(f'not a count expression: {len(value)} characters; write 1, "0", ">= 3"')
     m = _CMP.match(value) if isinstance(value, str) else None
     if not m or m.group(3) or "." in m.group(2):
         raise ValueError(f'not a count expression: {value!r}; write 1, "0", ">= 3", "<= 2", "> 0"')
     op = {"=": "=="}.get(m.group(1) or "==", m.group(1) or "==")
+    if int(m.group(2)) > MAX_COUNT:
+        raise ValueError(f"a count above {MAX_COUNT:,} cannot be met by any device's log")
     return Comparison(op, int(m.group(2)), value.strip())
 
 
@@ -516,11 +528,29 @@ CaptureWhat = Literal[
 ]
 
 
+def _artifact_name(value: str) -> str:
+    if not is_safe_name(value):
+        raise ValueError(
+            f"an artifact name is a plain file name (letters, digits, '.', '_', '-'), not {value!r}: "
+            f"it is written inside the report folder; for example {safe_name(value)!r}"
+        )
+    return value
+
+
+ArtifactName = Annotated[
+    str,
+    AfterValidator(_artifact_name),
+    WithJsonSchema({"type": "string", "pattern": r"^[A-Za-z0-9_](?!.*\.\.)[A-Za-z0-9._-]{0,99}$"}),
+]
+
+
 class Capture(StepBase):
     kind: ClassVar[str] = "capture"
     primary: ClassVar[str | None] = "what"
     what: CaptureWhat
-    name: str | None = Field(None, description="artifact name; default: what")
+    name: ArtifactName | None = Field(
+        None, description="artifact file name in the report folder; default: what"
+    )
 
 
 class Expect(Match, StepBase):
@@ -674,6 +704,11 @@ class App(_Model):
         return self
 
 
+DEFAULT_MAX_WAIT_MS = 30 * 86_400_000
+"""Waits longer than 30 days are refused unless the scenario raises ``max_wait``: on a phone a
+wait is real time, and ``wait: 10000000d`` is a typo, not a plan."""
+
+
 class Scenario(_Model):
     """One YAML document: a named scenario for one or more platforms."""
 
@@ -688,6 +723,11 @@ class Scenario(_Model):
     app: App | None = None
     vars: dict[str, Scalar] = Field(default_factory=dict, description="values for ${name} in strings")
     timeout: Duration | None = Field(None, description="device-time budget for the whole scenario")
+    max_wait: Duration | None = Field(
+        None,
+        description="the longest wait, window or timeout this scenario may ask for "
+        f"(default {format_duration_ms(DEFAULT_MAX_WAIT_MS)}; a longer one is refused as a likely typo)",
+    )
     fail_fast_on: list[LogMatch] = Field(
         default_factory=list, description="records that fail the scenario at once (e.g. FATAL EXCEPTION)"
     )

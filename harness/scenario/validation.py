@@ -12,8 +12,9 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from harness.durations import format_duration_ms
 from harness.scenario.errors import Diagnostic, choices_hint, closest
-from harness.scenario.models import STEP_MODELS, Scenario, StepBase, step_kind
+from harness.scenario.models import DEFAULT_MAX_WAIT_MS, STEP_MODELS, Expect, Scenario, StepBase, step_kind
 from harness.scenario.platforms import ACTIONS, INCLUDE_KIND, OPTION_LIMITS, PLATFORMS
 from harness.scenario.yamlmarks import LMap, LSeq, Span
 
@@ -273,4 +274,36 @@ def _check_step(item: Any, span: Span, platforms: list[str], pspan: Span | None)
                         f"remove {p} from platforms{where}, or drop this option",
                     )
                 )
+    return out
+
+
+def check_waits(scenario: Scenario, tree: LMap) -> list[Diagnostic]:
+    """Every wait, window and timeout longer than the scenario's ``max_wait`` (default 30 days).
+
+    Runs on the located models (after the loader gave each step its field spans), so the caret
+    points at the duration itself.
+    """
+    limit = scenario.max_wait or DEFAULT_MAX_WAIT_MS
+    out: list[Diagnostic] = []
+
+    def check(ms: int | None, what: str, span: Span | None) -> None:
+        if ms is None or ms <= limit or span is None:
+            return
+        out.append(
+            Diagnostic.at(
+                span,
+                f"{what} of {format_duration_ms(ms)} is longer than this scenario's longest wait "
+                f"({format_duration_ms(limit)})",
+                f"if you mean it, add max_wait: {format_duration_ms(ms)} to the scenario"
+                + (" (or to its defaults)" if scenario.max_wait is None else ""),
+            )
+        )
+
+    check(scenario.timeout, "timeout", tree.value_spans.get("timeout"))
+    for step in scenario.all_steps():
+        for name in ("duration", "timeout", "within"):
+            check(getattr(step, name, None), f"{step.kind} {name}", step.field_location(name))
+        until = getattr(step, "until", None)
+        if isinstance(until, Expect):
+            check(until.within, "wait until within", step.field_location("until"))
     return out

@@ -31,6 +31,9 @@ MAX_NODES = 100_000
 """Largest document counted with aliases expanded: refuses billion-laughs files."""
 MAX_DEPTH = 64
 """Deepest nesting of lists and mappings."""
+MAX_NUMBER_CHARS = 100
+"""Longest unquoted number: Python refuses to convert integers of more than 4300 digits, and
+no scenario value needs a hundred; a longer one is refused where it was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,8 @@ def _plain_scalar(value: str) -> Any:
         return None
     c = value[0]
     if c in "0123456789+-.":
+        if len(value) > MAX_NUMBER_CHARS and _FLOAT.fullmatch(value):
+            raise _NumberTooLong(value)
         if _DEC.fullmatch(value):
             return int(value, 10)
         if _OCT.fullmatch(value):
@@ -131,6 +136,10 @@ def _plain_scalar(value: str) -> Any:
     if value in _FALSE:
         return False
     return value
+
+
+class _NumberTooLong(ValueError):
+    """A plain number longer than :data:`MAX_NUMBER_CHARS` (the caller knows where it was)."""
 
 
 def _tagged_scalar(tag: str, value: str, span: Span) -> Any:
@@ -303,12 +312,15 @@ def _build(text: str, file: str) -> list[Document]:
                     value: Any = event.value  # keys stay the text written ("on:" is the key "on")
                     if tag and tag not in _ALLOWED_TAGS:
                         raise _bad_tag(tag, span)
-                elif tag is None or tag == "!":
-                    value = _plain_scalar(event.value) if tag is None and event.implicit[0] else event.value
-                elif tag in _ALLOWED_SCALAR_TAGS:
-                    value = _tagged_scalar(tag, event.value, span)
                 else:
-                    raise _bad_tag(tag, span)
+                    try:
+                        value = _scalar(event, span)
+                    except _NumberTooLong:
+                        raise YamlLoadError(
+                            f"a number of {len(event.value)} characters (the limit is {MAX_NUMBER_CHARS})",
+                            span,
+                            hint="quote it if it is text; no count or duration needs that many digits",
+                        ) from None
                 if event.anchor:
                     anchors[event.anchor] = (value, 1)
                 attach(value, span, 1)
@@ -357,6 +369,16 @@ def _build(text: str, file: str) -> list[Document]:
     finally:
         loader.dispose()
     return docs
+
+
+def _scalar(event: Any, span: Span) -> Any:
+    """The value of a scalar that is not a mapping key: plain, quoted or with a standard tag."""
+    tag = event.tag
+    if tag is None or tag == "!":
+        return _plain_scalar(event.value) if tag is None and event.implicit[0] else event.value
+    if tag in _ALLOWED_SCALAR_TAGS:
+        return _tagged_scalar(tag, event.value, span)
+    raise _bad_tag(tag, span)
 
 
 def _merge(target: LMap, value: Any, span: Span) -> None:
