@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.devices.adb_server import AdbServer  # noqa: E402
-from harness.sim.android import adbd  # noqa: E402
-from harness.sim.android.adbd import A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_WRTE, PacketReader, pack  # noqa: E402
+from harness.sim.android.adb import adbd  # noqa: E402
+from harness.sim.android.adb.adbd import A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_WRTE, PacketReader, pack  # noqa: E402
 from harness.sim.android.device import VirtualAndroidDevice  # noqa: E402
 from harness.sim.android.launcher import VirtualAndroidFarm  # noqa: E402
 
@@ -99,7 +99,7 @@ def median_ms(fn, runs: int, warmup: int = 3) -> float:
 
 async def device_shell_ms(device, runs: int) -> float:
     """``echo hi`` through the device's sh, on the device's own loop (no transport at all)."""
-    from harness.sim.android.shell import run_command_line
+    from harness.sim.android.shell.shell import run_command_line
 
     samples = []
     for i in range(runs + 20):

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from harness.apps.loader import load_app_model  # noqa: E402
 from harness.sim.android.device import VirtualAndroidDevice  # noqa: E402
-from harness.sim.android.shell import run_sync  # noqa: E402
+from harness.sim.android.shell.shell import run_sync  # noqa: E402
 
 NWM_YAML = ROOT / "fixtures" / "apps" / "nwm_demo.yaml"
 NWM = "dev.brewkits.nwm_demo"

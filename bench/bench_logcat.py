@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.sim.android.device import VirtualAndroidDevice  # noqa: E402
-from harness.sim.android.logd import BUFFER_NAMES  # noqa: E402
+from harness.sim.android.os.logd import BUFFER_NAMES  # noqa: E402
 from harness.sim.android.procio import InputSource, OutputSink  # noqa: E402
 from harness.sim.android.registry import COMMANDS, CommandContext, invoke  # noqa: E402
 

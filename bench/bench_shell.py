@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 from harness.sim.android.device import VirtualAndroidDevice  # noqa: E402
 from harness.sim.android.procio import InputSource, OutputSink  # noqa: E402
 from harness.sim.android.registry import COMMANDS, CommandContext, invoke  # noqa: E402
-from harness.sim.android.shell import run_command_line  # noqa: E402
-from harness.sim.android.shparse import parse  # noqa: E402
+from harness.sim.android.shell.shell import run_command_line  # noqa: E402
+from harness.sim.android.shell.shparse import parse  # noqa: E402
 
 
 async def per_call(fn, n: int, rounds: int = 5) -> float:

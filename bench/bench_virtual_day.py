@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.sim.android.device import VirtualAndroidDevice  # noqa: E402
-from harness.sim.android.shell import run_sync  # noqa: E402
+from harness.sim.android.shell.shell import run_sync  # noqa: E402
 
 PKG = "dev.bgtest.bench"
 HOUR = 3_600_000

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.shell import run_sync
+from harness.sim.android.shell.shell import run_sync
 
 APPS = Path(__file__).resolve().parent.parent / "fixtures" / "apps"
 MIN = 60_000

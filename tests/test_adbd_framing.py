@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.sim.android.adbd import (
+from harness.sim.android.adb.adbd import (
     A_CNXN,
     A_OKAY,
     A_WRTE,
@@ -22,14 +22,14 @@ from harness.sim.android.adbd import (
     checksum,
     pack,
 )
-from harness.sim.android.procio import InputSource
-from harness.sim.android.services import (
+from harness.sim.android.adb.services import (
     V2_MAX_DATA,
     V2InputParser,
     parse_shell_args,
     v2_packets,
 )
-from harness.sim.android.syncsvc import SyncReader, SyncSession, parse_mode
+from harness.sim.android.adb.syncsvc import SyncReader, SyncSession, parse_mode
+from harness.sim.android.procio import InputSource
 
 
 def split_at(data: bytes, cuts: list[int]) -> list[bytes]:

@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from harness.sim.android import adbd
-from harness.sim.android.adbd import (
+from harness.sim.android.adb import adbd
+from harness.sim.android.adb.adbd import (
     A_CLSE,
     A_CNXN,
     A_OKAY,

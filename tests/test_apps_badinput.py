@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.shell import run_sync
+from harness.sim.android.shell.shell import run_sync
 
 APPS = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
 DEVICE = VirtualAndroidDevice(app_models=[APPS / "nwm_demo.yaml"])

@@ -220,7 +220,7 @@ _IDLE_DEVICES = """
 import io, sys, tempfile
 from pathlib import Path
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.shell import run_sync
+from harness.sim.android.shell.shell import run_sync
 from harness.sim.ios.simctl import Io, simctl
 from harness.sim.ios.state import SimHome
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.shell import run_sync
+from harness.sim.android.shell.shell import run_sync
 
 APPS = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
 NWM = "dev.brewkits.nwm_demo"
@@ -202,7 +202,7 @@ def test_streamed_install_reads_exactly_size_bytes_without_eof(device: VirtualAn
     import asyncio
 
     from harness.sim.android.procio import InputSource, OutputSink
-    from harness.sim.android.shell import run_command_line
+    from harness.sim.android.shell.shell import run_command_line
 
     data = (APPS / "wm_plain.yaml").read_bytes()
 

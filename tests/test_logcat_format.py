@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.sim.android.commands.logcat import PrintFormat, make_formatter
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.logcat import PrintFormat, make_formatter
-from harness.sim.android.logd import LogEntry
+from harness.sim.android.os.logd import LogEntry
 from harness.sim.android.procio import InputSource, OutputSink
 from harness.sim.android.registry import COMMANDS, CommandContext, invoke
 
@@ -181,7 +181,7 @@ def test_threadtime_round_trips_tags_and_messages(tag: str, message: str, pid: i
 @settings(max_examples=300, deadline=None)
 @given(ns=st.integers(T0 - 10**17, T0 + 10**17))  # about three years either side
 def test_printed_times_parse_back_to_their_millisecond(ns: int) -> None:
-    from harness.sim.android.logcat import parse_log_time
+    from harness.sim.android.commands.logcat import parse_log_time
 
     entry = LogEntry(1, "main", ns, 1, 1, 0, "I", "T", "m")
     floor_ms = ns // 1_000_000 * 1_000_000

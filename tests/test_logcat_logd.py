@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.logd import ENTRY_OVERHEAD, LOGGER_ENTRY_MAX_PAYLOAD, Logd
+from harness.sim.android.os.logd import ENTRY_OVERHEAD, LOGGER_ENTRY_MAX_PAYLOAD, Logd
 
 
 def fresh() -> VirtualAndroidDevice:

@@ -10,7 +10,7 @@ import pytest
 from harness.sim.android.device import VirtualAndroidDevice
 from harness.sim.android.procio import CallbackSink, InputSource, OutputSink
 from harness.sim.android.registry import COMMANDS, CommandContext, invoke
-from harness.sim.android.shell import run_sync
+from harness.sim.android.shell.shell import run_sync
 
 
 def start(device: VirtualAndroidDevice, *args: str, out: OutputSink | None = None

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from os_testutil import HOUR, MIN, new_device, sh, unplug_and_sleep
 
 from harness.durations import MAX_DURATION_MS
-from harness.sim.android.standby import ACTIVE, NEVER, QUOTAS, RARE, BucketError, parse_bucket
+from harness.sim.android.os.standby import ACTIVE, NEVER, QUOTAS, RARE, BucketError, parse_bucket
 
 PKG = "com.example.wmplain"
 UID = 10000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from os_testutil import HOUR, MIN, new_device, sh, unplug_and_sleep
 
-from harness.sim.android.deviceidle import format_duration
+from harness.sim.android.os.deviceidle import format_duration
 
 PKG = "com.example.wmplain"
 

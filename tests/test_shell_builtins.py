@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.shell import run_sync
+from harness.sim.android.shell.shell import run_sync
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import stat
 import pytest
 
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.fs import FsError
+from harness.sim.android.os.fs import FsError
 from harness.sim.android.registry import COMMANDS
-from harness.sim.android.shell import run_sync
+from harness.sim.android.shell.shell import run_sync
 
 
 @pytest.fixture

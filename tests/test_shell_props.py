@@ -7,7 +7,7 @@ import re
 import pytest
 
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.shell import run_sync
+from harness.sim.android.shell.shell import run_sync
 
 
 @pytest.fixture

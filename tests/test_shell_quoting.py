@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.shell import run_sync
-from harness.sim.android.shparse import ShellSyntaxError, parse, split_words
+from harness.sim.android.shell.shell import run_sync
+from harness.sim.android.shell.shparse import ShellSyntaxError, parse, split_words
 
 # Any text an argument can carry over adb (no NUL: argv strings cannot hold it).
 ARG = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)

@@ -8,7 +8,7 @@ import pytest
 
 from harness.sim.android.device import VirtualAndroidDevice
 from harness.sim.android.procio import CallbackSink, InputSource, OutputSink
-from harness.sim.android.shell import run_command_line, run_interactive
+from harness.sim.android.shell.shell import run_command_line, run_interactive
 
 
 async def settle(n: int = 30) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.shell import run_sync
+from harness.sim.android.shell.shell import run_sync
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
 NWM = "dev.brewkits.nwm_demo"

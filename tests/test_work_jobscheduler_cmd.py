@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from harness.sim.android.commands.jobscheduler_shell import constraints_text, format_duration
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.jobscheduler import JobInfo, JobStatus, format_uid
-from harness.sim.android.jobscheduler_shell import constraints_text, format_duration
-from harness.sim.android.shell import run_sync
+from harness.sim.android.os.jobscheduler import JobInfo, JobStatus, format_uid
+from harness.sim.android.shell.shell import run_sync
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
 NWM = "dev.brewkits.nwm_demo"

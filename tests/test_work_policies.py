@@ -7,7 +7,7 @@ from collections import deque
 import pytest
 
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.shell import run_sync
+from harness.sim.android.shell.shell import run_sync
 
 PKG = "dev.bgtest.policies"
 MIN = 60_000

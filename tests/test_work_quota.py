@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.jobscheduler import JobInfo, JobStatus
-from harness.sim.android.shell import run_sync
+from harness.sim.android.os.jobscheduler import JobInfo, JobStatus
+from harness.sim.android.shell.shell import run_sync
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
 PLAIN = "com.example.wmplain"

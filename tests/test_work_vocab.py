@@ -12,7 +12,7 @@ from pathlib import Path
 from harness.logs.logcat_parser import LogcatParser
 from harness.logs.vocab import TaskEvent, VocabState, load_vocabulary
 from harness.sim.android.device import VirtualAndroidDevice
-from harness.sim.android.shell import run_sync
+from harness.sim.android.shell.shell import run_sync
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
 

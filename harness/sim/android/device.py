@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..clock import ClockMode, VirtualClock
-from .bus import EventBus
+from .os.bus import EventBus
 
 _loaded = False
 
@@ -49,20 +49,20 @@ class VirtualAndroidDevice:
         app_models: list[Path] | None = None,
     ) -> None:
         load_all_commands()
-        from .activity import ActivityManager
-        from .alarms import AlarmManager
-        from .battery import BatteryService
-        from .connectivity import Connectivity
-        from .deviceidle import DeviceIdleController
-        from .fs import FileSystem
-        from .jobscheduler import JobScheduler
-        from .logd import Logd
-        from .packages import PackageManager
-        from .power import PowerManager
-        from .processes import ProcessTable
-        from .props import Properties
-        from .settings import Settings
-        from .standby import AppStandby
+        from .os.activity import ActivityManager
+        from .os.alarms import AlarmManager
+        from .os.battery import BatteryService
+        from .os.connectivity import Connectivity
+        from .os.deviceidle import DeviceIdleController
+        from .os.fs import FileSystem
+        from .os.jobscheduler import JobScheduler
+        from .os.logd import Logd
+        from .os.packages import PackageManager
+        from .os.power import PowerManager
+        from .os.processes import ProcessTable
+        from .os.props import Properties
+        from .os.settings import Settings
+        from .os.standby import AppStandby
 
         self.serial = serial
         self.model = model

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from harness.devices.adb_server import EMULATOR_PORTS, AdbServer
 
 from ..clock import ClockMode
-from .adbd import AdbDaemon
+from .adb.adbd import AdbDaemon
 from .device import VirtualAndroidDevice
 
 T = TypeVar("T")

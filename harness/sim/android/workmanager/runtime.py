@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from ..jobscheduler import SERVICE_RESOLVERS, JobInfo, JobStatus
+from ..os.jobscheduler import SERVICE_RESOLVERS, JobInfo, JobStatus
 from .plugins import plugin_for
 from .store import (
     BLOCKED,

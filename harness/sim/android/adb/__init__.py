@@ -1,0 +1,1 @@
+"""The adb transport: the daemon, its stream services and the sync protocol."""

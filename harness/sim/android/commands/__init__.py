@@ -1,0 +1,1 @@
+"""Command front-ends of the framework (``cmd``, ``dumpsys``, ``logcat``, ``log`` ...)."""

@@ -1,0 +1,1 @@
+"""The OS model: system services (Doze, battery, power, network, jobs, packages, logd ...)."""

@@ -1,0 +1,1 @@
+"""The device shell: ``/system/bin/sh`` (parser, expansions, redirections, built-ins)."""

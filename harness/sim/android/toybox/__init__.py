@@ -1,0 +1,1 @@
+"""Toybox programs the shell runs (``ls``, ``cat``, ``grep``, ``ps`` ...)."""
