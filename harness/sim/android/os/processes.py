@@ -8,7 +8,7 @@ Pids are deterministic: same boots, same pids.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .fs import user_name
@@ -29,6 +29,8 @@ class Proc:
     state: str = "S"
     vsz_kb: int = 0
     wchan: str = "do_epoll_wait"
+    #: Threads besides the main one (whose tid is the pid), by tid: their names.
+    threads: dict[int, str] = field(default_factory=dict)
 
 
 #: (name, user, uid, parent name, rss KiB, vsz KiB, wchan) for each system process, in boot order.
@@ -120,6 +122,21 @@ class ProcessTable:
         )
         self._procs[pid] = proc
         return proc
+
+    def new_thread(self, pid: int, name: str) -> int:
+        """A thread of process ``pid``; Linux takes its tid from the same counter as pids.
+
+        That is why a phone's tids for a new thread are larger than every pid started before
+        it, and why logcat can tell two threads of one process apart.
+        """
+        tid = self._next_pid
+        while tid in self._procs:
+            tid += 1
+        self._next_pid = tid + 1
+        proc = self._procs.get(pid)
+        if proc is not None:
+            proc.threads[tid] = name
+        return tid
 
     def kill(self, pid: int) -> Proc | None:
         return self._procs.pop(pid, None)

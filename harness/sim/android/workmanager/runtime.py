@@ -17,6 +17,8 @@ gives the 30 s, 60 s, 120 s … series.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..os.jobscheduler import SERVICE_RESOLVERS, JobInfo, JobStatus
@@ -67,6 +69,11 @@ T_DIAG_WRKR = "WM-DiagnosticsWrkr"
 T_SCHEDULERS = "WM-Schedulers"
 T_PMHELPER = "WM-PackageManagerHelper"
 
+#: Threads of WorkManager's two default executors (androidx.work Configuration /
+#: WorkManagerTaskExecutor: ``Executors.newFixedThreadPool(max(2, min(cpus - 1, 4)))`` with a
+#: thread factory naming them ``androidx.work-N`` and ``WM.task-N``); 4 on an 8-core phone.
+_POOL_SIZE = 4
+
 _TABLE_HEADER = "\n Id \t Class Name\t Job Id\t State\t Unique Name\t Tags\t"
 
 
@@ -77,6 +84,45 @@ def database(device: VirtualAndroidDevice, package: str) -> WorkDatabase:
         db = WorkDatabase(package, seed=f"{device.serial}/{package}")
         device.jobs.work_db[package] = db
     return db
+
+
+class _ThreadPool:
+    """A fixed pool of named threads in the app process, created on first use as Java does.
+
+    A worker holds its thread from ``doWork`` to its result; a pool with every thread busy
+    queues the next task, which then runs on whichever thread frees up — the least busy one
+    here. WorkManager's lines carry the thread's tid, so a phone's log tells concurrent
+    workers apart (and a journal must keep same-millisecond lines of different threads).
+    """
+
+    def __init__(self, runtime: WorkManagerRuntime, prefix: str) -> None:
+        self._runtime = runtime
+        self._prefix = prefix
+        self._tids: list[int] = []
+        self._busy: dict[int, int] = {}
+
+    def acquire(self) -> int:
+        """The tid of the thread that runs the next task."""
+        idle = [tid for tid in self._tids if not self._busy.get(tid)]
+        if idle:
+            tid = idle[0]
+        elif len(self._tids) < _POOL_SIZE:
+            tid = self._runtime.new_thread(f"{self._prefix}{len(self._tids) + 1}")
+            self._tids.append(tid)
+        else:
+            tid = min(self._tids, key=lambda t: self._busy.get(t, 0))
+        self._busy[tid] = self._busy.get(tid, 0) + 1
+        return tid
+
+    def release(self, tid: int) -> None:
+        if self._busy.get(tid):
+            self._busy[tid] -= 1
+
+    def run(self) -> int:
+        """A short task (a scheduling call, a result): the thread is free again right after."""
+        tid = self.acquire()
+        self.release(tid)
+        return tid
 
 
 class WorkManagerRuntime:
@@ -94,16 +140,40 @@ class WorkManagerRuntime:
         self.alive = True
         self._running: dict[str, tuple[JobStatus, int, Timer | None]] = {}
         self._boot_handled = False
+        self._workers = _ThreadPool(self, "androidx.work-")
+        self._tasks = _ThreadPool(self, "WM.task-")
+        self._worker_tid: dict[str, int] = {}
+        #: The thread the current code runs on (None: the app's main thread, tid = pid).
+        self._tid: int | None = None
 
     # ================================================================ logging
     def _log(self, level: str, tag: str, message: str) -> None:
+        """One line from the thread the runtime is on (``_on``), the main thread by default."""
         if not self.alive:
             return
-        log = getattr(self.app, "log", None)
-        if callable(log):
-            log(level, tag, message)
-        else:
-            self.device.log(level, tag, message, pid=getattr(self.app, "pid", None), uid=self.uid)
+        pid = getattr(self.app, "pid", None)
+        self.device.log(level, tag, message, pid=pid, tid=self._tid, uid=self.uid)
+
+    def new_thread(self, name: str) -> int:
+        """A new thread in this app's process (its tid from the device's process table)."""
+        pid = int(getattr(self.app, "pid", 0) or 0)
+        return self.device.procs.new_thread(pid, name)
+
+    def _release_worker(self, spec_id: str) -> int | None:
+        """The work's ``androidx.work`` thread is free again; its tid (None if it held none)."""
+        tid = self._worker_tid.pop(spec_id, None)
+        if tid is not None:
+            self._workers.release(tid)
+        return tid
+
+    @contextmanager
+    def _on(self, tid: int | None) -> Iterator[None]:
+        """Run the block as code on thread ``tid``: its log lines carry that tid."""
+        outer, self._tid = self._tid, tid
+        try:
+            yield
+        finally:
+            self._tid = outer
 
     def _debug(self, tag: str, message: str) -> None:
         if self.debug:
@@ -337,17 +407,25 @@ class WorkManagerRuntime:
             backoff_policy=0 if spec.backoff_policy == "linear" else 1,
             backoff_initial_ms=spec.backoff_delay_ms, persisted=False, expedited=expedited,
         )
-        self._debug(T_SYSJOBSCHED, f"Scheduling work ID {spec.id}Job ID {spec.job_id}")
+        with self._on(self._tasks.run()):
+            self._debug(T_SYSJOBSCHED, f"Scheduling work ID {spec.id}Job ID {spec.job_id}")
         jobs.schedule(info)
 
     # ======================================================= SystemJobService
     def on_start_job(self, job: JobStatus) -> None:
+        """SystemJobService.onStartJob on the main thread hands the work to the task executor."""
         spec = self.db.spec_for_job(job.job_id)
+        if spec is not None:
+            self._debug(T_SYSJOBSVC, f"onStartJob for {spec.generational_id()}")
+        with self._on(self._tasks.run()):
+            self._process(job, spec)
+
+    def _process(self, job: JobStatus, spec: WorkSpec | None) -> None:
+        """Processor.startWork and WorkerWrapper on a ``WM.task`` thread; doWork on ``androidx.work``."""
         jobs = self.device.jobs
         if spec is None:
             jobs.job_finished(job, False)
             return
-        self._debug(T_SYSJOBSVC, f"onStartJob for {spec.generational_id()}")
         if spec.id in self._running:
             self._debug(T_PROCESSOR, f"Work {spec.generational_id()} is already enqueued for processing")
             return
@@ -366,12 +444,15 @@ class WorkManagerRuntime:
         spec.state = RUNNING
         spec.run_attempt_count += 1
         self._debug(T_WRAPPER, f"Starting work for {spec.worker_class}")
+        worker_tid = self._worker_tid[spec.id] = self._workers.acquire()
         if spec.worker == _DIAG_KEY:
             timer = self.device.clock.schedule_in(_DIAG_MS, lambda: self._finish(spec.id, "success", 0))
             self._running[spec.id] = (job, now, timer)
-            self._print_diagnostics()
+            with self._on(worker_tid):
+                self._print_diagnostics()
             return
-        self.plugin.started(spec, attempt)
+        with self._on(worker_tid):
+            self.plugin.started(spec, attempt)
         worker = self.model.workers[spec.worker]
         outcome = worker.outcome(attempt)
         timer = None
@@ -387,6 +468,7 @@ class WorkManagerRuntime:
             return False
         self._debug(T_SYSJOBSVC, f"onStopJob for {spec.generational_id()}")
         entry = self._running.pop(spec.id, None)
+        self._release_worker(spec.id)
         if entry is None:
             return False
         if entry[2] is not None:
@@ -441,8 +523,10 @@ class WorkManagerRuntime:
         job, started, _timer = self._running.pop(spec_id)
         now = self.device.now_ms()
         result = {"success": "SUCCESS", "retry": "RETRY"}.get(outcome, "FAILURE")
-        self._log("I", T_WRAPPER, f"Worker result {result} for {spec.description()}")
-        self.plugin.finished(spec, result, now - started, message)
+        with self._on(self._tasks.run()):
+            self._log("I", T_WRAPPER, f"Worker result {result} for {spec.description()}")
+        with self._on(self._release_worker(spec_id)):
+            self.plugin.finished(spec, result, now - started, message)
         reschedule = False
         unblocked: list[WorkSpec] = []
         if result == "RETRY":
@@ -497,8 +581,10 @@ class WorkManagerRuntime:
         entry = self._running.pop(spec.id, None)
         if entry is not None and entry[2] is not None:
             entry[2].cancel()
+        self._release_worker(spec.id)
         if entry is not None:
-            self._log("I", T_WRAPPER, f"{spec.description()} was cancelled")
+            with self._on(self._tasks.run()):
+                self._log("I", T_WRAPPER, f"{spec.description()} was cancelled")
         spec.state = CANCELLED
         spec.finished_ms = self.device.now_ms()
         self._fail_dependents(spec, CANCELLED)
