@@ -23,23 +23,55 @@ class StepResult:
     device_start_ms: int = 0
     device_end_ms: int = 0
     message: str = ""
+    #: the device-time window an expect / wait until judged: from the action that opened it
+    #: to anchor + within, or to where it was decided or closed (None: not an expectation)
+    window_start_ms: int | None = None
+    window_end_ms: int | None = None
 
 
 @dataclass
 class TaskOutcome:
-    """How one background task fared, as read from the device's logs."""
+    """How one background task the scenario names fared, as read from the device's logs.
+
+    ``task`` is a concrete task (a glob the scenario wrote is expanded into the tasks it
+    matched; ``pattern`` says which name or glob of the scenario brought the row in). A row
+    for a name or glob that matched nothing has ``task == pattern`` and no counts. ``counts``
+    are the scenario's own events; ``after_restore`` those logged once the device was being
+    restored (``finally:`` and bgtest's state guard), which no expectation judged.
+    """
 
     task: str
     counts: dict[str, int] = field(default_factory=dict)
     last_state: str = ""
     last_time_ms: int = 0
+    pattern: str = ""
+    #: the scenario expects this task's absence (never: true / count: 0): unseen is a pass
+    absence_expected: bool = False
+    after_restore: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def states(self) -> list[str]:
+        """The states it reached, in lifecycle order."""
+        return [s for s in _ORDER if self.counts.get(s)]
 
     def why(self) -> str:
         """One phrase for the summary table: what the logs say happened."""
         if not self.counts:
-            return "never seen in the logs"
-        order = ("enqueued", "started", "retried", "succeeded", "failed", "cancelled")
-        return ", ".join(f"{state} ×{self.counts[state]}" for state in order if self.counts.get(state))
+            what = "no task matched" if self.task == self.pattern and _is_glob(self.pattern) else "never seen"
+            text = what + (" (as expected)" if self.absence_expected else " in the logs")
+        else:
+            text = ", ".join(f"{state} ×{self.counts[state]}" for state in self.states)
+        if self.after_restore:
+            late = ", ".join(f"{s} ×{self.after_restore[s]}" for s in _ORDER if self.after_restore.get(s))
+            text += f"; after the restore: {late}"
+        return text
+
+
+_ORDER = ("enqueued", "started", "retried", "succeeded", "failed", "cancelled")
+
+
+def _is_glob(name: str) -> bool:
+    return any(c in name for c in "*?[")
 
 
 @dataclass
@@ -60,6 +92,9 @@ class ScenarioResult:
     artifacts: str = ""
     #: (device ms, task, state) for the timeline report; capped so a load test stays small.
     events: list[tuple[int, str, str]] = field(default_factory=list)
+    #: the same for events logged once the restore began (finally: and the state guard):
+    #: reported, never judged
+    after_restore_events: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def location(self) -> str:
@@ -68,4 +103,7 @@ class ScenarioResult:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["location"] = self.location
+        for name, outcome in self.tasks.items():
+            data["tasks"][name]["why"] = outcome.why()
+            data["tasks"][name]["states"] = outcome.states
         return data

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fnmatch
 import shlex
 import signal
 import threading
@@ -65,6 +64,12 @@ class RunObserver:
 class _Ctx:
     anchor_ns: int = 0
     scenario_start_ns: int = 0
+    #: the device-time window [start, end) the last expectation looked at (end None: open)
+    window: tuple[int, int | None] | None = None
+    #: device time at which the state restore (finally + guard) began, and how many task
+    #: events the engine had by then: later ones are reported apart
+    restore_ns: int | None = None
+    restore_index: int | None = None
     saved: DeviceState | None = None
     changed: set[str] = field(default_factory=set)
     extras: dict[str, Any] = field(default_factory=dict)
@@ -165,6 +170,7 @@ class ScenarioRunner:
                 self.device.sh(["pm", "clear", self.package], check=False)
             start = self._barrier("scenario start")
             self.ctx.scenario_start_ns = self.ctx.anchor_ns = start
+            self.engine.origin_ns = start
             self.result.device_start_ms = start // NS
             with self.journal.lock:
                 self._guards = [
@@ -180,13 +186,25 @@ class ScenarioRunner:
             if not ok and self.result.status == "passed":
                 self.result.status = "failed"
         except Interrupted:
+            self._mark_restore()
             self._phase("finally", self.scenario.finally_, interruptible=False)
             self._restore()
             self._finish()
             raise
+        self._mark_restore()
         self._phase("finally", self.scenario.finally_, interruptible=False)
         self._restore()
         self._finish()
+
+    def _mark_restore(self) -> None:
+        """Where the scenario's own events end: from here on the device is being restored."""
+        assert self.engine is not None and self.journal is not None
+        try:
+            at = self._barrier("restore")
+        except BgtestError:
+            at = self.engine.now_ns
+        with self.journal.lock:
+            self.ctx.restore_ns, self.ctx.restore_index = at, len(self.engine.events)
 
     def _finish(self) -> None:
         try:
@@ -269,16 +287,24 @@ class ScenarioRunner:
             handler = self._ios.handler(kind)
         if handler is None:
             raise UnsupportedAction(f"{kind} is not available on {self.platform}")
-        handler(step)
-        if kind in STATEFUL and self.obs.on_note:
-            self.obs.on_note(self.device.snapshot(self._packages()).summary())
-        if self._guards:
-            if kind not in ("expect", "wait"):
-                self._barrier(f"after {record.summary}")
-            self._check_scenario_guards()
-        record.device_end_ms = self._device_now_ns() // NS
         if not record.device_start_ms:
-            record.device_start_ms = record.device_end_ms
+            record.device_start_ms = self._device_now_ns() // NS
+        self.ctx.window = None
+        try:
+            handler(step)
+            if kind in STATEFUL and self.obs.on_note:
+                self.obs.on_note(self.device.snapshot(self._packages()).summary())
+            if self._guards:
+                if kind not in ("expect", "wait"):
+                    self._barrier(f"after {record.summary}")
+                self._check_scenario_guards()
+        finally:
+            # also when the step failed: its real device time, and the window it judged
+            record.device_end_ms = self._device_now_ns() // NS
+            if self.ctx.window is not None:
+                start, end = self.ctx.window
+                record.window_start_ms = start // NS
+                record.window_end_ms = (end if end is not None else self._device_now_ns()) // NS
 
     # ----------------------------------------------------------------- time
     def _barrier(self, what: str, timeout: float = 30.0) -> int:
@@ -489,27 +515,39 @@ class ScenarioRunner:
             return
         assert step.until is not None
         timeout = step.timeout or self.scenario.timeout or 6 * 3_600_000
-        anchor = self._barrier("wait until")
-        self.ctx.anchor_ns = anchor
-        self._evaluate(step.until, anchor, window_ms=timeout, what=f"until {step.until.describe()}")
+        # The same window an `expect` here would have (opened by the last action), kept open
+        # until `timeout` after the wait began: an event the action caused before the wait
+        # started ends the wait at once instead of being missed.
+        begun = self._barrier("wait until")
+        self._evaluate(step.until, self.ctx.anchor_ns, begun + timeout * NS, what=step.describe())
 
     def _do_expect(self, step: m.Expect) -> None:
-        self._barrier(step.describe())
-        self._evaluate(step, self.ctx.anchor_ns, window_ms=step.within, what=step.describe())
+        now = self._barrier(step.describe())
+        anchor = self.ctx.anchor_ns
+        end = anchor + step.within * NS if step.within is not None else None
+        self._evaluate(step, anchor, end, what=step.describe(), closes_at=now)
 
     # ------------------------------------------------------------- expectations
-    def _evaluate(self, step: m.Expect, anchor_ns: int, window_ms: int | None, what: str) -> None:
+    def _evaluate(
+        self, step: m.Expect, anchor_ns: int, end_ns: int | None, what: str, closes_at: int | None = None
+    ) -> None:
+        """Judge ``step`` over the window ``[anchor_ns, end_ns)``; ``end_ns`` None: what already
+        happened up to ``closes_at`` (the expect step's own barrier)."""
         assert self.engine is not None and self.journal is not None
-        spec = to_engine_expectation(step, window_ms)
+        spec = to_engine_expectation(step, (end_ns - anchor_ns) // NS if end_ns is not None else None)
         # fail_fast_on patterns are guards of their own, judged in time order with the records
         # since the anchor: a crash logged before the awaited event still fails the step.
         guards_spec = spec.fail_fast_on
         spec = dataclasses.replace(spec, fail_fast_on=())
+        self.ctx.window = (anchor_ns, end_ns)
         with self.journal.lock:
             guards = [
                 self.engine.add(
                     ex.Expectation(
-                        match=g, never=True, text=f"fail_fast_on {g} ({spec.describe()})", where=spec.where
+                        match=g,
+                        never=True,
+                        text=f"fail_fast_on {g.describe()}: never ({spec.describe()})",
+                        where=spec.where,
                     ),
                     anchor_ns,
                     history=self.journal.records_since(anchor_ns),
@@ -524,15 +562,16 @@ class ScenarioRunner:
             history = self.journal.records_since(anchor_ns) if raw else ()
             check = self.engine.add(spec, anchor_ns, history=history)
             now = self.engine.now_ns
-            if window_ms is None:
+            if end_ns is None:
                 # Only what already happened counts: decide now.
-                check.close(now)
+                check.close(closes_at if closes_at is not None else now)
+                for g in guards:
+                    g.close(closes_at if closes_at is not None else now)
 
         def tripped() -> ex.Check | None:
             return next((g for g in guards if g.status == ex.FAILED), None)
 
-        if window_ms is not None and check.status == ex.PENDING and tripped() is None:
-            end_ns = anchor_ns + window_ms * NS
+        if end_ns is not None and check.status == ex.PENDING and tripped() is None:
             left_ms = max(0, (end_ns - now) // NS)
             if left_ms:
                 self._let_time_pass(
@@ -543,6 +582,9 @@ class ScenarioRunner:
                     self.engine.advance_to(max(self.engine.now_ns, end_ns))
                 if check.status == ex.PENDING and tripped() is None:
                     check.close(self.engine.now_ns)
+        if end_ns is not None and check.status != ex.PENDING and tripped() is None:
+            # decided early: the window the step really looked at ends where it decided
+            self.ctx.window = (anchor_ns, max(anchor_ns, min(end_ns, check.decided_ns or end_ns)))
         guard = tripped()
         if guard is not None:
             raise StepFailed(guard.failure_message(self._state_summary()))
@@ -556,14 +598,7 @@ class ScenarioRunner:
                 raise StepFailed(guard.failure_message(self._state_summary()))
 
     def _fail_fast_only(self, spec: m.LogMatch) -> ex.Expectation:
-        match = ex.Match(
-            tag=spec.tag,
-            subsystem=spec.subsystem,
-            level=_level(spec.level),
-            message=spec.message,
-            process=spec.process,
-        )
-        return ex.Expectation(match=match, never=True, text=f"fail_fast_on {match}")
+        return ex.Expectation(match=spec, never=True, text=f"fail_fast_on: {spec.describe()}: never")
 
     def _state_summary(self) -> str:
         try:
@@ -616,29 +651,49 @@ class ScenarioRunner:
 
     # ------------------------------------------------------------- results
     def _collect_tasks(self) -> None:
-        """Per task the scenario names (a glob is one row): what the logs say happened to it."""
+        """The tasks the scenario names (globs expanded to the tasks they matched) and what the
+        logs say happened to them; events from the restore on are kept apart."""
         if self.engine is None:
             return
-        wanted = referenced_tasks(self.scenario)
-        for ev in self.engine.events:
-            names = {ev.task, *ev.names}
-            keys = [
-                w
-                for w in wanted
-                if (w in names if not _is_glob(w) else any(fnmatch.fnmatchcase(n, w) for n in names))
-            ]
-            if not wanted:
-                keys = [ev.task]
-            if len(self.result.events) < MAX_TIMELINE_EVENTS:
-                self.result.events.append((ev.time_ns // NS, keys[0] if keys else ev.task, ev.state))
-            for key in keys:
-                outcome = self.result.tasks.setdefault(key, TaskOutcome(key))
+        named = referenced_tasks(self.scenario)
+        patterns = [ex.TaskPattern(name) for name in named]
+        absent = absence_expected(self.scenario)
+        cut_index, cut_ns = self.ctx.restore_index, self.ctx.restore_ns
+        tasks = self.result.tasks
+        for i, ev in enumerate(self.engine.events):
+            rows = list(dict.fromkeys(
+                (name, p.text) for p in patterns if (name := ex.name_for(p, ev)) is not None
+            ))
+            if not patterns:  # a scenario that names no task: every task the log shows
+                rows = [(ev.task, ev.task)]
+            late = cut_index is not None and i >= cut_index and ev.time_ns >= (cut_ns or 0)
+            key = rows[0][0] if rows else ev.task
+            timeline = self.result.after_restore_events if late else self.result.events
+            if len(timeline) < MAX_TIMELINE_EVENTS:
+                timeline.append((ev.time_ns // NS, key, ev.state))
+            seen: set[str] = set()
+            for name, pattern in rows:
+                if name in seen:
+                    continue
+                seen.add(name)
+                outcome = tasks.get(name)
+                if outcome is None:
+                    outcome = tasks[name] = TaskOutcome(
+                        name, pattern=pattern, absence_expected=pattern in absent
+                    )
+                if late:
+                    outcome.after_restore[ev.state] = outcome.after_restore.get(ev.state, 0) + 1
+                    continue
                 outcome.counts[ev.state] = outcome.counts.get(ev.state, 0) + 1
                 if ev.time_ns // NS >= outcome.last_time_ms:
                     outcome.last_state = ev.state
                     outcome.last_time_ms = ev.time_ns // NS
-        for key in wanted:
-            self.result.tasks.setdefault(key, TaskOutcome(key))
+        # a name or glob that matched nothing: a row when that is news (a failed run) or the point
+        for p in patterns:
+            if any(o.pattern == p.text for o in tasks.values()):
+                continue
+            if self.result.status != "passed" or p.text in absent:
+                tasks[p.text] = TaskOutcome(p.text, pattern=p.text, absence_expected=p.text in absent)
 
     def _artifact_dir(self) -> Path:
         directory = self.artifacts_dir or Path("bgtest-report") / _slug(self.scenario.name)
@@ -730,66 +785,29 @@ def summarize(step: Any) -> str:
     return f"{step.kind}: " + ", ".join(parts)
 
 
-def _level(level: str | None) -> str | None:
-    return level
-
-
-def _match(spec: m.Match) -> ex.Match:
-    return ex.Match(
-        task=spec.task,
-        state=spec.state,
-        tag=spec.tag,
-        subsystem=spec.subsystem,
-        level=_level(spec.level),
-        message=spec.message,
-        process=spec.process,
-    )
-
-
 def to_engine_expectation(step: m.Expect, window_ms: int | None) -> ex.Expectation:
-    """The YAML model of an expectation as the engine's plain spec."""
-    plain = step.success_rate is None and step.latency is None
-    match = _match(step) if plain and (step.is_event or step.is_log) else None
-    count: str | None = None
-    if step.count is not None:
-        count = f"{step.count.op} {int(step.count.value)}"
-    tasks: tuple[str, ...] = ()
-    rate = None
-    if step.success_rate is not None:
-        rate = f"{step.success_rate.op} {step.success_rate.value * 100:g}%"
-        tasks = (step.task,) if step.task else ()
-    latency_ns = None
-    if step.latency is not None:
-        latency_ns = int(step.latency.value) * NS
-        match = ex.Match(task=step.task, state="succeeded")
-    fail_fast = tuple(
-        ex.Match(
-            tag=f.tag, subsystem=f.subsystem, level=_level(f.level), message=f.message, process=f.process
-        )
-        for f in step.fail_fast_on or ()
-    )
+    """The YAML model of an expectation as the engine's spec: the same values, no re-parsing."""
     loc = step.location
+    latency_from, latency_to = step.latency_states
     return ex.Expectation(
-        match=match,
+        match=step.match if step.in_order is None else None,
         within_ns=window_ms * NS if window_ms is not None else None,
-        count=count,
+        count=step.count,
         never=step.never,
-        in_order=tuple(_match(x) for x in step.in_order or ()),
-        latency_ns=latency_ns,
-        success_rate=rate,
-        tasks=tasks,
-        fail_fast_on=fail_fast,
-        text=step.describe(),
+        in_order=tuple(step.in_order or ()),
+        latency=step.latency,
+        latency_from=latency_from,
+        latency_to=latency_to,
+        success_rate=step.success_rate,
+        tasks=(step.task,) if step.success_rate is not None and step.task else (),
+        fail_fast_on=tuple(step.fail_fast_on or ()),
+        text=step.describe().removeprefix("expect "),
         where=f"{loc.file}:{loc.line}" if loc else "",
     )
 
 
-def _is_glob(name: str) -> bool:
-    return any(c in name for c in "*?[")
-
-
 def referenced_tasks(scenario: m.Scenario) -> list[str]:
-    """Task names a scenario talks about, in the order it first does."""
+    """Task names and globs a scenario talks about, in the order it first does."""
     names: list[str] = []
 
     def add(name: str | None) -> None:
@@ -797,15 +815,39 @@ def referenced_tasks(scenario: m.Scenario) -> list[str]:
             names.append(name)
 
     for step in scenario.all_steps():
-        if isinstance(step, m.Expect):
-            add(step.task)
-            for item in step.in_order or ():
+        for expect in _expectations(step):
+            add(expect.task)
+            for item in expect.in_order or ():
                 add(item.task)
-        elif isinstance(step, m.Wait) and step.until is not None:
-            add(step.until.task)
-        elif isinstance(step, (m.RunTask, m.ExpireTask)):
+        if isinstance(step, (m.RunTask, m.ExpireTask)):
             add(step.task)
     return names
+
+
+def absence_expected(scenario: m.Scenario) -> set[str]:
+    """Names and globs whose every mention expects nothing to happen (never: true / count: 0)."""
+    quiet: set[str] = set()
+    loud: set[str] = set()
+    for step in scenario.all_steps():
+        for expect in _expectations(step):
+            count = expect.count
+            zero = expect.never or (count is not None and count.op == "==" and count.value == 0)
+            if expect.task:
+                (quiet if zero else loud).add(expect.task)
+            for item in expect.in_order or ():
+                if item.task:
+                    loud.add(item.task)
+        if isinstance(step, (m.RunTask, m.ExpireTask)):
+            loud.add(step.task)
+    return quiet - loud
+
+
+def _expectations(step: object) -> list[m.Expect]:
+    if isinstance(step, m.Expect):
+        return [step]
+    if isinstance(step, m.Wait) and step.until is not None:
+        return [step.until]
+    return []
 
 
 def _slug(name: str) -> str:

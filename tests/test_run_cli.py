@@ -129,7 +129,7 @@ def test_failing_scenario_exits_1_with_the_expectation(
         "run", str(scenario), "--device", farm.serials[0], "--adb-server", f"127.0.0.1:{adb_server.port}"
     )
     assert proc.returncode == 1
-    assert f"{scenario}:6: expect task=upload state=succeeded within=10m" in proc.stdout
+    assert f"{scenario}:6: expect upload succeeded, within 10m" in proc.stdout
     assert "restored: airplane mode off" in proc.stdout
     assert "Traceback" not in proc.stdout
     dev = AndroidDevice(farm.serials[0], adb_server.host, adb_server.port)

@@ -75,7 +75,7 @@ def test_within_fails_with_window_and_last_events(device: AndroidDevice) -> None
             extra="finally:\n  - network: {airplane: off}\n",
         )
     )
-    assert "inline.yaml:9" in text and "within=10m" in text
+    assert "inline.yaml:9" in text and "within 10m" in text
     assert "window (device time)" in text and "last events of upload" in text
     assert "airplane=on" in text  # the device state at that moment
 
@@ -88,7 +88,7 @@ def test_count_exact(device: AndroidDevice) -> None:
 """
     assert run(device, steps % "2").status == "passed"
     text = failure(run(device, steps % "3"))
-    assert "seen 2 time(s)" in text and "count" in text
+    assert "seen 2 time(s)" in text and "expected exactly 3" in text
 
 
 def test_never_passes_and_fails(device: AndroidDevice) -> None:

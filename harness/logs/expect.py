@@ -1,17 +1,23 @@
 """The expectation engine: judge what a scenario expects against the device's own log, as the
 records arrive, in device time.
 
-Specs are plain dataclasses (`Expectation`, `Match`), independent of the scenario language's
-pydantic models, so Python tests and the YAML runner build the same thing. Each live
-expectation becomes a `Check` that is *pending* until it can decide: a count of ">= 1" passes
-the moment the event shows up; "0", "== 1", "<= n" can only pass once the window has closed
-(device time reached the deadline), but fail the moment they are exceeded; a latency fails as
-soon as the budget has run out without the end event.
+A spec (`Expectation`) is made of the scenario language's own values — `Match`, `Comparison`,
+`TaskPattern` from `harness.scenario.values` — so the YAML runner and Python callers build the
+same thing and nothing is parsed twice. Each live expectation becomes a `Check` that is
+*pending* until it can decide: a count of ">= 1" passes the moment the event shows up; "0",
+"== 1", "<= n" can only pass once the window has closed (device time reached the deadline),
+but fail the moment they are exceeded; a latency "<= 30s" fails as soon as its budget has run
+out without the end event.
+
+Task names are patterns: a plain name or a glob (`api-*`). An event belongs to a pattern when
+any name the logs gave it (task id, unique work name, tags, linked names, WorkSpec UUID)
+equals the name or matches the glob -- in every kind of check alike.
 
 Cheap with many live checks: a record's task events are computed once (the vocabulary does a
-dict lookup on the tag before any regex), then handed only to checks indexed by task name;
-raw matches are indexed by tag / subsystem / process and run their regex only on those
-records. `interest()` tells the journal which tags it must materialise at all.
+dict lookup on the tag before any regex), then handed only to checks indexed by task name
+(glob checks see every event); raw matches are indexed by tag / subsystem / process and run
+their regex only on those records. `interest()` tells the journal which tags it must
+materialise at all.
 
 Device time advances with the records (they arrive in time order) and with `advance_to(now)`,
 which the runner calls when it knows the journal has caught up with the device clock (after a
@@ -20,7 +26,6 @@ which the runner calls when it knows the journal has caught up with the device c
 
 from __future__ import annotations
 
-import fnmatch
 import heapq
 import itertools
 import re
@@ -29,17 +34,20 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from harness.durations import format_duration_ms
+from harness.scenario.values import Comparison, Match, TaskPattern, describe_expectation, level_rank
+
 from .logcat_parser import Interest
 from .record import LogRecord, canonical_level
 from .vocab import STATES, TaskEvent, VocabState
 
 PENDING, PASSED, FAILED = "pending", "passed", "failed"
-_COUNT = re.compile(r"^\s*(>=|<=|==|=|>|<)?\s*(\d+)\s*$")
-_RATE = re.compile(r"^\s*(>=|<=|==|=|>|<)?\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
-_OPS = {
-    ">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b,
-    "<": lambda a, b: a < b, "==": lambda a, b: a == b,
-}
+_MS = 1_000_000
+
+__all__ = [
+    "FAILED", "PASSED", "PENDING", "Check", "Comparison", "Expectation", "ExpectationEngine",
+    "ExpectationError", "Match", "TaskPattern", "required_literal",
+]
 
 
 class ExpectationError(ValueError):
@@ -49,157 +57,104 @@ class ExpectationError(ValueError):
 # --------------------------------------------------------------------------------------------
 # specs
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Count:
-    """`1` (exactly), `">= 3"`, `"0"`, `"< 2"` …"""
-
-    op: str
-    n: int
-
-    @classmethod
-    def parse(cls, value: str | int | None) -> Count:
-        if value is None:
-            return cls(">=", 1)
-        if isinstance(value, bool):
-            raise ExpectationError(f"count: {value!r} is not a count; write 1, \">= 3\" or \"0\"")
-        m = _COUNT.match(str(value))
-        if m is None:
-            raise ExpectationError(f"count: {value!r} is not a count; write 1, \">= 3\", \"<= 2\" or \"0\"")
-        op = m.group(1) or "=="
-        return cls("==" if op == "=" else op, int(m.group(2)))
-
-    def ok(self, k: int) -> bool:
-        return _OPS[self.op](k, self.n)
-
-    def passes_early(self, k: int) -> bool:
-        """Once true, more occurrences cannot make it false."""
-        return self.op in (">=", ">") and self.ok(k)
-
-    def fails_early(self, k: int) -> bool:
-        """Once true, more occurrences cannot make it true."""
-        return (self.op in ("==", "<=") and k > self.n) or (self.op == "<" and k >= self.n)
-
-    def __str__(self) -> str:
-        return str(self.n) if self.op == "==" else f"{self.op} {self.n}"
-
-
-@dataclass(frozen=True)
-class Rate:
-    op: str
-    fraction: float
-    text: str
-
-    @classmethod
-    def parse(cls, value: str | float) -> Rate:
-        m = _RATE.match(str(value))
-        if m is None:
-            raise ExpectationError(f"success_rate: {value!r} is not a rate; write \">= 95%\"")
-        op, num, pct = m.group(1) or ">=", float(m.group(2)), m.group(3)
-        frac = num / 100 if pct or num > 1 else num
-        return cls("==" if op == "=" else op, frac, str(value).strip())
-
-    def ok(self, ratio: float) -> bool:
-        return _OPS[self.op](round(ratio, 9), round(self.fraction, 9))
-
-
-@dataclass(frozen=True)
-class Match:
-    """What one record or event must look like: a task event (`task` + `state`) or a raw log
-    match (`tag`, `subsystem`, `level`, `message` regex, `process`)."""
-
-    task: str | None = None
-    state: str | None = None
-    tag: str | None = None
-    subsystem: str | None = None
-    level: str | None = None
-    message: str | None = None
-    process: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.task is not None:
-            if self.state is None:
-                raise ExpectationError(f"task {self.task!r}: say which state: {', '.join(STATES)}")
-            if self.state not in STATES:
-                raise ExpectationError(f"state {self.state!r}: use one of {', '.join(STATES)}")
-        elif not any((self.tag, self.subsystem, self.level, self.message, self.process)):
-            raise ExpectationError("an expectation needs a task + state or a log match "
-                                   "(tag, subsystem, level, message, process)")
-        if self.message is not None:
-            try:
-                re.compile(self.message)
-            except re.error as exc:
-                raise ExpectationError(f"message: bad regex {self.message!r}: {exc}") from None
-
-    @property
-    def is_event(self) -> bool:
-        return self.task is not None
-
-    def __str__(self) -> str:
-        if self.is_event:
-            return f"task {self.task} {self.state}"
-        parts = [f"{k}={getattr(self, k)!r}" for k in ("tag", "subsystem", "process", "level", "message")
-                 if getattr(self, k) is not None]
-        return "log " + " ".join(parts)
+def _coerce(value: object, parse: Callable[[object], Comparison], what: str) -> Comparison | None:
+    """Python callers may write ``count=">= 3"``: the scenario language's own parser reads it."""
+    if value is None or isinstance(value, Comparison):
+        return value
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise ExpectationError(f"{what}: {exc}") from None
 
 
 @dataclass(frozen=True)
 class Expectation:
-    """One `expect:` as the scenario language has it. `text` is how the user wrote it (quoted
-    in failure messages); `where` is `file:line`."""
+    """One `expect:` (or `wait: until:`): what to match and which check to make of it.
+
+    `count`, `latency` (milliseconds) and `success_rate` are `Comparison` s (a string is read
+    by the scenario language's parser); `tasks` are the patterns `success_rate` measures
+    (default: the match's task). `text` is how the scenario describes it (quoted in failure
+    messages); `where` is `file:line`.
+    """
 
     match: Match | None = None
     within_ns: int | None = None
-    count: str | int | None = None
+    count: Comparison | None = None
     never: bool = False
     in_order: tuple[Match, ...] = ()
-    latency_ns: int | None = None
+    latency: Comparison | None = None
     latency_from: str = "enqueued"
     latency_to: str = "succeeded"
-    success_rate: str | None = None
+    success_rate: Comparison | None = None
     tasks: tuple[str, ...] = ()
     fail_fast_on: tuple[Match, ...] = ()
     text: str = ""
     where: str = ""
 
+    def __post_init__(self) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "count", _coerce(self.count, Comparison.count, "count"))
+        setattr_(self, "latency", _coerce(self.latency, Comparison.latency, "latency"))
+        setattr_(self, "success_rate", _coerce(self.success_rate, Comparison.rate, "success_rate"))
+        if not self.tasks and self.success_rate is not None and self.match is not None and self.match.task:
+            setattr_(self, "tasks", (self.match.task,))
+        for m in (self.match, *self.in_order, *self.fail_fast_on):
+            if m is None:
+                continue
+            if m.state is not None and m.state not in STATES:
+                raise ExpectationError(f"state {m.state!r}: use one of {', '.join(STATES)}")
+            if not m.is_event and not m.is_log:
+                raise ExpectationError("an empty match would match every record: give a task + state "
+                                       "or a log field (tag, subsystem, category, level, message, process)")
+        for m in self.fail_fast_on:
+            if m.is_event:
+                raise ExpectationError(f"fail_fast_on matches log records, not task events ({m})")
+
     def describe(self) -> str:
         if self.text:
             return self.text
-        bits: list[str] = []
-        if self.in_order:
-            bits.append("in order: " + " -> ".join(str(m) for m in self.in_order))
-        elif self.success_rate is not None:
-            bits.append(f"success rate {self.success_rate} of {', '.join(self.tasks) or '?'}")
-        elif self.latency_ns is not None and self.match is not None:
-            bits.append(f"task {self.match.task}: {self.latency_from} -> {self.latency_to} "
-                        f"<= {_dur(self.latency_ns)}")
-        elif self.match is not None:
-            bits.append(str(self.match))
-            if self.never:
-                bits.append("never")
-            elif self.count is not None:
-                bits.append(f"count {Count.parse(self.count)}")
-        if self.fail_fast_on:
-            bits.append("fail fast on " + " | ".join(str(m) for m in self.fail_fast_on))
-        if self.within_ns is not None:
-            bits.append(f"within {_dur(self.within_ns)}")
-        return ", ".join(bits)
+        return describe_expectation(
+            self.match,
+            count=self.count,
+            never=self.never,
+            in_order=self.in_order,
+            latency=self.latency,
+            latency_states=(self.latency_from, self.latency_to),
+            success_rate=self.success_rate,
+            tasks=self.tasks,
+            fail_fast_on=self.fail_fast_on,
+            within_ms=self.within_ns // _MS if self.within_ns is not None else None,
+        )
 
 
 # --------------------------------------------------------------------------------------------
 # compiled matchers
 # --------------------------------------------------------------------------------------------
+_RANKS: dict[str, int] = {}
+
+
+def _rank(level: str) -> int:
+    """Rank of a record's level as printed (``E``, ``Error``, ``Fault``), cached per spelling."""
+    rank = _RANKS.get(level)
+    if rank is None:
+        rank = _RANKS[level] = level_rank(canonical_level(level))
+    return rank
+
+
 class _Raw:
     """A raw match compiled once; `key` decides which index it lives in."""
 
-    __slots__ = ("check", "level", "match", "message", "process", "subsystem", "tag")
+    __slots__ = ("category", "check", "match", "message", "min_rank", "process", "subsystem", "tag")
 
     def __init__(self, match: Match, check: Check) -> None:
         self.match = match
         self.check = check
         self.tag = match.tag
         self.subsystem = match.subsystem
+        self.category = match.category
         self.process = match.process
-        self.level = canonical_level(match.level) if match.level else None
+        # `level:` is the lowest level that matches (W also matches E and F)
+        self.min_rank = level_rank(canonical_level(match.level)) if match.level else None
         self.message = re.compile(match.message) if match.message is not None else None
 
     def rest_matches(self, rec: LogRecord) -> bool:
@@ -208,11 +163,26 @@ class _Raw:
             return False
         if self.subsystem is not None and rec.subsystem != self.subsystem:
             return False
+        if self.category is not None and rec.category != self.category:
+            return False
         if self.process is not None and rec.process != self.process:
             return False
-        if self.level is not None and rec.level_name != self.level:
+        if self.min_rank is not None and _rank(rec.level) < self.min_rank:
             return False
         return self.message is None or self.message.search(rec.message) is not None
+
+
+def _event_names(ev: TaskEvent) -> list[str]:
+    """Every name of an event, the task's own first, then the others sorted (stable rows)."""
+    rest = sorted(n for n in ev.names if n != ev.task)
+    return [ev.task, *rest, *((ev.uuid,) if ev.uuid and ev.uuid not in ev.names else ())]
+
+
+def name_for(pattern: TaskPattern, ev: TaskEvent) -> str | None:
+    """The name under which `ev` belongs to `pattern` (None: it does not)."""
+    if not pattern.is_glob:
+        return pattern.text if ev.is_for(pattern.text) else None
+    return pattern.name_in(_event_names(ev))
 
 
 def required_literal(pattern: str) -> str | None:
@@ -246,11 +216,16 @@ def required_literal(pattern: str) -> str | None:
     return best if len(best) >= 3 else None
 
 
+
 # --------------------------------------------------------------------------------------------
 # checks
 # --------------------------------------------------------------------------------------------
 class Check:
-    """A live expectation. The engine calls `on_event` / `on_raw` / `on_near` / `on_time`."""
+    """A live expectation. The engine calls `on_event` / `on_raw` / `on_near` / `on_time`.
+
+    Its window is ``[anchor, anchor + within)`` in device time; without `within` it stays open
+    until the runner closes it (`close`), and `window_end_ns` is then when that happened.
+    """
 
     def __init__(self, exp: Expectation, anchor_ns: int, engine: ExpectationEngine) -> None:
         self.exp = exp
@@ -260,6 +235,7 @@ class Check:
         self.status = PENDING
         self.reason = ""
         self.decided_ns: int | None = None
+        self.closed_ns: int | None = None
         self.near: deque[LogRecord] = deque(maxlen=5)
         self.raws: list[_Raw] = [_Raw(m, self) for m in self._raw_matches()]
         self.fail_fast: list[_Raw] = [_Raw(m, self) for m in exp.fail_fast_on]
@@ -269,13 +245,25 @@ class Check:
     def _raw_matches(self) -> list[Match]:
         return []
 
+    def patterns(self) -> list[TaskPattern]:
+        """The task patterns whose events this check wants."""
+        return []
+
     def tasks(self) -> Iterable[str] | None:
-        """Task names whose events this check wants; None = every task event."""
-        return ()
+        """Task names to index this check under; None = every task event (a glob is among them)."""
+        pats = self.patterns()
+        if any(p.is_glob for p in pats):
+            return None
+        return [p.text for p in pats]
 
     # helpers
     def in_window(self, t: int) -> bool:
         return t >= self.anchor_ns and (self.deadline_ns is None or t < self.deadline_ns)
+
+    @property
+    def window_end_ns(self) -> int | None:
+        """Where the window closes: anchor + within, or when it was closed; None while open."""
+        return self.deadline_ns if self.deadline_ns is not None else self.closed_ns
 
     def _decide(self, status: str, reason: str, now: int) -> None:
         if self.status == PENDING:
@@ -303,6 +291,12 @@ class Check:
 
     def close(self, now: int) -> None:
         """The window is over (or the scenario): decide what is still open."""
+        if self.closed_ns is None:
+            self.closed_ns = now
+        if self.status == PENDING:
+            self._judge(now)
+
+    def _judge(self, now: int) -> None:
         raise NotImplementedError
 
     # reporting
@@ -310,14 +304,26 @@ class Check:
         """Lines about what was seen, for the failure message."""
         return []
 
+    def window_text(self) -> str:
+        """``+41m → +51m (10m); device clock 2026-01-05 10:12:00.000 → …`` (offsets from the
+        scenario's start when the engine knows it)."""
+        start, end = self.anchor_ns, self.window_end_ns
+        text = f"{_ts(start)} → {_ts(end) if end is not None else 'still open'}"
+        if self.engine.origin_ns is not None:
+            rel = self.engine.rel
+            text = f"{rel(start)} → {rel(end) if end is not None else 'still open'}"
+        if end is not None:
+            text += f" ({_dur(end - start)})"
+        if self.exp.within_ns is None and end is not None:
+            text += ", no within: only what had happened by then"
+        if self.engine.origin_ns is not None:
+            text += f"; device clock {_ts(start)} → {_ts(end) if end is not None else '…'}"
+        return text
+
     def failure_message(self, device_state: Mapping[str, object] | str | None = None) -> str:
         exp = self.exp
         lines = [f"expected: {exp.describe()}" + (f"  ({exp.where})" if exp.where else "")]
-        end = self.deadline_ns
-        window = f"{_ts(self.anchor_ns)} -> {_ts(end) if end is not None else 'end of scenario'}"
-        if end is not None:
-            window += f" ({_dur(end - self.anchor_ns)})"
-        lines.append(f"  window (device time): {window}")
+        lines.append(f"  window (device time): {self.window_text()}")
         lines.append(f"  result: {self.status}: {self.reason or 'not decided yet'}")
         if self.fail_record is not None:
             lines.append("  fail-fast record:")
@@ -335,7 +341,21 @@ class Check:
                 lines += [f"    {k}: {v}" for k, v in device_state.items()]
         return "\n".join(lines)
 
-    def _task_history(self, task: str, label: str | None = None) -> list[str]:
+    def _task_history(self, pattern: TaskPattern | str, label: str | None = None) -> list[str]:
+        pattern = pattern if isinstance(pattern, TaskPattern) else TaskPattern(pattern)
+        if pattern.is_glob:
+            names = self.engine.task_names_matching(pattern)
+            if not names:
+                seen = self.engine.task_names()
+                shown = ", ".join(seen[:12]) + (" …" if len(seen) > 12 else "")
+                return [f"no task in the log matches {pattern}"
+                        + (f"; the log names: {shown}" if seen else "; the log has no task events at all")]
+            out = [f"tasks matching {pattern} ({len(names)}): " + ", ".join(names[:12])
+                   + (" …" if len(names) > 12 else "")]
+            for name in names[:3]:
+                out += self._task_history(TaskPattern(name))
+            return out
+        task = pattern.text
         evs = self.engine.task_history(task)
         if not evs:
             out = [f"{label or 'task ' + task}: no events at all in the log"]
@@ -347,25 +367,29 @@ class Check:
         out = [f"{label or 'last events of ' + task}:"]
         for ev in evs[-6:]:
             marker = "" if self.in_window(ev.time_ns) else "  (outside window)"
-            out.append(f"  {_ts(ev.time_ns)} {ev.state:<9} {ev.record.short()}{marker}")
+            out.append(f"  {self.engine.rel(ev.time_ns)} {ev.state:<9} {ev.record.short()}{marker}")
         return out
 
 
 class OccursCheck(Check):
-    """`within`, `count`, `never` for one event or raw match."""
+    """`within`, `count`, `never` for one event (a task name or glob) or raw match."""
 
     def __init__(self, exp: Expectation, anchor_ns: int, engine: ExpectationEngine) -> None:
         assert exp.match is not None
         self.match = exp.match
-        self.count = Count(op="==", n=0) if exp.never else Count.parse(exp.count)
+        if self.match.task is not None and self.match.state is None:
+            raise ExpectationError(f"task {self.match.task!r}: say which state: {', '.join(STATES)}")
+        self.pattern = self.match.pattern
+        self.count = Comparison("==", 0) if exp.never else (exp.count or Comparison(">=", 1))
         self.hits: list[tuple[int, LogRecord]] = []
+        self.names: dict[str, int] = {}  # which tasks the hits belong to (a glob's members)
         super().__init__(exp, anchor_ns, engine)
 
     def _raw_matches(self) -> list[Match]:
         return [] if self.match.is_event else [self.match]
 
-    def tasks(self) -> Iterable[str] | None:
-        return [self.match.task] if self.match.is_event else ()
+    def patterns(self) -> list[TaskPattern]:
+        return [self.pattern] if self.pattern is not None else []
 
     def _hit(self, t: int, rec: LogRecord) -> None:
         if self.status != PENDING or not self.in_window(t):
@@ -375,47 +399,64 @@ class OccursCheck(Check):
         if self.count.passes_early(k):
             self._decide(PASSED, f"seen {k} time(s)", t)
         elif self.count.fails_early(k):
-            self._decide(FAILED, f"seen {k} time(s), expected count {self.count}", t)
+            self._decide(FAILED, self._seen(k), t)
+
+    def _seen(self, k: int) -> str:
+        who = ""
+        if self.pattern is not None and self.pattern.is_glob and self.names:
+            who = " (" + ", ".join(f"{n} ×{c}" for n, c in list(self.names.items())[:8]) + ")"
+        return f"seen {k} time(s){who}, expected {self.count.describe()}"
 
     def on_event(self, ev: TaskEvent) -> None:
-        if ev.state == self.match.state and ev.is_for(self.match.task or ""):
+        if ev.state != self.match.state or self.pattern is None:
+            return
+        name = name_for(self.pattern, ev)
+        if name is not None and self.status == PENDING and self.in_window(ev.time_ns):
+            self.names[name] = self.names.get(name, 0) + 1
             self._hit(ev.time_ns, ev.record)
 
     def on_raw(self, rec: LogRecord, raw: _Raw) -> None:
         self._hit(rec.time_ns, rec)
 
-    def close(self, now: int) -> None:
-        if self.status != PENDING:
-            return
+    def _judge(self, now: int) -> None:
         k = len(self.hits)
         if self.count.ok(k):
             self._decide(PASSED, f"seen {k} time(s)", now)
         else:
-            self._decide(FAILED, f"seen {k} time(s), expected count {self.count}", now)
+            self._decide(FAILED, self._seen(k), now)
 
     def observed(self) -> list[str]:
         out: list[str] = []
         if self.hits:
             out.append(f"matching records ({len(self.hits)}):")
-            out += [f"  {_ts(t)} {r.short()}" for t, r in self.hits[:5]]
-        if self.match.is_event:
-            out += self._task_history(self.match.task or "")
+            out += [f"  {self.engine.rel(t)} {r.short()}" for t, r in self.hits[:5]]
+        if self.pattern is not None:
+            out += self._task_history(self.pattern)
         return out
 
 
 class InOrderCheck(Check):
+    """`in_order`: each match after the previous one, in the window (tasks may be globs)."""
+
     def __init__(self, exp: Expectation, anchor_ns: int, engine: ExpectationEngine) -> None:
         self.steps = list(exp.in_order)
+        for step in self.steps:
+            if step.task is not None and step.state is None:
+                raise ExpectationError(f"in_order: task {step.task!r} needs a state: {', '.join(STATES)}")
         self.pos = 0
         self.seen: list[tuple[int, LogRecord]] = []
         super().__init__(exp, anchor_ns, engine)
 
     def _raw_matches(self) -> list[Match]:
         # one matcher per distinct match: a repeated step must not be satisfied twice by one record
-        return list(dict.fromkeys(m for m in self.steps if not m.is_event))
+        out: list[Match] = []
+        for m in self.steps:
+            if not m.is_event and m not in out:
+                out.append(m)
+        return out
 
-    def tasks(self) -> Iterable[str] | None:
-        return {m.task for m in self.steps if m.is_event and m.task}
+    def patterns(self) -> list[TaskPattern]:
+        return [p for m in self.steps if (p := m.pattern) is not None]
 
     def _advance(self, t: int, rec: LogRecord) -> None:
         self.seen.append((t, rec))
@@ -427,7 +468,8 @@ class InOrderCheck(Check):
         if self.status != PENDING or not self.in_window(ev.time_ns):
             return
         step = self.steps[self.pos]
-        if step.is_event and step.state == ev.state and ev.is_for(step.task or ""):
+        pattern = step.pattern
+        if pattern is not None and step.state == ev.state and name_for(pattern, ev) is not None:
             self._advance(ev.time_ns, ev.record)
 
     def on_raw(self, rec: LogRecord, raw: _Raw) -> None:
@@ -436,71 +478,96 @@ class InOrderCheck(Check):
         if self.steps[self.pos] == raw.match:
             self._advance(rec.time_ns, rec)
 
-    def close(self, now: int) -> None:
-        if self.status == PENDING:
-            self._decide(FAILED, f"stopped after step {self.pos} of {len(self.steps)}: "
-                                 f"never saw {self.steps[self.pos]} after that", now)
+    def _judge(self, now: int) -> None:
+        self._decide(FAILED, f"stopped after step {self.pos} of {len(self.steps)}: "
+                             f"never saw {self.steps[self.pos]} after that", now)
 
     def observed(self) -> list[str]:
         out = [f"steps seen in order ({self.pos}/{len(self.steps)}):"]
-        out += [f"  {i + 1}. {self.steps[i]} at {_ts(t)}: {r.short()}" for i, (t, r) in enumerate(self.seen)]
-        if self.pos < len(self.steps) and self.steps[self.pos].is_event:
-            out += self._task_history(self.steps[self.pos].task or "")
+        out += [f"  {i + 1}. {self.steps[i]} at {self.engine.rel(t)}: {r.short()}"
+                for i, (t, r) in enumerate(self.seen)]
+        if self.pos < len(self.steps) and (pattern := self.steps[self.pos].pattern) is not None:
+            out += self._task_history(pattern)
         return out
 
 
 class LatencyCheck(Check):
-    """`latency`: from the first `latency_from` event in the window to the next `latency_to`."""
+    """`latency`: per task, from its first `latency_from` event in the window to the next
+    `latency_to`, held against the comparison (``<= 30s``, ``>= 1m`` …).
+
+    A plain task name is one measurement and can pass early; a glob measures every task it
+    covers that started in the window, so it passes when the window closes with all of them
+    measured and within the bound, and fails at the first one out of bounds.
+    """
 
     def __init__(self, exp: Expectation, anchor_ns: int, engine: ExpectationEngine) -> None:
-        assert exp.match is not None and exp.match.task and exp.latency_ns is not None
+        assert exp.match is not None and exp.match.task and exp.latency is not None
         for s in (exp.latency_from, exp.latency_to):
             if s not in STATES:
                 raise ExpectationError(f"latency: unknown state {s!r}; use one of {', '.join(STATES)}")
-        self.task = exp.match.task
-        self.budget = exp.latency_ns
-        self.start: TaskEvent | None = None
-        self.end: TaskEvent | None = None
+        self.pattern = TaskPattern(exp.match.task)
+        self.bound = exp.latency
+        self.starts: dict[str, TaskEvent] = {}
+        self.took: dict[str, int] = {}
         super().__init__(exp, anchor_ns, engine)
 
-    def tasks(self) -> Iterable[str] | None:
-        return [self.task]
+    def patterns(self) -> list[TaskPattern]:
+        return [self.pattern]
+
+    def _span(self, name: str, took_ns: int) -> str:
+        who = f"{name}: " if self.pattern.is_glob else ""
+        return f"{who}{self.exp.latency_from} → {self.exp.latency_to} took {_dur(took_ns)}"
 
     def on_event(self, ev: TaskEvent) -> None:
-        if self.status != PENDING or not self.in_window(ev.time_ns) or not ev.is_for(self.task):
+        if self.status != PENDING or not self.in_window(ev.time_ns):
             return
-        if self.start is None:
+        name = name_for(self.pattern, ev)
+        if name is None or name in self.took:
+            return
+        start = self.starts.get(name)
+        if start is None:
             if ev.state == self.exp.latency_from:
-                self.start = ev
-                self.engine._reschedule(self, ev.time_ns + self.budget)
+                self.starts[name] = ev
+                if self.bound.op in ("<=", "<", "=="):
+                    self.engine._reschedule(self, ev.time_ns + int(self.bound.value) * _MS)
             return
-        if ev.state == self.exp.latency_to and ev.time_ns >= self.start.time_ns:
-            self.end = ev
-            took = ev.time_ns - self.start.time_ns
-            span = f"{self.exp.latency_from} -> {self.exp.latency_to} took {_dur(took)}"
-            if took <= self.budget:
-                self._decide(PASSED, span, ev.time_ns)
-            else:
-                self._decide(FAILED, f"{span}, more than {_dur(self.budget)}", ev.time_ns)
+        if ev.state != self.exp.latency_to or ev.time_ns < start.time_ns:
+            return
+        took = ev.time_ns - start.time_ns
+        self.took[name] = took
+        if not self.bound.ok(took / _MS):
+            self._decide(FAILED, f"{self._span(name, took)}, wanted {self.bound.describe()}", ev.time_ns)
+        elif not self.pattern.is_glob:
+            self._decide(PASSED, self._span(name, took), ev.time_ns)
 
     def on_time(self, now: int) -> None:
-        if self.status == PENDING and self.start is not None and now > self.start.time_ns + self.budget:
-            self._decide(FAILED, f"no {self.exp.latency_to} within {_dur(self.budget)} of "
-                                 f"{self.exp.latency_from} at {_ts(self.start.time_ns)}", now)
-            return
+        if self.status == PENDING:
+            for name, start in self.starts.items():
+                if name not in self.took and self.bound.fails_early((now - start.time_ns) / _MS):
+                    budget = _dur(int(self.bound.value) * _MS)
+                    self._decide(FAILED, f"{name}: no {self.exp.latency_to} within {budget} of "
+                                         f"{self.exp.latency_from} at {self.engine.rel(start.time_ns)}", now)
+                    return
         super().on_time(now)
 
-    def close(self, now: int) -> None:
-        if self.status != PENDING:
+    def _judge(self, now: int) -> None:
+        if not self.starts:
+            what = f"no task matching {self.pattern}" if self.pattern.is_glob else f"task {self.pattern}"
+            self._decide(FAILED, f"{what} was never {self.exp.latency_from} in the window", now)
             return
-        if self.start is None:
-            self._decide(FAILED, f"task {self.task} was never {self.exp.latency_from} in the window", now)
-        else:
-            self._decide(FAILED, f"no {self.exp.latency_to} after {self.exp.latency_from} "
-                                 f"at {_ts(self.start.time_ns)}", now)
+        open_ = [n for n in self.starts if n not in self.took]
+        if open_:
+            start = self.starts[open_[0]]
+            more = f" (and {len(open_) - 1} more)" if len(open_) > 1 else ""
+            self._decide(FAILED, f"{open_[0]}: no {self.exp.latency_to} after {self.exp.latency_from} "
+                                 f"at {self.engine.rel(start.time_ns)}{more}", now)
+            return
+        slowest = max(self.took, key=lambda n: self.took[n])
+        span = self._span(slowest, self.took[slowest])
+        self._decide(PASSED, f"{len(self.took)} task(s), slowest {span}", now)
 
     def observed(self) -> list[str]:
-        return self._task_history(self.task)
+        return self._task_history(self.pattern)
 
 
 class SuccessRateCheck(Check):
@@ -509,26 +576,28 @@ class SuccessRateCheck(Check):
     seen in the window, so it is decided when the window closes."""
 
     def __init__(self, exp: Expectation, anchor_ns: int, engine: ExpectationEngine) -> None:
-        if not exp.tasks:
+        if not exp.tasks or exp.success_rate is None:
             raise ExpectationError("success_rate: list the tasks (names or patterns like load-*)")
-        self.rate = Rate.parse(exp.success_rate or "")
-        self.exact = [t for t in exp.tasks if not any(c in t for c in "*?[")]
-        exact = set(self.exact)
-        self.globs = [t for t in exp.tasks if t not in exact]
+        self.rate = exp.success_rate
+        pats = [TaskPattern(t) for t in exp.tasks]
+        self.exact = [p.text for p in pats if not p.is_glob]
+        self.globs = [p for p in pats if p.is_glob]
         self.known: dict[str, str] = {t: "" for t in self.exact}  # task -> last state in window
         self.succeeded: set[str] = set()
+        self._patterns = pats
         super().__init__(exp, anchor_ns, engine)
 
-    def tasks(self) -> Iterable[str] | None:
-        return None if self.globs else self.exact
+    def patterns(self) -> list[TaskPattern]:
+        return self._patterns
 
     def _name(self, ev: TaskEvent) -> str | None:
-        for n in (ev.task, *sorted(ev.names)):
+        for n in _event_names(ev):
             if n in self.known:
                 return n
-        for n in (ev.task, *sorted(ev.names)):
-            if any(fnmatch.fnmatchcase(n, g) for g in self.globs):
-                return n
+        for g in self.globs:
+            name = name_for(g, ev)
+            if name is not None:
+                return name
         return None
 
     def on_event(self, ev: TaskEvent) -> None:
@@ -540,7 +609,7 @@ class SuccessRateCheck(Check):
         self.known[name] = ev.state
         if ev.state == "succeeded":
             self.succeeded.add(name)
-            if not self.globs and self.rate.op in (">=", ">") and self.rate.ok(self._ratio()):
+            if not self.globs and self.rate.passes_early(self._ratio()):
                 self._decide(PASSED, self._summary(), ev.time_ns)
 
     def _ratio(self) -> float:
@@ -548,17 +617,20 @@ class SuccessRateCheck(Check):
 
     def _summary(self) -> str:
         return (f"{len(self.succeeded)}/{len(self.known)} tasks succeeded "
-                f"({self._ratio() * 100:.1f}%, wanted {self.rate.text})")
+                f"({self._ratio() * 100:.1f}%, wanted {self.rate.describe()})")
 
-    def close(self, now: int) -> None:
-        if self.status != PENDING:
-            return
+    def _judge(self, now: int) -> None:
         if not self.known:
             self._decide(FAILED, f"no task matching {', '.join(self.exp.tasks)} was seen", now)
         else:
             self._decide(PASSED if self.rate.ok(self._ratio()) else FAILED, self._summary(), now)
 
     def observed(self) -> list[str]:
+        if not self.known:
+            out: list[str] = []
+            for p in self._patterns:
+                out += self._task_history(p)
+            return out
         missing = sorted(t for t in self.known if t not in self.succeeded)
         out = [f"tasks without success ({len(missing)}): " + ", ".join(missing[:20])
                + (" …" if len(missing) > 20 else "")]
@@ -570,7 +642,7 @@ class SuccessRateCheck(Check):
 class FailFastOnlyCheck(Check):
     """An expectation made only of `fail_fast_on`: passes when its window closes clean."""
 
-    def close(self, now: int) -> None:
+    def _judge(self, now: int) -> None:
         self._decide(PASSED, "no fail-fast pattern matched", now)
 
 
@@ -579,7 +651,7 @@ def _check_for(exp: Expectation, anchor_ns: int, engine: ExpectationEngine) -> C
         return InOrderCheck(exp, anchor_ns, engine)
     if exp.success_rate is not None:
         return SuccessRateCheck(exp, anchor_ns, engine)
-    if exp.latency_ns is not None:
+    if exp.latency is not None:
         if exp.match is None or not exp.match.is_event:
             raise ExpectationError("latency needs a task (latency: enqueued -> succeeded of that task)")
         return LatencyCheck(exp, anchor_ns, engine)
@@ -636,6 +708,8 @@ class ExpectationEngine:
     def __init__(self, vocab: VocabState | None = None, *, history_per_task: int = 32) -> None:
         self.vocab = vocab
         self.now_ns = 0
+        #: device time of the scenario's start, when known: messages then say "+41m" too
+        self.origin_ns: int | None = None
         self.checks: list[Check] = []
         self._raw = _Index()
         self._fail_fast = _Index()
@@ -805,6 +879,23 @@ class ExpectationEngine:
     def task_history(self, task: str) -> list[TaskEvent]:
         return list(self._history.get(task, ()))
 
+    def task_names(self) -> list[str]:
+        """Every task name the log has shown so far (WorkSpec UUIDs left out), sorted."""
+        uuids = set(self.vocab.links) if self.vocab is not None else set()
+        return sorted(n for n in self._history if n not in uuids)
+
+    def task_names_matching(self, pattern: TaskPattern) -> list[str]:
+        return [n for n in self.task_names() if pattern.covers(n)]
+
+    def rel(self, ns: int | None) -> str:
+        """A device time as people read it in a run: ``+41m12s`` from the scenario's start."""
+        if ns is None:
+            return "-"
+        if self.origin_ns is None:
+            return _ts(ns)
+        delta = ns - self.origin_ns
+        return ("+" if delta >= 0 else "-") + _dur(abs(delta), exact=True)
+
     def pending(self) -> list[Check]:
         return [c for c in self.checks if c.status == PENDING]
 
@@ -823,8 +914,10 @@ def _ts(ns: int | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", t) + f".{rem // 1_000_000:03d}"
 
 
-def _dur(ns: int) -> str:
+def _dur(ns: int, exact: bool = False) -> str:
     ms = ns // 1_000_000
+    if exact:
+        return format_duration_ms(ms)
     if ms % 86_400_000 == 0 and ms:
         return f"{ms // 86_400_000}d"
     if ms % 3_600_000 == 0 and ms:

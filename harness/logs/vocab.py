@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ from harness.durations import parse_duration_ms
 
 from .record import LogRecord
 
+_RECENT = 64
+"""Event times kept per (task, state) for `dedupe`: enough for held events re-emitted late."""
 STATES = ("enqueued", "started", "succeeded", "failed", "retried", "cancelled")
 VOCAB_DIR = Path(__file__).resolve().parent.parent / "vocab"
 
@@ -204,7 +207,7 @@ class VocabState:
         self.links: dict[str, set[str]] = {}
         self.job_ids: dict[str, int] = {}
         self._unresolved: dict[str, list[tuple[Rule, str, LogRecord]]] = {}
-        self._last: dict[tuple[str, str], int] = {}
+        self._last: dict[tuple[str, str], deque[int]] = {}
 
     @property
     def tags(self) -> frozenset[str]:
@@ -277,16 +280,20 @@ class VocabState:
               out: list[TaskEvent], *, late: bool = False) -> None:
         t = rec.time_ns
         if rule.dedupe_ns:
+            # Against every recent event of the task, not just the last one: a held event
+            # re-emitted late (its UUID got a name) lands between events already emitted,
+            # and must not count one run twice (WM-Processor and TaskStore both say "started").
             for n in names:
-                last = self._last.get((n, state))
-                if last is not None and abs(t - last) <= rule.dedupe_ns:
+                if any(abs(t - x) <= rule.dedupe_ns for x in self._last.get((n, state), ())):
                     return
                 for other in rule.dedupe_after:
-                    last = self._last.get((n, other))
-                    if last is not None and 0 <= t - last <= rule.dedupe_ns:
+                    if any(0 <= t - x <= rule.dedupe_ns for x in self._last.get((n, other), ())):
                         return
         for n in names:
-            self._last[(n, state)] = t
+            recent = self._last.get((n, state))
+            if recent is None:
+                recent = self._last[(n, state)] = deque(maxlen=_RECENT)
+            recent.append(t)
         out.append(TaskEvent(names[0], state, t, rec, frozenset(names), uuid, rule.id, late))
 
     def unresolved(self) -> dict[str, list[tuple[str, LogRecord]]]:

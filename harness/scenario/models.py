@@ -9,10 +9,6 @@ stay the only place that knows what is valid.
 
 from __future__ import annotations
 
-import operator
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
@@ -34,6 +30,7 @@ from pydantic import (
 from harness.durations import DurationError, format_duration_ms, parse_duration_ms
 from harness.report.paths import is_safe_name, safe_name
 from harness.scenario.platforms import LIBRARIES, PLATFORMS
+from harness.scenario.values import Comparison, LogMatch, Match, describe_expectation
 from harness.scenario.yamlmarks import Span
 
 # --------------------------------------------------------------------------- value types
@@ -77,93 +74,6 @@ OnOff = Annotated[
 ]
 
 
-def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from None
-    return value
-
-
-Regex = Annotated[str, AfterValidator(_regex)]
-
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    ">=": operator.ge,
-    "<=": operator.le,
-    "==": operator.eq,
-    "!=": operator.ne,
-    ">": operator.gt,
-    "<": operator.lt,
-    "=": operator.eq,
-}
-_CMP = re.compile(r"^\s*(>=|<=|==|!=|>|<|=)?\s*([0-9]+(?:\.[0-9]+)?)\s*(%?)\s*$")
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """``>= 3``, ``== 0``, ``<= 30000`` (ms), ``>= 0.95`` (a rate): an operator and a bound."""
-
-    op: str
-    value: float
-    text: str = field(default="", compare=False)
-    """As the author wrote it (``">= 95%"``), for messages and engines that parse it themselves."""
-
-    def ok(self, measured: float) -> bool:
-        return _OPS[self.op](measured, self.value)
-
-    def __str__(self) -> str:
-        return f"{self.op} {self.value:g}"
-
-
-MAX_COUNT = 10_000_000
-"""Largest count an expectation may name: more task events than any device logs in a run (and
-a bound that keeps 5000-digit counts from reaching integer arithmetic)."""
-
-
-def _count(value: Any) -> Comparison:
-    if isinstance(value, bool):
-        raise ValueError('expected a count: 1, "0", ">= 3", "<= 2"')
-    if isinstance(value, int):
-        if value < 0:
-            raise ValueError("a count cannot be negative")
-        if value > MAX_COUNT:
-            raise ValueError(f"a count above {MAX_COUNT:,} cannot be met by any device's log")
-        return Comparison("==", value, str(value))
-    if isinstance(value, str) and len(value) > 40:
-        raise ValueError(f'not a count expression: {len(value)} characters; write 1, "0", ">= 3"')
-    m = _CMP.match(value) if isinstance(value, str) else None
-    if not m or m.group(3) or "." in m.group(2):
-        raise ValueError(f'not a count expression: {value!r}; write 1, "0", ">= 3", "<= 2", "> 0"')
-    op = {"=": "=="}.get(m.group(1) or "==", m.group(1) or "==")
-    if int(m.group(2)) > MAX_COUNT:
-        raise ValueError(f"a count above {MAX_COUNT:,} cannot be met by any device's log")
-    return Comparison(op, int(m.group(2)), value.strip())
-
-
-def _rate(value: Any) -> Comparison:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
-        return Comparison(">=", float(value), f">= {value * 100:g}%")
-    m = _CMP.match(value) if isinstance(value, str) else None
-    if not m or not m.group(3) or float(m.group(2)) > 100:
-        raise ValueError(f'not a success rate: {value!r}; write a percentage such as ">= 95%"')
-    op = {"=": "=="}.get(m.group(1) or ">=", m.group(1) or ">=")
-    return Comparison(op, float(m.group(2)) / 100, value.strip())
-
-
-def _latency(value: Any) -> Comparison:
-    text = value if isinstance(value, str) else None
-    op = "<="
-    if text is not None:
-        m = re.match(r"^\s*(>=|<=|==|>|<)\s*(.*)$", text)
-        if m:
-            op, text = m.group(1), m.group(2)
-    try:
-        ms = parse_duration_ms(text if text is not None else value)
-    except DurationError:
-        raise ValueError(f'not a latency bound: {value!r}; write e.g. "<= 30s"') from None
-    return Comparison(op, ms, str(value).strip())
-
-
 def _cmp_schema(description: str, numbers: bool, pattern: str) -> dict[str, Any]:
     alts: list[dict[str, Any]] = [{"type": "string", "pattern": pattern}]
     if numbers:
@@ -175,13 +85,13 @@ _OP_RE = r"^\s*(>=|<=|==|!=|>|<|=)?\s*"
 _cmp_serializer = PlainSerializer(lambda c: c.text or str(c), return_type=str)
 Count = Annotated[
     Comparison,
-    PlainValidator(_count),
+    PlainValidator(Comparison.count),
     _cmp_serializer,
     WithJsonSchema(_cmp_schema('how many matches: 1, "0", ">= 3"', True, _OP_RE + r"[0-9]+\s*$")),
 ]
 Rate = Annotated[
     Comparison,
-    PlainValidator(_rate),
+    PlainValidator(Comparison.rate),
     _cmp_serializer,
     WithJsonSchema(
         _cmp_schema(
@@ -191,7 +101,7 @@ Rate = Annotated[
 ]
 Latency = Annotated[
     Comparison,
-    PlainValidator(_latency),
+    PlainValidator(Comparison.latency),
     _cmp_serializer,
     WithJsonSchema(
         _cmp_schema(
@@ -200,10 +110,6 @@ Latency = Annotated[
     ),
 ]
 
-TaskState = Literal["enqueued", "started", "succeeded", "failed", "retried", "cancelled"]
-LogLevel = Literal[
-    "verbose", "debug", "info", "default", "warn", "error", "fatal", "fault", "V", "D", "I", "W", "E", "F"
-]
 Platform = Literal["android", "ios"]
 Library = Literal[
     "androidx.work", "native_workmanager", "flutter_workmanager", "bgtaskscheduler", "kmpworkmanager"
@@ -217,79 +123,6 @@ Scalar = str | int | float | bool
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-# --------------------------------------------------------------------------- matching
-
-
-_LOG_FIELDS = ("tag", "subsystem", "category", "level", "message", "process")
-
-
-class Match(_Model):
-    """What a record must look like: a task event (``task`` + ``state``) or a raw log match."""
-
-    task: str | None = Field(None, description="task id or unique work name; '*' globs a set (load-test-*)")
-    state: TaskState | None = Field(None, description="task event to look for")
-    tag: str | None = Field(None, description="Android log tag (exact)")
-    subsystem: str | None = Field(None, description="iOS unified-log subsystem (exact)")
-    category: str | None = Field(None, description="iOS unified-log category (exact)")
-    level: LogLevel | None = Field(None, description="lowest log level that matches")
-    message: Regex | None = Field(None, description="regular expression searched in the message")
-    process: str | None = Field(None, description="process name (Android) or image (iOS)")
-
-    @property
-    def is_event(self) -> bool:
-        return self.task is not None or self.state is not None
-
-    @property
-    def is_log(self) -> bool:
-        return any(getattr(self, f) is not None for f in _LOG_FIELDS)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _task_state_words(cls, data: Any) -> Any:
-        """``in_order: ["sync enqueued", "sync succeeded"]`` — TASK STATE as two words."""
-        if cls is Match and isinstance(data, str):
-            parts = data.split()
-            if len(parts) != 2:
-                raise ValueError(
-                    f"not a task event: {data!r}; write 'TASK STATE' (sync succeeded) or a mapping"
-                )
-            return {"task": parts[0], "state": parts[1]}
-        return data
-
-    @model_validator(mode="after")
-    def _one_family(self) -> Match:
-        if self.is_event and self.is_log:
-            raise ValueError(
-                "match either a task event (task, state) or a log record (tag, subsystem, "
-                "category, level, message, process), not both"
-            )
-        if self.state is not None and self.task is None:
-            raise ValueError("'state' needs the 'task' it belongs to")
-        return self
-
-
-class LogMatch(_Model):
-    """A raw log record pattern (used by ``fail_fast_on``)."""
-
-    tag: str | None = None
-    subsystem: str | None = None
-    category: str | None = None
-    level: LogLevel | None = None
-    message: Regex | None = None
-    process: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _bare_regex(cls, data: Any) -> Any:
-        return {"message": data} if isinstance(data, str) else data
-
-    @model_validator(mode="after")
-    def _something(self) -> LogMatch:
-        if all(getattr(self, f) is None for f in _LOG_FIELDS):
-            raise ValueError("an empty log match would match every record; give a tag, message, …")
-        return self
 
 
 # --------------------------------------------------------------------------- steps
@@ -579,26 +412,75 @@ class Expect(Match, StepBase):
 
     @model_validator(mode="after")
     def _coherent(self) -> Expect:
+        """Every field acts, or the combination is refused here: one kind of check per expect."""
         if not (self.is_event or self.is_log or self.in_order):
             raise ValueError(
                 "expect needs something to match: task + state, a log field (tag, message, …) or in_order"
             )
-        if self.never and self.count is not None:
-            raise ValueError("never: true already means count 0; remove one of them")
+        kinds = [
+            name
+            for name, on in (
+                ("in_order", self.in_order is not None),
+                ("latency", self.latency is not None),
+                ("success_rate", self.success_rate is not None),
+                ("count", self.count is not None),
+                ("never", self.never),
+            )
+            if on
+        ]
+        if len(kinds) > 1:
+            if kinds == ["count", "never"]:
+                raise ValueError("never: true already means count 0; remove one of them")
+            raise ValueError(
+                f"one expect checks one thing, this one asks for {' and '.join(kinds)}; "
+                "write one expect per check"
+            )
+        if self.in_order is not None and (self.is_event or self.is_log):
+            raise ValueError(
+                "in_order lists what it matches itself; move task/state or the log fields into its entries"
+            )
         if (self.latency or self.success_rate) and self.task is None:
             raise ValueError("latency and success_rate need the task (or task glob) they measure")
+        if self.success_rate is not None and self.state not in (None, "succeeded"):
+            raise ValueError(
+                f"success_rate is the share of tasks that succeeded; state: {self.state} cannot change "
+                "that (remove it, or write state: succeeded)"
+            )
+        if self.latency is not None and self.state in ("enqueued",):
+            raise ValueError(
+                "latency runs from enqueued to state (default succeeded); state: enqueued measures nothing"
+            )
+        if self.task is not None and self.state is None and not (self.latency or self.success_rate):
+            raise ValueError(f"task {self.task!r}: say which state to look for, e.g. {self.task} succeeded")
         if self.never and self.within is None:
             raise ValueError("never: true needs a window: add within: <duration>")
         return self
 
+    @property
+    def match(self) -> Match | None:
+        """The task event or log record this expect counts (``None`` for ``in_order``)."""
+        if not (self.is_event or self.is_log):
+            return None
+        return Match.model_construct(**{name: getattr(self, name) for name in Match.model_fields})
+
+    @property
+    def latency_states(self) -> tuple[str, str]:
+        """``latency`` runs from ``enqueued`` to ``state`` (default ``succeeded``)."""
+        return ("enqueued", self.state or "succeeded")
+
     def describe(self) -> str:
-        """A one-line quote of the expectation for failure messages."""
-        bits = [f"{k}={v}" for k, v in self.model_dump(exclude_defaults=True, exclude={"label"}).items()]
-        if self.within is not None:
-            bits = [b for b in bits if not b.startswith("within=")] + [
-                f"within={format_duration_ms(self.within)}"
-            ]
-        return "expect " + " ".join(bits)
+        """One human line for the console, JUnit and HTML (``expect sync succeeded, within 2h``)."""
+        return "expect " + describe_expectation(
+            self.match,
+            count=self.count,
+            never=self.never,
+            in_order=self.in_order or (),
+            latency=self.latency,
+            latency_states=self.latency_states,
+            success_rate=self.success_rate,
+            fail_fast_on=self.fail_fast_on or (),
+            within_ms=self.within,
+        )
 
 
 class Wait(StepBase):
@@ -621,7 +503,22 @@ class Wait(StepBase):
             raise ValueError("wait needs either a duration (wait: 2h) or until: <expectation>, not both")
         if self.timeout is not None and self.until is None:
             raise ValueError("timeout applies to wait until:; for a plain wait write the duration")
+        if self.until is not None and self.until.within is not None:
+            raise ValueError(
+                "a wait's window is its timeout: write wait: {until: …, timeout: 1h}, not within"
+            )
+        if self.until is not None and self.until.label is not None:
+            raise ValueError("label names the wait step: put it next to until:, not inside it")
         return self
+
+    def describe(self) -> str:
+        """One human line: ``wait 2h`` or ``wait until sync succeeded (at most 1h)``."""
+        if self.duration is not None:
+            return f"wait {format_duration_ms(self.duration)}"
+        assert self.until is not None
+        text = self.until.describe().removeprefix("expect ")
+        limit = f" (at most {format_duration_ms(self.timeout)})" if self.timeout else ""
+        return f"wait until {text}{limit}"
 
 
 STEP_MODELS: dict[str, type[StepBase]] = {
