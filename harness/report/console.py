@@ -52,12 +52,8 @@ def render_summary(console: Console, results: list[dict[str, Any]]) -> None:
     tasks.add_column("what the logs show", overflow="fold")
     rows = 0
     for r in results:
-        for name, outcome in sorted((r.get("tasks") or {}).items()):
+        for name, last, why in _task_rows(r.get("tasks") or {}):
             rows += 1
-            counts = outcome.get("counts", {})
-            order = ("enqueued", "started", "retried", "succeeded", "failed", "cancelled")
-            why = ", ".join(f"{s} ×{counts[s]}" for s in order if counts.get(s)) or "never seen"
-            last = outcome.get("last_state", "")
             style = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}.get(last, "white")
             tasks.add_row(r["name"], name, f"[{style}]{last}[/]", why)
     if rows:
@@ -68,3 +64,30 @@ def render_summary(console: Console, results: list[dict[str, Any]]) -> None:
         console.print(f"  {r.get('failure', '').strip()}".replace("\n", "\n  "), markup=False)
         if r.get("artifacts"):
             console.print(f"  artifacts: {r['artifacts']}", markup=False)
+
+
+_GROUP_OVER = 8
+"""A glob that matched more tasks than this is one row (``load-* (100 tasks)``), not 100."""
+
+
+def _task_rows(tasks: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(task, last state, what the logs show) per row; a large glob's members folded into one."""
+    members: dict[str, list[dict[str, Any]]] = {}
+    for outcome in tasks.values():
+        members.setdefault(outcome.get("pattern") or outcome["task"], []).append(outcome)
+    rows: list[tuple[str, str, str]] = []
+    for pattern, group in sorted(members.items()):
+        if len(group) <= _GROUP_OVER:
+            rows += [(o["task"], o.get("last_state", ""), o.get("why", "")) for o in sorted(group, key=_key)]
+            continue
+        last: dict[str, int] = {}
+        for o in group:
+            last[o.get("last_state", "")] = last.get(o.get("last_state", ""), 0) + 1
+        why = "last state: " + ", ".join(f"{state or 'none'} ×{n}" for state, n in sorted(last.items()))
+        common = max(last, key=lambda state: last[state])
+        rows.append((f"{pattern} ({len(group)} tasks)", common, why))
+    return rows
+
+
+def _key(outcome: dict[str, Any]) -> str:
+    return str(outcome["task"])
