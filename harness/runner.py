@@ -436,7 +436,13 @@ class ScenarioRunner:
         )
 
     def _do_broadcast(self, step: m.Broadcast) -> None:
-        self.device.broadcast(step.action, self.package, step.extras, include_stopped=step.include_stopped)
+        self.device.broadcast(
+            step.action,
+            self.package,
+            step.extras,
+            include_stopped=step.include_stopped,
+            component=step.component,
+        )
 
     def _do_open_url(self, step: m.OpenUrl) -> None:
         self.device.open_url(step.url)

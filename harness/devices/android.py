@@ -204,8 +204,15 @@ class AndroidDevice:
         package: str | None = None,
         extras: dict[str, object] | None = None,
         include_stopped: bool = False,
+        component: str | None = None,
     ) -> str:
+        """``am broadcast``; ``component`` (``pkg/.Receiver``, or ``.Receiver`` in ``package``)
+        sends it to that one receiver (``-n``), as an explicit intent does."""
         argv = ["am", "broadcast", "-a", action]
+        if component:
+            if "/" not in component and package:
+                component = f"{package}/{component}"
+            argv += ["-n", component]
         if package:
             argv += ["-p", package]
         if include_stopped:

@@ -402,10 +402,12 @@ class OccursCheck(Check):
             self._decide(FAILED, self._seen(k), t)
 
     def _seen(self, k: int) -> str:
-        who = ""
+        text = f"seen {k} time(s), expected {self.count.describe()}"
         if self.pattern is not None and self.pattern.is_glob and self.names:
-            who = " (" + ", ".join(f"{n} ×{c}" for n, c in list(self.names.items())[:8]) + ")"
-        return f"seen {k} time(s){who}, expected {self.count.describe()}"
+            shown = ", ".join(f"{n} ×{c}" for n, c in list(self.names.items())[:8])
+            more = f" and {len(self.names) - 8} more" if len(self.names) > 8 else ""
+            text += f" (from {len(self.names)} task(s) matching {self.pattern}: {shown}{more})"
+        return text
 
     def on_event(self, ev: TaskEvent) -> None:
         if ev.state != self.match.state or self.pattern is None:

@@ -30,7 +30,7 @@ from pydantic import (
 from harness.durations import DurationError, format_duration_ms, parse_duration_ms
 from harness.report.paths import is_safe_name, safe_name
 from harness.scenario.platforms import LIBRARIES, PLATFORMS
-from harness.scenario.values import Comparison, LogMatch, Match, describe_expectation
+from harness.scenario.values import Comparison, LogMatch, Match, describe_expectation, is_glob
 from harness.scenario.yamlmarks import Span
 
 # --------------------------------------------------------------------------- value types
@@ -322,17 +322,26 @@ class Screen(StepBase):
     on: OnOff
 
 
+def _one_task(value: str) -> str:
+    if is_glob(value):
+        raise ValueError(f"this action works on one task, and {value!r} is a glob: name the task")
+    return value
+
+
+OneTask = Annotated[str, AfterValidator(_one_task)]
+
+
 class RunTask(StepBase):
     kind: ClassVar[str] = "run_task"
     primary: ClassVar[str | None] = "task"
-    task: str = Field(description="task id / unique work name / BGTask identifier")
+    task: OneTask = Field(description="task id / unique work name / BGTask identifier")
     hook: str | None = Field(None, description="iOS Simulator: the app hook (URL) that runs the task")
 
 
 class ExpireTask(StepBase):
     kind: ClassVar[str] = "expire_task"
     primary: ClassVar[str | None] = "task"
-    task: str
+    task: OneTask
 
 
 class Diagnostics(StepBase):

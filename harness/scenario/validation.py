@@ -230,6 +230,61 @@ def check_platforms(tree: LMap) -> list[Diagnostic]:
             continue
         for item, span in zip(seq, seq.item_spans, strict=False):
             out.extend(_check_step(item, span, platforms, pspan))
+            out.extend(_check_matches(_step_matches(item), platforms, pspan))
+    guards = tree.get("fail_fast_on")
+    if isinstance(guards, LSeq):
+        out.extend(_check_matches(list(guards), platforms, pspan))
+    return out
+
+
+#: log-record fields a platform's log does not carry: a match on them could never hold there,
+#: so `never: true` would always pass. (logcat -v threadtime: time, pid, tid, level, tag, message;
+#: the unified log: subsystem, category, process image — its `tag` is the process name.)
+MATCH_FIELD_PLATFORMS: dict[str, tuple[tuple[str, ...], str]] = {
+    "subsystem": (("ios",), "logcat has no subsystem; match the tag"),
+    "category": (("ios",), "logcat has no category; match the tag"),
+    "process": (("ios",), "logcat lines carry a pid, not a process name; match the tag"),
+}
+
+
+def _step_matches(item: Any) -> list[Any]:
+    """The match mappings a raw step holds: the expect itself, its in_order entries and
+    fail_fast_on, and the same inside ``wait: {until: …}``."""
+    kind = step_kind(item)
+    body = item.get(kind) if isinstance(item, LMap) else None
+    if kind == "wait" and isinstance(body, LMap):
+        body = body.get("until")
+        if isinstance(body, LMap) and len(body) == 1 and "expect" in body:
+            body = body["expect"]
+    elif kind != "expect":
+        return []
+    if not isinstance(body, LMap):
+        return []
+    found: list[Any] = [body]
+    for name in ("in_order", "fail_fast_on"):
+        if isinstance(body.get(name), LSeq):
+            found.extend(body[name])
+    return found
+
+
+def _check_matches(matches: list[Any], platforms: list[str], pspan: Span | None) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    where = f" (line {pspan.line})" if pspan else ""
+    for match in matches:
+        if not isinstance(match, LMap):
+            continue
+        for name, (allowed, why) in MATCH_FIELD_PLATFORMS.items():
+            if name not in match:
+                continue
+            for p in platforms:
+                if p not in allowed:
+                    out.append(
+                        Diagnostic.at(
+                            match.key_spans[name],
+                            f"'{name}' cannot match on {p}: {why}",
+                            f"remove {p} from platforms{where}, or match this record by tag and message",
+                        )
+                    )
     return out
 
 
