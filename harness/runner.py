@@ -774,21 +774,34 @@ def summarize(step: Any) -> str:
     """A step as the user wrote it, in one line."""
     if isinstance(step, m.Expect):
         return step.describe()
-    data = step.model_dump(exclude_defaults=True, exclude={"label"})
     if step.label:
         return step.label
+    if isinstance(step, m.Wait) and step.until is not None:
+        text = "wait until " + step.until.describe().removeprefix("expect ")
+        return text + (f" (at most {format_duration_ms(step.timeout)})" if step.timeout else "")
+    data = step.model_dump(exclude_defaults=True, exclude={"label"})
     if not data:
         return step.kind
     parts = []
     for key, value in data.items():
         if key in ("duration", "timeout", "within") and isinstance(value, int):
             value = format_duration_ms(value)
-        if isinstance(value, bool):
-            value = "on" if value else "off"
         if key == "argv" and isinstance(value, list):
             value = shlex.join(value)
-        parts.append(str(value) if key == step.primary else f"{key} {value}")
+        value = _words(value)
+        parts.append(value if key == step.primary else f"{key} {value}")
     return f"{step.kind}: " + ", ".join(parts)
+
+
+def _words(value: Any) -> str:
+    """A step's option as people write it: on/off, ``k=v`` pairs, lists with commas — no reprs."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, dict):
+        return " ".join(f"{k}={_words(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_words(v) for v in value)
+    return str(value)
 
 
 def to_engine_expectation(step: m.Expect, window_ms: int | None) -> ex.Expectation:
