@@ -96,11 +96,16 @@ def load_text(
 
 
 def load_paths(
-    paths: Iterable[str | os.PathLike[str]], *, env: Mapping[str, str] | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    env: Mapping[str, str] | None = None,
+    in_folder: bool = False,
 ) -> LoadResult:
     """Load files and folders (``*.yaml``/``*.yml`` below them); never raises for bad input.
 
-    In folders, files that hold only a step list (made for ``include:``) are skipped.
+    In folders, files that hold only a step list (made for ``include:``) and app models (kept
+    next to scenarios in ``fixtures/apps/``) are skipped; ``in_folder`` treats the files given
+    the same way (pytest collects a folder one file at a time).
     """
     result = LoadResult()
     environ = os.environ if env is None else env
@@ -110,8 +115,13 @@ def load_paths(
             for f in sorted(q for q in path.rglob("*") if q.suffix in SCENARIO_SUFFIXES and q.is_file()):
                 _load_into(f, result, environ, skip_step_lists=True)
         else:
-            _load_into(path, result, environ, skip_step_lists=False)
+            _load_into(path, result, environ, skip_step_lists=in_folder)
     return result
+
+
+def is_app_model(root: object) -> bool:
+    """An app model's shape: a top-level ``package:`` (a scenario has it under ``app:``), no steps."""
+    return isinstance(root, LMap) and "package" in root and "steps" not in root and "name" not in root
 
 
 def _load_into(path: Path, result: LoadResult, env: Mapping[str, str], skip_step_lists: bool) -> None:
@@ -143,6 +153,15 @@ def _load_text(text: str | bytes, file: str, base: Path, ctx: _Ctx, skip_step_li
         return []
     docs = [d for d in docs if d.root is not None]
     if skip_step_lists and docs and all(isinstance(d.root, LSeq) for d in docs):
+        return []
+    if docs and all(is_app_model(d.root) for d in docs):
+        if not skip_step_lists:
+            ctx.add(
+                docs[0].root.key_spans["package"],
+                "this is an app model (fixtures/apps/), not a scenario",
+                "a scenario names it with app: {model: NAME}; check app models with `adb install` "
+                "on a virtual device",
+            )
         return []
     if not docs:
         ctx.add(_start(file), "file holds no scenario", "start with: name: <what it proves>, then steps:")
