@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import typer
 
+from harness.cli import color_option
+from harness.report.console import use_color
 from harness.scenario.loader import load_paths
 from harness.scenario.schema import SCHEMA_FILE, build_schema
 
@@ -20,11 +21,14 @@ EXIT_INVALID = 2
 
 
 def validate(
-    paths: list[Path] = typer.Argument(..., help="scenario files or folders (searched for *.yaml, *.yml)"),
-    debug: bool = typer.Option(False, "--debug", help="show Python tracebacks for internal errors"),
-    color: bool | None = typer.Option(
-        None, "--color/--no-color", help="colour the output (default: on a tty)"
+    paths: list[Path] = typer.Argument(
+        ...,
+        metavar="PATH...",
+        help="scenario files or folders (searched for *.yaml, *.yml; app models and step lists "
+        "for include: are skipped there)",
     ),
+    debug: bool = typer.Option(False, "--debug", help="show Python tracebacks for internal errors"),
+    color: bool | None = color_option(),
 ) -> None:
     """Check scenario files: print every problem with file:line:col, or 'N scenarios OK'."""
     try:
@@ -36,9 +40,16 @@ def validate(
             f"bgtest: internal error while validating: {exc!r} (run with --debug for details)", err=True
         )
         raise typer.Exit(EXIT_INVALID) from None
-    use_color = sys.stdout.isatty() if color is None else color
+    colored = use_color(color)
     if result.ok and result.files == 0:
         typer.echo("bgtest: no scenario files (*.yaml, *.yml) under " + ", ".join(map(str, paths)), err=True)
+        raise typer.Exit(EXIT_INVALID)
+    if result.ok and not result.scenarios:
+        typer.echo(
+            f"bgtest: no scenarios in {', '.join(map(str, paths))} ({result.files} YAML files: "
+            "app models or step lists for include:)",
+            err=True,
+        )
         raise typer.Exit(EXIT_INVALID)
     if result.ok:
         n = len(result.scenarios)
@@ -47,7 +58,7 @@ def validate(
             + (f" ({result.files} files)" if result.files > 1 else "")
         )
         return
-    typer.echo(result.error().render(color=use_color), color=use_color)
+    typer.echo(result.error().render(color=colored), color=colored)
     n = len(result.diagnostics)
     files = len({d.file for d in result.diagnostics})
     typer.echo(
@@ -58,7 +69,9 @@ def validate(
 
 
 def schema(
-    output: Path | None = typer.Option(None, "--output", "-o", help="write to FILE instead of stdout"),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="write to FILE instead of stdout"
+    ),
 ) -> None:
     """Write the JSON Schema of scenario files (for editor completion and CI checks)."""
     text = json.dumps(build_schema(), indent=2, ensure_ascii=False) + "\n"
@@ -105,8 +118,10 @@ finally:                        # always runs, also after a failure
 
 
 def new(
-    name: str = typer.Argument(..., help="scenario name; the file is NAME as a slug + .yaml"),
-    output: Path | None = typer.Option(None, "--output", "-o", help="file to write (default: ./<slug>.yaml)"),
+    name: str = typer.Argument(..., metavar="NAME", help="scenario name; the file is NAME as a slug + .yaml"),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="file to write (default: ./<slug>.yaml)"
+    ),
     force: bool = typer.Option(False, "--force", help="overwrite an existing file"),
 ) -> None:
     """Write a commented starter scenario to edit."""
