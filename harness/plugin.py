@@ -4,8 +4,11 @@ One execution path: ``bgtest run`` calls pytest with this plugin, so a scenario 
 same from the command line, from ``pytest scenarios/`` and under pytest-xdist on a farm.
 
 Which YAML files are scenarios: every ``*.yaml``/``*.yml`` below a folder named
-``scenarios``, or every one at all with ``--bgtest-scenarios`` (what ``bgtest run`` sets).
-Files that hold only an ``include:`` step list are skipped, as ``bgtest validate`` does.
+``scenarios``, every one named on the command line, or every one at all with
+``--bgtest-scenarios`` (what ``bgtest run`` sets). In folders, files that hold only an
+``include:`` step list and app models are skipped, as ``bgtest validate`` does.
+
+``-k`` matches a scenario's name, file, platform (``[android]``) and tags.
 """
 
 from __future__ import annotations
@@ -91,7 +94,18 @@ def pytest_configure(config: pytest.Config) -> None:
 _SESSION = pytest.StashKey[DeviceSession]()
 
 
+def _run_console(config: pytest.Config) -> Any:
+    """``bgtest run``'s console (report/live.py), when it owns the screen instead of pytest."""
+    from harness.report.live import RunConsole
+
+    return next((p for p in config.pluginmanager.get_plugins() if isinstance(p, RunConsole)), None)
+
+
 def _note(config: pytest.Config, text: str) -> None:
+    console = _run_console(config)
+    if console is not None:
+        console.note(text)
+        return
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     if terminal is not None:
         _Uncaptured(config, terminal).write_line(f"bgtest: {text}", cyan=True)
@@ -101,17 +115,34 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
     if file_path.suffix not in SUFFIXES:
         return None
     config = parent.config
-    if not (config.getoption("bgtest_scenarios") or "scenarios" in file_path.parts):
+    named = _named_on_command_line(config, file_path)
+    if not (named or config.getoption("bgtest_scenarios") or "scenarios" in file_path.parts):
         return None
-    return ScenarioFile.from_parent(parent, path=file_path)
+    return ScenarioFile.from_parent(parent, path=file_path, named=named)
+
+
+def _named_on_command_line(config: pytest.Config, file_path: Path) -> bool:
+    """``pytest flows/upload.yaml``: a YAML file given by name is a scenario wherever it lives."""
+    base = config.invocation_params.dir
+    for arg in config.args:
+        given = Path(base, arg.split("::", 1)[0])
+        with contextlib.suppress(OSError):
+            if given.resolve() == file_path.resolve():
+                return True
+    return False
 
 
 class ScenarioFile(pytest.File):
+    def __init__(self, *, named: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.named = named
+
     def collect(self) -> Iterator[pytest.Item]:
         from harness.scenario.errors import ScenarioError
         from harness.scenario.loader import load_paths
 
-        result = load_paths([self.path])
+        # found in a folder: step lists and app models are not scenarios (as bgtest validate DIR)
+        result = load_paths([self.path], in_folder=not self.named)
         if not result.ok:
             yield InvalidScenario.from_parent(self, name=self.path.name, error=result.error())
             return
@@ -154,17 +185,23 @@ class ScenarioItem(pytest.Item):
         super().__init__(**kwargs)
         self.scenario = scenario
         self.platform = platform
-        for tag in scenario.tags:  # keywords, so `-k doze` selects without marker warnings
-            self.keywords[tag] = True
+        # -k matches names, file and these (keywords would not: -k reads extra_keyword_matches)
+        self.extra_keyword_matches.update(scenario.tags)
         self.add_marker("bgtest")
         loc = scenario.location
         self.line = loc.line if loc else 1
 
     def runtest(self) -> None:
         session = self.config.stash[_SESSION]
-        observer = live_observer(self.config, self.scenario) if self.config.getoption("bgtest_live") else None
+        console = _run_console(self.config)
+        if console is not None:
+            observer = console.observer(self.scenario, self.platform) if console.steps else None
+        elif self.config.getoption("bgtest_live"):
+            observer = live_observer(self.config, self.scenario)
+        else:
+            observer = None
         result = session.run(self.scenario, self.platform, observer)
-        if observer is not None:
+        if observer is not None and console is None:
             terminal = self.config.pluginmanager.get_plugin("terminalreporter")
             _Uncaptured(self.config, terminal).write("\n")
         self.user_properties.extend(
@@ -187,7 +224,8 @@ class ScenarioItem(pytest.Item):
         if isinstance(excinfo.value, (ScenarioFailed, BgtestError)):
             value = excinfo.value
             return value.render() if isinstance(value, BgtestError) else str(value)
-        if self.config.getoption("bgtest_scenarios") and self.config.getoption("tbstyle") != "native":
+        console = _run_console(self.config)
+        if console is not None and not console.debug:
             # `bgtest run` without --debug: a bug in bgtest is one line, not a traceback.
             return (
                 f"internal error in bgtest: {excinfo.value!r}\n"
@@ -322,13 +360,21 @@ def pytest_collection_modifyitems(
     config.stash[_SESSION].app_models = list(dict.fromkeys(models))
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Collect results from reports, so the summary also works across xdist workers."""
+def result_of(report: pytest.TestReport) -> dict[str, Any] | None:
+    """The scenario result a report carries (it crosses xdist's process boundary as a property)."""
     if report.when != "call":
-        return
+        return None
     for key, value in report.user_properties:
         if key == "bgtest_result":
-            _results_sink.append(json.loads(value))
+            return json.loads(value)
+    return None
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect results from reports, so the summary also works across xdist workers."""
+    result = result_of(report)
+    if result is not None:
+        _results_sink.append(result)
 
 
 _results_sink: list[dict[str, Any]] = []
@@ -358,7 +404,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     from harness.report.console import summary_text
 
     terminalreporter.write_sep("=", "bgtest summary")
-    terminalreporter.write(summary_text(results))
+    width = config.get_terminal_writer().fullwidth
+    terminalreporter.write(summary_text(results, width=width, color=terminalreporter.hasmarkup))
 
 
 @pytest.fixture(scope="session")

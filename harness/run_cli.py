@@ -7,84 +7,127 @@ command line, ``pytest scenarios/`` and xdist sharding on a device farm.
 
 from __future__ import annotations
 
+import os
 import sys
+from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import typer
 
+from harness.cli import color_option
 from harness.errors import BgtestError
+from harness.report.console import make_console
+
+if TYPE_CHECKING:
+    from harness.report.live import RunConsole
 
 EXIT_INVALID = 2
 
 
+class Platform(str, Enum):
+    android = "android"
+    ios = "ios"
+
+
 def run(
-    paths: list[Path] = typer.Argument(..., help="scenario files or folders"),
-    device: str | None = typer.Option(None, "--device", "-s", help="adb serial of the device to use"),
-    adb_server: str | None = typer.Option(None, "--adb-server", help="adb server HOST:PORT (device farms)"),
-    platform: str | None = typer.Option(None, "--platform", help="android or ios: run only that platform"),
-    keyword: str | None = typer.Option(None, "-k", help="only scenarios matching this pytest -k expression"),
-    junit: Path | None = typer.Option(None, "--junit", help="write JUnit XML here"),
+    paths: list[Path] = typer.Argument(..., metavar="PATH...", help="scenario files or folders"),
+    device: str | None = typer.Option(
+        None, "--device", "-s", metavar="SERIAL", help="adb serial (or iOS UDID) of the device to use"
+    ),
+    adb_server: str | None = typer.Option(
+        None, "--adb-server", metavar="HOST:PORT", help="adb server to use (device farms)"
+    ),
+    platform: Platform | None = typer.Option(None, "--platform", help="run only this platform's scenarios"),
+    keyword: str | None = typer.Option(
+        None,
+        "-k",
+        metavar="EXPR",
+        help="only scenarios whose name, file, platform or tags match EXPR "
+        "(pytest -k: 'doze', 'checklist and not reboot')",
+    ),
+    junit: Path | None = typer.Option(None, "--junit", metavar="FILE", help="write JUnit XML here"),
     report: Path = typer.Option(
         Path("bgtest-report"),
         "--report",
-        help="where results.json and, for failures, artifacts (journal, dumpsys, screenshot) go",
+        metavar="DIR",
+        help="results.json, timeline.html and, for failures, artifacts (journal, dumpsys, screenshot)",
     ),
     workers: int | None = typer.Option(
-        None, "-n", help="run scenarios in N parallel workers (one device each)"
+        None, "-n", metavar="N", help="run scenarios in N parallel workers (one device each)"
     ),
     no_embedded: bool = typer.Option(False, "--no-embedded", help="never start a virtual device"),
     xcrun: str | None = typer.Option(
-        None, "--xcrun", help="xcrun for iOS scenarios (default $BGTEST_XCRUN, then xcrun)"
+        None, "--xcrun", metavar="PATH", help="xcrun for iOS scenarios (default $BGTEST_XCRUN, then xcrun)"
     ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="pytest's verbose item lines too"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no step-by-step lines, only the summary"),
+    color: bool | None = color_option(),
     debug: bool = typer.Option(False, "--debug", help="Python tracebacks for internal errors"),
 ) -> None:
-    """Run scenarios on a device (the attached one, --device, or a virtual one) and report."""
-    import pytest
+    """Run scenarios on a device (the attached one, --device, or a virtual one) and report.
 
+    Exit status: 0 all passed, 1 a scenario failed, 2 invalid input (nothing was run).
+    """
+    from harness.report.live import RunConsole
+
+    live = RunConsole(console=make_console(color, file=_terminal()), steps=not quiet, debug=debug)
+    live.start("checking the scenario files")
+    try:
+        code = _run(live, paths, device, adb_server, platform, keyword, junit, report, workers,
+                    no_embedded, xcrun, debug)
+    finally:
+        live.stop()
+    raise typer.Exit(code)
+
+
+def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: str | None,
+         platform: Platform | None, keyword: str | None, junit: Path | None, report: Path,
+         workers: int | None, no_embedded: bool, xcrun: str | None, debug: bool) -> int:
     from harness.scenario.loader import load_paths
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        typer.echo(f"bgtest: no such file or folder: {', '.join(missing)}", err=True)
-        raise typer.Exit(EXIT_INVALID)
+        return _usage(live, f"no such file or folder: {', '.join(missing)}")
+    if keyword and (problem := _keyword_problem(keyword)):
+        return _usage(live, f"-k {keyword!r}: {problem}")
     loaded = load_paths(paths)
     if not loaded.ok:
-        typer.echo(loaded.error().render(color=sys.stdout.isatty()))
+        live.stop()
+        typer.echo(loaded.error().render(color=not live.console.no_color and live.console.is_terminal))
         typer.echo(
             f"\n{len(loaded.diagnostics)} problem(s): nothing was run. "
             "Fix them (`bgtest validate` checks without a device).",
             err=True,
         )
-        raise typer.Exit(EXIT_INVALID)
+        return EXIT_INVALID
     if not loaded.scenarios:
-        typer.echo(f"bgtest: no scenarios in {', '.join(map(str, paths))}", err=True)
-        raise typer.Exit(EXIT_INVALID)
+        return _usage(live, f"no scenarios in {', '.join(map(str, paths))}")
+    import pytest
+
+    from harness.plugin import result_of
+
+    live.extract = result_of
+    live.status(f"starting {len(loaded.scenarios)} scenario(s)")
     args = [str(p) for p in paths]
     args += [
         "--bgtest-scenarios",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:terminal",  # the screen is bgtest's (report/live.py)
         "--rootdir",
         str(Path.cwd()),
         "-o",
         "testpaths=",
         "-o",
         "addopts=",
-        "--no-header",
-        "-rN",
     ]
-    args += ["-v"] if verbose else ["-q"]
-    if not quiet:
-        args.append("--bgtest-live")
-    args += ["--tb=native"] if debug else ["--tb=short"]
     if device:
         args += ["--bgtest-device", device]
     if adb_server:
         args += ["--bgtest-adb-server", adb_server]
     if platform:
-        args += ["--bgtest-platform", platform]
+        args += ["--bgtest-platform", platform.value]
     if keyword:
         args += ["-k", keyword]
     if junit:
@@ -100,22 +143,46 @@ def run(
 
         os.environ["BGTEST_XCRUN"] = xcrun  # the session's iOS driver reads it
     try:
-        code = pytest.main(args)
+        code = pytest.main(args, plugins=[live])
     except BgtestError as exc:
         if debug:
             raise
+        live.stop()
         typer.echo(f"bgtest: {exc.render()}", err=True)
-        raise typer.Exit(1) from None
+        return 1
+    live.finish(junit=str(junit) if junit else None, report_dir=str(report) if report else None)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-        typer.echo("bgtest: nothing matched (check -k and --platform)", err=True)
-        raise typer.Exit(EXIT_INVALID)
-    raise typer.Exit(int(code))
+        return _usage(live, "nothing matched (check -k and --platform)")
+    return int(code)
+
+
+def _usage(live: RunConsole, message: str) -> int:
+    live.stop()
+    typer.echo(f"bgtest: {message}", err=True)
+    return EXIT_INVALID
+
+
+def _keyword_problem(expression: str) -> str | None:
+    """What is wrong with a -k expression, checked before any device is touched (pytest's grammar)."""
+    from _pytest.mark.expression import Expression
+
+    try:
+        Expression.compile(expression)
+    except SyntaxError as exc:
+        return f"not a valid expression: {exc.msg} at column {exc.offset}"
+    return None
+
+
+def _terminal() -> TextIO:
+    """The terminal, past pytest's output capture: a duplicate of stdout's descriptor."""
+    sys.stdout.flush()
+    return os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", errors="replace", closefd=True)
 
 
 def devices(
-    adb_server: str | None = typer.Option(None, "--adb-server", help="adb server HOST:PORT"),
+    adb_server: str | None = typer.Option(None, "--adb-server", metavar="HOST:PORT", help="adb server"),
     xcrun: str | None = typer.Option(
-        None, "--xcrun", help="xcrun to use for iOS (default $BGTEST_XCRUN, then xcrun)"
+        None, "--xcrun", metavar="PATH", help="xcrun to use for iOS (default $BGTEST_XCRUN, then xcrun)"
     ),
 ) -> None:
     """List attached devices (phones, farm devices, virtual ones) with model, SDK and state."""

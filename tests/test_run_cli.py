@@ -39,6 +39,7 @@ def _no_server_env() -> dict[str, str]:
     """No adb server where bgtest looks first: 'nothing attached' (never the user's 5037)."""
     env = dict(os.environ)
     env["ANDROID_ADB_SERVER_PORT"] = str(free_port())
+    env["COLUMNS"] = "250"  # long tmp paths stay on one line for the assertions
     return env
 
 
@@ -54,7 +55,7 @@ def test_run_bundled_scenarios_with_nothing_attached_exits_0(tmp_path: Path) -> 
     proc = bgtest("run", "scenarios/", "--report", str(tmp_path), "--platform", "android")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "no Android device attached: started a virtual one" in proc.stdout
-    assert "passed" in proc.stdout and "bgtest summary" in proc.stdout
+    assert "6 passed in" in proc.stdout and "─ summary ─" in proc.stdout
     assert "   ✓ doze: deep" in proc.stdout  # the live step lines
     assert (tmp_path / "results.json").exists()
 
@@ -210,3 +211,35 @@ def test_runs_without_a_usable_home_directory(tmp_path: Path) -> None:
     proc = bgtest("run", "scenarios/retry_backoff.yaml", "--report", str(tmp_path / "r"), env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert not (tmp_path / "no-such-home").exists()
+
+
+def test_k_selects_by_tag(tmp_path: Path) -> None:
+    proc = bgtest(
+        "run", "scenarios/", "-k", "checklist and reboot", "--platform", "android", "--report", str(tmp_path)
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed in" in proc.stdout and "▶ work runs again after a reboot" in proc.stdout
+
+
+def test_bgtest_run_prints_no_pytest_leftovers(tmp_path: Path) -> None:
+    proc = bgtest("run", "scenarios/retry_backoff.yaml", "--report", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert not [line for line in lines if line.strip() in (".", "F", "E", "s") or "[100%]" in line]
+    assert "PASSED" in proc.stdout and "passed in" in proc.stdout and "====" not in proc.stdout
+    # the device-state line of a step comes after that step's line
+    assert proc.stdout.index("✓ launch: nwmdemo://enqueue/flaky") < proc.stdout.index("▶") + 400
+
+
+def test_pytest_collects_a_yaml_file_named_on_its_command_line(tmp_path: Path) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "upload.yaml").write_text("name: an upload flow\nsteps:\n  - launch\n")
+    (flows / "not_named.yaml").write_text("name: not named\nsteps:\n  - launch\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", str(flows / "upload.yaml"), "--collect-only", "-q",
+         "-p", "no:cacheprovider", "--rootdir", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "upload.yaml::an upload flow[android]" in proc.stdout and "not named" not in proc.stdout
