@@ -24,12 +24,14 @@ def _result(name: str, status: str = "passed", **extra: Any) -> dict[str, Any]:
         "device_end_ms": 6 * 3600 * 1000,
         "tasks": {
             "periodic-sync": {
-                "counts": {"enqueued": 3, "started": 6, "succeeded": 2},
+                "task": "periodic-sync",
                 "last_state": "succeeded",
+                "why": "enqueued ×3, started ×6, succeeded ×2",
             },
             "a-task-with-a-really-long-unique-work-name-that-goes-on": {
-                "counts": {"enqueued": 100, "started": 100, "retried": 7, "succeeded": 93, "failed": 7},
+                "task": "a-task-with-a-really-long-unique-work-name-that-goes-on",
                 "last_state": "failed",
+                "why": "enqueued ×100, started ×100, retried ×7, succeeded ×93, failed ×7",
             },
         },
         "restored": ["battery reset", "doze unforced", "network wifi on, airplane off"],
