@@ -221,7 +221,8 @@ def test_constraint_masks() -> None:
     assert constraints_text(0x3400000) == text
     assert constraints_text(0) == ""
     assert format_uid(10172) == "u0a172"
-    assert format_uid(1000) == "u0s1000"
+    assert format_uid(1000) == "1000"  # UserHandle.formatUid: below FIRST_APPLICATION_UID as is
+    assert format_uid(1_001_000) == "u10s1000"
 
 
 class _Recorder:

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from ..durations import DurationError, parse_duration_ms
+from ..sizes import SizeError, parse_size_kb
 
 #: The built-in hook param: 0-based repetition number (``unique_name: "load-{index}"``).
 INDEX_PARAM = "index"
@@ -50,6 +51,34 @@ def _duration(value: Any) -> Any:
         except DurationError as exc:
             raise ValueError(str(exc)) from None
     return value
+
+
+def _size(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, str)):
+        try:
+            return parse_size_kb(value)
+        except SizeError as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
+#: A memory size in the YAML (``45MB``), an int of kibibytes in Python.
+SizeKb = Annotated[
+    int,
+    BeforeValidator(_size),
+    Field(ge=0),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([kKmMgG][bB]?)?\s*$"},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "a memory size: 512KB, 45MB, 1.5GB (a bare number is MB)",
+        }
+    ),
+]
 
 
 #: A duration in the YAML (``30s``), an int of milliseconds in Python.
@@ -203,6 +232,26 @@ class Worker(_Model):
     )
     on_network_error: Outcome = Field(
         "retry", description="result when an HTTP call fails for lack of network"
+    )
+    # What one run costs the device. Optional: without them the virtual device uses the OS
+    # model's figures for the engine (the deployment guide: a native worker 2-5 MB and <50 ms
+    # to start, a Dart worker 30-50 MB and 500-1000 ms, because it boots a FlutterEngine).
+    engine: Literal["native", "dart"] | None = Field(
+        None,
+        description="native (Kotlin/Java doWork) or dart (a headless FlutterEngine runs a Dart "
+        "callback); default: dart for flutter_workmanager apps, native otherwise",
+    )
+    memory_kb: SizeKb | None = Field(
+        None,
+        alias="memory",
+        description="memory the worker itself holds while it runs (on top of the process and, "
+        "for a Dart worker, the engine), e.g. 4MB",
+    )
+    cpu: float | None = Field(
+        None,
+        ge=0,
+        le=8,
+        description="CPU it keeps busy while it runs, in cores (0.25 = a quarter of one core)",
     )
 
     @field_validator("outcomes", mode="before")
@@ -455,6 +504,12 @@ class AppModel(_Model):
     )
     work: dict[str, Work] = Field(default_factory=dict, description="WorkRequests by name")
     workers: dict[str, Worker] = Field(default_factory=dict, description="worker behaviour by name")
+    memory_kb: SizeKb | None = Field(
+        None,
+        alias="memory",
+        description="PSS of the app's process when it is idle in the background, e.g. 30MB "
+        "(default: the virtual device's figure for a small app)",
+    )
     ios: dict[str, Any] | None = Field(
         None, description="iOS side of the same app (validated by the iOS model)"
     )
@@ -503,6 +558,12 @@ class AppModel(_Model):
 
     def broadcast_hooks(self, action: str) -> list[Hook]:
         return [h for h in self.hooks if h.broadcast == action]
+
+    def worker_engine(self, worker: Worker) -> Literal["native", "dart"]:
+        """The engine a worker runs on: its own ``engine``, else what the library implies."""
+        if worker.engine is not None:
+            return worker.engine
+        return "dart" if self.library == "flutter_workmanager" else "native"
 
     def work_with(self, name: str, changes: dict[str, object] | None = None) -> Work:
         """The named work with a hook's ``changes`` applied (KeyError for an unknown name)."""

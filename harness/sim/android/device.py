@@ -43,35 +43,46 @@ class VirtualAndroidDevice:
     def __init__(
         self,
         serial: str = "bgtest-0001",
-        model: str = "Pixel 8",
+        model: str | None = None,
         clock: VirtualClock | None = None,
         clock_mode: ClockMode = "manual",
         app_models: list[Path] | None = None,
+        profile: str | None = None,
     ) -> None:
+        from harness.profiles import DEFAULT_PROFILE, get_profile
+
         load_all_commands()
         from .os.activity import ActivityManager
         from .os.alarms import AlarmManager
         from .os.battery import BatteryService
+        from .os.batterystats import BatteryStats
+        from .os.build import apply_profile
         from .os.connectivity import Connectivity
         from .os.deviceidle import DeviceIdleController
         from .os.fs import FileSystem
         from .os.jobscheduler import JobScheduler
         from .os.logd import Logd
+        from .os.memory import MemoryModel
         from .os.packages import PackageManager
         from .os.power import PowerManager
         from .os.processes import ProcessTable
+        from .os.procstats import ProcStats
         from .os.props import Properties
         from .os.settings import Settings
         from .os.standby import AppStandby
+        from .os.workload import Workload
 
         self.serial = serial
-        self.model = model
+        #: The device profile (``harness/profiles.py``): identity, RAM, API level, scheduler limits.
+        self.profile = get_profile(profile or DEFAULT_PROFILE["android"], "android")
+        self.model = model or self.profile.model
         self.clock = clock or VirtualClock(mode=clock_mode)
         self.bus = EventBus()
         self.boot_count = 0
         self.boot_time_ms = self.clock.now_ms()
         # Order matters: later services subscribe to earlier ones' topics.
         self.props = Properties(self)
+        apply_profile(self.props, self.profile)
         self.procs = ProcessTable(self)
         self.fs = FileSystem(self)
         self.logd = Logd(self)
@@ -85,6 +96,10 @@ class VirtualAndroidDevice:
         self.packages = PackageManager(self)
         self.jobs = JobScheduler(self)
         self.activity = ActivityManager(self)
+        self.workload = Workload(self)
+        self.memory = MemoryModel(self, self.workload)
+        self.batterystats = BatteryStats(self, self.workload)
+        self.procstats = ProcStats(self, self.workload, self.memory)
         for path in app_models or []:
             self.packages.install_model_file(path)
         self.power_on()

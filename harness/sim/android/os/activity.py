@@ -775,6 +775,9 @@ def am_command(ctx: CommandContext) -> int:
         "set-inactive": _am_set_inactive,
         "get-inactive": _am_get_inactive,
     }
+    if (ctx.device.profile.sdk or 34) < 28:  # standby buckets came with Android P (API 28)
+        handlers.pop("set-standby-bucket")
+        handlers.pop("get-standby-bucket")
     handler = handlers.get(verb)
     if handler is None:
         ctx.err(f"Unknown command: {verb}")

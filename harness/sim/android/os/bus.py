@@ -30,6 +30,8 @@ TOPICS = {
     "package_cleared": "package: str (pm clear)",
     "process_died": "package: str, pid: int",
     "constraints": "something a job constraint depends on changed (no args)",
+    "worker_started": "package: str, uid: int, spec_id: str, worker: str (a doWork() began)",
+    "worker_stopped": "package: str, spec_id: str (it returned or was stopped)",
 }
 
 

@@ -218,7 +218,14 @@ _CONNECTIVITY_HELP = """Connectivity service commands:
 
 @cmd_service("connectivity")
 def cmd_connectivity(ctx: CommandContext) -> int:
-    """ConnectivityService.ShellCmd: a bad airplane-mode argument prints the help, rc -1."""
+    """ConnectivityService.ShellCmd: a bad airplane-mode argument prints the help, rc -1.
+
+    Before Android P (API 28) ConnectivityService had no shell command: Binder's default
+    ``onShellCommand`` answers ``No shell command implementation.`` and nothing changes.
+    """
+    if (ctx.device.profile.sdk or 34) < 28:
+        ctx.err("No shell command implementation.")
+        return 0
     args = ctx.argv[1:]
     if not args or args[0] in ("help", "-h"):
         ctx.out(_CONNECTIVITY_HELP)

@@ -235,7 +235,10 @@ class HistoryEvent:
 
 
 def format_uid(uid: int) -> str:
-    """UserHandle.formatUid: ``u0a172`` for uid 10172, ``u0s1000`` for system uids."""
+    """UserHandle.formatUid: ``u0a172`` for uid 10172; a uid below 10000 as is (``1000``, as
+    ``UID 1000:`` in batterystats); ``u10s1000`` for a system app id of another user."""
+    if uid < 10_000:
+        return str(uid)
     user, app_id = divmod(uid, 100_000)
     return f"u{user}a{app_id - 10_000}" if app_id >= 10_000 else f"u{user}s{app_id}"
 
@@ -247,6 +250,8 @@ class JobScheduler:
 
     def __init__(self, device: VirtualAndroidDevice) -> None:
         self.device = device
+        #: Concurrency limit: the device profile's (a low-RAM build runs fewer jobs at once).
+        self.max_active: int = device.profile.max_concurrent_jobs or MAX_ACTIVE_JOBS
         self._jobs: dict[tuple[int, int], JobStatus] = {}
         self._by_pkg: dict[str, dict[tuple[int, int], JobStatus]] = {}
         self._by_pkg_job: dict[tuple[str, int], JobStatus] = {}
@@ -626,7 +631,7 @@ class JobScheduler:
     def _maybe_run_pending(self) -> None:
         if self._running_pending:
             return
-        if len(self._active) < MAX_ACTIVE_JOBS and (self._pending_ej or self._pending_reg):
+        if len(self._active) < self.max_active and (self._pending_ej or self._pending_reg):
             self._running_pending = True
             try:
                 self._run_pending()
@@ -645,7 +650,7 @@ class JobScheduler:
             fn(active)
 
     def _run_pending(self) -> None:
-        while len(self._active) < MAX_ACTIVE_JOBS:
+        while len(self._active) < self.max_active:
             queue = self._pending_ej or self._pending_reg
             if not queue:
                 return

@@ -110,7 +110,11 @@ class AppStandby:
         idle = self.device.idle
         if idle.is_power_save_whitelisted(package):
             return EXEMPTED
-        return self._buckets.get(package, NEVER)
+        bucket = self._buckets.get(package, NEVER)
+        if (self.device.profile.sdk or 34) < 28:
+            # No standby buckets before Android P: App Standby only knows idle (am set-inactive) apps.
+            return RARE if bucket >= RARE and package in self._buckets else ACTIVE
+        return bucket
 
     def bucket_name(self, package: str) -> str:
         return BUCKET_NAMES.get(self.bucket(package), str(self.bucket(package)))

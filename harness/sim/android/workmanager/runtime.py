@@ -460,6 +460,8 @@ class WorkManagerRuntime:
             timer = self.device.clock.schedule_in(
                 worker.duration_ms, lambda: self._finish(spec.id, outcome, attempt), "worker")
         self._running[spec.id] = (job, now, timer)
+        self.device.bus.publish("worker_started", package=self.package, uid=self.uid, spec_id=spec.id,
+                                worker=spec.worker)
 
     def on_stop_job(self, job: JobStatus, reason: str) -> bool:
         """JobScheduler stops the job (timeout, constraints, Doze): the worker is interrupted."""
@@ -471,6 +473,7 @@ class WorkManagerRuntime:
         self._release_worker(spec.id)
         if entry is None:
             return False
+        self.device.bus.publish("worker_stopped", package=self.package, spec_id=spec.id)
         if entry[2] is not None:
             entry[2].cancel()
         if spec.state == RUNNING:
@@ -521,6 +524,7 @@ class WorkManagerRuntime:
         if outcome == "hang":
             return  # never returns: JobScheduler's 10-minute limit stops it
         job, started, _timer = self._running.pop(spec_id)
+        self.device.bus.publish("worker_stopped", package=self.package, spec_id=spec_id)
         now = self.device.now_ms()
         result = {"success": "SUCCESS", "retry": "RETRY"}.get(outcome, "FAILURE")
         with self._on(self._tasks.run()):
