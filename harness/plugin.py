@@ -392,9 +392,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         path = Path(report)
         path.mkdir(parents=True, exist_ok=True)
         (path / "results.json").write_text(json.dumps(_results_sink, indent=2))
-        from harness.report.html import write_timeline
+        from harness.report.html import write_report
 
-        write_timeline(_results_sink, path / "timeline.html")
+        write_report(_results_sink, path)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

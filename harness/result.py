@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from harness.logs.device_states import StateChange
+
 Status = Literal["passed", "failed", "error", "skipped"]
 
 
@@ -27,6 +29,9 @@ class StepResult:
     #: to anchor + within, or to where it was decided or closed (None: not an expectation)
     window_start_ms: int | None = None
     window_end_ms: int | None = None
+    #: The device state right after a state-changing step (the guard's snapshot), for the
+    #: timeline's lanes: Android ``DeviceState`` / iOS ``IosState`` fields.
+    state: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -75,6 +80,17 @@ def _is_glob(name: str) -> bool:
 
 
 @dataclass
+class TimelineEvent:
+    """One task event for the timeline: which row, which run, and the log line that says so."""
+
+    time_ms: int
+    task: str  # the row: the name the scenario uses (a glob is one row)
+    state: str
+    run: str  # the task's own name (a glob row holds many tasks): pairs a start with its end
+    line: str
+
+
+@dataclass
 class ScenarioResult:
     name: str
     file: str
@@ -90,11 +106,15 @@ class ScenarioResult:
     tasks: dict[str, TaskOutcome] = field(default_factory=dict)
     restored: list[str] = field(default_factory=list)
     artifacts: str = ""
-    #: (device ms, task, state) for the timeline report; capped so a load test stays small.
-    events: list[tuple[int, str, str]] = field(default_factory=list)
+    #: Task events for the timeline report; capped so a load test stays small.
+    events: list[TimelineEvent] = field(default_factory=list)
     #: the same for events logged once the restore began (finally: and the state guard):
     #: reported, never judged
-    after_restore_events: list[tuple[int, str, str]] = field(default_factory=list)
+    after_restore_events: list[TimelineEvent] = field(default_factory=list)
+    #: The device state before the scenario changed any (the guard's first snapshot).
+    start_state: dict[str, Any] = field(default_factory=dict)
+    #: State changes the device logged (Doze, screen, saver, the app's process …), for the timeline.
+    states: list[StateChange] = field(default_factory=list)
 
     @property
     def location(self) -> str:

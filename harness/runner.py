@@ -30,9 +30,10 @@ from harness.devices.android_journal import DeviceJournal
 from harness.durations import format_duration_ms
 from harness.errors import BgtestError, DeviceError, UnsupportedAction
 from harness.logs import expect as ex
+from harness.logs.device_states import state_changes
 from harness.logs.vocab import VocabState, load_vocabulary
 from harness.report.paths import inside
-from harness.result import ScenarioResult, StepResult, TaskOutcome
+from harness.result import ScenarioResult, StepResult, TaskOutcome, TimelineEvent
 from harness.scenario import models as m
 
 NS = 1_000_000
@@ -213,6 +214,7 @@ class ScenarioRunner:
         except BgtestError:
             pass
         self._collect_tasks()
+        self._collect_states()
         if self.result.status != "passed":
             self._save_artifacts()
         elif self.artifacts_dir is not None and self.journal is not None:
@@ -277,6 +279,7 @@ class ScenarioRunner:
         if kind in STATEFUL:
             if self.ctx.saved is None:
                 self.ctx.saved = self.device.snapshot(self._packages())
+                self.result.start_state = dataclasses.asdict(self.ctx.saved)
             self.ctx.changed.add(kind)
         if kind != "expect" and kind != "wait":
             start = self._barrier(record.summary)
@@ -292,8 +295,12 @@ class ScenarioRunner:
         self.ctx.window = None
         try:
             handler(step)
-            if kind in STATEFUL and self.obs.on_note:
-                self.obs.on_note(self.device.snapshot(self._packages()).summary())
+            if kind in STATEFUL:
+                # the state as the step left it: the timeline's lanes, and the live view's note
+                after = self.device.snapshot(self._packages())
+                record.state = dataclasses.asdict(after)
+                if self.obs.on_note:
+                    self.obs.on_note(after.summary())
             if self._guards:
                 if kind not in ("expect", "wait"):
                     self._barrier(f"after {record.summary}")
@@ -673,10 +680,12 @@ class ScenarioRunner:
             if not patterns:  # a scenario that names no task: every task the log shows
                 rows = [(ev.task, ev.task)]
             late = cut_index is not None and i >= cut_index and ev.time_ns >= (cut_ns or 0)
-            key = rows[0][0] if rows else ev.task
+            # the timeline's lane is the name as the scenario wrote it (a glob is one lane);
+            # the run is the task it matched, to pair a start with its end
+            run, lane = rows[0] if rows else (ev.task, ev.task)
             timeline = self.result.after_restore_events if late else self.result.events
             if len(timeline) < MAX_TIMELINE_EVENTS:
-                timeline.append((ev.time_ns // NS, key, ev.state))
+                timeline.append(TimelineEvent(ev.time_ns // NS, lane, ev.state, run, ev.record.short()))
             seen: set[str] = set()
             for name, pattern in rows:
                 if name in seen:
@@ -700,6 +709,12 @@ class ScenarioRunner:
                 continue
             if self.result.status != "passed" or p.text in absent:
                 tasks[p.text] = TaskOutcome(p.text, pattern=p.text, absence_expected=p.text in absent)
+
+    def _collect_states(self) -> None:
+        """The state changes the device logged (Doze, screen, saver, the app's process), for the timeline."""
+        if self.journal is None or self.platform != "android":
+            return  # the unified log's lines are not read for lanes yet: iOS lanes come from snapshots
+        self.result.states = state_changes(self.journal.journal.all_records(), self.package)
 
     def _artifact_dir(self) -> Path:
         directory = self.artifacts_dir or Path("bgtest-report") / _slug(self.scenario.name)

@@ -1,7 +1,8 @@
 """The continuous logcat reader of one Android device, feeding the log journal.
 
-One reader per device for the whole scenario (``logcat -v threadtime -v year -b main,system,crash``:
-the year keeps device time unambiguous);
+One reader per device for the whole scenario (``logcat -v threadtime -v year -b main,system,crash,events``:
+the year keeps device time unambiguous; the events buffer carries the Doze, battery and screen
+transitions the timeline report draws);
 when the link drops — a reboot, a USB hiccup — it waits for the device and resumes with
 ``-T '<last time>'`` so the journal has no gap and no duplicate (the journal does the
 boundary de-duplication). After an expected reboot it waits for ``sys.boot_completed`` and
@@ -23,7 +24,7 @@ from harness.logs.expect import ExpectationEngine
 from harness.logs.journal import Journal
 from harness.logs.record import LogRecord
 
-LOGCAT = ["logcat", "-v", "threadtime", "-v", "year", "-b", "main,system,crash"]
+LOGCAT = ["logcat", "-v", "threadtime", "-v", "year", "-b", "main,system,crash,events"]
 
 
 class DeviceJournal(JournalReader):
