@@ -250,10 +250,15 @@ class Reboot(StepBase):
     timeout: Duration | None = Field(None, description="how long to wait for the boot")
 
 
+def _doze_off(value: Any) -> Any:
+    """``doze: false`` is ``doze: off``: a YAML 1.1 editor reads ``off`` as false, so both mean it."""
+    return "off" if value is False else value
+
+
 class Doze(StepBase):
     kind: ClassVar[str] = "doze"
     primary: ClassVar[str | None] = "mode"
-    mode: Literal["deep", "light", "off", "step"]
+    mode: Annotated[Literal["deep", "light", "off", "step"], BeforeValidator(_doze_off)]
 
 
 class Battery(StepBase):

@@ -2,6 +2,12 @@
 
 Written as draft-07 (``definitions``), the newest draft VS Code's YAML extension fully supports.
 
+bgtest reads YAML 1.2 (``doze: off`` is the text "off"); VS Code's YAML extension and PyYAML
+read YAML 1.1, where ``off``/``on``/``yes``/``no`` are booleans. So that an editor shows the
+same verdict as ``bgtest validate``, every enum holding such a word also takes the boolean the
+1.1 reader makes of it, and bgtest takes that boolean too (``doze: false`` is ``doze: off``);
+``tests/test_schema_yaml_versions.py`` checks both readers against bgtest.
+
 pydantic writes the schema of each model; the step *wrapper* forms people type
 (``- stop_app``, ``- doze: deep``, ``- doze: {mode: deep}``) exist only in the loader's
 normalisation, so this module describes them on top. The committed copy
@@ -17,6 +23,10 @@ from harness.scenario.models import STEP_MODELS, Network, Scenario
 from harness.scenario.platforms import ACTIONS
 
 SCHEMA_FILE = Path(__file__).with_name("scenario.schema.json")
+
+#: Words a YAML 1.1 reader turns into booleans (true/false are booleans in 1.2 as well).
+YAML11_TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"})
+YAML11_FALSE = frozenset({"n", "N", "no", "No", "NO", "off", "Off", "OFF"})
 SCHEMA_ID = "https://bgtest.dev/schema/scenario.schema.json"
 
 
@@ -65,6 +75,27 @@ def _step_schema(defs: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": alts}
 
 
+def _yaml11_booleans(node: Any) -> None:
+    """Let every enum with an on/off/yes/no word also take the boolean a YAML 1.1 editor reads."""
+    if isinstance(node, list):
+        for item in node:
+            _yaml11_booleans(item)
+        return
+    if not isinstance(node, dict):
+        return
+    enum = node.get("enum")
+    if isinstance(enum, list):
+        words = {v for v in enum if isinstance(v, str)}
+        extra = [b for b, group in ((True, YAML11_TRUE), (False, YAML11_FALSE)) if words & group]
+        extra = [b for b in extra if not any(v is b for v in enum)]
+        if extra:
+            node["enum"] = [*enum, *extra]
+            if node.get("type") == "string":
+                node["type"] = ["string", "boolean"]
+    for value in node.values():
+        _yaml11_booleans(value)
+
+
 def build_schema() -> dict[str, Any]:
     """The whole schema: a document is a scenario or a ``defaults:`` document."""
     base = Scenario.model_json_schema(by_alias=True, ref_template="#/definitions/{model}")
@@ -104,7 +135,7 @@ def build_schema() -> dict[str, Any]:
         "properties": {k: v for k, v in base["properties"].items() if k not in ("name", "steps")},
         "additionalProperties": False,
     }
-    return {
+    schema = {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_ID,
         "title": "bgtest scenario",
@@ -122,3 +153,5 @@ def build_schema() -> dict[str, Any]:
         ],
         "definitions": dict(sorted(defs.items())),
     }
+    _yaml11_booleans(schema)
+    return schema
