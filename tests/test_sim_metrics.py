@@ -219,3 +219,27 @@ def test_the_low_memory_killer_ends_a_heavy_worker_on_a_1gb_phone_only() -> None
     assert re.search(rf"Process {re.escape(FWM)} \(pid \d+\) has died", go)
     assert "Worker result SUCCESS" not in go
     assert "lmkd" not in flagship and "Worker result SUCCESS" in flagship
+
+
+# --------------------------------------------------------------------- iOS profile
+def test_the_iphone_7_profile_is_an_iphone_7_on_ios_15(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def xcrun(*argv: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "BGTEST_SIM_HOME": str(tmp_path), "TZ": "UTC"}
+        return subprocess.run([sys.executable, "-m", "harness.sim.ios.xcrun", *argv],
+                              capture_output=True, text=True, env=env, timeout=30)
+
+    assert xcrun("simctl", "bgtest", "reset", "--profile", "iphone-7").returncode == 0
+    doc = json.loads(xcrun("simctl", "list", "-j").stdout)
+    booted = doc["devices"]["com.apple.CoreSimulator.SimRuntime.iOS-15-5"]
+    assert [d["name"] for d in booted if d["state"] == "Booted"] == ["iPhone 7"]
+    assert booted[0]["deviceTypeIdentifier"] == "com.apple.CoreSimulator.SimDeviceType.iPhone-7"
+    assert {r["version"] for r in doc["runtimes"]} == {"15.5", "17.2"}
+    text = xcrun("simctl", "list", "devices").stdout
+    assert "-- iOS 15.5 --\n    iPhone 7 (" in text
+    bad = xcrun("simctl", "bgtest", "reset", "--profile", "android-go")
+    assert bad.returncode == 64 and "unknown device profile 'android-go'" in bad.stderr

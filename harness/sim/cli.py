@@ -8,8 +8,15 @@ from enum import Enum
 
 import typer
 
+from harness.profiles import profile_names
+
 app = typer.Typer(help="Start virtual devices that real adb / xcrun / WebDriverAgent clients reach.",
                   no_args_is_help=True)
+
+
+#: The device profiles (harness/profiles.py) a virtual device of each platform can be started as.
+AndroidProfile = Enum("AndroidProfile", {n: n for n in profile_names("android")}, type=str)  # type: ignore[misc]
+IosProfile = Enum("IosProfile", {n: n for n in profile_names("ios")}, type=str)  # type: ignore[misc]
 
 
 class ClockChoice(str, Enum):
@@ -27,6 +34,11 @@ def android(
                                       help="Device time: realtime (a person at adb shell), manual, scaled."),
     scale: float = typer.Option(60.0, "--scale", min=0.001,
                                 help="With --clock scaled: device seconds per wall second."),
+    profile: AndroidProfile = typer.Option(
+        "android-flagship", "--profile",
+        help="The class of phone: android-flagship (Pixel 8, Android 14), android-go (1 GB, "
+        "low-RAM, Android 10), android-legacy (Nexus 5X, Android 8.1).",
+    ),
 ) -> None:
     """Start virtual Android devices, connect them to the adb server and run until Ctrl-C."""
     from harness.devices.adb_server import AdbServer, AdbServerError
@@ -42,14 +54,15 @@ def android(
     try:
         try:
             server.adb("start-server", timeout=30)
-            farm = VirtualAndroidFarm(count=count, adb_server=server, clock_mode=clock.value, scale=scale)
+            farm = VirtualAndroidFarm(count=count, adb_server=server, clock_mode=clock.value, scale=scale,
+                                      profile=profile.value)
             farm.start()
         except (AdbServerError, OSError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
         try:
             for serial, device in zip(farm.serials, farm.devices, strict=True):
-                typer.echo(f"{serial}\t{device.model} ({device.serial})")
+                typer.echo(f"{serial}\t{device.model} ({device.serial})\tprofile {device.profile.name}")
             typer.echo(f"adb -P {adb_port} devices -l", err=False)
             typer.echo("Ctrl-C stops the devices and disconnects them.", err=True)
             while not stop.wait(0.5):
@@ -87,6 +100,10 @@ def ios(
     reset: bool = typer.Option(
         False, "--reset", help="Start from a fresh virtual iPhone (apps and log erased)."
     ),
+    profile: IosProfile = typer.Option(
+        "iphone-flagship", "--profile",
+        help="The class of phone: iphone-flagship (iPhone 15, iOS 17.2) or iphone-7 (iOS 15.5, 2 GB).",
+    ),
 ) -> None:
     """Start the virtual iPhone: prints BGTEST_XCRUN=… for the xcrun stand-in and serves WDA until Ctrl-C."""
     from harness.sim.ios.launcher import start_ios
@@ -100,7 +117,8 @@ def ios(
     try:
         try:
             running = start_ios(
-                kind=kind.value, wda_port=wda_port, clock=clock.value, scale=scale, reset=reset
+                kind=kind.value, wda_port=wda_port, clock=clock.value, scale=scale, reset=reset,
+                profile=profile.value,
             )
         except OSError as exc:
             reason = exc.strerror or exc

@@ -43,8 +43,9 @@ class VirtualAndroidFarm:
         clock_mode: ClockMode = "manual",
         app_models: list[Path | str] | None = None,
         scale: float = 1.0,
-        model: str = "Pixel 8",
+        model: str | None = None,
         host: str = "127.0.0.1",
+        profile: str | None = None,
     ) -> None:
         if count < 1:
             raise ValueError("count must be at least 1")
@@ -55,6 +56,8 @@ class VirtualAndroidFarm:
         self.app_models = [Path(p) for p in app_models or []]
         self.model = model
         self.host = host
+        #: Device profile name (``harness/profiles.py``); None is the default flagship.
+        self.profile = profile
         self.devices: list[VirtualAndroidDevice] = []
         self.daemons: list[AdbDaemon] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -155,6 +158,7 @@ class VirtualAndroidFarm:
                 model=self.model,
                 clock_mode=self.clock_mode,
                 app_models=list(self.app_models),
+                profile=self.profile,
             )
             if self.clock_mode == "scaled":
                 device.clock.set_mode("scaled", self.scale)

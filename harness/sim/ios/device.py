@@ -40,7 +40,16 @@ RUNTIME_ROOT = (
     "/Library/Developer/CoreSimulator/Volumes/iOS_21C62/Library/Developer/CoreSimulator/Profiles/"
     "Runtimes/iOS 17.2.simruntime/Contents/Resources/RuntimeRoot"
 )
+#: iOS 15.5 (Xcode 13.4's simulator runtime), what the iphone-7 profile runs: an iPhone 7's last
+#: iOS is 15, and 15.5 is the newest iOS 15 runtime Xcode ships for the simulator.
+RUNTIME_15_ID = "com.apple.CoreSimulator.SimRuntime.iOS-15-5"
+#: Every runtime the virtual CoreSimulator has: identifier -> (name, version, build).
+RUNTIMES = {
+    RUNTIME_ID: (RUNTIME_NAME, RUNTIME_VERSION, RUNTIME_BUILD),
+    RUNTIME_15_ID: ("iOS 15.5", "15.5", "19F70"),
+}
 DEVICE_TYPES = {
+    "iPhone 7": "com.apple.CoreSimulator.SimDeviceType.iPhone-7",
     "iPhone 15": "com.apple.CoreSimulator.SimDeviceType.iPhone-15",
     "iPhone 15 Pro": "com.apple.CoreSimulator.SimDeviceType.iPhone-15-Pro",
     "iPad (10th generation)": "com.apple.CoreSimulator.SimDeviceType.iPad-10th-generation",
@@ -100,8 +109,14 @@ def date_text(ms: float) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S +0000")
 
 
-def new_state(kind: Kind = "simulator", home: SimHome | None = None) -> dict[str, Any]:
-    """A fresh world: one booted iPhone 15 of ``kind`` and one shut-down iPad, clock in manual mode."""
+def new_state(kind: Kind = "simulator", home: SimHome | None = None, profile: str | None = None
+              ) -> dict[str, Any]:
+    """A fresh world: one booted iPhone of ``kind`` and one shut-down iPad, clock in manual mode.
+
+    The iPhone is the device profile's (``harness/profiles.py``): an iPhone 15 on iOS 17.2 by
+    default, an iPhone 7 on iOS 15.5 for ``iphone-7``.
+    """
+    from harness.profiles import DEFAULT_PROFILE, get_profile
     state: dict[str, Any] = {
         "clock": {"ms": DEFAULT_EPOCH_MS, "mode": "manual", "scale": 1.0, "wall": wall_now()},
         "next_pid": 41000,
@@ -109,7 +124,10 @@ def new_state(kind: Kind = "simulator", home: SimHome | None = None) -> dict[str
         "devices": {},
     }
     world = World(home or SimHome(), state)
-    world.create_device("iPhone 15", kind=kind, boot=True)
+    chosen = get_profile(profile or DEFAULT_PROFILE["ios"], "ios")
+    runtime = RUNTIME_15_ID if chosen.os_version.startswith("15") else RUNTIME_ID
+    phone = world.create_device(str(chosen.ios_device_type), kind=kind, boot=True, runtime=runtime)
+    phone.d["profile"] = chosen.name
     world.create_device("iPad (10th generation)", kind="simulator", boot=False)
     return state
 
@@ -203,14 +221,15 @@ class World:
     def devices(self) -> list[Device]:
         return [Device(self, d) for d in self.state["devices"].values()]
 
-    def create_device(self, name: str, kind: Kind = "simulator", boot: bool = False) -> Device:
+    def create_device(self, name: str, kind: Kind = "simulator", boot: bool = False,
+                      runtime: str = RUNTIME_ID) -> Device:
         n = len(self.state["devices"])
         udid = _uuid(f"{self.home.path}:{name}:{n}:{kind}")
         d = {
             "udid": udid,
             "name": name,
             "type": DEVICE_TYPES.get(name, DEVICE_TYPES["iPhone 15"]),
-            "runtime": RUNTIME_ID,
+            "runtime": runtime,
             "kind": kind,
             "state": "Shutdown",
             "last_booted": None,
@@ -364,6 +383,11 @@ class Device:
     @property
     def booted(self) -> bool:
         return self.d["state"] == "Booted"
+
+    @property
+    def os_version(self) -> str:
+        """The runtime's iOS version (``17.2``; ``15.5`` for an iphone-7 profile)."""
+        return RUNTIMES.get(str(self.d.get("runtime")), RUNTIMES[RUNTIME_ID])[1]
 
     # ---------------------------------------------------------------- paths
     @property

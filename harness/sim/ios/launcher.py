@@ -62,13 +62,17 @@ def start_ios(
     reset: bool = False,
     home: SimHome | None = None,
     host: str = "127.0.0.1",
+    profile: str | None = None,
 ) -> RunningIos:
+    """Serve the virtual iPhone of ``home``; a fresh world when asked, or when the booted one is
+    of another kind or another device profile than ``profile`` (``harness/profiles.py``)."""
     home = home or SimHome()
     with open_world(home, kind=kind) as world:
         booted = [d for d in world.devices() if d.booted]
-        if reset or not booted or booted[0].kind != kind:
+        other_profile = profile is not None and booted and booted[0].d.get("profile") != profile
+        if reset or not booted or booted[0].kind != kind or other_profile:
             world.state.clear()
-            world.state.update(new_state(kind, home))
+            world.state.update(new_state(kind, home, profile))
             world.clock = type(world.clock)(start_ms=int(world.state["clock"]["ms"]))
             booted = [d for d in world.devices() if d.booted]
         world.set_clock_mode(clock, scale)

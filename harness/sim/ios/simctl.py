@@ -22,10 +22,8 @@ from typing import Any, TextIO
 
 from ...durations import DurationError, format_duration_ms, parse_duration_ms
 from .device import (
-    RUNTIME_BUILD,
     RUNTIME_ID,
-    RUNTIME_NAME,
-    RUNTIME_VERSION,
+    RUNTIMES,
     SYSTEM_APPS,
     Device,
     SimError,
@@ -111,27 +109,42 @@ def _device_json(dev: Device) -> dict[str, Any]:
     return out
 
 
-def _runtime_json() -> dict[str, Any]:
+def _runtime_json(identifier: str = RUNTIME_ID) -> dict[str, Any]:
+    name, version, build = RUNTIMES[identifier]
+    root = f"/Library/Developer/CoreSimulator/Volumes/iOS_{build}/Library/Developer/CoreSimulator/" \
+        f"Profiles/Runtimes/{name}.simruntime"
+    major = int(version.split(".")[0])
     return {
-        "bundlePath": "/Library/Developer/CoreSimulator/Volumes/iOS_21C62/Library/Developer/CoreSimulator/"
-        "Profiles/Runtimes/iOS 17.2.simruntime",
-        "buildversion": RUNTIME_BUILD,
+        "bundlePath": root,
+        "buildversion": build,
         "platform": "iOS",
-        "runtimeRoot": "/Library/Developer/CoreSimulator/Volumes/iOS_21C62/Library/Developer/CoreSimulator/"
-        "Profiles/Runtimes/iOS 17.2.simruntime/Contents/Resources/RuntimeRoot",
-        "identifier": RUNTIME_ID,
-        "version": RUNTIME_VERSION,
+        "runtimeRoot": f"{root}/Contents/Resources/RuntimeRoot",
+        "identifier": identifier,
+        "version": version,
         "isInternal": False,
         "isAvailable": True,
-        "name": RUNTIME_NAME,
+        "name": name,
         "supportedDeviceTypes": [
             {k: t[k] for k in ("bundlePath", "name", "identifier", "productFamily")}
             for t in _DEVICE_TYPES_JSON
+            if int(str(t["minRuntimeVersionString"]).split(".")[0]) <= major
+            <= int(str(t["maxRuntimeVersionString"]).split(".")[0])
         ],
     }
 
 
 _DEVICE_TYPES_JSON = [
+    {
+        "productFamily": "iPhone",
+        "bundlePath": "/Library/Developer/CoreSimulator/Profiles/DeviceTypes/iPhone 7.simdevicetype",
+        "maxRuntimeVersion": 1048575,
+        "maxRuntimeVersionString": "15.255.255",
+        "identifier": "com.apple.CoreSimulator.SimDeviceType.iPhone-7",
+        "modelIdentifier": "iPhone9,1",
+        "minRuntimeVersionString": "10.0.0",
+        "minRuntimeVersion": 655360,
+        "name": "iPhone 7",
+    },
     {
         "productFamily": "iPhone",
         "bundlePath": "/Library/Developer/CoreSimulator/Profiles/DeviceTypes/iPhone 15.simdevicetype",
@@ -195,9 +208,10 @@ def cmd_list(world: World, args: list[str], io: Io) -> int:
         if section in (None, "devicetypes"):
             doc["devicetypes"] = _DEVICE_TYPES_JSON
         if section in (None, "runtimes"):
-            doc["runtimes"] = [_runtime_json()]
+            doc["runtimes"] = [_runtime_json(r) for r in sorted(RUNTIMES)]
         if section in (None, "devices"):
-            doc["devices"] = {RUNTIME_ID: [_device_json(d) for d in devices]}
+            doc["devices"] = {r: [_device_json(d) for d in devices if d.d["runtime"] == r]
+                              for r in sorted(RUNTIMES)}
         if section in (None, "pairs"):
             doc["pairs"] = {}
         io.out(_sim_json(doc))
@@ -208,12 +222,17 @@ def cmd_list(world: World, args: list[str], io: Io) -> int:
             io.out(f"{t['name']} ({t['identifier']})")
     if section in (None, "runtimes"):
         io.out("== Runtimes ==")
-        io.out(f"{RUNTIME_NAME} ({RUNTIME_VERSION} - {RUNTIME_BUILD}) - {RUNTIME_ID}")
+        for identifier in sorted(RUNTIMES):
+            name, version, build = RUNTIMES[identifier]
+            io.out(f"{name} ({version} - {build}) - {identifier}")
     if section in (None, "devices"):
         io.out("== Devices ==")
-        io.out(f"-- {RUNTIME_NAME} --")
-        for dev in devices:
-            io.out(f"    {dev.d['name']} ({dev.udid}) ({dev.d['state']}) ")
+        for identifier in sorted(RUNTIMES):
+            mine = [dev for dev in devices if dev.d["runtime"] == identifier]
+            if mine or identifier == RUNTIME_ID:
+                io.out(f"-- {RUNTIMES[identifier][0]} --")
+            for dev in mine:
+                io.out(f"    {dev.d['name']} ({dev.udid}) ({dev.d['state']}) ")
     if section in (None, "pairs"):
         io.out("== Device Pairs ==")
     return 0
@@ -990,7 +1009,8 @@ _BGTEST_HELP = """Virtual iPhone (bgtest) commands:
   simctl bgtest lowpower <device> on|off
   simctl bgtest forcequit <device> <bundle id>     (the user swipes the app away)
   simctl bgtest state <device>                     (JSON: apps, pending requests, running tasks)
-  simctl bgtest reset [--kind simulator|device]    (a fresh world)"""
+  simctl bgtest reset [--kind simulator|device] [--profile iphone-flagship|iphone-7]
+                                                   (a fresh world)"""
 
 
 def _mode_text(world: World) -> str:
@@ -1006,9 +1026,18 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
     if verb == "clock":
         return _clock(world, rest, io)
     if verb == "reset":
-        kind = "device" if rest[-1:] == ["device"] or "--kind=device" in rest else "simulator"
+        kind = "device" if "device" in rest or "--kind=device" in rest else "simulator"
+        profile = next((a.split("=", 1)[1] for a in rest if a.startswith("--profile=")), None)
+        if "--profile" in rest and rest.index("--profile") + 1 < len(rest):
+            profile = rest[rest.index("--profile") + 1]
+        from harness.profiles import UnknownProfileError
+
+        try:
+            fresh = new_state(kind, world.home, profile)  # type: ignore[arg-type]
+        except UnknownProfileError as exc:
+            raise SimError(str(exc), 64) from None
         world.state.clear()
-        world.state.update(new_state(kind, world.home))  # type: ignore[arg-type]
+        world.state.update(fresh)
         world.clock = type(world.clock)(start_ms=int(world.state["clock"]["ms"]))
         return 0
     if not rest:

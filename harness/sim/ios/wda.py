@@ -402,14 +402,15 @@ class WdaServer:
         with open_world(self.home) as world:
             dev = world.find(self.udid)
             kind = dev.kind
+            version = dev.os_version
         out: dict[str, Any] = {
             "ready": True,
             "message": "WebDriverAgent is ready to accept commands",
             "state": "success",
             "os": {
                 "name": "iOS",
-                "version": RUNTIME_VERSION,
-                "sdkVersion": RUNTIME_VERSION,
+                "version": version,
+                "sdkVersion": version,
                 "testmanagerdVersion": 65535,
             },
             "ios": {"ip": None if kind == "simulator" else "192.168.1.23"},
@@ -421,7 +422,7 @@ class WdaServer:
             "device": "iphone",
         }
         if kind == "simulator":
-            out["ios"]["simulatorVersion"] = RUNTIME_VERSION
+            out["ios"]["simulatorVersion"] = version
         return out
 
     def _new_session(self, data: dict[str, Any]) -> dict[str, Any]:
