@@ -31,7 +31,7 @@ from harness.durations import format_duration_ms
 from harness.errors import BgtestError, DeviceError, UnsupportedAction
 from harness.logs import expect as ex
 from harness.logs.device_states import state_changes
-from harness.logs.vocab import VocabState, load_vocabulary
+from harness.logs.vocab import VocabState, library_vocabularies, load_vocabulary
 from harness.report.paths import inside
 from harness.result import ScenarioResult, StepResult, TaskOutcome, TimelineEvent
 from harness.scenario import models as m
@@ -74,25 +74,6 @@ class _Ctx:
     saved: DeviceState | None = None
     changed: set[str] = field(default_factory=set)
     extras: dict[str, Any] = field(default_factory=dict)
-
-
-def library_vocabularies(library: str | None, platform: str = "android") -> list[str]:
-    """The vocabulary file for an app's library on a platform (it includes the system's own)."""
-    android = {
-        "androidx.work": "androidx_workmanager",
-        "native_workmanager": "native_workmanager",
-        "flutter_workmanager": "flutter_workmanager",
-        "kmpworkmanager": "kmpworkmanager",
-    }
-    ios = {
-        "native_workmanager": "native_workmanager_ios",
-        "flutter_workmanager": "flutter_workmanager_ios",
-        "kmpworkmanager": "kmpworkmanager",
-        "bgtaskscheduler": "bgtaskscheduler",
-    }
-    table = ios if platform == "ios" else android
-    default = "bgtaskscheduler" if platform == "ios" else "androidx_workmanager"
-    return [table.get(library or "", default)]
 
 
 class ScenarioRunner:

@@ -61,8 +61,10 @@ def test_diagnostics_rows_link_unique_names_and_job_ids() -> None:
     assert {"daily-upload", "upload"} <= state.names_for("3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b")
     assert state.job_id_for("periodic-sync") == 13
     assert state.job_id_for("daily-upload") == 12
-    # the Diagnostics worker's own row: class names and "null" are not task names
-    assert state.names_for("08be261c-2def-4bd6-a716-1e4410968dc4") == set()
+    # the Diagnostics worker's own row: "null" is not a name; its class names it (issue #9:
+    # work may be named by its worker class, simple or fully qualified)
+    assert state.names_for("08be261c-2def-4bd6-a716-1e4410968dc4") == {
+        "DiagnosticsWorker", "androidx.work.impl.workers.DiagnosticsWorker"}
 
 
 def test_unique_name_from_diagnostics_applies_to_later_lines() -> None:

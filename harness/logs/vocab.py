@@ -2,16 +2,38 @@
 retried / cancelled, for one library. The knowledge lives in `harness/vocab/*.yaml` (data);
 this module compiles it once and applies it.
 
-A rule names where a line comes from (`tag` on Android; `subsystem` or `process` on iOS; or
+A rule names where a line comes from (`tag` on Android -- one tag or a list, e.g. WorkManager's
+tag with and without the `WM-` prefix it gained in 2.1; `subsystem` or `process` on iOS; or
 only a `contains` literal when the process is the app's and unknown in advance), a regex with
-named groups, and the event. Task names come from the groups: `task` (the id itself), `tags`
-and `names` (comma lists: WorkManager tags, Diagnostics unique names), `uuid` (a WorkSpec id,
-resolved to names through *links*). `dedupe: 10s` drops an event when the same task had the
-same state within that time (two libraries logging one fact), `dedupe_after: [retried]` also
-when it follows one of those states (WorkManager re-schedules a work right after a retry).
-Any rule whose match carries a `uuid` together with names is a link; an event that only knows
-a UUID is held until a link names it, then re-emitted with its original record and time
-(`late=True`), so windows stay right.
+named groups, and the event.
+
+Naming (issue #9: work is named the way real apps name it). Groups give names and ids:
+`task` (the id itself: a plugin's task id, a BGTask identifier), `tags` and `names` (comma
+lists: WorkManager tags, Diagnostics unique names), `cls` (a worker class), `uuid` (a WorkSpec
+id), `job` (its JobScheduler job id), `activity` (a dasd activity). A tag that is a class name
+(dotted, last part capitalised: WorkManager adds the worker class as a tag) names the task by
+its simple and its full name, after every user tag. `alias` links a key that a later line
+prints (a BGTask identifier) to the task names on the same line. Any rule whose match carries
+a `uuid` together with names is a link; an event that only knows a UUID is held until a link
+names it, then re-emitted with its original record and time (`late=True`), so windows stay
+right; `release_unlinked()` gives up waiting and names them by the UUID.
+
+No event is lost or invented (issue #9 item 3): a record may hold several log calls that
+logcat could not tell apart (same time, pid, tid and tag), so every physical line of a joined
+message is matched on its own; a message whose lines match nothing is also matched unwrapped
+(a hard-wrapped paste). A record whose source is unknown (a paste that lost its header) is
+tried against every rule.
+
+Runs that span lines (`start_sequence`, `hold_state` / `use_state`): WorkManager's Processor
+`processing U` followed in the same process by WorkerWrapper `Starting work for <class>` ties U
+to the class; a `Starting work for <class>` with no such opener is a start of the class.
+BackgroundTasks' `Marking task (null) complete with success: 1` carries its outcome to the
+next `Complete task request activity` line, which names the task.
+
+`dedupe: 10s` drops an event when the same task (the same WorkSpec, when there is one) had the
+same state within that time (two libraries or two layers logging one fact), `dedupe_after:
+[retried]` also when it follows one of those states (WorkManager re-schedules a work right
+after a retry; dasd cancels the request that a new submit replaces).
 
 Lookup is a dict hit on the record's tag / subsystem / process, then a literal `contains`
 check, and only then the regex: most records cost one dict lookup.
@@ -36,6 +58,11 @@ _RECENT = 64
 """Event times kept per (task, state) for `dedupe`: enough for held events re-emitted late."""
 STATES = ("enqueued", "started", "succeeded", "failed", "retried", "cancelled")
 VOCAB_DIR = Path(__file__).resolve().parent.parent / "vocab"
+#: A WorkManager tag that is a worker class: `com.example.SyncWorker`, `a.b.Outer$Inner`.
+_CLASS = re.compile(r"^[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)*\.[A-Z][\w$]*$")
+_START_SEQUENCE = ("open", "close")
+#: How long a Processor `processing U` waits for its WorkerWrapper `Starting work for <class>`.
+_SEQUENCE_NS = 10 * 1_000_000_000
 
 
 class VocabularyError(ValueError):
@@ -44,7 +71,13 @@ class VocabularyError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class TaskEvent:
-    """A task changed state, according to one log record."""
+    """A task changed state, according to one log record.
+
+    `task` is the best name (user tag / unique name / task id, else the worker class's simple
+    name, else the UUID), `names` every name a scenario may use for it, `ids` the ids printed
+    on the line itself (UUID, job id, worker class, BGTask identifier, dasd activity), `line`
+    the physical line of the record's message that said it (0 = the first).
+    """
 
     task: str
     state: str
@@ -54,6 +87,8 @@ class TaskEvent:
     uuid: str | None = None
     rule: str = ""
     late: bool = False
+    ids: tuple[str, ...] = ()
+    line: int = 0
 
     def is_for(self, task: str) -> bool:
         return task == self.task or task in self.names or task == self.uuid
@@ -64,7 +99,7 @@ class Rule:
     id: str
     source: str  # vocabulary file stem
     key: str  # "tag" | "subsystem" | "process" | "" (any)
-    value: str
+    values: tuple[str, ...]
     regex: re.Pattern[str]
     contains: str = ""
     event: str | None = None
@@ -74,6 +109,9 @@ class Rule:
     dedupe_after: tuple[str, ...] = ()
     multiline: bool = False
     ignore: re.Pattern[str] | None = None
+    start_sequence: str = ""
+    hold_state: str = ""
+    use_state: str = ""
 
 
 @dataclass
@@ -95,7 +133,8 @@ class Vocabulary:
             if table is None:
                 self.anywhere.append(rule)
             else:
-                table.setdefault(rule.value, []).append(rule)
+                for value in rule.values:
+                    table.setdefault(value, []).append(rule)
 
     @property
     def tags(self) -> frozenset[str]:
@@ -106,6 +145,8 @@ class Vocabulary:
         return tuple(r.contains for r in self.anywhere if r.contains)
 
     def candidates(self, rec: LogRecord) -> list[Rule]:
+        if not rec.tag and not rec.process and not rec.subsystem:
+            return self.rules  # the paste lost the header: any rule may apply
         found = self.by_tag.get(rec.tag)
         if rec.subsystem and rec.subsystem in self.by_subsystem:
             found = (found or []) + self.by_subsystem[rec.subsystem]
@@ -143,15 +184,25 @@ def _compile_rule(doc: dict, source: str, ignore: re.Pattern[str] | None) -> Rul
     if state_from and state_from not in regex.groupindex:
         raise VocabularyError(f"{where}: state_from names group {state_from!r} that the regex lacks")
     groups = set(regex.groupindex)
-    if (event or state_from) and not groups & {"task", "tags", "names", "uuid"}:
-        raise VocabularyError(f"{where}: an event rule needs a task, tags, names or uuid group")
+    naming = {"task", "tags", "names", "uuid", "cls"}
+    if (event or state_from) and not groups & naming and not doc.get("hold_state"):
+        raise VocabularyError(f"{where}: an event rule needs a task, tags, names, cls or uuid group")
+    seq = str(doc.get("start_sequence") or "")
+    if seq and seq not in _START_SEQUENCE:
+        raise VocabularyError(f"{where}: start_sequence is one of {', '.join(_START_SEQUENCE)}, not {seq!r}")
+    needs = {"open": "uuid", "close": "cls"}.get(seq)
+    if needs and needs not in groups:
+        raise VocabularyError(f"{where}: start_sequence {seq} needs a {needs} group")
+    raw_values = doc.get(keys[0]) if keys else ()
+    values = tuple(str(v) for v in raw_values) if isinstance(raw_values, list) else (str(raw_values),)
     return Rule(
-        id=rid, source=source, key=keys[0] if keys else "", value=str(doc.get(keys[0])) if keys else "",
+        id=rid, source=source, key=keys[0] if keys else "", values=values if keys else (),
         regex=regex, contains=str(doc.get("contains") or ""), event=event, state_from=state_from,
         state_map=state_map,
         dedupe_ns=parse_duration_ms(doc["dedupe"]) * 1_000_000 if doc.get("dedupe") else 0,
         dedupe_after=tuple(str(x) for x in doc.get("dedupe_after") or ()),
-        multiline=bool(doc.get("multiline")), ignore=ignore,
+        multiline=bool(doc.get("multiline")), ignore=ignore, start_sequence=seq,
+        hold_state=str(doc.get("hold_state") or ""), use_state=str(doc.get("use_state") or ""),
     )
 
 
@@ -192,6 +243,23 @@ def available_vocabularies() -> list[str]:
     return sorted(p.stem for p in VOCAB_DIR.glob("*.yaml"))
 
 
+def merged_vocabularies(names: Iterable[str]) -> Vocabulary:
+    """One vocabulary from several (e.g. every library of a platform, for a log of unknown
+    origin): a rule included by two of them (androidx WorkManager under both plugins) is
+    applied once, with the ignore list of the first that has it."""
+    seen: set[tuple[str, str]] = set()
+    rules: list[Rule] = []
+    platforms: list[str] = []
+    for name in names:
+        vocab = load_vocabulary(name)
+        platforms += [p for p in vocab.platforms if p not in platforms]
+        for rule in vocab.rules:
+            if (rule.source, rule.id) not in seen:
+                seen.add((rule.source, rule.id))
+                rules.append(rule)
+    return Vocabulary(name="+".join(names), platforms=tuple(platforms), rules=rules)
+
+
 def _split_names(text: str | None) -> list[str]:
     if not text:
         return []
@@ -206,8 +274,14 @@ class VocabState:
         self.vocabularies = list(vocabularies)
         self.links: dict[str, set[str]] = {}
         self.job_ids: dict[str, int] = {}
-        self._unresolved: dict[str, list[tuple[Rule, str, LogRecord]]] = {}
-        self._last: dict[tuple[str, str], deque[int]] = {}
+        self.aliases: dict[str, set[str]] = {}  # BGTask identifier -> the library's task ids
+        self._unresolved: dict[str, list[tuple[Rule, str, LogRecord, tuple[str, ...], int]]] = {}
+        self._reported: set[str] = set()  # unlinked UUIDs already handed out by `new_unlinked`
+        self._last: dict[tuple[str, str], deque[tuple[int, str | None]]] = {}
+        self._rank: dict[str, int] = {}  # 1: a class's simple name, 2: a class's full name
+        self._order: dict[str, int] = {}  # first-seen order among names of equal rank
+        self._opened: dict[int, list[tuple[str, int]]] = {}  # pid -> (UUID, time) started, class unknown
+        self._held_state: dict[tuple[str, int, str], str] = {}  # (hold key, pid, process) -> state
 
     @property
     def tags(self) -> frozenset[str]:
@@ -230,72 +304,253 @@ class VocabState:
                 return self.job_ids[uuid]
         return None
 
+    def best(self, names: Iterable[str]) -> list[str]:
+        """Names best first: user tags, unique names and task ids, then simple class names,
+        then full class names; in the order first seen within each rank."""
+        order = self._order
+        for n in names:
+            if n not in order:
+                order[n] = len(order)
+        return sorted(set(names), key=lambda n: (self._rank.get(n, 0), order[n]))
+
+    def ids_for(self, event: TaskEvent) -> list[str]:
+        """Every id linked to an event's task: its names, the WorkSpec UUID, its job id, the
+        ids printed on its line (for `bgtest logs --json`)."""
+        out = list(event.ids)
+        names = set(event.names)
+        if event.uuid:
+            names |= self.links.get(event.uuid, set())
+            out.append(event.uuid)
+            if event.uuid in self.job_ids:
+                out.append(str(self.job_ids[event.uuid]))
+        out += self.best(names)
+        return list(dict.fromkeys(out))
+
+    def best_name(self, event: TaskEvent) -> str:
+        """The best name known now (a later link may have named a UUID)."""
+        if event.uuid and self.links.get(event.uuid):
+            return self.best(self.links[event.uuid] | set(event.names))[0]
+        return event.task
+
+    # -- matching ---------------------------------------------------------------------------
     def events(self, rec: LogRecord) -> list[TaskEvent]:
         out: list[TaskEvent] = []
+        msg = rec.message
+        lines = msg.split("\n") if "\n" in msg else None
         for vocab in self.vocabularies:
             for rule in vocab.candidates(rec):
                 if rule.multiline:
-                    for m in rule.regex.finditer(rec.message):
-                        self._apply(rule, m, rec, out)
-                else:
-                    m = rule.regex.search(rec.message)
+                    for m in rule.regex.finditer(msg):
+                        self._apply(rule, m, rec, out, msg.count("\n", 0, m.start()))
+                elif lines is None:
+                    m = rule.regex.search(msg)
                     if m is not None:
-                        self._apply(rule, m, rec, out)
+                        self._apply(rule, m, rec, out, 0)
+                else:
+                    self._per_line(rule, lines, rec, out)
         return out
 
-    def _apply(self, rule: Rule, m: re.Match[str], rec: LogRecord, out: list[TaskEvent]) -> None:
-        gd = m.groupdict()
-        ordered: list[str] = []
-        if gd.get("task"):
-            ordered.append(gd["task"])
-        ordered += _split_names(gd.get("names")) + _split_names(gd.get("tags"))
+    def _per_line(self, rule: Rule, lines: list[str], rec: LogRecord, out: list[TaskEvent]) -> None:
+        """Several log calls may share one record: each physical line is matched on its own;
+        only when none matches is the message tried unwrapped (a paste wrapped at a width)."""
+        search = rule.regex.search
+        hit = False
+        for i, text in enumerate(lines):
+            m = search(text)
+            if m is not None:
+                hit = True
+                self._apply(rule, m, rec, out, i)
+        if not hit:
+            m = search("".join(lines))
+            if m is not None:
+                self._apply(rule, m, rec, out, 0)
+
+    def _names(self, rule: Rule, gd: dict[str, str | None]) -> tuple[list[str], list[str]]:
+        """(names best first, ids printed on the line) from a match's groups."""
+        user: list[str] = []
+        classes: list[str] = []
+        ids: list[str] = []
+        task = gd.get("task")
+        if task:
+            user.append(task)
+            ids.append(task)
+        for n in _split_names(gd.get("names")) + _split_names(gd.get("tags")):
+            (classes if _CLASS.match(n) else user).append(n)
+        if gd.get("cls"):
+            classes.append(str(gd["cls"]))
         if rule.ignore is not None:
-            ordered = [n for n in ordered if not rule.ignore.search(n)]
+            user = [n for n in user if not rule.ignore.search(n)]
+        names = list(dict.fromkeys(user))
+        for c in dict.fromkeys(classes):
+            simple = c.rsplit(".", 1)[-1]
+            self._rank.setdefault(simple, 1)
+            self._rank[c] = 2
+            names += [simple, c] if simple not in names else [c]
+            ids.append(c)
+        if names:
+            aliases = self.aliases
+            for n in list(names):
+                if n in aliases:
+                    names += [a for a in aliases[n] if a not in names]
+        return names, ids
+
+    def _apply(self, rule: Rule, m: re.Match[str], rec: LogRecord, out: list[TaskEvent], line: int) -> None:
+        gd = m.groupdict()
+        ordered, ids = self._names(rule, gd)
+        alias = gd.get("alias")
+        if alias and ordered:
+            self.aliases.setdefault(alias, set()).update(n for n in ordered if self._rank.get(n, 0) == 0)
         uuid = gd.get("uuid")
         if uuid:
             uuid = uuid.lower()
-            job = gd.get("job")
-            if job and job.isdigit():
+            ids.insert(0, uuid)
+        job = gd.get("job")
+        if job and job.isdigit():
+            ids.insert(1 if uuid else 0, job)
+            if uuid:
                 self.job_ids[uuid] = int(job)
+        if gd.get("activity"):
+            ids.append(str(gd["activity"]))
+        if rule.start_sequence == "open" and uuid:
+            self._opened.setdefault(rec.pid, []).append((uuid, rec.time_ns))
+        elif rule.start_sequence == "close":
+            opened = {u for u, t in self._opened.pop(rec.pid, []) if rec.time_ns - t <= _SEQUENCE_NS}
+            if len(opened) == 1:  # the start of exactly one work is open: this is its worker
+                self._link(opened.pop(), ordered, out, release=False)
+                return
+            if opened:  # starts of several works are open: the log does not say whose class it is
+                return
+        if uuid:
             if ordered:
-                known = self.links.setdefault(uuid, set())
-                new = set(ordered) - known
-                if new:
-                    known.update(new)
-                    for held_rule, held_state, held_rec in self._unresolved.pop(uuid, []):
-                        self._emit(held_state, held_rec, held_rule, sorted(known), uuid, out, late=True)
-            ordered = list(dict.fromkeys(ordered + sorted(self.links.get(uuid, set()) - set(ordered))))
+                self._link(uuid, ordered, out)
+            ordered = self.best([*ordered, *self.links.get(uuid, ())])
+            if uuid in self._unresolved:
+                ordered = []  # earlier events of this work still wait for a name: keep the order
         state = rule.event
         if rule.state_from:
             state = rule.state_map.get(gd.get(rule.state_from) or "")
+        if rule.hold_state and state is not None and not ordered:  # a later line names the task
+            self._held_state[(rule.hold_state, rec.pid, rec.process)] = state
+            return
+        if rule.use_state:
+            state = self._held_state.pop((rule.use_state, rec.pid, rec.process), None)
         if state is None:
             return
         if not ordered:
             if uuid:
-                self._unresolved.setdefault(uuid, []).append((rule, state, rec))
+                self._unresolved.setdefault(uuid, []).append((rule, state, rec, tuple(ids), line))
             return
-        self._emit(state, rec, rule, ordered, uuid, out)
+        self._emit(state, rec, rule, ordered, uuid, out, ids=tuple(ids), line=line)
+
+    def _link(self, uuid: str, names: list[str], out: list[TaskEvent], *, release: bool = True) -> None:
+        """Tie a UUID to names. A line that prints the work's tags (a result line, a Diagnostics
+        row) releases the events held for it, named by everything known; a start sequence only
+        names the class, and the held events keep waiting for the tags (or the end)."""
+        known = self.links.setdefault(uuid, set())
+        known.update(names)
+        if not release:
+            return
+        for held_rule, held_state, held_rec, held_ids, held_line in self._unresolved.pop(uuid, []):
+            self._emit(held_state, held_rec, held_rule, self.best(known), uuid, out, late=True,
+                       ids=held_ids, line=held_line)
 
     def _emit(self, state: str, rec: LogRecord, rule: Rule, names: list[str], uuid: str | None,
-              out: list[TaskEvent], *, late: bool = False) -> None:
+              out: list[TaskEvent], *, late: bool = False, ids: tuple[str, ...] = (), line: int = 0) -> None:
         t = rec.time_ns
-        if rule.dedupe_ns:
-            # Against every recent event of the task, not just the last one: a held event
-            # re-emitted late (its UUID got a name) lands between events already emitted,
-            # and must not count one run twice (WM-Processor and TaskStore both say "started").
-            for n in names:
-                if any(abs(t - x) <= rule.dedupe_ns for x in self._last.get((n, state), ())):
-                    return
-                for other in rule.dedupe_after:
-                    if any(0 <= t - x <= rule.dedupe_ns for x in self._last.get((n, other), ())):
-                        return
-        for n in names:
-            recent = self._last.get((n, state))
+        # the same WorkSpec or the same user name (an entry of another WorkSpec does not count);
+        # class names are shared by many works, so they count only when nothing else names it
+        keys = ([uuid] if uuid else []) + [n for n in names if not self._rank.get(n, 0)] or names
+        if rule.dedupe_ns and self._seen_recently(keys, state, rule, t, uuid):
+            return
+        for k in {*keys, *names}:
+            recent = self._last.get((k, state))
             if recent is None:
-                recent = self._last[(n, state)] = deque(maxlen=_RECENT)
-            recent.append(t)
-        out.append(TaskEvent(names[0], state, t, rec, frozenset(names), uuid, rule.id, late))
+                recent = self._last[(k, state)] = deque(maxlen=_RECENT)
+            recent.append((t, uuid))
+        out.append(TaskEvent(names[0], state, t, rec, frozenset(names), uuid, rule.id, late, ids, line))
 
+    def _seen_recently(self, keys: list[str], state: str, rule: Rule, t: int, uuid: str | None) -> bool:
+        """Against every recent event of the task, not just the last one: a held event re-emitted
+        late (its UUID got a name) lands between events already emitted, and must not count
+        one run twice (WM-Processor and TaskStore both say "started")."""
+        window = rule.dedupe_ns
+        for k in keys:
+            for st in (state, *rule.dedupe_after):
+                for seen_t, seen_uuid in self._last.get((k, st), ()):
+                    if uuid and seen_uuid and seen_uuid != uuid:
+                        continue
+                    gap = t - seen_t
+                    if (abs(gap) if st == state else gap) <= window and (st == state or gap >= 0):
+                        return True
+        return False
+
+    # -- work that no line named yet ------------------------------------------------------------
     def unresolved(self) -> dict[str, list[tuple[str, LogRecord]]]:
         """Events still waiting for a link, per UUID: (state, record) -- 'unnamed work' in reports."""
-        return {k: [(state, rec) for _r, state, rec in v] for k, v in self._unresolved.items()}
+        return {k: [(h[1], h[2]) for h in v] for k, v in self._unresolved.items()}
+
+    def new_unlinked(self) -> list[str]:
+        """UUIDs with held events that were not handed out before: the moment to ask WorkManager
+        for its diagnostics (which link UUIDs to unique names and tags)."""
+        fresh = [u for u in self._unresolved if u not in self._reported]
+        self._reported.update(fresh)
+        return fresh
+
+    def release_unlinked(self) -> list[TaskEvent]:
+        """Stop waiting: every held event is emitted under the best name known (its worker
+        class, from a start sequence) or else its UUID -- at the end of a log file, or when
+        WorkManager's diagnostics did not name it. In the order they were logged."""
+        out: list[TaskEvent] = []
+        held = sorted(((h, u) for u, hs in self._unresolved.items() for h in hs),
+                      key=lambda x: (x[0][2].seq, x[0][4]))
+        self._unresolved.clear()
+        for (rule, state, rec, ids, line), uuid in held:
+            names = self.best(self.links[uuid]) if self.links.get(uuid) else [uuid]
+            self._emit(state, rec, rule, names, uuid, out, late=True, ids=ids, line=line)
+        return out
+
+
+#: An app's `library` (as app models and scenarios spell it) -> its vocabulary, per platform.
+_LIBRARY_VOCABULARIES = {
+    "android": {
+        "androidx.work": "androidx_workmanager",
+        "androidx_workmanager": "androidx_workmanager",
+        "native_workmanager": "native_workmanager",
+        "flutter_workmanager": "flutter_workmanager",
+        "kmpworkmanager": "kmpworkmanager",
+    },
+    "ios": {
+        "native_workmanager": "native_workmanager_ios",
+        "flutter_workmanager": "flutter_workmanager_ios",
+        "kmpworkmanager": "kmpworkmanager",
+        "bgtaskscheduler": "bgtaskscheduler",
+    },
+}
+#: A log whose library is not known: every vocabulary of the platform (their shared rules once).
+_EVERY_LIBRARY = {
+    "android": ("androidx_workmanager", "flutter_workmanager", "native_workmanager"),
+    "ios": ("bgtaskscheduler", "flutter_workmanager_ios", "native_workmanager_ios", "kmpworkmanager"),
+}
+
+
+def library_vocabularies(library: str | None, platform: str = "android") -> list[str]:
+    """The vocabulary file for an app's library on a platform (it includes the system's own)."""
+    table = _LIBRARY_VOCABULARIES["ios" if platform == "ios" else "android"]
+    default = "bgtaskscheduler" if platform == "ios" else "androidx_workmanager"
+    return [table.get(library or "", default)]
+
+
+def known_libraries(platform: str | None = None) -> list[str]:
+    plats = [platform] if platform else list(_LIBRARY_VOCABULARIES)
+    return sorted({lib for p in plats for lib in _LIBRARY_VOCABULARIES.get(p, {})})
+
+
+def vocabulary_for_log(library: str | None, platform: str) -> Vocabulary:
+    """What reads a captured log: the library's vocabulary, or every library of the platform."""
+    if library:
+        table = _LIBRARY_VOCABULARIES["ios" if platform == "ios" else "android"]
+        if library not in table:
+            raise VocabularyError(
+                f"unknown library {library!r} for {platform}; known: {', '.join(sorted(table))}")
+        return load_vocabulary(table[library])
+    return merged_vocabularies(_EVERY_LIBRARY["ios" if platform == "ios" else "android"])
