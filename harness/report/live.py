@@ -83,6 +83,7 @@ class RunConsole:
     _live: Live | None = None
     _spinner: Spinner | None = None
     _started: float = field(default_factory=time.monotonic)
+    _since: float = field(default_factory=time.monotonic)
     _shown: set[str] = field(default_factory=set)
 
     # ------------------------------------------------------------ status line
@@ -90,7 +91,7 @@ class RunConsole:
         self._status = status
         if not self.console.is_terminal:
             return  # a log file gets the lines, not a spinner
-        self._spinner = Spinner("dots", text=Text(status), style="cyan")
+        self._spinner = Spinner("dots", style="cyan")
         self._live = Live(
             get_renderable=self._renderable,
             console=self.console,
@@ -103,8 +104,7 @@ class RunConsole:
 
     def status(self, text: str) -> None:
         self._status = text
-        if self._spinner is not None:
-            self._spinner.text = Text(text, overflow="ellipsis", no_wrap=True)
+        self._since = time.monotonic()
 
     def stop(self) -> None:
         if self._live is not None:
@@ -116,7 +116,15 @@ class RunConsole:
         if self._wait is not None:
             parts.append(self._wait.progress)
         if self._spinner is not None:
-            parts.append(self._spinner)
+            # one line, whatever the width: spinner, what runs (cut with …), for how long
+            line = Table.grid(expand=True, padding=(0, 1))
+            line.add_column(width=1, no_wrap=True)
+            line.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+            line.add_column(no_wrap=True, justify="right")
+            elapsed = time.monotonic() - self._since
+            clock = Text(f"{elapsed:.0f}s" if elapsed >= 1 else "", style="dim")
+            line.add_row(self._spinner, Text(self._status), clock)
+            parts.append(line)
         return Group(*parts)
 
     def print(self, renderable: RenderableType) -> None:
