@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..clock import ClockMode, VirtualClock
 from .os.bus import EventBus
+from .registry import COMMANDS
 
 _loaded = False
 
@@ -84,7 +85,7 @@ class VirtualAndroidDevice:
         self.props = Properties(self)
         apply_profile(self.props, self.profile)
         self.procs = ProcessTable(self)
-        self.fs = FileSystem(self)
+        self.fs = FileSystem(self, programs=COMMANDS)
         self.logd = Logd(self)
         self.settings = Settings(self)
         self.battery = BatteryService(self)

@@ -22,12 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from ..registry import CommandContext, dumpsys_section
 from .timeutils import format_duration
 
 if TYPE_CHECKING:
     from ...clock import Timer
-    from ..device import VirtualAndroidDevice
+    from .context import SystemContext
 
 FLAG_STANDALONE = 0x1
 FLAG_WAKE_FROM_IDLE = 0x2
@@ -65,7 +64,7 @@ class Alarm:
 class AlarmManager:
     """Pending alarms by id; deferred ones wait in ``_deferred`` until the policy lifts."""
 
-    def __init__(self, device: VirtualAndroidDevice) -> None:
+    def __init__(self, device: SystemContext) -> None:
         self.device = device
         self._ids = itertools.count(1)
         self._alarms: dict[int, Alarm] = {}
@@ -267,12 +266,6 @@ def _date(ms: int) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}"
 
 
-def _foreground(device: VirtualAndroidDevice, package: str) -> bool:
+def _foreground(device: SystemContext, package: str) -> bool:
     probe = getattr(getattr(device, "activity", None), "is_foreground", None)
     return bool(probe(package)) if callable(probe) else False
-
-
-@dumpsys_section("alarm")
-def dumpsys_alarm(ctx: CommandContext) -> int:
-    ctx.out(ctx.device.alarms.dump())
-    return 0

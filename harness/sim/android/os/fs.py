@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import posixpath
 import stat as _stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..device import VirtualAndroidDevice
+    from .context import SystemContext
 
 S_IFDIR = _stat.S_IFDIR
 S_IFREG = _stat.S_IFREG
@@ -118,21 +118,20 @@ def _under(path: str, roots: tuple[str, ...]) -> bool:
 class FileSystem:
     """The device's files (see the module docstring for the permission model)."""
 
-    def __init__(self, device: VirtualAndroidDevice) -> None:
+    def __init__(self, device: SystemContext, programs: Iterable[str] = ()) -> None:
+        """``programs``: the names the shell can run, each given a ``/system/bin`` entry."""
         self.device = device
         now = self._now()
         self.root = _Node(S_IFDIR | 0o755, now)
         #: files whose contents are computed when read (``/proc/uptime``)
         self.dynamic: dict[str, Callable[[], bytes]] = {}
-        self._build_tree()
+        self._build_tree(sorted(programs))
 
     # ------------------------------------------------------------------ layout
     def _now(self) -> int:
         return max(1, self.device.clock.now_ms() // 1000)
 
-    def _build_tree(self) -> None:
-        from ..registry import COMMANDS
-
+    def _build_tree(self, programs: list[str]) -> None:
         dirs = [
             ("/system", 0o755), ("/system/bin", 0o751), ("/system/xbin", 0o751), ("/system/etc", 0o755),
             ("/system/app", 0o755), ("/system/priv-app", 0o755), ("/system/framework", 0o755),
@@ -152,7 +151,7 @@ class FileSystem:
         for dev in ("null", "zero", "random", "urandom", "tty"):
             self._mk(f"/dev/{dev}", S_IFREG | 0o666)
         elf = b"\x7fELF\x02\x01\x01\x00" + bytes(8)
-        for name in sorted(COMMANDS):
+        for name in programs:
             self._mk(f"/system/bin/{name}", S_IFREG | 0o755, uid=0, gid=2000, data=elf)
         for name in ("uptime", "version", "loadavg", "meminfo", "cpuinfo"):
             self._mk(f"/proc/{name}", S_IFREG | 0o444)

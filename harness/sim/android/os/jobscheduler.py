@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from .context import SystemContext
+
 if TYPE_CHECKING:
     from ...clock import Timer
-    from ..device import VirtualAndroidDevice
 
 # Constraint bits as JobStatus declares them (dumpsys prints names + hex mask).
 CHARGING = 0x1
@@ -123,7 +124,14 @@ class JobService(Protocol):
 
 #: Service class name -> resolver(device, package) -> JobService | None, registered by app-side
 #: runtimes (WorkManager's SystemJobService); it starts the app process when needed.
-SERVICE_RESOLVERS: dict[str, Callable[[VirtualAndroidDevice, str], JobService | None]] = {}
+class JobsContext(SystemContext, Protocol):
+    """What a job's service binding sees: the phone, and this JobScheduler to report back to."""
+
+    @property
+    def jobs(self) -> JobScheduler: ...
+
+
+SERVICE_RESOLVERS: dict[str, Callable[[JobsContext, str], JobService | None]] = {}
 
 
 @dataclass
@@ -248,7 +256,7 @@ class JobScheduler:
 
     HISTORY_SIZE = 100
 
-    def __init__(self, device: VirtualAndroidDevice) -> None:
+    def __init__(self, device: JobsContext) -> None:
         self.device = device
         #: Concurrency limit: the device profile's (a low-RAM build runs fewer jobs at once).
         self.max_active: int = device.profile.max_concurrent_jobs or MAX_ACTIVE_JOBS

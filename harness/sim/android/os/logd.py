@@ -35,7 +35,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..device import VirtualAndroidDevice
+    from .context import SystemContext
 
 #: Buffer names by log id, in logd's id order (the order ``logcat -g`` and ``-c`` walk them).
 BUFFER_NAMES: tuple[str, ...] = ("main", "radio", "events", "system", "crash", "stats", "security", "kernel")
@@ -156,7 +156,7 @@ class Logd:
     """The device's log daemon state; ``device.log(...)`` and ``logcat`` are its writer and reader."""
 
     def __init__(
-        self, device: VirtualAndroidDevice | None = None, sizes: dict[str, int] | None = None
+        self, device: SystemContext | None = None, sizes: dict[str, int] | None = None
     ) -> None:
         self.device = device
         merged = dict(DEFAULT_SIZES)

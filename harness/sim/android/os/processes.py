@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .fs import user_name
 
 if TYPE_CHECKING:
-    from ..device import VirtualAndroidDevice
+    from .context import SystemContext
 
 
 @dataclass
@@ -60,7 +60,7 @@ _SYSTEM = (
 class ProcessTable:
     """Live processes by pid. Subscribes to ``boot`` and ``shutdown`` on the device bus."""
 
-    def __init__(self, device: VirtualAndroidDevice) -> None:
+    def __init__(self, device: SystemContext) -> None:
         self.device = device
         self._procs: dict[int, Proc] = {}
         self._next_pid = 1

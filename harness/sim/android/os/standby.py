@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..device import VirtualAndroidDevice
+    from .context import SystemContext
 
 EXEMPTED, ACTIVE, WORKING_SET, FREQUENT, RARE, RESTRICTED, NEVER = 5, 10, 20, 30, 40, 45, 50
 BUCKET_NAMES = {
@@ -100,7 +100,7 @@ def parse_bucket(text: str) -> int:
 class AppStandby:
     """Bucket per package; publishes ``standby_bucket`` and ``constraints`` on every change."""
 
-    def __init__(self, device: VirtualAndroidDevice) -> None:
+    def __init__(self, device: SystemContext) -> None:
         self.device = device
         self._buckets: dict[str, int] = {}
         device.bus.subscribe("package_started", self._on_started)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..os.jobscheduler import SERVICE_RESOLVERS, JobInfo, JobStatus
+from ..os.jobscheduler import SERVICE_RESOLVERS, JobInfo, JobsContext, JobStatus
 from .plugins import plugin_for
 from .store import (
     BLOCKED,
@@ -41,7 +41,6 @@ from .store import (
 
 if TYPE_CHECKING:
     from ...clock import Timer
-    from ..device import VirtualAndroidDevice
 
 SYSTEM_JOB_SERVICE = "androidx.work.impl.background.systemjob.SystemJobService"
 DIAGNOSTICS_WORKER = "androidx.work.impl.workers.DiagnosticsWorker"
@@ -77,7 +76,7 @@ _POOL_SIZE = 4
 _TABLE_HEADER = "\n Id \t Class Name\t Job Id\t State\t Unique Name\t Tags\t"
 
 
-def database(device: VirtualAndroidDevice, package: str) -> WorkDatabase:
+def database(device: JobsContext, package: str) -> WorkDatabase:
     """The app's WorkManager database (created on first use, like the real one)."""
     db = device.jobs.work_db.get(package)
     if not isinstance(db, WorkDatabase):
@@ -128,7 +127,7 @@ class _ThreadPool:
 class WorkManagerRuntime:
     """WorkManagerImpl + SystemJobScheduler + SystemJobService + Processor of one process."""
 
-    def __init__(self, device: VirtualAndroidDevice, app: Any) -> None:
+    def __init__(self, device: JobsContext, app: Any) -> None:
         self.device = device
         self.app = app
         self.package: str = app.package
@@ -653,7 +652,7 @@ class WorkManagerRuntime:
                 self._log("I", T_DIAG_WRKR, self._table(rows))
 
 
-def _resolve_system_job_service(device: VirtualAndroidDevice, package: str) -> WorkManagerRuntime | None:
+def _resolve_system_job_service(device: JobsContext, package: str) -> WorkManagerRuntime | None:
     """JobScheduler binds SystemJobService: ActivityManager starts the process for the job."""
     am = device.activity
     try:
