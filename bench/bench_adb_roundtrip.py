@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from harness.devices.adb_server import AdbServer  # noqa: E402
 from harness.sim.android.adb import adbd  # noqa: E402
-from harness.sim.android.adb.adbd import A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_WRTE, PacketReader, pack  # noqa: E402
+from harness.sim.android.adb.packets import A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_WRTE, PacketReader, pack  # noqa: E402
 from harness.sim.android.device import VirtualAndroidDevice  # noqa: E402
 from harness.sim.android.launcher import VirtualAndroidFarm  # noqa: E402
 

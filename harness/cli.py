@@ -108,10 +108,9 @@ def color_option() -> Any:
 
 def _register() -> None:
     """Attach each area's commands (kept in their own modules so the areas stay apart)."""
-    from harness import run_cli
+    from harness import run_cli, sim_cli
     from harness.logs import cli as logs_cli
     from harness.scenario import cli as scenario_cli
-    from harness.sim import cli as sim_cli
 
     app.add_typer(sim_cli.app, name="sim")
     scenario_cli.register(app)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.sim.android.adb.adbd import (
+from harness.sim.android.adb.packets import (
     A_CNXN,
     A_OKAY,
     A_WRTE,

@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from harness.sim.android.adb import adbd
-from harness.sim.android.adb.adbd import (
+from harness.sim.android.adb.adbd import AdbDaemon
+from harness.sim.android.adb.packets import (
     A_CLSE,
     A_CNXN,
     A_OKAY,
@@ -21,13 +22,11 @@ from harness.sim.android.adb.adbd import (
     A_VERSION_MIN,
     A_WRTE,
     HEADER,
-    AdbDaemon,
-    AdbStream,
     Packet,
     PacketReader,
-    ServiceFn,
     pack,
 )
+from harness.sim.android.adb.streams import AdbStream, ServiceFn
 from harness.sim.android.device import VirtualAndroidDevice
 
 

@@ -14,9 +14,7 @@ import inspect
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
-
-from harness.devices.adb_server import EMULATOR_PORTS, AdbServer
+from typing import Any, Protocol, TypeVar
 
 from ..clock import ClockMode
 from .adb.adbd import AdbDaemon
@@ -24,8 +22,18 @@ from .device import VirtualAndroidDevice
 
 T = TypeVar("T")
 
-#: Ports a virtual device never takes: the adb server's default and the emulator probe range.
-FORBIDDEN_PORTS = {5037, *EMULATOR_PORTS}
+#: Ports a virtual device never takes: the adb server's default (5037) and the range it
+#: probes for emulators at start-up, 5554-5585 (AOSP client/transport_emulator.cpp): a
+#: device there would show up twice, once as ``emulator-N``.
+FORBIDDEN_PORTS = {5037, *range(5554, 5586)}
+
+
+class AdbHost(Protocol):
+    """The host-side adb server the farm announces its devices to (``harness.devices.adb_server``)."""
+
+    def connect(self, address: str, /) -> object: ...
+
+    def disconnect(self, address: str, /) -> object: ...
 
 
 class VirtualAndroidFarm:
@@ -39,7 +47,7 @@ class VirtualAndroidFarm:
     def __init__(
         self,
         count: int = 1,
-        adb_server: AdbServer | None = None,
+        adb_server: AdbHost | None = None,
         clock_mode: ClockMode = "manual",
         app_models: list[Path | str] | None = None,
         scale: float = 1.0,

@@ -23,47 +23,33 @@ import asyncio
 import contextlib
 import logging
 import socket
-import struct
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..procio import InputSource
+from .packets import (
+    A_CLSE,
+    A_CNXN,
+    A_OKAY,
+    A_OPEN,
+    A_VERSION,
+    A_WRTE,
+    MAX_PAYLOAD,
+    MAX_PAYLOAD_V1,
+    Packet,
+    PacketReader,
+    ProtocolError,
+    pack,
+)
+from .services import resolve_service
+from .streams import AdbStream, ServiceFn, ServiceResolver, StreamClosed
 
 if TYPE_CHECKING:
     from ..device import VirtualAndroidDevice
 
 log = logging.getLogger(__name__)
 
-
-def _cmd(name: bytes) -> int:
-    return int.from_bytes(name, "little")
-
-
-A_CNXN = _cmd(b"CNXN")
-A_AUTH = _cmd(b"AUTH")
-A_OPEN = _cmd(b"OPEN")
-A_OKAY = _cmd(b"OKAY")
-A_CLSE = _cmd(b"CLSE")
-A_WRTE = _cmd(b"WRTE")
-A_STLS = _cmd(b"STLS")
-
-COMMAND_NAMES = {A_CNXN: "CNXN", A_AUTH: "AUTH", A_OPEN: "OPEN", A_OKAY: "OKAY", A_CLSE: "CLSE",
-                 A_WRTE: "WRTE", A_STLS: "STLS"}
-
-A_VERSION_MIN = 0x01000000
-A_VERSION_SKIP_CHECKSUM = 0x01000001
-A_VERSION = A_VERSION_SKIP_CHECKSUM
-#: What current adbd accepts per packet (1 MiB); the host's CNXN may ask for less.
-MAX_PAYLOAD = 1 << 20
-#: CNXN/AUTH must fit this before anything is negotiated.
-MAX_PAYLOAD_V1 = 4096
 #: Only what is implemented: a listed feature switches the host onto code paths we must serve.
 FEATURES = ("shell_v2", "fixed_push_mkdir")
-
-HEADER = struct.Struct("<6I")
-HEADER_SIZE = HEADER.size
 
 #: How long after acknowledging a reboot the TCP connections drop (a phone takes a moment).
 REBOOT_DROP_S = 0.1
@@ -72,151 +58,6 @@ UNATTENDED_BOOT_S = 1.0
 #: Device time between power_off and power_on in a reboot (manual clock only).
 SHUTDOWN_DEVICE_MS = 3_000
 
-
-class ProtocolError(Exception):
-    """The peer broke the framing; the whole connection goes (as adbd drops the transport)."""
-
-
-@dataclass(slots=True)
-class Packet:
-    command: int
-    arg0: int
-    arg1: int
-    data: bytes = b""
-
-    @property
-    def name(self) -> str:
-        return COMMAND_NAMES.get(self.command, f"{self.command:08x}")
-
-
-def checksum(data: bytes) -> int:
-    """The legacy ``data_check``: the unsigned 32-bit sum of the payload bytes (not a CRC)."""
-    return sum(data) & 0xFFFFFFFF
-
-
-def pack(command: int, arg0: int, arg1: int, data: bytes = b"") -> bytes:
-    """One packet on the wire. The checksum is always written (harmless) and never checked."""
-    return HEADER.pack(command, arg0, arg1, len(data), checksum(data) if data else 0,
-                       command ^ 0xFFFFFFFF) + data
-
-
-class PacketReader:
-    """Stream parser: feed it whatever TCP delivered, get back the whole packets it completes."""
-
-    def __init__(self, max_payload: int = MAX_PAYLOAD) -> None:
-        self._buf = bytearray()
-        self.max_payload = max_payload
-
-    def feed(self, data: bytes) -> list[Packet]:
-        buf = self._buf
-        buf += data
-        out: list[Packet] = []
-        while len(buf) >= HEADER_SIZE:
-            command, arg0, arg1, length, _check, magic = HEADER.unpack_from(buf)
-            if magic != command ^ 0xFFFFFFFF:
-                raise ProtocolError(f"bad magic {magic:08x} for command {command:08x}")
-            if length > self.max_payload:
-                raise ProtocolError(f"payload of {length} bytes exceeds the maximum {self.max_payload}")
-            end = HEADER_SIZE + length
-            if len(buf) < end:
-                break
-            out.append(Packet(command, arg0, arg1, bytes(buf[HEADER_SIZE:end])))
-            del buf[:end]
-        return out
-
-    @property
-    def buffered(self) -> int:
-        return len(self._buf)
-
-
-class StreamClosed(BrokenPipeError):
-    """The host closed the stream (or the connection went) while the device was writing."""
-
-
-class AdbStream:
-    """One OPENed service on one connection, seen from the device.
-
-    ``inbox`` holds what the host WRTE'd (end of file when the host closes the stream);
-    ``write`` sends data honouring the one-WRTE-in-flight rule.
-    """
-
-    def __init__(self, conn: AdbConnection, local_id: int, remote_id: int, service: str) -> None:
-        self.conn = conn
-        self.local_id = local_id
-        self.remote_id = remote_id
-        self.service = service
-        self.inbox = InputSource(eof=False)
-        self.closed = False
-        # An OPEN counts as a READY: the first WRTE may follow our OKAY at once.
-        self._window = asyncio.Event()
-        self._window.set()
-        self.task: asyncio.Task[None] | None = None
-
-    @property
-    def device(self) -> VirtualAndroidDevice:
-        return self.conn.daemon.device
-
-    @property
-    def max_payload(self) -> int:
-        return self.conn.max_payload
-
-    async def write(self, data: bytes) -> None:
-        """Send ``data`` in WRTEs of at most the negotiated payload, each after the host's OKAY."""
-        view = memoryview(data)
-        step = self.conn.max_payload
-        for start in range(0, len(view), step):
-            while not self._window.is_set():
-                if self.closed:
-                    raise StreamClosed("stream closed by the host")
-                await self._window.wait()
-            if self.closed:
-                raise StreamClosed("stream closed by the host")
-            self._window.clear()
-            await self.conn.send(A_WRTE, self.local_id, self.remote_id, bytes(view[start:start + step]))
-
-    def close(self) -> None:
-        """Close from the device side (service finished): CLSE once, forget the stream."""
-        if self.closed:
-            return
-        self.closed = True
-        self._window.set()
-        self.inbox.feed_eof()
-        self.conn.forget(self)
-        self.conn.send_nowait(A_CLSE, self.local_id, self.remote_id)
-
-    # ----------------------------------------------------------- from the host
-    def _on_okay(self) -> None:
-        self._window.set()
-
-    def _on_data(self, data: bytes) -> None:
-        self.inbox.feed(data)
-        self.conn.send_nowait(A_OKAY, self.local_id, self.remote_id)
-
-    def _on_host_close(self) -> None:
-        """The host said CLSE (or the connection went): stop the service, send nothing back.
-
-        A service that still has unread input (``adb exec-in 'cat > f' < file`` closes right
-        after writing) first gets to read it to its end of file, as a process keeps its stdin
-        pipe's data after adbd closes the socket; its next write then fails.
-        """
-        if self.closed:
-            return
-        self.closed = True
-        self._window.set()
-        self.inbox.feed_eof()
-        self.conn.forget(self)
-        if self.inbox.at_eof:
-            self.cancel()
-
-    def cancel(self) -> None:
-        if self.task is not None and not self.task.done() and self.task is not asyncio.current_task():
-            self.task.cancel()
-
-
-#: A service: runs with its stream; the stream is closed (CLSE) when it returns.
-ServiceFn = Callable[[AdbStream], Awaitable[None]]
-#: Resolves an OPEN's service string to a service, or None to refuse it with CLSE(0, id).
-ServiceResolver = Callable[[str], "ServiceFn | None"]
 
 
 class AdbConnection(asyncio.Protocol):
@@ -238,6 +79,10 @@ class AdbConnection(asyncio.Protocol):
         self._out: list[bytes] = []
         self._flush_scheduled = False
         self.lost = False
+
+    @property
+    def device(self) -> VirtualAndroidDevice:
+        return self.daemon.device
 
     # ------------------------------------------------------------ asyncio hooks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -415,7 +260,6 @@ class AdbDaemon:
         self.host = host
         self.port = port
         if resolver is None:
-            from .services import resolve_service
 
             def resolver(name: str) -> ServiceFn | None:
                 return resolve_service(self, name)

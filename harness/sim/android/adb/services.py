@@ -13,13 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..procio import CallbackSink, InputSource
 from ..registry import CommandContext, command
 
 if TYPE_CHECKING:
-    from .adbd import AdbDaemon, AdbStream, ServiceFn
+    from ..device import VirtualAndroidDevice
+    from .streams import AdbStream, ServiceFn
+
+
+class AdbDaemon(Protocol):
+    """What a service may ask of the daemon serving it (``adbd.AdbDaemon``)."""
+
+    @property
+    def device(self) -> VirtualAndroidDevice: ...
+
+    def restart(self) -> None: ...
 
 # Shell protocol (shell_v2) packet ids.
 ID_STDIN = 0

@@ -19,7 +19,7 @@ from ..procio import InputSource
 
 if TYPE_CHECKING:
     from ..device import VirtualAndroidDevice
-    from .adbd import AdbStream
+    from .streams import AdbStream
 
 SYNC_DATA_MAX = 64 * 1024
 MAX_PATH = 1024

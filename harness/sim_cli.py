@@ -1,4 +1,8 @@
-"""``bgtest sim …``: start virtual devices by hand and leave them running for adb and people."""
+"""``bgtest sim …``: start virtual devices by hand and leave them running for adb and people.
+
+It lives beside the embedded launcher, outside ``harness/sim``: it joins a virtual device to
+a host-side adb server (``harness.devices``), and the virtual devices never import the harness.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,125 @@
+"""One adb stream as a service sees it: an inbox of what the host wrote, and flow-controlled writes.
+
+A service (``services.py``, ``syncsvc.py``) only ever holds an :class:`AdbStream`; the
+connection underneath is a :class:`Link`, so the services do not depend on the daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
+
+from ..procio import InputSource
+from .packets import A_CLSE, A_OKAY, A_WRTE
+
+if TYPE_CHECKING:
+    from ..device import VirtualAndroidDevice
+
+
+class Link(Protocol):
+    """The connection a stream lives on (``adbd.AdbConnection``)."""
+
+    @property
+    def device(self) -> VirtualAndroidDevice: ...
+
+    @property
+    def max_payload(self) -> int: ...
+
+    async def send(self, command: int, arg0: int, arg1: int, data: bytes = b"") -> None: ...
+
+    def send_nowait(self, command: int, arg0: int, arg1: int, data: bytes = b"") -> None: ...
+
+    def forget(self, stream: AdbStream) -> None: ...
+
+
+class StreamClosed(BrokenPipeError):
+    """The host closed the stream (or the connection went) while the device was writing."""
+
+
+class AdbStream:
+    """One OPENed service on one connection, seen from the device.
+
+    ``inbox`` holds what the host WRTE'd (end of file when the host closes the stream);
+    ``write`` sends data honouring the one-WRTE-in-flight rule.
+    """
+
+    def __init__(self, conn: Link, local_id: int, remote_id: int, service: str) -> None:
+        self.conn = conn
+        self.local_id = local_id
+        self.remote_id = remote_id
+        self.service = service
+        self.inbox = InputSource(eof=False)
+        self.closed = False
+        # An OPEN counts as a READY: the first WRTE may follow our OKAY at once.
+        self._window = asyncio.Event()
+        self._window.set()
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def device(self) -> VirtualAndroidDevice:
+        return self.conn.device
+
+    @property
+    def max_payload(self) -> int:
+        return self.conn.max_payload
+
+    async def write(self, data: bytes) -> None:
+        """Send ``data`` in WRTEs of at most the negotiated payload, each after the host's OKAY."""
+        view = memoryview(data)
+        step = self.conn.max_payload
+        for start in range(0, len(view), step):
+            while not self._window.is_set():
+                if self.closed:
+                    raise StreamClosed("stream closed by the host")
+                await self._window.wait()
+            if self.closed:
+                raise StreamClosed("stream closed by the host")
+            self._window.clear()
+            await self.conn.send(A_WRTE, self.local_id, self.remote_id, bytes(view[start:start + step]))
+
+    def close(self) -> None:
+        """Close from the device side (service finished): CLSE once, forget the stream."""
+        if self.closed:
+            return
+        self.closed = True
+        self._window.set()
+        self.inbox.feed_eof()
+        self.conn.forget(self)
+        self.conn.send_nowait(A_CLSE, self.local_id, self.remote_id)
+
+    # ----------------------------------------------------------- from the host
+    def _on_okay(self) -> None:
+        self._window.set()
+
+    def _on_data(self, data: bytes) -> None:
+        self.inbox.feed(data)
+        self.conn.send_nowait(A_OKAY, self.local_id, self.remote_id)
+
+    def _on_host_close(self) -> None:
+        """The host said CLSE (or the connection went): stop the service, send nothing back.
+
+        A service that still has unread input (``adb exec-in 'cat > f' < file`` closes right
+        after writing) first gets to read it to its end of file, as a process keeps its stdin
+        pipe's data after adbd closes the socket; its next write then fails.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        self._window.set()
+        self.inbox.feed_eof()
+        self.conn.forget(self)
+        if self.inbox.at_eof:
+            self.cancel()
+
+    def cancel(self) -> None:
+        if self.task is not None and not self.task.done() and self.task is not asyncio.current_task():
+            self.task.cancel()
+
+
+#: A service: runs with its stream; the stream is closed (CLSE) when it returns.
+ServiceFn = Callable[[AdbStream], Awaitable[None]]
+#: Resolves an OPEN's service string to a service, or None to refuse it with CLSE(0, id).
+ServiceResolver = Callable[[str], "ServiceFn | None"]
+
+
