@@ -20,7 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from ...durations import DurationError, format_duration_ms, parse_duration_ms
+from ...durations import DurationError, parse_duration_ms
+from ..clock import ClockMode
+from ..clockcmd import ClockCommandError, clock_command
 from .device import (
     RUNTIME_ID,
     RUNTIMES,
@@ -1013,11 +1015,6 @@ _BGTEST_HELP = """Virtual iPhone (bgtest) commands:
                                                    (a fresh world)"""
 
 
-def _mode_text(world: World) -> str:
-    c = world.state["clock"]
-    return f"scaled {c['scale']:g}" if c["mode"] == "scaled" else str(c["mode"])
-
-
 def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
     if not args or args[0] in ("help", "-h", "--help"):
         io.out(_BGTEST_HELP)
@@ -1102,40 +1099,39 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
     raise SimError(f"Unknown bgtest command: {verb}\n{_BGTEST_HELP}", 64)
 
 
+class _WorldClock:
+    """The world's clock as the shared ``clock`` verb drives it (mode and scale live in the state)."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    @property
+    def mode(self) -> ClockMode:
+        return self._world.state["clock"]["mode"]  # type: ignore[no-any-return]
+
+    @property
+    def scale(self) -> float:
+        return float(self._world.state["clock"]["scale"])
+
+    def now_ms(self) -> int:
+        return self._world.now()
+
+    def advance(self, delta_ms: int) -> int:
+        return self._world.advance(delta_ms)
+
+    def set_mode(self, mode: ClockMode, scale: float = 1.0) -> None:
+        self._world.set_clock_mode(mode, scale)
+
+
 def _clock(world: World, args: list[str], io: Io) -> int:
     if (args and len(args[0]) == 36) or args[:1] == ["booted"]:
         world.find(args[0])
         args = args[1:]
-    if not args:
-        io.out(f"{world.now()} {_mode_text(world)}")
-        return 0
-    if args[0] == "advance":
-        if len(args) != 2:
-            raise SimError("Error: clock advance needs one duration, e.g. 500ms, 30s, 15m, 6h, 1d", 64)
-        try:
-            delta = parse_duration_ms(args[1])
-        except DurationError as exc:
-            raise SimError(f"Error: {exc}", 64) from None
-        ran = world.advance(delta)
-        io.out(f"advanced {format_duration_ms(delta)} to {world.now()}, {ran} events")
-        return 0
-    if args[0] == "mode":
-        rest = args[1:]
-        if rest in (["manual"], ["realtime"]):
-            world.set_clock_mode(rest[0])
-        elif rest[:1] == ["scaled"] and len(rest) == 2:
-            try:
-                factor = float(rest[1])
-            except ValueError:
-                factor = 0.0
-            if not factor > 0 or factor == float("inf"):
-                raise SimError(f"Error: scale must be a positive number: {rest[1]}", 64)
-            world.set_clock_mode("scaled", factor)
-        else:
-            raise SimError("Error: clock mode manual|realtime|scaled N", 64)
-        io.out(f"{world.now()} {_mode_text(world)}")
-        return 0
-    raise SimError(f"Error: unknown clock command: {args[0]}", 64)
+    try:
+        io.out(clock_command(_WorldClock(world), args))
+    except ClockCommandError as exc:
+        raise SimError(f"Error: {exc}", 64) from None
+    return 0
 
 
 # ===================================================================== dispatch

@@ -1,0 +1,79 @@
+"""The vendor ``clock`` verb both virtual devices answer (``cmd bgtest clock …`` on Android,
+``simctl bgtest clock …`` on the virtual iPhone): one grammar, one set of answers.
+
+It is how a harness finds out it talks to a virtual device and asks it to move time instead
+of sleeping: ``clock advance 6h`` runs every event due in those six hours, in order, each at
+its own device time, and returns when the device has caught up.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..durations import DurationError, format_duration_ms, parse_duration_ms
+from .clock import ClockMode
+
+USAGE = """clock
+    Print the device time (epoch ms) and the clock mode.
+  clock advance DURATION
+    Run every event due in DURATION (500ms, 30s, 15m, 6h, 1d) in order, then return.
+  clock mode manual|realtime|scaled N
+    Switch the clock mode; scaled runs N times faster than the wall clock."""
+
+
+class ClockControl(Protocol):
+    """What the verb drives: a device's clock (``VirtualClock``, or the iPhone world's)."""
+
+    @property
+    def mode(self) -> ClockMode: ...
+
+    @property
+    def scale(self) -> float: ...
+
+    def now_ms(self) -> int: ...
+
+    def advance(self, delta_ms: int) -> int: ...
+
+    def set_mode(self, mode: ClockMode, scale: float = 1.0) -> None: ...
+
+
+class ClockCommandError(ValueError):
+    """Bad arguments; the message is what the device prints after ``Error: ``."""
+
+
+def clock_command(clock: ClockControl, args: list[str]) -> str:
+    """Run ``clock [advance D | mode M [N]]`` and return the line to print."""
+    if not args:
+        return _status(clock)
+    verb, rest = args[0], args[1:]
+    if verb == "advance":
+        if len(rest) != 1:
+            raise ClockCommandError("clock advance needs one duration, e.g. 500ms, 30s, 15m, 6h, 1d")
+        try:
+            delta = parse_duration_ms(rest[0])
+        except DurationError as exc:
+            raise ClockCommandError(str(exc)) from None
+        ran = clock.advance(delta)
+        return f"advanced {format_duration_ms(delta)} to {clock.now_ms()}, {ran} events"
+    if verb == "mode":
+        if rest == ["manual"]:
+            clock.set_mode("manual")
+        elif rest == ["realtime"]:
+            clock.set_mode("realtime")
+        elif rest[:1] == ["scaled"] and len(rest) == 2:
+            try:
+                factor = float(rest[1])
+            except ValueError:
+                factor = 0.0
+            if not factor > 0 or factor == float("inf"):
+                raise ClockCommandError(f"scale must be a positive number: {rest[1]}")
+            clock.set_mode("scaled", factor)
+        else:
+            raise ClockCommandError("clock mode manual|realtime|scaled N")
+        return _status(clock)
+    raise ClockCommandError(f"unknown clock command: {verb}")
+
+
+def _status(clock: ClockControl) -> str:
+    mode = f"scaled {clock.scale:g}" if clock.mode == "scaled" else clock.mode
+    return f"{clock.now_ms()} {mode}"
