@@ -100,9 +100,10 @@ def test_no_import_circle_of_more_than_two_modules() -> None:
 def test_sim_does_not_import_the_harness() -> None:
     """The virtual devices are reached only through real protocols; they need none of the harness core.
 
-    Neutral, pure-data packages they share with the core are allowed: the app model, durations.
+    Neutral, pure-data modules they share with the core are allowed: the app model, durations, sizes,
+    device profiles.
     """
-    allowed = ("harness.sim", "harness.apps", "harness.durations")
+    allowed = ("harness.sim", "harness.apps", "harness.durations", "harness.sizes", "harness.profiles")
     wrong = {
         name: sorted(m for m in deps if not m.startswith(allowed))
         for name, deps in _graph().items()

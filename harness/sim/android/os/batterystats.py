@@ -15,12 +15,8 @@ Figures are integrated between events (worker start/stop, screen, plug, boot), n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from .workload import Workload
-
-if TYPE_CHECKING:
-    from ..device import VirtualAndroidDevice
+from .workload import MetricsContext, Workload
 
 #: A power profile's currents, mA (orders of magnitude of ``power_profile.xml`` on phones of the
 #: Pixel class: cpu.core_power for a busy big core, cpu.idle, screen.on, radio.active, wifi.active).
@@ -71,7 +67,7 @@ def _mah(ms: float, ma: float) -> float:
 class BatteryStats:
     """Accumulates per-uid usage while the phone is on battery; ``reset()`` starts a new period."""
 
-    def __init__(self, device: VirtualAndroidDevice, workload: Workload) -> None:
+    def __init__(self, device: MetricsContext, workload: Workload) -> None:
         self.device = device
         self.workload = workload
         self.capacity_mah = device.profile.battery_mah

@@ -10,10 +10,13 @@ which imports them all).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ...clock import VirtualClock
 from .bus import EventBus
+
+if TYPE_CHECKING:
+    from harness.profiles import DeviceProfile
 
 
 class IdleQueries(Protocol):
@@ -125,6 +128,9 @@ class SystemContext(Protocol):
 
     @property
     def boot_count(self) -> int: ...
+
+    @property
+    def profile(self) -> DeviceProfile: ...
 
     @property
     def booted(self) -> bool: ...

@@ -24,10 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .workload import RunningWorker, Workload
+from .workload import MetricsContext, RunningWorker, Workload
 
 if TYPE_CHECKING:
-    from ..device import VirtualAndroidDevice
     from .processes import Proc
 
 #: (oom adj, minfree kB) of a 1 GB phone (ProcessList.mOomMinFreeHigh); bigger phones × 1.75.
@@ -76,7 +75,7 @@ class ProcMemory:
 class MemoryModel:
     """PSS per process, free memory and the low-memory killer of one virtual phone."""
 
-    def __init__(self, device: VirtualAndroidDevice, workload: Workload) -> None:
+    def __init__(self, device: MetricsContext, workload: Workload) -> None:
         self.device = device
         self.workload = workload
         profile = device.profile

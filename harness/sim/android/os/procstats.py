@@ -10,13 +10,9 @@ maximum over a period includes every worker that ran in it — what a memory met
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from .memory import MemoryModel
-from .workload import Workload
-
-if TYPE_CHECKING:
-    from ..device import VirtualAndroidDevice
+from .workload import MetricsContext, Workload
 
 #: Process states as procstats labels them (ProcessStats.STATE_NAMES); Service is a job's process.
 STATES = ("Top", "Service", "Cached")
@@ -43,7 +39,7 @@ class PackageStats:
 class ProcStats:
     """Per-package process-state time and PSS samples since the last reset."""
 
-    def __init__(self, device: VirtualAndroidDevice, workload: Workload, memory: MemoryModel) -> None:
+    def __init__(self, device: MetricsContext, workload: Workload, memory: MemoryModel) -> None:
         self.device = device
         self.workload = workload
         self.memory = memory

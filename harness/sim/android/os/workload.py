@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .context import SystemContext
 
 if TYPE_CHECKING:
-    from ..device import VirtualAndroidDevice
+    from .activity import ActivityManager
+    from .fs import FileSystem
+    from .packages import PackageManager
+    from .processes import ProcessTable
 
 #: What a worker costs when its app model says nothing (deployment guide, "Performance
 #: Optimization": a native worker 2-5 MB and <50 ms to start; a DartWorker 30-50 MB and
@@ -51,10 +56,26 @@ class RunningWorker:
 Listener = Callable[[int], None]
 
 
+class MetricsContext(SystemContext, Protocol):
+    """Memory, procstats and batterystats read the whole process picture: apps, processes, files."""
+
+    @property
+    def packages(self) -> PackageManager: ...
+
+    @property
+    def procs(self) -> ProcessTable: ...
+
+    @property
+    def fs(self) -> FileSystem: ...
+
+    @property
+    def activity(self) -> ActivityManager: ...
+
+
 class Workload:
     """Running workers by package; listeners hear of every change just before it happens."""
 
-    def __init__(self, device: VirtualAndroidDevice) -> None:
+    def __init__(self, device: MetricsContext) -> None:
         self.device = device
         self._running: dict[str, dict[str, RunningWorker]] = {}
         self._listeners: list[Listener] = []
