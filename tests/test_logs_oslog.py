@@ -32,6 +32,16 @@ def test_stream_with_banner_and_trailer() -> None:
     assert [r.seq for r in recs] == list(range(9))
 
 
+def test_a_record_reads_as_a_line_not_as_json() -> None:
+    """Failure messages quote unified-log records as `log stream --style compact` would."""
+    p = OslogParser()
+    first = (p.feed((FIX / "ios_stream.ndjson").read_text()) + p.flush())[0]
+    line = first.short()
+    assert line.startswith("Default Runner[812] [com.apple.BackgroundTasks:BGTaskScheduler] ")
+    assert "{" not in line[:1] and '"eventMessage"' not in line
+    assert first.message.splitlines()[0] in line
+
+
 def test_chunked_feed_is_the_same() -> None:
     data = (FIX / "ios_stream.ndjson").read_bytes()
     whole = OslogParser()

@@ -66,7 +66,18 @@ class LogRecord:
         return (self.time_ns // 1_000_000, self.pid, self.tid, self.tag, self.message)
 
     def short(self) -> str:
-        """One line for failure messages: the raw line if we have it, else a rebuilt one."""
+        """One line for failure messages: the raw line if we have it, else a rebuilt one.
+
+        A unified-log record's raw text is an ndjson object (``log stream --style ndjson``):
+        people read it as ``log stream --style compact`` prints it instead, process, subsystem
+        and category, then the message.
+        """
+        first = self.message.splitlines()[0] if self.message else ""
+        more = " …" if "\n" in self.message else ""
+        if self.raw.startswith("{"):
+            where = ":".join(x for x in (self.subsystem, self.category) if x)
+            place = f" [{where}]" if where else ""
+            return f"{self.level} {self.process}[{self.pid}]{place} {first}{more}"
         if self.raw:
             return self.raw.split("\n", 1)[0] + (" …" if "\n" in self.raw else "")
-        return f"{self.level}/{self.tag}({self.pid}): {self.message.splitlines()[0] if self.message else ''}"
+        return f"{self.level}/{self.tag}({self.pid}): {first}"

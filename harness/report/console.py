@@ -79,7 +79,7 @@ def render_summary(console: Console, results: list[dict[str, Any]]) -> None:
     if tasks:
         console.print()
         console.print(Text("background tasks, from the device's logs", style="bold"))
-        console.print(_task_table(tasks) if wide else _task_blocks(tasks))
+        console.print(_task_table(tasks) if wide else _task_blocks(tasks, console.width))
     for r in results:
         if r["status"] == "skipped":
             _heading(console, "-", r)
@@ -87,7 +87,7 @@ def render_summary(console: Console, results: list[dict[str, Any]]) -> None:
     for r in results:
         if r["status"] in ("failed", "error"):
             _heading(console, "✗", r)
-            console.print(_indented(Text(r.get("failure", "").strip())))
+            _print_block(console, r.get("failure", "").strip())
             if r.get("restored"):
                 console.print(_indented(Text("restored: " + ", ".join(r["restored"]))))
             if r.get("artifacts"):
@@ -212,9 +212,9 @@ def _task_table(tasks: list[TaskRow]) -> RenderableType:
     return table
 
 
-def _task_blocks(tasks: list[TaskRow]) -> RenderableType:
+def _task_blocks(tasks: list[TaskRow], width: int) -> RenderableType:
     """Per scenario its name, then one line per task; the task columns line up across scenarios."""
-    name_width = min(max(len(name) for _, name, _, _ in tasks), 24)
+    name_width = min(max(len(name) for _, name, _, _ in tasks), width // 2)
     state_width = max(len(last or "-") for _, _, last, _ in tasks)
     parts: list[RenderableType] = []
     previous = None
@@ -258,6 +258,13 @@ def _task_rows(tasks: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def _key(outcome: dict[str, Any]) -> str:
     return str(outcome["task"])
+
+
+def _print_block(console: Console, text: str) -> None:
+    """A failure message, each line folded under its own indentation (not back at the margin)."""
+    for line in text.splitlines():
+        body = line.lstrip(" ")
+        console.print(Padding(Text(body), (0, 0, 0, 2 + len(line) - len(body)), expand=False))
 
 
 def _indented(renderable: RenderableType) -> RenderableType:
