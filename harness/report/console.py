@@ -214,7 +214,7 @@ def _task_table(tasks: list[TaskRow]) -> RenderableType:
 
 def _task_blocks(tasks: list[TaskRow], width: int) -> RenderableType:
     """Per scenario its name, then one line per task; the task columns line up across scenarios."""
-    name_width = min(max(len(name) for _, name, _, _ in tasks), width // 2)
+    name_width = min(max(len(name) for _, name, _, _ in tasks), width * 2 // 5)
     state_width = max(len(last or "-") for _, _, last, _ in tasks)
     parts: list[RenderableType] = []
     previous = None
