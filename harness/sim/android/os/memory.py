@@ -134,7 +134,7 @@ class MemoryModel:
         top = self._is_top(runtime.package)
         ui = UI_KB if top and getattr(runtime, "activity_alive", False) else 0
         worker_kb = sum(w.memory_kb for w in workers)
-        engine_kb = sum(w.engine_kb for w in workers)
+        engine_kb = self._engines_kb(model.library, workers)
         pss = idle + ui + worker_kb + engine_kb
         if top:
             adj, category = FOREGROUND_ADJ, "Foreground"
@@ -150,6 +150,15 @@ class MemoryModel:
         native = int(idle * 0.22) + int(worker_kb * 0.4) + int(engine_kb * 0.55)
         other = max(0, pss - java - code - stack - graphics - native)
         return self._shape(proc, pss, adj, category, java, native, code, stack, graphics, other)
+
+    @staticmethod
+    def _engines_kb(library: str, workers: list[RunningWorker]) -> int:
+        """flutter_workmanager's BackgroundWorker starts a FlutterEngine per run; native_workmanager
+        keeps one engine for the process's Dart workers (its guide: keep the engine warm)."""
+        engines = [w.engine_kb for w in workers if w.engine_kb]
+        if library == "flutter_workmanager":
+            return sum(engines)
+        return max(engines, default=0)
 
     def _shape(self, proc: Proc, pss: int, adj: int, category: str, java: int = 0, native: int = 0,
                code: int = 0, stack: int = 0, graphics: int = 0, other: int = 0) -> ProcMemory:
