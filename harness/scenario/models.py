@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from harness.durations import DurationError, format_duration_ms, parse_duration_ms
+from harness.profiles import PROFILES, profile_names
 from harness.report.paths import is_safe_name, safe_name
 from harness.scenario.platforms import LIBRARIES, PLATFORMS
 from harness.scenario.values import Comparison, LogMatch, Match, describe_expectation, is_glob
@@ -615,6 +616,64 @@ class App(_Model):
         return self
 
 
+def _known_profile(name: str) -> str:
+    if name not in PROFILES:
+        raise ValueError(f"unknown device profile {name!r}; known: {', '.join(profile_names())}")
+    return name
+
+
+ProfileName = Annotated[
+    str,
+    AfterValidator(_known_profile),
+    WithJsonSchema({"enum": profile_names(), "description": "a device profile (harness/profiles.py)"}),
+]
+
+
+class DeviceSettings(_Model):
+    """The device the scenario wants: on a virtual device this is set, on a phone it cannot be."""
+
+    profile: Annotated[list[ProfileName], BeforeValidator(_one_or_many)] | None = Field(
+        None,
+        description="device profile of the virtual device, at most one per platform (android-go: 1 GB "
+        "low-RAM Android 10; android-legacy: Android 8.1; iphone-7: iOS 15, 2 GB); a phone is what "
+        "it is: use requires:",
+    )
+
+    @model_validator(mode="after")
+    def _one_per_platform(self) -> DeviceSettings:
+        seen: dict[str, str] = {}
+        for name in self.profile or ():
+            platform = PROFILES[name].platform
+            if platform in seen:
+                raise ValueError(f"two {platform} profiles ({seen[platform]}, {name}); a device has one")
+            seen[platform] = name
+        return self
+
+    def profile_for(self, platform: str) -> str | None:
+        """The profile asked for ``platform``'s virtual device (None: the default one)."""
+        return next((n for n in self.profile or () if PROFILES[n].platform == platform), None)
+
+
+class Requires(_Model):
+    """What a device must be for the scenario to mean something; otherwise it is skipped, with why."""
+
+    profile: Annotated[list[ProfileName], BeforeValidator(_one_or_many)] | None = Field(
+        None, description="one of these profiles (a phone's is read from its SDK, RAM and ro.config.low_ram)"
+    )
+    low_ram: bool | None = Field(None, description="ro.config.low_ram (Android Go) must be this")
+    sdk: Annotated[Comparison, PlainValidator(Comparison.count), _cmp_serializer,
+                   WithJsonSchema(_cmp_schema('Android API level: ">= 28", "< 26"', True,
+                                              _OP_RE + r"[0-9]+\s*$"))] | None = Field(
+        None, description='Android API level, e.g. "< 28" (before standby buckets)'
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> Requires:
+        if self.profile is None and self.low_ram is None and self.sdk is None:
+            raise ValueError("requires: needs profile, low_ram or sdk")
+        return self
+
+
 DEFAULT_MAX_WAIT_MS = 30 * 86_400_000
 """Waits longer than 30 days are refused unless the scenario raises ``max_wait``: on a phone a
 wait is real time, and ``wait: 10000000d`` is a typo, not a plan."""
@@ -632,6 +691,10 @@ class Scenario(_Model):
         default_factory=lambda: ["android"], min_length=1, description="default: [android]"
     )
     app: App | None = None
+    device: DeviceSettings | None = Field(None, description="the virtual device to run on (profile:)")
+    requires: Requires | None = Field(
+        None, description="run only on a device that is this (profile, low_ram, sdk); skipped otherwise"
+    )
     vars: dict[str, Scalar] = Field(default_factory=dict, description="values for ${name} in strings")
     timeout: Duration | None = Field(None, description="device-time budget for the whole scenario")
     max_wait: Duration | None = Field(
@@ -657,6 +720,15 @@ class Scenario(_Model):
     @property
     def file(self) -> str | None:
         return self._location.file if self._location else None
+
+    @model_validator(mode="after")
+    def _profiles_fit_platforms(self) -> Scenario:
+        for name in (self.device.profile if self.device else None) or ():
+            if PROFILES[name].platform not in self.platforms:
+                raise ValueError(
+                    f"device profile {name} is for {PROFILES[name].platform}; this scenario runs on "
+                    f"{', '.join(self.platforms)}")
+        return self
 
     def all_steps(self) -> list[StepBase]:
         return [*self.setup, *self.steps, *self.finally_]

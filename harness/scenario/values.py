@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from harness.durations import DurationError, format_duration_ms, parse_duration_ms
+from harness.sizes import SizeError, format_size_kb, parse_size_kb
 
 # --------------------------------------------------------------------------- comparisons
 
@@ -46,7 +47,7 @@ _WORDS = {
     "<": "less than",
 }
 
-Unit = Literal["count", "rate", "ms"]
+Unit = Literal["count", "rate", "ms", "kb", "pct_day"]
 
 MAX_COUNT = 10_000_000
 """Largest count an expectation may name: more task events than any device logs in a run (and
@@ -92,6 +93,10 @@ class Comparison:
             return f"{self.value * 100:g}%"
         if self.unit == "ms":
             return format_duration_ms(int(self.value))
+        if self.unit == "kb":
+            return format_size_kb(self.value)
+        if self.unit == "pct_day":
+            return f"{self.value:g}%/day"
         return f"{int(self.value)}"
 
     def describe(self) -> str:
@@ -153,6 +158,56 @@ class Comparison:
         except DurationError:
             raise ValueError(f'not a latency bound: {value!r}; write e.g. "<= 30s" or ">= 1m"') from None
         return cls(op, ms, "ms", str(value).strip())
+
+
+    # -- device metrics (harness/metrics.py): a bare bound means "at most", as a budget does
+    @classmethod
+    def size(cls, value: Any) -> Comparison:
+        """``"<= 50MB"``, ``"< 1GB"``, ``"100MB"`` (at most): a memory bound, held in kB."""
+        if isinstance(value, Comparison):
+            return value
+        op, text = _split_bound(value, "a memory bound", '"<= 50MB"')
+        try:
+            kb = parse_size_kb(text)
+        except SizeError:
+            raise ValueError(f'not a memory bound: {value!r}; write e.g. "<= 50MB" or "< 1GB"') from None
+        return cls(op, kb, "kb", str(value).strip())
+
+    @classmethod
+    def per_day(cls, value: Any) -> Comparison:
+        """``"< 2%"``, ``"<= 2%/day"``, ``"< 5% per day"``: battery used per day, in percent."""
+        if isinstance(value, Comparison):
+            return value
+        op, text = _split_bound(value, "a battery bound", '"< 2%/day"')
+        m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*%\s*(?:/\s*day|per\s+day)?", text)
+        if m is None or float(m.group(1)) > 100:
+            raise ValueError(f'not a battery bound: {value!r}; write a percentage of the battery per day, '
+                             'e.g. "< 2%/day"')
+        return cls(op, float(m.group(1)), "pct_day", str(value).strip())
+
+    @classmethod
+    def depth(cls, value: Any) -> Comparison:
+        """``"< 10"``, ``50`` (at most): how much work may wait."""
+        if isinstance(value, Comparison):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        op, text = _split_bound(value, "a queue bound", '"< 10"')
+        if not text.isdigit() or int(text) > MAX_COUNT:
+            raise ValueError(f'not a queue bound: {value!r}; write a number of waiting tasks, e.g. "< 10"')
+        return cls(op, int(text), "count", str(value).strip())
+
+
+def _split_bound(value: Any, what: str, example: str) -> tuple[str, str]:
+    """The operator (``<=`` when none is written) and the rest of a bound written as text."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"not {what}: {value!r}; write e.g. {example}")
+    text = str(value)
+    if len(text) > 40:
+        raise ValueError(f"not {what}: {len(text)} characters; write e.g. {example}")
+    m = _OP_PREFIX.match(text)
+    assert m is not None
+    return _op(m.group(1), "<="), m.group(2)
 
 
 def _op(written: str | None, default: str) -> str:
