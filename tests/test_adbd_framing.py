@@ -137,6 +137,8 @@ class FakeStat:
     mode: int
     size: int
     mtime: int
+    uid: int = 2000
+    gid: int = 2000
 
 
 class FakeFs:
@@ -155,21 +157,21 @@ class FakeFs:
             return FakeStat(stat.S_IFREG | mode, len(data), mtime)
         return None
 
-    def read(self, path: str) -> bytes:
+    def read(self, path: str, uid: int | None = None) -> bytes:
         if path not in self.files:
             raise OSError(path, "No such file or directory")
         return self.files[path][0]
 
     def write(self, path: str, data: bytes, mode: int = 0o644, mtime: int | None = None,
-              append: bool = False) -> None:
+              append: bool = False, uid: int | None = None) -> None:
         self.files[path] = (data, mode, mtime or 1_700_000_001)
 
-    def mkdir(self, path: str, parents: bool = False) -> None:
+    def mkdir(self, path: str, parents: bool = False, uid: int | None = None) -> None:
         parts = path.strip("/").split("/")
         for i in range(1, len(parts) + 1):
             self.dirs.add("/" + "/".join(parts[:i]))
 
-    def listdir(self, path: str) -> list[tuple[str, FakeStat]]:
+    def listdir(self, path: str, uid: int | None = None) -> list[tuple[str, FakeStat]]:
         prefix = path.rstrip("/") + "/"
         names = {p[len(prefix):].split("/")[0] for p in [*self.files, *self.dirs]
                  if p.startswith(prefix) and p != prefix}

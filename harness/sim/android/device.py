@@ -169,16 +169,19 @@ class VirtualAndroidDevice:
     #: Set by the adbd serving this device (``adbd.AdbDaemon.request_reboot``).
     reboot_hook: Callable[[str], None] | None = None
 
-    def request_reboot(self, target: str = "") -> None:
+    def request_reboot(self, target: str = "") -> bool:
         """A reboot asked from inside the device (the ``reboot`` command, the ``reboot:`` service).
 
         With an adbd attached it is a phone's reboot: the adb connection drops and comes back
-        after the boot. Without one the whole reboot happens at once in device time.
+        after the boot; True says it is still to come, so the caller never returns (as
+        ``/system/bin/reboot`` does not). Without one the whole reboot happens at once in
+        device time and the answer is False.
         """
         if self.reboot_hook is not None:
             self.reboot_hook(target)
-        else:
-            self.reboot_now()
+            return True
+        self.reboot_now()
+        return False
 
     def reboot_now(self, shutdown_ms: int = 3_000) -> None:
         """A whole reboot in device time, without the adb side (the adbd adds that)."""

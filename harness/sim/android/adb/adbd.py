@@ -177,7 +177,7 @@ class AdbConnection(asyncio.Protocol):
         elif command == A_CLSE:
             stream = self.streams.get(p.arg1)
             if stream is not None and (p.arg0 == 0 or stream.remote_id == p.arg0):
-                stream._on_host_close()
+                stream._on_host_close(answer=True)
         elif command == A_CNXN:
             self._on_cnxn(p)
         else:
@@ -338,7 +338,7 @@ class AdbDaemon:
     def request_reboot(self, target: str = "") -> None:
         """The ``reboot`` command / ``reboot:`` service: drop, power-cycle, come back booted.
 
-        The stream that asked gets its answer and closes; ~100 ms later every connection
+        The stream that asked stays open (reboot never returns); ~100 ms later every connection
         drops, the device powers off (device time jumps by the shutdown in manual mode) and on
         again. The adb server marks it offline and redials 250 ms later; the CNXN answer of
         that next connection is held ``device.BOOT_WALL_S`` (wall time), then the server

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..procio import CallbackSink, InputSource
 from ..registry import CommandContext, command
+from ..shell.shio import CrlfSink
 
 if TYPE_CHECKING:
     from ..device import VirtualAndroidDevice
@@ -101,9 +102,10 @@ def _shell_service(command_line: str, args: list[str]) -> ServiceFn:
         command_line = "sh"
 
     if v2:
+        on_pty = bool(pty) and not interactive
 
         async def serve_v2(stream: AdbStream) -> None:
-            await run_shell_v2(stream, command_line, interactive, env)
+            await run_shell_v2(stream, command_line, interactive, env, on_pty)
 
         return serve_v2
 
@@ -172,8 +174,15 @@ class V2InputParser:
             # Anything else from the host (an exit packet?) means nothing to a device.
 
 
-async def run_shell_v2(stream: AdbStream, line: str, interactive: bool, env: dict[str, str]) -> None:
-    """Shell protocol: stdin/close-stdin in, stdout/stderr/exit out, then the stream closes."""
+async def run_shell_v2(
+    stream: AdbStream, line: str, interactive: bool, env: dict[str, str], on_pty: bool = False
+) -> None:
+    """Shell protocol: stdin/close-stdin in, stdout/stderr/exit out, then the stream closes.
+
+    ``on_pty`` (``adb shell -t CMD``): the command's stdout and stderr are the same terminal,
+    so everything arrives as stdout, with the pty's ``\n`` → ``\r\n``
+    (daemon/shell_service.cpp gives a pty subprocess one fd for both).
+    """
     from ..shell import shell
 
     stdin = InputSource(eof=False)
@@ -200,6 +209,9 @@ async def run_shell_v2(stream: AdbStream, line: str, interactive: bool, env: dic
         if interactive:
             status = await shell.run_interactive(stream.device, stdin, stdout, env)
             status = 0 if status is None else status
+        elif on_pty:
+            terminal = CrlfSink(stdout)
+            status = await shell.run_command_line(stream.device, line, stdin, terminal, terminal, env)
         else:
             status = await shell.run_command_line(stream.device, line, stdin, stdout, stderr, env)
         # What is left, and the exit status, in one WRTE: one round trip fewer per command.
@@ -225,10 +237,18 @@ def _text_service(text: str) -> ServiceFn:
 
 def _reboot_service(daemon: AdbDaemon, target: str) -> ServiceFn:
     async def serve_reboot(stream: AdbStream) -> None:
-        # adbd runs `/system/bin/reboot <target>`: no output; the stream closes, then the link.
-        daemon.device.request_reboot(target)
+        # adbd runs `/system/bin/reboot <target>`, which never returns ("don't return early…
+        # scripts which do adb reboot && adb wait-for-device"): the stream stays open until the
+        # link drops, so `adb reboot` returns only once the device is really going down.
+        if daemon.device.request_reboot(target):
+            await _forever()
 
     return serve_reboot
+
+
+async def _forever() -> None:
+    """Wait until cancelled (the connection drops under a rebooting device)."""
+    await asyncio.Event().wait()
 
 
 def _tcpip_service(daemon: AdbDaemon, port_text: str) -> ServiceFn:
@@ -249,7 +269,7 @@ def _tcpip_service(daemon: AdbDaemon, port_text: str) -> ServiceFn:
 
 
 @command("reboot")
-def reboot_command(ctx: CommandContext) -> int:
+async def reboot_command(ctx: CommandContext) -> int:
     """``reboot [-n] [REASON]`` (adbutils' reboot() sends ``shell:reboot``): prints nothing.
 
     ``-p`` (power off) is refused: a virtual device that powers off would never come back.
@@ -260,5 +280,6 @@ def reboot_command(ctx: CommandContext) -> int:
         ctx.err("usage: reboot [-n] [-p] [rebootcommand]")
         return 1
     targets = [a for a in args if not a.startswith("-")]
-    ctx.device.request_reboot(targets[0] if targets else "")
+    if ctx.device.request_reboot(targets[0] if targets else ""):
+        await _forever()  # android_reboot() then `while (1) pause();` (system/core reboot.c)
     return 0

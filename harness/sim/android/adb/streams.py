@@ -96,8 +96,12 @@ class AdbStream:
         self.inbox.feed(data)
         self.conn.send_nowait(A_OKAY, self.local_id, self.remote_id)
 
-    def _on_host_close(self) -> None:
-        """The host said CLSE (or the connection went): stop the service, send nothing back.
+    def _on_host_close(self, answer: bool = False) -> None:
+        """The host said CLSE (``answer``: reply with our own) or the connection went: stop the service.
+
+        adbd answers a CLSE with a CLSE (adb.cpp A_CLSE → local_socket_close →
+        remote_socket_shutdown sends A_CLSE): clients that speak the protocol directly wait
+        for it before they count the stream as gone. The adb server ignores it.
 
         A service that still has unread input (``adb exec-in 'cat > f' < file`` closes right
         after writing) first gets to read it to its end of file, as a process keeps its stdin
@@ -109,6 +113,8 @@ class AdbStream:
         self._window.set()
         self.inbox.feed_eof()
         self.conn.forget(self)
+        if answer:
+            self.conn.send_nowait(A_CLSE, self.local_id, self.remote_id)
         if self.inbox.at_eof:
             self.cancel()
 

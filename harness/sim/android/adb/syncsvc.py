@@ -15,6 +15,7 @@ import stat as statmod
 import struct
 from typing import TYPE_CHECKING
 
+from ..os.fs import SHELL_UID
 from ..procio import InputSource
 
 if TYPE_CHECKING:
@@ -35,8 +36,6 @@ ENOENT = 2
 ENOTDIR = 20
 _ERRNO_BY_TEXT = {"No such file or directory": ENOENT, "Not a directory": ENOTDIR}
 
-#: Owner and group of files under /sdcard and /data/local/tmp (the shell user on a phone).
-SHELL_UID = 2000
 
 
 class SyncReader:
@@ -168,7 +167,7 @@ class SyncSession:
 
     def _v2_fields(self, st) -> tuple:
         nlink = 2 if statmod.S_ISDIR(st.mode) else 1
-        return (0, 0, st.mode, nlink, SHELL_UID, SHELL_UID, st.size, st.mtime, st.mtime, st.mtime)
+        return (0, 0, st.mode, nlink, st.uid, st.gid, st.size, st.mtime, st.mtime, st.mtime)
 
     async def stat_v2(self, path: str) -> bool:
         st = self._stat(path)
@@ -183,7 +182,7 @@ class SyncSession:
         if st is None or not statmod.S_ISDIR(st.mode):
             return []
         try:
-            listing = self.device.fs.listdir(path)
+            listing = self.device.fs.listdir(path, uid=SHELL_UID)
         except Exception:  # FsError: a directory that vanished lists as empty, as opendir fails
             return []
         parent = self._stat(path.rstrip("/").rsplit("/", 1)[0] or "/") or st
@@ -243,18 +242,24 @@ class SyncSession:
         return True
 
     def _store(self, path: str, data: bytes, mode: int, mtime: int) -> str | None:
-        """Write the pushed file, creating parent directories; the FAIL text on error."""
+        """Write the pushed file, creating parent directories; the FAIL text on error.
+
+        adbd serves sync as the shell user on a production build (daemon/file_sync_service.cpp
+        runs with adbd's own uid, 2000), so the shell's permissions apply: a push under
+        /system fails with "couldn't create file: Read-only file system", which the adb CLI
+        prints as "remote couldn't create file: ..." and exits 1.
+        """
         fs = self.device.fs
         parent = path.rstrip("/").rsplit("/", 1)[0]
         if parent:
             try:
-                fs.mkdir(parent, parents=True)
+                fs.mkdir(parent, parents=True, uid=SHELL_UID)
             except Exception as exc:
                 st = fs.stat(parent)
                 if st is None or not statmod.S_ISDIR(st.mode):
                     return f"secure_mkdirs failed: {_fs_reason(exc)}"
         try:
-            fs.write(path, data, mode=mode & 0o7777, mtime=mtime or None)
+            fs.write(path, data, mode=mode & 0o7777, mtime=mtime or None, uid=SHELL_UID)
         except Exception as exc:
             return f"couldn't create file: {_fs_reason(exc)}"
         return None
@@ -267,7 +272,7 @@ class SyncSession:
             self.writer.fail("read failed: Is a directory")
             return False
         try:
-            data = fs.read(path)
+            data = fs.read(path, uid=SHELL_UID)
         except Exception as exc:
             self.writer.fail(f"open failed: {_fs_reason(exc)}")
             return False
