@@ -34,10 +34,18 @@ def android(
     count: int = typer.Option(1, "--count", "-n", min=1, max=64, help="How many devices to start."),
     adb_port: int = typer.Option(5037, "--adb-port", "-P",
                                  help="Port of the adb server to connect them to (started if not running)."),
-    clock: ClockChoice = typer.Option(ClockChoice.realtime, "--clock",
-                                      help="Device time: realtime (a person at adb shell), manual, scaled."),
+    clock: ClockChoice = typer.Option(
+        ClockChoice.manual, "--clock",
+        help="Device time: manual (moves when asked: `cmd bgtest clock advance 6h`, and bgtest run "
+        "advances it, so a 6-hour scenario takes a second), realtime (follows the wall clock: "
+        "bgtest run really waits, with a progress bar), scaled (--scale times faster).",
+    ),
     scale: float = typer.Option(60.0, "--scale", min=0.001,
                                 help="With --clock scaled: device seconds per wall second."),
+    apps: bool = typer.Option(
+        True, "--apps/--no-apps",
+        help="Install bgtest's demo app models (fixtures/apps/) so the bundled scenarios run.",
+    ),
     profile: AndroidProfile = typer.Option(
         "android-flagship", "--profile",
         help="The class of phone: android-flagship (Pixel 8, Android 14), android-go (1 GB, "
@@ -45,6 +53,7 @@ def android(
     ),
 ) -> None:
     """Start virtual Android devices, connect them to the adb server and run until Ctrl-C."""
+    from harness.apps.demo import demo_models
     from harness.devices.adb_server import AdbServer, AdbServerError
     from harness.sim.android.launcher import VirtualAndroidFarm
 
@@ -58,8 +67,9 @@ def android(
     try:
         try:
             server.adb("start-server", timeout=30)
+            models = demo_models() if apps else []
             farm = VirtualAndroidFarm(count=count, adb_server=server, clock_mode=clock.value, scale=scale,
-                                      profile=profile.value)
+                                      profile=profile.value, app_models=models)
             farm.start()
         except (AdbServerError, OSError) as exc:
             typer.echo(f"error: {exc}", err=True)
@@ -67,6 +77,9 @@ def android(
         try:
             for serial, device in zip(farm.serials, farm.devices, strict=True):
                 typer.echo(f"{serial}\t{device.model} ({device.serial})\tprofile {device.profile.name}")
+            if models:
+                names = ", ".join(p.stem for p in models)
+                typer.echo(f"installed the demo apps ({names}); --no-apps for none", err=True)
             typer.echo(f"adb -P {adb_port} devices -l", err=False)
             typer.echo("Ctrl-C stops the devices and disconnects them.", err=True)
             while not stop.wait(0.5):

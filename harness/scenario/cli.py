@@ -86,20 +86,23 @@ _STARTER = """\
 # yaml-language-server: $schema={schema}
 # A bgtest scenario: each YAML document (separated by ---) is one scenario.
 # Check it with:  bgtest validate {file}
+# Run it with:    bgtest run {file}   (on bgtest's virtual phone, with the demo app below)
 # Reference:      docs/scenario-language.md
 name: {name}
 description: what this scenario proves, in a sentence or two
 tags: [checklist]
 platforms: [android]            # android, ios (an action a platform cannot do is an error)
 app:
-  package: com.example.app      # Android package; bundle_id: for iOS
-  library: androidx.work        # whose log lines to read: {libraries}
-  # model: nwm_demo             # or an app model from fixtures/apps/ instead of the lines above
+  model: nwm_demo               # the demo app (fixtures/apps/nwm_demo.yaml); for YOUR app, instead:
+  # package: com.example.app    #   its Android package (bundle_id: for iOS)
+  # library: androidx.work      #   whose log lines to read: {libraries}
 vars:
-  task: daily-sync              # use as ${{task}}; ${{env:NAME}} reads the environment
+  task: periodic-sync           # your task's unique work name; use as ${{task}}
 timeout: 6h                     # device-time budget (500ms, 30s, 15m, 2h, 1d)
 steps:
-  - launch                      # start the app (or launch: {{deep_link: "myapp://sync"}})
+  # how the app enqueues the task: here the demo's debug deep link; yours may need a plain
+  # `- launch`, `launch: {{deep_link: "myapp://sync"}}` or a broadcast
+  - launch: {{deep_link: "nwmdemo://enqueue/${{task}}"}}
   - expect: {{task: "${{task}}", state: enqueued, within: 30s}}
   - stop_app                    # force-stop: work is cancelled until the next launch
   - launch
@@ -110,7 +113,6 @@ steps:
       task: ${{task}}
       state: succeeded
       count: ">= 1"
-      within: 1h
 finally:                        # always runs, also after a failure
   - doze: off
   - battery: reset

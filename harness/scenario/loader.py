@@ -451,12 +451,18 @@ def _lookup(expr: str, values: dict[str, Any], span: Span, ctx: _Ctx, bad: set[S
 
 
 def find_app_model(name: str, start: Path) -> Path | None:
-    """``fixtures/apps/<name>.yaml`` in ``start`` or the nearest parent that has it."""
+    """``fixtures/apps/<name>.yaml`` in ``start`` or the nearest parent that has it, else bgtest's demos."""
+    from harness.apps.demo import DEMO_APPS
+
     for folder in [start.resolve(), *start.resolve().parents]:
         for suffix in (".yaml", ".yml"):
             candidate = folder / "fixtures" / "apps" / f"{name}{suffix}"
             if candidate.is_file():
                 return candidate
+    for suffix in (".yaml", ".yml"):
+        candidate = DEMO_APPS / f"{name}{suffix}"
+        if candidate.is_file():
+            return candidate
     return None
 
 
