@@ -191,7 +191,9 @@ def test_host_wrte_is_acked_and_host_close_stops_the_service() -> None:
         echoed = await host.recv()
         assert echoed.command == A_WRTE and echoed.data == b"ping"
         host.send(A_CLSE, 5, dev_id)
-        # the device does not answer a CLSE; the next stream still works
+        # adbd answers a CLSE with its own (adb.cpp: local_socket_close -> remote_socket_shutdown)
+        answer = await host.recv()
+        assert (answer.command, answer.arg0, answer.arg1) == (A_CLSE, dev_id, 5)
         await host.open(6, "echo:after")
         assert await host.read_stream(6) == b"after"
         host.close()

@@ -77,6 +77,13 @@ class InputSource:
         self._buf = bytearray(data)
         self._eof = eof
         self._more = asyncio.Event() if not eof else None
+        #: Called after a read took bytes out (a producer waiting for room resumes).
+        self.on_read: Callable[[], None] | None = None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes fed and not read yet."""
+        return len(self._buf)
 
     def feed(self, data: bytes) -> None:
         self._buf += data
@@ -104,6 +111,8 @@ class InputSource:
         else:
             data = bytes(self._buf[:n])
             del self._buf[:n]
+        if data and self.on_read is not None:
+            self.on_read()
         return data
 
     async def read_all(self) -> bytes:

@@ -32,6 +32,7 @@ from .packets import (
     A_OKAY,
     A_OPEN,
     A_VERSION,
+    A_VERSION_SKIP_CHECKSUM,
     A_WRTE,
     MAX_PAYLOAD,
     MAX_PAYLOAD_V1,
@@ -51,6 +52,13 @@ log = logging.getLogger(__name__)
 #: Only what is implemented: a listed feature switches the host onto code paths we must serve.
 FEATURES = ("shell_v2", "fixed_push_mkdir")
 
+#: Wall seconds a new connection has to send its CNXN before it is dropped.
+HANDSHAKE_TIMEOUT_S = 10.0
+#: TCP keepalive: probe a silent peer after this long, this often, this many times.
+KEEPALIVE_IDLE_S = 60
+KEEPALIVE_INTERVAL_S = 10
+KEEPALIVE_PROBES = 3
+
 #: How long after acknowledging a reboot the TCP connections drop (a phone takes a moment).
 REBOOT_DROP_S = 0.1
 #: With nobody redialling (no adb server), a reboot completes this long after power-on.
@@ -65,7 +73,9 @@ class AdbConnection(asyncio.Protocol):
 
     def __init__(self, daemon: AdbDaemon) -> None:
         self.daemon = daemon
-        self.reader = PacketReader(MAX_PAYLOAD)
+        # Before the handshake only CNXN/AUTH may come, and they fit MAX_PAYLOAD_V1: a peer
+        # that has not said CNXN can make us hold 4 KiB, not 1 MiB.
+        self.reader = PacketReader(MAX_PAYLOAD_V1)
         self.transport: asyncio.Transport | None = None
         self.version = A_VERSION
         self.max_payload = MAX_PAYLOAD
@@ -79,6 +89,8 @@ class AdbConnection(asyncio.Protocol):
         self._out: list[bytes] = []
         self._flush_scheduled = False
         self.lost = False
+        #: Dropped when no CNXN arrives in time (a port scanner, a stuck or hostile peer).
+        self._handshake_timer: asyncio.TimerHandle | None = None
 
     @property
     def device(self) -> VirtualAndroidDevice:
@@ -90,9 +102,25 @@ class AdbConnection(asyncio.Protocol):
         self.transport = transport
         sock = transport.get_extra_info("socket")
         if sock is not None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, AttributeError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                # A peer that vanished without a FIN (half-open) is found by TCP keepalive; an
+                # adb server that is merely idle stays connected, as it does to a phone.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE_IDLE_S)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, KEEPALIVE_INTERVAL_S)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, KEEPALIVE_PROBES)
         self.daemon.connections.add(self)
+        timeout = self.daemon.handshake_timeout_s
+        if timeout is not None:
+            self._handshake_timer = asyncio.get_running_loop().call_later(timeout, self._handshake_expired)
+
+    def _handshake_expired(self) -> None:
+        self._handshake_timer = None
+        if not self.lost and not self.host_banner:
+            log.info("adbd %s: no CNXN within %ss, dropping the connection",
+                     self.daemon.device.serial, self.daemon.handshake_timeout_s)
+            self.abort()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -109,8 +137,9 @@ class AdbConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self.online = False
-        if self._cnxn_handle is not None:
-            self._cnxn_handle.cancel()
+        for timer in (self._cnxn_handle, self._handshake_timer):
+            if timer is not None:
+                timer.cancel()
         self.daemon.connections.discard(self)
         self.daemon.held.discard(self)
         for stream in list(self.streams.values()):
@@ -189,10 +218,17 @@ class AdbConnection(asyncio.Protocol):
         for stream in list(self.streams.values()):
             stream._on_host_close()
         self.online = False
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
         self.version = min(p.arg0, A_VERSION)
         self.max_payload = max(MAX_PAYLOAD_V1, min(p.arg1, MAX_PAYLOAD))
         self.reader.max_payload = self.max_payload
-        self.host_banner = p.data.rstrip(b"\0").decode("utf-8", "replace")
+        # A peer on the original protocol version checksums its payloads and expects them
+        # checked. The CNXN itself is not checked: the adb server's reconnection CNXN carries
+        # 0 although the new transport has not negotiated yet (research/adb_protocol.md §1).
+        self.reader.verify_checksum = self.version < A_VERSION_SKIP_CHECKSUM
+        self.host_banner = p.data.rstrip(b"\0").decode("utf-8", "replace") or "host::"
         self.daemon.answer_cnxn(self)
 
     def send_cnxn(self) -> None:
@@ -255,10 +291,12 @@ class AdbDaemon:
         host: str = "127.0.0.1",
         port: int = 0,
         resolver: ServiceResolver | None = None,
+        handshake_timeout_s: float | None = HANDSHAKE_TIMEOUT_S,
     ) -> None:
         self.device = device
         self.host = host
         self.port = port
+        self.handshake_timeout_s = handshake_timeout_s
         if resolver is None:
 
             def resolver(name: str) -> ServiceFn | None:

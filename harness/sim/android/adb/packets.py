@@ -58,24 +58,34 @@ def checksum(data: bytes) -> int:
 
 
 def pack(command: int, arg0: int, arg1: int, data: bytes = b"") -> bytes:
-    """One packet on the wire. The checksum is always written (harmless) and never checked."""
+    """One packet on the wire. The checksum is always written: harmless at the current version,
+    required by a peer still on A_VERSION_MIN."""
     return HEADER.pack(command, arg0, arg1, len(data), checksum(data) if data else 0,
                        command ^ 0xFFFFFFFF) + data
 
 
 class PacketReader:
-    """Stream parser: feed it whatever TCP delivered, get back the whole packets it completes."""
+    """Stream parser: feed it whatever TCP delivered, get back the whole packets it completes.
 
-    def __init__(self, max_payload: int = MAX_PAYLOAD) -> None:
+    It never holds more than one incomplete packet: a header announcing more than
+    ``max_payload`` is refused at once, so what a peer can make it buffer is bounded by the
+    limit of the moment — 4 KiB before the handshake (CNXN and AUTH must fit
+    MAX_PAYLOAD_V1), the negotiated maximum after it. ``verify_checksum`` is set while the
+    protocol version is below A_VERSION_SKIP_CHECKSUM: adbd then checks ``data_check``
+    (adb.cpp check_data), and so does this reader.
+    """
+
+    def __init__(self, max_payload: int = MAX_PAYLOAD, verify_checksum: bool = False) -> None:
         self._buf = bytearray()
         self.max_payload = max_payload
+        self.verify_checksum = verify_checksum
 
     def feed(self, data: bytes) -> list[Packet]:
         buf = self._buf
         buf += data
         out: list[Packet] = []
         while len(buf) >= HEADER_SIZE:
-            command, arg0, arg1, length, _check, magic = HEADER.unpack_from(buf)
+            command, arg0, arg1, length, check, magic = HEADER.unpack_from(buf)
             if magic != command ^ 0xFFFFFFFF:
                 raise ProtocolError(f"bad magic {magic:08x} for command {command:08x}")
             if length > self.max_payload:
@@ -83,7 +93,10 @@ class PacketReader:
             end = HEADER_SIZE + length
             if len(buf) < end:
                 break
-            out.append(Packet(command, arg0, arg1, bytes(buf[HEADER_SIZE:end])))
+            data = bytes(buf[HEADER_SIZE:end])
+            if self.verify_checksum and checksum(data) != check:
+                raise ProtocolError(f"bad checksum {check:08x} for a {length}-byte payload")
+            out.append(Packet(command, arg0, arg1, data))
             del buf[:end]
         return out
 

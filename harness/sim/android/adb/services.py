@@ -43,6 +43,13 @@ ID_WINDOW_SIZE = 5
 _V2_HEADER = struct.Struct("<BI")
 #: Largest data part of one shell-protocol packet we send (adbd's buffer is of this order).
 V2_MAX_DATA = 64 * 1024 - _V2_HEADER.size
+#: Largest shell-protocol packet we accept from the host: adbd reads each into a buffer of
+#: MAX_PAYLOAD bytes (shell_protocol.h ShellProtocol::data_capacity) and gives up on a bigger one.
+V2_MAX_IN = (1 << 20) - _V2_HEADER.size
+
+
+class ShellProtocolError(ValueError):
+    """The host sent a shell-protocol packet no adbd would take; the stream ends."""
 
 
 def resolve_service(daemon: AdbDaemon, name: str) -> ServiceFn | None:
@@ -159,6 +166,8 @@ class V2InputParser:
         buf += data
         while len(buf) >= _V2_HEADER.size:
             packet_id, length = _V2_HEADER.unpack_from(buf)
+            if length > V2_MAX_IN:
+                raise ShellProtocolError(f"shell protocol packet of {length} bytes (at most {V2_MAX_IN})")
             end = _V2_HEADER.size + length
             if len(buf) < end:
                 return
@@ -194,7 +203,12 @@ async def run_shell_v2(
             if not data:
                 stdin.feed_eof()
                 return
-            parser.feed(data)
+            try:
+                parser.feed(data)
+            except ShellProtocolError:
+                stdin.feed_eof()
+                stream.cancel()  # the command goes with its stream, as adbd kills the subprocess
+                return
 
     async def send_out(data: bytes) -> None:
         await stream.write(v2_packets(ID_STDOUT, data))

@@ -32,6 +32,14 @@ class Link(Protocol):
 
     def forget(self, stream: AdbStream) -> None: ...
 
+    def abort(self) -> None: ...
+
+
+#: Host data a stream holds unread before it stops acknowledging: the host sends one WRTE
+#: and waits for our OKAY, so a command that does not read its stdin holds this much, not
+#: everything the host has (adbd acks only after writing into the subprocess's pipe).
+INBOX_HIGH_WATER = 256 * 1024
+
 
 class StreamClosed(BrokenPipeError):
     """The host closed the stream (or the connection went) while the device was writing."""
@@ -50,6 +58,8 @@ class AdbStream:
         self.remote_id = remote_id
         self.service = service
         self.inbox = InputSource(eof=False)
+        self.inbox.on_read = self._on_inbox_read
+        self._owe_okay = False
         self.closed = False
         # An OPEN counts as a READY: the first WRTE may follow our OKAY at once.
         self._window = asyncio.Event()
@@ -93,8 +103,21 @@ class AdbStream:
         self._window.set()
 
     def _on_data(self, data: bytes) -> None:
+        if self._owe_okay:
+            # A WRTE while we still owe the OKAY for the last one: a peer that ignores flow
+            # control loses its connection (the adb server never does this).
+            self.conn.abort()
+            return
         self.inbox.feed(data)
-        self.conn.send_nowait(A_OKAY, self.local_id, self.remote_id)
+        if self.inbox.buffered <= INBOX_HIGH_WATER:
+            self.conn.send_nowait(A_OKAY, self.local_id, self.remote_id)
+        else:
+            self._owe_okay = True
+
+    def _on_inbox_read(self) -> None:
+        if self._owe_okay and not self.closed and self.inbox.buffered <= INBOX_HIGH_WATER:
+            self._owe_okay = False
+            self.conn.send_nowait(A_OKAY, self.local_id, self.remote_id)
 
     def _on_host_close(self, answer: bool = False) -> None:
         """The host said CLSE (``answer``: reply with our own) or the connection went: stop the service.
