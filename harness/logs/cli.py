@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from .formats import UnknownFormat
-from .timeline import CaptureTimeline, read_timeline
-from .vocab import VocabularyError
+if TYPE_CHECKING:  # imported when the command runs: building bgtest's command line stays light
+    from .timeline import CaptureTimeline
 
 EXIT_INVALID = 2
 
@@ -41,6 +41,10 @@ def logs(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="also list the lines read without a header"),
 ) -> None:
     """Print the task timeline of captured logs: each task, its events in order, with times."""
+    from .formats import UnknownFormat
+    from .timeline import read_timeline
+    from .vocab import VocabularyError
+
     failed = False
     for path in files:
         try:

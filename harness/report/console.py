@@ -23,7 +23,7 @@ from rich.text import Text
 from harness.durations import format_duration_ms
 
 #: From this width on the summary is drawn as tables; below it, as compact blocks.
-WIDE = 100
+WIDE = 120
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}
 _STATE_STYLE = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}

@@ -165,9 +165,11 @@ class RunConsole:
 
     def _header(self, name: str, platform: str) -> None:
         self._shown.add(name + platform)
-        head = Text("▶ ", style="bold")
-        head.append(name, style="bold")
-        head.append(f"  {platform}", style="dim")
+        head = Table.grid(expand=True, padding=(0, 1))
+        head.add_column(width=1, no_wrap=True)
+        head.add_column(ratio=1, overflow="fold")
+        head.add_column(no_wrap=True, justify="right")
+        head.add_row(Text("▶", style="bold"), Text(name, style="bold"), Text(platform, style="dim"))
         self.print(head)
 
     def _on_wait(self, done_ms: int, total_ms: int, what: str) -> None:
