@@ -133,7 +133,7 @@ def _same_help(typer_app: typer.Typer) -> None:
 
 def main() -> None:
     _register()
-    app()
+    app(prog_name="bgtest")  # also as `python -m harness.cli` (usage lines, completion variable)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -51,7 +51,8 @@ def run(
         Path("bgtest-report"),
         "--report",
         metavar="DIR",
-        help="results.json, timeline.html and, for failures, artifacts (journal, dumpsys, screenshot)",
+        help="index.html (the report), results.json and, for failures, artifacts (journal, dumpsys, "
+        "screenshot)",
     ),
     workers: int | None = typer.Option(
         None, "-n", metavar="N", help="run scenarios in N parallel workers (one device each)"

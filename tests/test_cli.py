@@ -103,3 +103,15 @@ def test_validate_a_folder_skips_app_models() -> None:
 def test_validate_an_app_model_by_name_says_what_it_is() -> None:
     res = runner.invoke(app, ["validate", "--no-color", "fixtures/apps/nwm_demo.yaml"])
     assert res.exit_code == 2 and "this is an app model (fixtures/apps/), not a scenario" in res.output
+
+
+def test_shell_completion_completes_commands_and_options() -> None:
+    def complete(words: str) -> list[str]:
+        env = dict(os.environ, _BGTEST_COMPLETE="complete_bash", COMP_WORDS=words,
+                   COMP_CWORD=str(len(words.split()) - 1))
+        proc = subprocess.run([sys.executable, "-m", "harness.cli"], capture_output=True, text=True,
+                              env=env, cwd=ROOT, timeout=60)
+        return proc.stdout.split()
+
+    assert complete("bgtest ru") == ["run"]
+    assert complete("bgtest run --pla") == ["--platform"]

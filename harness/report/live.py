@@ -243,7 +243,7 @@ class RunConsole:
         self.console.print()
         self.console.print(totals_line(self.results, time.monotonic() - self._started))
         if report_dir:
-            self.console.print(Text(f"report: {report_dir}/ (results.json, timeline.html)", style="dim"))
+            self.console.print(Text(f"report: {report_dir}/index.html (and results.json)", style="dim"))
         if junit:
             self.console.print(Text(f"JUnit XML: {junit}", style="dim"))
 
