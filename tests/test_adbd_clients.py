@@ -8,7 +8,9 @@ device's CLSE, it checks every packet it reads).
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,3 +109,66 @@ def test_adb_reboot_returns_only_when_the_device_goes_down(adb_server: AdbServer
     assert r.returncode == 0, r.stderr
     assert "before-the-reboot" not in r.stdout
     assert fresh.daemons[0].reboots == 1
+
+
+# -------------------------------------------------------------------- adb reverse
+def _one_shot_server() -> tuple[socket.socket, list[bytes]]:
+    """A host TCP server that answers one connection: it reads a line and replies upper-cased."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    got: list[bytes] = []
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            line = b""
+            while not line.endswith(b"\n"):
+                chunk = conn.recv(1024)
+                if not chunk:
+                    break
+                line += chunk
+            got.append(line)
+            conn.sendall(b"HOST SAYS " + line.upper())
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server, got
+
+
+def test_adb_reverse_leads_a_device_port_to_the_host_through_the_adb_server(
+        adb_server: AdbServer, farm: VirtualAndroidFarm) -> None:
+    serial = farm.serials[0]
+    server, got = _one_shot_server()
+    host_port = server.getsockname()[1]
+    try:
+        assert adb_server.adb("-s", serial, "reverse", "tcp:8123", f"tcp:{host_port}").returncode == 0
+        listing = adb_server.adb("-s", serial, "reverse", "--list").stdout
+        assert f"tcp:8123 tcp:{host_port}" in listing
+        r = adb_server.adb("-s", serial, "shell", "echo hello | nc 127.0.0.1 8123")
+        assert r.stdout == "HOST SAYS HELLO\n"
+        assert got == [b"hello\n"]
+        # a port nobody reversed is refused on the device, and the adb server is unharmed
+        refused = adb_server.adb("-s", serial, "shell", "echo x | nc 127.0.0.1 8999", check=False)
+        assert (refused.returncode, refused.stderr) == (1, "nc: connect: Connection refused\n")
+        # tcp:0: the device picks the port and says which
+        picked = adb_server.adb("-s", serial, "reverse", "tcp:0", f"tcp:{host_port}").stdout.strip()
+        assert picked.isdigit()
+        assert adb_server.adb("-s", serial, "reverse", "--remove", "tcp:8123").returncode == 0
+        gone = adb_server.adb("-s", serial, "reverse", "--remove", "tcp:8123", check=False)
+        assert gone.returncode == 1 and "listener 'tcp:8123' not found" in gone.stderr
+        norebind = adb_server.adb("-s", serial, "reverse", "--no-rebind", f"tcp:{picked}", "tcp:1",
+                                  check=False)
+        assert norebind.returncode == 1 and "cannot rebind existing socket" in norebind.stderr
+        assert adb_server.adb("-s", serial, "reverse", "--remove-all").returncode == 0
+        assert adb_server.adb("-s", serial, "reverse", "--list").stdout.strip() == ""
+    finally:
+        server.close()
+
+
+def test_adbutils_reverse_and_framebuffer(adb_server: AdbServer, farm: VirtualAndroidFarm) -> None:
+    d = adb_server.client().device(farm.serials[0])
+    d.reverse("tcp:8200", "tcp:8201")
+    assert any(r.remote == "tcp:8200" and r.local == "tcp:8201" for r in d.reverse_list())
+    image = d.framebuffer()
+    assert image.size == (1080, 2400)
+    assert image.getpixel((5, 5))[:3] == (0x20, 0x21, 0x24)  # the status bar

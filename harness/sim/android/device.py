@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Protocol
 
 from ..clock import ClockMode, VirtualClock
 from .os.bus import EventBus
+from .procio import InputSource
 from .registry import COMMANDS
 
 _loaded = False
@@ -31,6 +33,16 @@ def load_all_commands() -> None:
     for info in pkgutil.walk_packages([str(Path(__file__).parent)], prefix=package + "."):
         importlib.import_module(info.name)
     _loaded = True
+
+
+class LoopbackSocket(Protocol):
+    """A connected device-side TCP socket: what arrives is in ``inbox``; ``write`` sends."""
+
+    inbox: InputSource
+
+    async def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class VirtualAndroidDevice:
@@ -165,6 +177,10 @@ class VirtualAndroidDevice:
         self.props.set("sys.boot_completed", "1")
         self.log("I", "ActivityManager", "System now ready")
         self.bus.publish("boot_completed")
+
+    #: Set by the adbd serving this device (``adbd.AdbDaemon.connect_reverse``): a device-side
+    #: TCP connection to a loopback port that ``adb reverse`` leads to the host.
+    reverse_connect: Callable[[int], Awaitable[LoopbackSocket | None]] | None = None
 
     #: Set by the adbd serving this device (``adbd.AdbDaemon.request_reboot``).
     reboot_hook: Callable[[str], None] | None = None

@@ -41,6 +41,7 @@ from .packets import (
     ProtocolError,
     pack,
 )
+from .reverse import ReverseRules, reverse_service
 from .services import resolve_service
 from .streams import AdbStream, ServiceFn, ServiceResolver, StreamClosed
 
@@ -91,6 +92,10 @@ class AdbConnection(asyncio.Protocol):
         self.lost = False
         #: Dropped when no CNXN arrives in time (a port scanner, a stuck or hostile peer).
         self._handshake_timer: asyncio.TimerHandle | None = None
+        #: ``adb reverse`` rules of this transport (gone with it, as on a phone).
+        self.reverse = ReverseRules()
+        #: Streams the device opened towards the host, waiting for the host's OKAY.
+        self._opening: dict[int, asyncio.Future[bool]] = {}
 
     @property
     def device(self) -> VirtualAndroidDevice:
@@ -137,6 +142,10 @@ class AdbConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self.online = False
+        for opening in self._opening.values():
+            if not opening.done():
+                opening.set_result(False)
+        self._opening.clear()
         for timer in (self._cnxn_handle, self._handshake_timer):
             if timer is not None:
                 timer.cancel()
@@ -199,13 +208,22 @@ class AdbConnection(asyncio.Protocol):
                 stream._on_data(p.data)
         elif command == A_OKAY:
             stream = self.streams.get(p.arg1)
-            if stream is not None and stream.remote_id == p.arg0 and not p.data:
+            opening = self._opening.pop(p.arg1, None)
+            if stream is not None and opening is not None and p.arg0 != 0:
+                stream.remote_id = p.arg0  # the host accepted our OPEN: its id for the stream
+                opening.set_result(True)
+            elif stream is not None and stream.remote_id == p.arg0 and not p.data:
                 stream._on_okay()
         elif command == A_OPEN:
             self._on_open(p)
         elif command == A_CLSE:
             stream = self.streams.get(p.arg1)
-            if stream is not None and (p.arg0 == 0 or stream.remote_id == p.arg0):
+            opening = self._opening.pop(p.arg1, None)
+            if stream is not None and opening is not None:
+                self.forget(stream)  # the host could not connect: the OPEN failed
+                stream.closed = True
+                opening.set_result(False)
+            elif stream is not None and (p.arg0 == 0 or stream.remote_id == p.arg0):
                 stream._on_host_close(answer=True)
         elif command == A_CNXN:
             self._on_cnxn(p)
@@ -249,7 +267,10 @@ class AdbConnection(asyncio.Protocol):
             return
         name = p.data.rstrip(b"\0").decode("utf-8", "replace")
         try:
-            service = self.daemon.resolve(name)
+            if name.startswith("reverse:"):  # per transport: the rules live on this connection
+                service = reverse_service(self.reverse, name[len("reverse:"):])
+            else:
+                service = self.daemon.resolve(name)
         except Exception:  # a bug in a resolver must not take the transport down
             log.exception("adbd %s: resolving %r failed", self.daemon.device.serial, name)
             service = None
@@ -263,6 +284,23 @@ class AdbConnection(asyncio.Protocol):
         # join the OKAY in the same segment (the OKAY is queued first, so it leaves first).
         stream.task = asyncio.get_running_loop().create_task(self._run(stream, service))
         self.send_nowait(A_OKAY, local_id, host_id)
+
+    async def open_to_host(self, host_spec: str) -> AdbStream | None:
+        """A device-initiated OPEN (``adb reverse``): the stream once the host accepts, else None.
+
+        Only called for a spec configured by a ``reverse:forward`` on this transport.
+        """
+        if not self.online or self.lost:
+            return None
+        local_id = self._allocate_id()
+        stream = AdbStream(self, local_id, 0, host_spec)
+        self.streams[local_id] = stream
+        accepted: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._opening[local_id] = accepted
+        self.send_nowait(A_OPEN, local_id, 0, host_spec.encode() + b"\0")
+        if not await accepted:
+            return None
+        return stream
 
     def _allocate_id(self) -> int:
         while True:
@@ -326,6 +364,7 @@ class AdbDaemon:
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self.device.reboot_hook = self.request_reboot
+        self.device.reverse_connect = self.connect_reverse
         return self.port
 
     async def stop(self) -> None:
@@ -337,7 +376,18 @@ class AdbDaemon:
         self.drop_connections()
         if self.device.reboot_hook == self.request_reboot:
             self.device.reboot_hook = None
+        if self.device.reverse_connect == self.connect_reverse:
+            self.device.reverse_connect = None
         await asyncio.sleep(0)
+
+    async def connect_reverse(self, port: int) -> AdbStream | None:
+        """A device-side connection to ``127.0.0.1:port``: through a transport whose ``adb
+        reverse`` covers that port to the host, or None (connection refused)."""
+        for conn in list(self.connections):
+            spec = conn.reverse.host_spec(port) if conn.online else None
+            if spec is not None:
+                return await conn.open_to_host(spec)
+        return None
 
     @property
     def address(self) -> str:

@@ -6,7 +6,8 @@ as ``error: closed``, exactly as a phone does for a service it does not have.
 
 Service strings (research/adb_protocol.md §4): ``shell[,arg…]:[command]`` (``v2`` selects the
 shell protocol; ``TERM=…``, ``raw`` and ``pty`` are honoured or ignored), ``exec:command``,
-``sync:``, ``reboot:[target]``, ``root:``, ``unroot:``, ``tcpip:PORT``.
+``sync:``, ``reboot:[target]``, ``root:``, ``unroot:``, ``tcpip:PORT``, ``framebuffer:``;
+``reverse:…`` is answered by the connection itself (its rules belong to that transport).
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def resolve_service(daemon: AdbDaemon, name: str) -> ServiceFn | None:
         return _text_service("adbd not running as root\n")
     if head == "tcpip":
         return _tcpip_service(daemon, rest)
+    if head == "framebuffer" and not rest:
+        return _framebuffer_service(daemon)
     return None
 
 
@@ -263,6 +266,23 @@ def _reboot_service(daemon: AdbDaemon, target: str) -> ServiceFn:
 async def _forever() -> None:
     """Wait until cancelled (the connection drops under a rebooting device)."""
     await asyncio.Event().wait()
+
+
+#: framebuffer: v2 header (daemon/framebuffer_service.cpp): version, bpp, colorSpace, size,
+#: width, height, then offset/length of red, blue, green, alpha. colorSpace 1 is sRGB; 0
+#: (unknown) makes adbutils re-read the header as v1.
+_FB_HEADER = struct.Struct("<14I")
+
+
+def _framebuffer_service(daemon: AdbDaemon) -> ServiceFn:
+    async def serve_framebuffer(stream: AdbStream) -> None:
+        from ..commands.screencap import HEIGHT, WIDTH, raw_pixels
+
+        pixels = raw_pixels(bool(daemon.device.power.interactive))
+        header = _FB_HEADER.pack(2, 32, 1, len(pixels), WIDTH, HEIGHT, 0, 8, 16, 8, 8, 8, 24, 8)
+        await stream.write(header + pixels)
+
+    return serve_framebuffer
 
 
 def _tcpip_service(daemon: AdbDaemon, port_text: str) -> ServiceFn:
