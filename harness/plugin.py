@@ -14,7 +14,9 @@ Which YAML files are scenarios: every ``*.yaml``/``*.yml`` below a folder named
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +25,9 @@ from typing import Any
 import pytest
 
 from harness.errors import BgtestError
+from harness.report import redaction
 from harness.result import ScenarioResult
+from harness.run import exits, interrupts
 from harness.session import DeviceSession
 
 SUFFIXES = (".yaml", ".yml")
@@ -72,6 +76,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="print each step as it runs, with device time (what `bgtest run` shows)",
     )
     group.addoption(
+        "--bgtest-redact",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        help="also mask what this regular expression matches in every report, artifact and line",
+    )
+    group.addoption(
         "--bgtest-no-embedded",
         action="store_true",
         default=False,
@@ -81,6 +92,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "bgtest: a bgtest scenario item")
+    config.pluginmanager.register(_RunEnd(), "bgtest-run-end")
+    if config.getoption("bgtest_scenarios"):
+        interrupts.install()  # `bgtest run`: a signal stops the whole run, not just a scenario
     config.stash[_SESSION] = DeviceSession(
         device=config.getoption("bgtest_device"),
         adb_server=config.getoption("bgtest_adb_server"),
@@ -201,6 +215,12 @@ class ScenarioItem(pytest.Item):
         else:
             observer = None
         result = session.run(self.scenario, self.platform, observer)
+        redactor = redaction.active()
+        redactor.result(result)
+        if result.artifacts:
+            redactor.tree(Path(result.artifacts))
+        if interrupts.received() is not None:
+            self.session.shouldstop = f"interrupted ({interrupts.received().name}): no further scenarios"
         if observer is not None and console is None:
             terminal = self.config.pluginmanager.get_plugin("terminalreporter")
             _Uncaptured(self.config, terminal).write("\n")
@@ -287,6 +307,7 @@ def live_observer(config: pytest.Config, scenario: Any) -> Any:
             reporter.write(f"\n▶ {scenario.name}", bold=True)
 
     def on_step_done(step: Any) -> None:
+        step = dataclasses.replace(step, summary=redact(step.summary), message=redact(step.message))
         if state["start"] is None:
             state["start"] = step.device_start_ms
         offset = max(0, step.device_end_ms - (state["start"] or step.device_end_ms))
@@ -300,12 +321,14 @@ def live_observer(config: pytest.Config, scenario: Any) -> Any:
             reporter.write(f"\n       {first}", red=True)
 
     bar: dict[str, Any] = {}
+    redact = redaction.active().text
 
     def on_wait(done: int, total: int, what: str) -> None:
         """A real wait on a phone: a rich progress bar with device time and what it waits for."""
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn
 
+        what = redact(what)
         with reporter.uncaptured():
             if bar.get("what") != what:
                 if "progress" in bar:
@@ -358,6 +381,26 @@ def pytest_collection_modifyitems(
         if isinstance(item, ScenarioItem) and item.scenario.app is not None and item.scenario.app.model_path:
             models.append(Path(item.scenario.app.model_path))
     config.stash[_SESSION].app_models = list(dict.fromkeys(models))
+    scenarios = [item.scenario for item in items if isinstance(item, ScenarioItem)]
+    if scenarios:
+        redaction.install(_redactor(config, scenarios))
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        writer = getattr(terminal, "_tw", None)
+        if writer is not None and not isinstance(writer._file, redaction.RedactedStream):
+            writer._file = redaction.RedactedStream(writer._file)  # every console line
+
+
+def _redactor(config: pytest.Config, scenarios: list[Any]) -> redaction.Redactor:
+    """The run's rules: bgtest's, --redact, every scenario's `redact:` and secret values."""
+    patterns: list[str] = list(config.getoption("bgtest_redact") or [])
+    secrets = redaction.secret_values({})
+    for scenario in scenarios:
+        patterns += scenario.redact
+        secrets += redaction.secret_values(scenario.vars, {})
+    try:
+        return redaction.Redactor(dict.fromkeys(patterns), secrets)
+    except re.error as exc:
+        raise pytest.UsageError(f"--redact: not a valid regular expression: {exc}") from None
 
 
 def result_of(report: pytest.TestReport) -> dict[str, Any] | None:
@@ -378,6 +421,35 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 _results_sink: list[dict[str, Any]] = []
+
+
+class _RunEnd:
+    """Around every plugin's session finish (JUnit, results.json, the HTML, the summary)."""
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Iterator[None]:
+        """Reports are written whole: a signal now waits until they are, then sets the exit."""
+        with interrupts.deferred(then_raise=False):
+            yield
+        if session.config.getoption("bgtest_scenarios"):
+            session.exitstatus = run_exit_code(int(session.exitstatus))
+
+
+def run_exit_code(pytest_code: int) -> int:
+    """`bgtest run`'s exit code (harness.run.exits) from pytest's and the scenarios' results."""
+    signalled = interrupts.exit_code()
+    if signalled is not None:
+        return signalled
+    if pytest_code == pytest.ExitCode.INTERRUPTED:
+        return exits.SIGINT
+    if pytest_code == pytest.ExitCode.USAGE_ERROR:
+        return exits.INVALID_INPUT
+    if pytest_code == pytest.ExitCode.INTERNAL_ERROR:
+        return exits.INFRASTRUCTURE
+    if pytest_code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        return pytest_code
+    code = exits.overall(exits.for_status(r["status"], r.get("exit_code", 0)) for r in _results_sink)
+    return code or (exits.FAILED if pytest_code == pytest.ExitCode.TESTS_FAILED else exits.PASSED)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

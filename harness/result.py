@@ -106,6 +106,8 @@ class ScenarioResult:
     tasks: dict[str, TaskOutcome] = field(default_factory=dict)
     restored: list[str] = field(default_factory=list)
     artifacts: str = ""
+    #: what this result means for `bgtest run`'s exit (harness.run.exits): 0 = from the status
+    exit_code: int = 0
     #: Task events for the timeline report; capped so a load test stays small.
     events: list[TimelineEvent] = field(default_factory=list)
     #: the same for events logged once the restore began (finally: and the state guard):

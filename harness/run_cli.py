@@ -7,11 +7,13 @@ command line, ``pytest scenarios/`` and xdist sharding on a device farm.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
@@ -61,21 +63,27 @@ def run(
     xcrun: str | None = typer.Option(
         None, "--xcrun", metavar="PATH", help="xcrun for iOS scenarios (default $BGTEST_XCRUN, then xcrun)"
     ),
+    redact: list[str] = typer.Option(
+        [], "--redact", metavar="REGEX", help="also mask what this matches in every report, file and line"
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no step-by-step lines, only the summary"),
     color: bool | None = color_option(),
     debug: bool = typer.Option(False, "--debug", help="Python tracebacks for internal errors"),
 ) -> None:
     """Run scenarios on a device (the attached one, --device, or a virtual one) and report.
 
-    Exit status: 0 all passed, 1 a scenario failed, 2 invalid input (nothing was run).
+    Exit status: 0 all passed, 1 a scenario failed, 2 invalid input (nothing was run), 3 a
+    device or infrastructure error, 130/143 interrupted (SIGINT/SIGTERM).
     """
     from harness.report.live import RunConsole
+    from harness.report.redaction import RedactedStream
 
-    live = RunConsole(console=make_console(color, file=_terminal()), steps=not quiet, debug=debug)
+    terminal = RedactedStream(_terminal())  # every line goes through the run's redaction
+    live = RunConsole(console=make_console(color, file=terminal), steps=not quiet, debug=debug)
     live.start("checking the scenario files")
     try:
         code = _run(live, paths, device, adb_server, platform, keyword, junit, report, workers,
-                    no_embedded, xcrun, debug)
+                    no_embedded, xcrun, redact, debug)
     finally:
         live.stop()
     raise typer.Exit(code)
@@ -83,12 +91,16 @@ def run(
 
 def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: str | None,
          platform: Platform | None, keyword: str | None, junit: Path | None, report: Path,
-         workers: int | None, no_embedded: bool, xcrun: str | None, debug: bool) -> int:
+         workers: int | None, no_embedded: bool, xcrun: str | None, redact: list[str], debug: bool) -> int:
+    from harness.run import exits, preflight
     from harness.scenario.loader import load_paths
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         return _usage(live, f"no such file or folder: {', '.join(missing)}")
+    wrong = preflight.problems(report=report, junit=junit, workers=workers, redact=redact)
+    if wrong:
+        return _usage(live, "\nbgtest: ".join(wrong))
     if keyword and (problem := _keyword_problem(keyword)):
         return _usage(live, f"-k {keyword!r}: {problem}")
     loaded = load_paths(paths)
@@ -139,6 +151,8 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
         args += ["-n", str(workers)]
     if no_embedded:
         args.append("--bgtest-no-embedded")
+    for pattern in redact:
+        args.append(f"--bgtest-redact={pattern}")
     if xcrun:
         import os
 
@@ -150,7 +164,7 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
             raise
         live.stop()
         typer.echo(f"bgtest: {exc.render()}", err=True)
-        return 1
+        return exits.for_error(exc)
     live.finish(junit=str(junit) if junit else None, report_dir=str(report) if report else None)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         return _usage(live, "nothing matched (check -k and --platform)")
@@ -226,6 +240,24 @@ def devices(
     print_ios_targets(console, xcrun)
 
 
+def _exit_on_interrupt(command: Callable[..., None]) -> Callable[..., None]:
+    """Ctrl-C or SIGTERM anywhere in ``command`` — start-up included — is an exit code and a
+    line, never a traceback (click would print "Aborted!" and exit 1)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        from harness.run import interrupts
+
+        interrupts.install()
+        try:
+            command(*args, **kwargs)
+        except interrupts.Interrupted as exc:
+            typer.echo(f"bgtest: interrupted ({exc.signal.name})", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
 def register(app: typer.Typer) -> None:
-    app.command("run")(run)
+    app.command("run")(_exit_on_interrupt(run))
     app.command("devices")(devices)

@@ -13,14 +13,11 @@ pass: on a virtual device it advances the device clock in slices; on a phone it 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import shlex
-import signal
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,8 +29,12 @@ from harness.errors import BgtestError, DeviceError, UnsupportedAction
 from harness.logs import expect as ex
 from harness.logs.device_states import state_changes
 from harness.logs.vocab import VocabState, library_vocabularies, load_vocabulary
+from harness.report import redaction
 from harness.report.paths import inside
 from harness.result import ScenarioResult, StepResult, TaskOutcome, TimelineEvent
+from harness.run import exits, interrupts
+from harness.run.interrupts import Interrupted
+from harness.run.ledger import DeviceLedger
 from harness.scenario import models as m
 
 NS = 1_000_000
@@ -45,10 +46,6 @@ STATEFUL = {"doze", "battery", "battery_saver", "low_power", "network", "standby
 
 class StepFailed(Exception):
     """A step did not hold; the message is what the user reads."""
-
-
-class Interrupted(BaseException):
-    """SIGTERM or Ctrl-C during a run: stop the steps, still run ``finally`` and restore."""
 
 
 @dataclass
@@ -118,16 +115,20 @@ class ScenarioRunner:
         self._virtual = False
         self.ios_app: Any = None  # runner_ios.IosApp: the app model's ios: section (iOS runs only)
         self._ios: Any = None
+        #: where this run writes what it is about to change (None: a device that dies with the run)
+        self.ledger: DeviceLedger | None = None
 
     # ----------------------------------------------------------------- entry
     def run(self) -> ScenarioResult:
         started = time.monotonic()
-        with self._signals():
+        with interrupts.handling():
             try:
                 self._run()
             except Interrupted as exc:
                 self.result.status = "error"
-                self.result.failure = f"interrupted ({exc}); device state restored"
+                self.result.exit_code = exc.exit_code
+                self.result.failure = f"interrupted ({exc.signal.name})"
+                self._stop_journal()
             finally:
                 self.result.wall_s = time.monotonic() - started
         return self.result
@@ -160,23 +161,27 @@ class ScenarioRunner:
                 ]
         except BgtestError as exc:
             self.result.status = "error"
+            self.result.exit_code = exits.for_error(exc)
             self.result.failure = exc.render()
             self._stop_journal()
             return
+        interrupted: Interrupted | None = None
         try:
             ok = self._phase("setup", self.scenario.setup) and self._phase("steps", self.scenario.steps)
             if not ok and self.result.status == "passed":
                 self.result.status = "failed"
-        except Interrupted:
-            self._mark_restore()
-            self._phase("finally", self.scenario.finally_, interruptible=False)
-            self._restore()
-            self._finish()
-            raise
+        except Interrupted as exc:
+            interrupted = exc
         self._mark_restore()
         self._phase("finally", self.scenario.finally_, interruptible=False)
-        self._restore()
-        self._finish()
+        with interrupts.deferred(then_raise=False):  # a signal now waits until the device is back
+            self._restore()
+            self._finish()
+        received = interrupts.received()
+        if interrupted is None and received is not None:
+            interrupted = Interrupted(received)
+        if interrupted is not None:
+            raise interrupted
 
     def _mark_restore(self) -> None:
         """Where the scenario's own events end: from here on the device is being restored."""
@@ -216,7 +221,7 @@ class ScenarioRunner:
                 index=index,
                 phase=phase,  # type: ignore[arg-type]
                 kind=step.kind,
-                summary=summarize(step),
+                summary=redaction.active().text(summarize(step)),
                 location=f"{loc.file}:{loc.line}" if loc else "",
             )
             self.result.steps.append(record)
@@ -230,12 +235,14 @@ class ScenarioRunner:
             except (DeviceError, UnsupportedAction, BgtestError) as exc:
                 record.status = "error"
                 record.message = exc.render()
+                self.result.exit_code = max(self.result.exit_code, exits.for_error(exc))
             except ex.ExpectationError as exc:
                 record.status = "failed"
                 record.message = f"this expectation cannot be evaluated: {exc}"
             except Exception as exc:  # a bug in bgtest: report it on the step, keep restoring
                 record.status = "error"
                 record.message = f"internal error in bgtest: {exc!r} (please report it with the journal)"
+                self.result.exit_code = max(self.result.exit_code, exits.for_error(exc))
             except Interrupted:
                 record.status = "error"
                 record.message = "interrupted"
@@ -244,6 +251,7 @@ class ScenarioRunner:
                 if interruptible:
                     raise
                 continue
+            record.message = redaction.active().text(record.message)  # before anyone shows it
             if self.obs.on_step_done:
                 self.obs.on_step_done(record)
             if record.status != "passed":
@@ -261,7 +269,11 @@ class ScenarioRunner:
             if self.ctx.saved is None:
                 self.ctx.saved = self.device.snapshot(self._packages())
                 self.result.start_state = dataclasses.asdict(self.ctx.saved)
+                if self.ledger is not None:
+                    self.ledger.begin(self.ctx.saved, self._packages(), self.result.location)
             self.ctx.changed.add(kind)
+            if self.ledger is not None:
+                self.ledger.changing(kind)  # on the host (and the device) before the change
         if kind != "expect" and kind != "wait":
             start = self._barrier(record.summary)
             self.ctx.anchor_ns = start
@@ -625,23 +637,8 @@ class ScenarioRunner:
             )
         except BgtestError as exc:
             self.result.restored = [f"restore failed: {exc.render()}"]
-
-    @contextlib.contextmanager
-    def _signals(self) -> Iterator[None]:
-        """Turn SIGTERM (and SIGINT) into :class:`Interrupted` so ``finally`` and restore run."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def handler(signum: int, frame: object) -> None:
-            raise Interrupted(signal.Signals(signum).name)
-
-        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            yield
-        finally:
-            for sig, previous in old.items():
-                signal.signal(sig, previous)
+        if self.ledger is not None:
+            self.ledger.finish(self.result.restored)
 
     # ------------------------------------------------------------- results
     def _collect_tasks(self) -> None:

@@ -18,6 +18,8 @@ from harness.devices.android import AndroidDevice
 from harness.devices.pool import choose_serial, list_devices, parse_server_address
 from harness.errors import BgtestError, DeviceError
 from harness.result import ScenarioResult
+from harness.run import exits
+from harness.run.ledger import DeviceLedger
 
 
 @dataclass
@@ -68,6 +70,8 @@ class DeviceSession:
     _ios: dict[str, Any] = field(default_factory=dict)  # wanted kind → IosDevice
     _ios_errors: dict[str, BgtestError] = field(default_factory=dict)
     _embedded_ios: Any = None
+    _throwaway: set[str] = field(default_factory=set)  # embedded devices: they end with the run
+    _recovered: set[str] = field(default_factory=set)
 
     def android(self) -> AndroidDevice:
         if self._android is not None:
@@ -97,6 +101,7 @@ class DeviceSession:
         embedded = EmbeddedAndroid(app_models=list(self.app_models)).start()
         self._embedded = embedded
         assert embedded.server is not None
+        self._throwaway.add(embedded.serial)
         self.note(
             f"no Android device attached: started a virtual one ({embedded.serial}, virtual time) "
             "— pass --device SERIAL to use a phone"
@@ -150,7 +155,26 @@ class DeviceSession:
                 "no iOS simulator booted: started a virtual iPhone (virtual time) "
                 "— pass --xcrun or boot a simulator to use a real one"
             )
-        return self._embedded_ios.device(want_kind or "simulator")
+        device = self._embedded_ios.device(want_kind or "simulator")
+        self._throwaway.add(device.serial)
+        return device
+
+    def ledger(self, device: Any) -> DeviceLedger | None:
+        """The device's state ledger; on first use in this session, first restore what an
+        earlier run that did not finish (SIGKILL, crash, power cut) left changed on it."""
+        if device.serial in self._throwaway:
+            return None
+        ledger = DeviceLedger(device)
+        if device.serial not in self._recovered:
+            self._recovered.add(device.serial)
+            try:
+                ledger.recover(self.note)
+            except BgtestError as exc:
+                self.note(
+                    f"<{device.serial}> has changes left by an earlier run that could not be restored: "
+                    f"{exc.render()}"
+                )
+        return ledger
 
     def run(self, scenario: Any, platform: str, observer: Any = None) -> ScenarioResult:
         from harness.runner import ScenarioRunner
@@ -177,6 +201,7 @@ class DeviceSession:
                 platform=platform,
                 status="error",
                 failure=exc.render(),
+                exit_code=exits.for_error(exc),
             )
         info = app_info(scenario)
         self._runs += 1
@@ -196,6 +221,7 @@ class DeviceSession:
             app_install_path=info.path,
             observer=observer,
         )
+        runner.ledger = self.ledger(device)
         return runner.run()
 
     def _run_ios(self, scenario: Any, observer: Any = None) -> ScenarioResult:
@@ -214,6 +240,7 @@ class DeviceSession:
                 platform="ios",
                 status="skipped" if isinstance(exc, KindMismatch) else "error",
                 failure=exc.render(),
+                exit_code=0 if isinstance(exc, KindMismatch) else exits.for_error(exc),
             )
         info = app_info(scenario)
         ios_app = IosApp.from_model({"ios": info.ios})
@@ -233,6 +260,7 @@ class DeviceSession:
             observer=observer,
         )
         runner.ios_app = ios_app
+        runner.ledger = self.ledger(device)
         return runner.run()
 
     def close(self) -> None:

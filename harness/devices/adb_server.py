@@ -7,12 +7,18 @@ own server on 5037 and from the emulator probe on 5555–5585.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import BgtestError
@@ -63,6 +69,7 @@ class AdbServer:
     host: str = "127.0.0.1"
     binary: str = ""
     owned: bool = False
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.binary:
@@ -115,21 +122,89 @@ class AdbServer:
         self.adb("disconnect", address, check=False)
 
     @classmethod
-    def start_private(cls, port: int | None = None) -> AdbServer:
-        """Start a fresh server on a free (or given) private port; ``stop()`` kills it."""
+    def start_private(cls, port: int | None = None, timeout: float = 30.0) -> AdbServer:
+        """Start a fresh server on a free (or given) private port; ``stop()`` kills it.
+
+        ``adb start-server`` forks a daemon that outlives bgtest if bgtest is stopped while it
+        starts (SIGTERM during the embedded start-up leaked it every time). ``adb nodaemon
+        server`` stays bgtest's child instead: a signal during start-up kills it, and on Linux
+        it is told to die with bgtest (``PR_SET_PDEATHSIG``), so even a SIGKILL leaks nothing.
+        """
         server = cls(port=port or free_port(), owned=True)
+        argv = [server.binary, "-P", str(server.port), "nodaemon", "server"]
         try:
-            server.adb("start-server", timeout=30)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            server.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=server.env,
+                preexec_fn=_die_with_parent(),
+            )
+        except OSError as exc:
             raise AdbServerError(f"cannot start adb server on port {server.port}: {exc}") from exc
+        try:
+            server._wait_listening(timeout)
+        except BaseException:
+            server.stop()
+            raise
         return server
 
+    def _wait_listening(self, timeout: float) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise AdbServerError(
+                    f"cannot start adb server on port {self.port}: it exited {self.process.returncode}",
+                    hint="is the port taken? `adb -P PORT kill-server`, or set BGTEST_ADB to another adb",
+                )
+            try:
+                socket.create_connection((self.host, self.port), timeout=1.0).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AdbServerError(
+                        f"cannot start adb server on port {self.port}: not listening after {timeout:.0f} s"
+                    ) from None
+                time.sleep(0.01)
+
     def stop(self) -> None:
-        if self.owned:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+        elif self.owned:
             try:
                 self.adb("kill-server", timeout=10, check=False)
             except (OSError, subprocess.TimeoutExpired):
                 pass
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """For ``preexec_fn``: the child gets SIGKILL when bgtest dies (Linux ``prctl``).
+
+    Only from the main thread: the signal follows the *thread* that started the child.
+    """
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # bgtest died before prctl: do not outlive it
+            os._exit(1)
+
+    return preexec
 
 
 def _can_make(folder: Path) -> bool:

@@ -223,6 +223,12 @@ def _merge_defaults(doc: LMap, defaults: LMap | None) -> LMap:
                         combined.key_spans[vk] = vs.key_spans[vk]
                         combined.value_spans[vk] = vs.value_spans[vk]
                 v = combined
+            if k == "redact" and isinstance(v, LSeq) and isinstance(merged.get("redact"), LSeq):
+                patterns = LSeq(v.span)  # the defaults' patterns and the scenario's own, both
+                for seq in (merged["redact"], v):
+                    patterns.extend(seq)
+                    patterns.item_spans.extend(seq.item_spans)
+                v = patterns
             dict.__setitem__(merged, k, v)
             merged.key_spans[k] = src.key_spans[k]
             merged.value_spans[k] = src.value_spans[k]

@@ -31,7 +31,7 @@ from harness.durations import DurationError, format_duration_ms, parse_duration_
 from harness.profiles import PROFILES, profile_names
 from harness.report.paths import is_safe_name, safe_name
 from harness.scenario.platforms import LIBRARIES, PLATFORMS
-from harness.scenario.values import Comparison, LogMatch, Match, describe_expectation, is_glob
+from harness.scenario.values import Comparison, LogMatch, Match, Regex, describe_expectation, is_glob
 from harness.scenario.yamlmarks import Span
 
 # --------------------------------------------------------------------------- value types
@@ -696,6 +696,11 @@ class Scenario(_Model):
         None, description="run only on a device that is this (profile, low_ram, sdk); skipped otherwise"
     )
     vars: dict[str, Scalar] = Field(default_factory=dict, description="values for ${name} in strings")
+    redact: list[Regex] = Field(
+        default_factory=list,
+        description="regular expressions masked in every report, artifact and console line (the first "
+        "group if there is one, else the whole match); added to bgtest's own rules and the defaults'",
+    )
     timeout: Duration | None = Field(None, description="device-time budget for the whole scenario")
     max_wait: Duration | None = Field(
         None,

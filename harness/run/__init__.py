@@ -1,0 +1,1 @@
+"""Running scenarios: what happens around the steps (interrupts, the state ledger)."""
