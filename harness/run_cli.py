@@ -168,6 +168,10 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
     live.finish(junit=str(junit) if junit else None, report_dir=str(report) if report else None)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         return _usage(live, "nothing matched (check -k and --platform)")
+    if code in (exits.SIGINT, exits.SIGTERM):
+        live.stop()
+        typer.echo(f"bgtest: interrupted ({'SIGINT' if code == exits.SIGINT else 'SIGTERM'}): no further "
+                   "scenario was started; the reports cover what ran", err=True)
     return int(code)
 
 
