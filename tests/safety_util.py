@@ -7,7 +7,9 @@ test holds — and only then sends its signal.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -79,3 +81,71 @@ def wait_for_log(server: AdbServer, serial: str, tag: str, timeout: float = 120)
         timer.cancel()
         proc.kill()
         proc.wait()
+
+
+class SignalAtCommand:
+    """A TCP relay between bgtest and the adb server that sends ``sig`` to bgtest just before
+    it forwards bgtest's ``at``-th shell command (0: never) — a signal at an exact point of
+    the run, restore included. It also records every shell command it relays.
+    """
+
+    def __init__(self, server: AdbServer, at: int = 0, sig: int = 0) -> None:
+        self.server, self.at, self.sig = server, at, sig
+        self.pid = 0
+        self.commands: list[str] = []
+        self._lock = threading.Lock()
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(64)
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection((self.server.host, self.server.port))
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _seen(self, service: str) -> None:
+        if not service.startswith("shell") or service.endswith(":logcat") or " logcat " in service:
+            return  # the journal's stream runs in a thread: counting it would make points move
+        with self._lock:
+            self.commands.append(service.split(":", 1)[1])
+            hit = len(self.commands) == self.at
+        if hit and self.pid:
+            os.kill(self.pid, self.sig)
+
+    def _pump(self, src: socket.socket, dst: socket.socket, requests: bool) -> None:
+        buf = b""
+        parsing = requests
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if parsing:
+                    buf += data
+                    while len(buf) >= 4:
+                        length = int(buf[:4], 16)
+                        if len(buf) < 4 + length:
+                            break
+                        service = buf[4 : 4 + length].decode("utf-8", "replace")
+                        buf = buf[4 + length :]
+                        self._seen(service)
+                        if not service.startswith("host:transport"):
+                            parsing = False  # the rest is the service's own stream
+                            break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)

@@ -164,7 +164,7 @@ def test_a_failing_run_leaks_no_secret_into_any_artifact_or_the_console(
         "failing-window.txt",
         "manifest.json",
         "results.json",
-        "timeline.html",
+        "index.html",
         "junit.xml",
     } <= names
     journal = next(p for p in files if p.name == "journal.txt").read_text()

@@ -90,18 +90,23 @@ class Redactor:
         return text
 
     def data(self, value: Any) -> Any:
-        """A JSON-like value (dicts, lists, strings, dataclasses) with every string redacted.
+        """A copy of a JSON-like value or dataclass with every string in it redacted.
 
         A dict entry whose key is a secret name and whose value is a plain value is masked whole,
         whatever the value looks like (a task named ``token-refresh`` keeps its nested record).
         """
         if isinstance(value, str):
             return self.text(value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            fields = [f for f in dataclasses.fields(value) if f.init]
+            return dataclasses.replace(value, **{f.name: self.data(getattr(value, f.name)) for f in fields})
         if isinstance(value, Mapping):
             return {
                 k: MASK if _plain(v) and isinstance(k, str) and is_secret_name(k) else self.data(v)
                 for k, v in value.items()
             }
+        if isinstance(value, tuple) and hasattr(value, "_fields"):
+            return type(value)(*(self.data(v) for v in value))
         if isinstance(value, (list, tuple)):
             return type(value)(self.data(v) for v in value)
         return value
@@ -109,14 +114,7 @@ class Redactor:
     def result(self, result: Any) -> None:
         """Redact a result dataclass (a ScenarioResult with its steps) in place."""
         for f in dataclasses.fields(result):
-            value = getattr(result, f.name)
-            if dataclasses.is_dataclass(value) and not isinstance(value, type):
-                self.result(value)
-            elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
-                for item in value:
-                    self.result(item)
-            elif isinstance(value, (str, dict, list, tuple)) and f.name != "tasks":
-                setattr(result, f.name, self.data(value))
+            setattr(result, f.name, self.data(getattr(result, f.name)))
 
     def file(self, path: Path) -> None:
         """Redact a text artifact in place (binary files, such as screenshots, are left alone)."""
