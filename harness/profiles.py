@@ -18,6 +18,8 @@ import it cheaply.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -196,3 +198,27 @@ def classify(platform: Platform, *, sdk: int | None = None, low_ram: bool = Fals
     if ram_kb is not None and ram_kb <= 2 * _GB:
         return "iphone-7"
     return "iphone-flagship"
+
+
+def android_profile(props: Mapping[str, str], meminfo: str = "") -> str:
+    """The profile of an Android device from its properties and ``/proc/meminfo`` (read, not set)."""
+    sdk_text = props.get("ro.build.version.sdk", "")
+    m = re.search(r"^MemTotal:\s+(\d+) kB", meminfo, re.M)
+    return classify(
+        "android",
+        sdk=int(sdk_text) if sdk_text.isdigit() else None,
+        low_ram=props.get("ro.config.low_ram", "") == "true",
+        ram_kb=int(m.group(1)) if m else None,
+        declared=props.get("ro.bgtest.profile") or None,
+    )
+
+
+#: iPhones with 2 GB of RAM or less, the guide's "iPhone 7 or older" (Apple's tech specs).
+_SMALL_IPHONES = re.compile(r"^iPhone (5|5s|5c|6|6 Plus|6s|6s Plus|7|SE( \(1st generation\))?)$")
+
+
+def ios_profile(device_name: str, declared: str | None = None) -> str:
+    """The profile of an iPhone (simulator or device) from its device type name."""
+    if declared and declared in PROFILES:
+        return declared
+    return "iphone-7" if _SMALL_IPHONES.match(device_name.strip()) else "iphone-flagship"

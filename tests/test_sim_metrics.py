@@ -243,3 +243,16 @@ def test_the_iphone_7_profile_is_an_iphone_7_on_ios_15(tmp_path: Path) -> None:
     assert "-- iOS 15.5 --\n    iPhone 7 (" in text
     bad = xcrun("simctl", "bgtest", "reset", "--profile", "android-go")
     assert bad.returncode == 64 and "unknown device profile 'android-go'" in bad.stderr
+
+
+def test_a_phones_profile_is_read_from_what_it_reports() -> None:
+    from harness.profiles import android_profile, ios_profile
+
+    go_phone = {"ro.build.version.sdk": "27", "ro.config.low_ram": "true"}
+    assert android_profile(go_phone, "MemTotal:         945412 kB\n") == "android-go"
+    nexus, pixel = {"ro.build.version.sdk": "27"}, {"ro.build.version.sdk": "34"}
+    assert android_profile(nexus, "MemTotal:        1857360 kB\n") == "android-legacy"
+    assert android_profile(pixel, "MemTotal:        7907000 kB\n") == "android-flagship"
+    assert android_profile({"ro.bgtest.profile": "android-go"}) == "android-go"
+    assert ios_profile("iPhone 7") == ios_profile("iPhone SE (1st generation)") == "iphone-7"
+    assert ios_profile("iPhone 15") == "iphone-flagship"
