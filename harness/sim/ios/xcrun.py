@@ -19,6 +19,14 @@ _EXPR = re.compile(
     r"_simulate(?P<what>Launch|Expiration)ForTaskWithIdentifier:\s*@\"(?P<ident>[^\"]*)\"\s*\]"
 )
 
+#: ``getPendingTaskRequestsWithCompletionHandler:`` with a block that NSLogs the count — how bgtest
+#: reads an app's queue of BGTaskScheduler requests (``harness/devices/ios_metrics.py``).
+_PENDING = re.compile(
+    r"\[\s*\[\s*BGTaskScheduler\s+sharedScheduler\s*\]\s+getPendingTaskRequestsWithCompletionHandler:\s*"
+    r"\^\s*\(\s*NSArray\s*\*\s*(?P<var>\w+)\s*\)\s*\{\s*NSLog\(\s*@\"(?P<fmt>[^\"%]*%lu[^\"%]*)\"\s*,\s*"
+    r"\(\s*unsigned\s+long\s*\)\s*(?P=var)\.count\s*\)\s*;\s*\}\s*\]"
+)
+
 
 def lldb(argv: list[str], io: Io, home: SimHome) -> int:
     """``lldb --batch -p PID -o 'expression …' -o 'process detach'`` against a virtual app process."""
@@ -87,6 +95,10 @@ def lldb(argv: list[str], io: Io, home: SimHome) -> int:
                 io.out(f"Process {pid} resuming")
                 continue
             if stripped.startswith(("expression", "expr", "e ", "po ", "p ")):
+                pending = _PENDING.search(stripped)
+                if pending is not None:
+                    deferred.append(("Pending", pending.group("fmt")))
+                    continue
                 m = _EXPR.search(stripped)
                 if m is None:
                     io.err("error: <user expression 0>:1:1: use of undeclared identifier")
@@ -98,7 +110,10 @@ def lldb(argv: list[str], io: Io, home: SimHome) -> int:
         for what, ident in deferred:
             if bid not in dev.d["procs"]:
                 break
-            if what == "Launch":
+            if what == "Pending":  # the completion block runs: NSLog from the app's process
+                count = sum(1 for r in dev.d["requests"] if r["bid"] == bid)
+                dev.nslog(bid, ident.replace("%lu", str(count)))
+            elif what == "Launch":
                 dev.simulate_launch(bid, ident)
             else:
                 dev.simulate_expiration(bid, ident)
