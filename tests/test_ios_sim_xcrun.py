@@ -82,6 +82,7 @@ def test_app_lifecycle_and_errors(home: Path) -> None:
 
 
 def test_log_show_ndjson_and_predicates(home: Path) -> None:
+    xcrun(home, "simctl", "install", "booted", str(APP))  # on its own: xdist may run it on another worker
     xcrun(home, "simctl", "launch", "booted", BID)
     xcrun(home, "simctl", "openurl", "booted", "nwmdemo://enqueue/periodic-sync")
     r = xcrun(
