@@ -6,12 +6,14 @@ import shlex
 from pathlib import Path
 
 from harness.devices.android_metrics import (
+    NEVER_ON_BATTERY,
     AndroidMetrics,
-    batterystats_reading,
+    BatteryUse,
+    batterystats_use,
     meminfo_total_pss_kb,
     package_uid,
     pending_jobs,
-    procstats_max_pss_kb,
+    procstats_app,
     time_ms,
 )
 from harness.sim.android.device import VirtualAndroidDevice
@@ -31,18 +33,22 @@ def test_parsers_read_real_captures() -> None:
     Capacity: 3595, Rated: 3595, Typical: 3700, Computed drain: 132, actual drain: 132
     UID u0a345: 18.6 fg: 0.511 (5m 22s 117ms) bg: 0.0474 fgs: 0.0189 (12s 180ms) cached: 0.0224
 """
-    assert batterystats_reading(pixel, 10345) == (True, 22 * 60_000 + 21_465, 3595.0, 18.6)
+    assert batterystats_use(pixel, "u0a345") == BatteryUse(18.6, 3595.0, 22 * 60_000 + 21_465, True)
     old = "  Estimated power use (mAh):\n    Capacity: 3000, Computed drain: 345, actual drain: 300-330\n" \
           "    Uid u0a123: 45.6 ( cpu=40.1 wake=1.2 wifi=3.4 )\n    Uid 1000: 30.1 ( cpu=30.1 )\n"
-    assert batterystats_reading(old, 10123)[2:] == (3000.0, 45.6)
-    assert batterystats_reading(old, 1000)[3] == 30.1
+    old = "  Time on battery: 1h 0m 0s 0ms (100.0%) realtime, 1h 0m 0s 0ms (100.0%) uptime\n" + old
+    assert batterystats_use(old, "u0a123") == BatteryUse(45.6, 3000.0, 3_600_000, False)
+    assert isinstance(use := batterystats_use(old, "1000"), BatteryUse) and use.uid_mah == 30.1
+    assert batterystats_use(old, "u0a999").uid_mah == 0  # type: ignore[union-attr]  # used nothing: unlisted
+    charger = "  System starts: 0, currently on battery: false\n  Time on battery: 0ms (0.0%) realtime\n"
+    assert batterystats_use(charger, "u0a1") == NEVER_ON_BATTERY
     assert time_ms("1d 2h 3m 4s 5ms") == 93_784_005
-    assert procstats_max_pss_kb(
+    assert procstats_app(
         "  * com.google.android.gms.persistent / u0a13 / v8186448:\n"
         "           TOTAL: 100% (21MB-27MB-40MB/20MB-24MB-38MB over 597)\n",
-        "com.google.android.gms.persistent") == 40 * 1024
+        "com.google.android.gms.persistent") == ("u0a13", 40 * 1024)
     other = "  * other / u0a1 / v1:\n   TOTAL: 1% (1MB-1MB-1MB/1MB-1MB-1MB over 1)\n"
-    assert procstats_max_pss_kb(other, NWM) is None
+    assert procstats_app(other, NWM) is None
     assert meminfo_total_pss_kb("           TOTAL PSS:   136994            TOTAL RSS:   210804") == 136994
     assert meminfo_total_pss_kb("No process found for: x") is None
     assert package_uid("package:dev.x uid:10035\n", "dev.x") == 10035

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from harness.metrics import Measurement, not_measurable
 
@@ -46,20 +47,24 @@ def format_uid(uid: int) -> str:
 
 
 # ----------------------------------------------------------------------------- parsers
-def procstats_max_pss_kb(text: str, package: str) -> int | None:
-    """The largest PSS sample of ``package``'s TOTAL line: ``(34MB-52MB-74MB/…`` → 74 MB."""
+def procstats_app(text: str, package: str) -> tuple[str, int] | None:
+    """(uid label such as ``u0a35``, peak PSS kB) of ``package`` from ``dumpsys procstats``.
+
+    The peak is the max of the ``TOTAL`` line's PSS triple: ``(34MB-52MB-74MB/…`` → 74 MB.
+    """
     lines = text.splitlines()
     for i, line in enumerate(lines):
-        if line.startswith(f"  * {package} / "):
-            for follow in lines[i + 1: i + 3]:
-                m = re.search(r"TOTAL: [\d.]+% \(([^)]*)\)", follow)
-                if m:
-                    pss = m.group(1).split("/")[0]
-                    sizes = _SIZE.findall(pss)
-                    if len(sizes) == 3:
-                        value, unit = sizes[2]
-                        return round(float(value) * _SIZE_KB[unit])
-            return None
+        head = re.match(r"^\s*\* (\S+) / (\S+) / v\d+:\s*$", line)
+        if head is None or head.group(1) != package:
+            continue
+        for follow in lines[i + 1: i + 4]:
+            m = re.search(r"TOTAL: [\d.]+% \(([^)]*)\)", follow)
+            if m:
+                sizes = _SIZE.findall(m.group(1).split("/")[0])
+                if len(sizes) != 3:
+                    return None
+                return head.group(2), max(round(float(v) * _SIZE_KB[u]) for v, u in sizes)
+        return None
     return None
 
 
@@ -74,20 +79,42 @@ def time_ms(text: str) -> int:
     return sum(int(n) * _TIME_MS[u] for n, u in _TIME_PART.findall(text))
 
 
-def batterystats_reading(text: str, uid: int) -> tuple[bool, int, float | None, float]:
-    """(on battery now, ms on battery, capacity mAh, the uid's mAh) from ``--charged`` output."""
+@dataclass(frozen=True)
+class BatteryUse:
+    """What batterystats attributes to one uid since its last reset."""
+
+    uid_mah: float
+    capacity_mah: float
+    on_battery_ms: int
+    on_battery_now: bool = True
+
+    @property
+    def percent_per_day(self) -> float:
+        """The uid's drain as a share of the battery, scaled to 24 hours on battery."""
+        return self.uid_mah / self.capacity_mah * 100.0 * 86_400_000 / self.on_battery_ms
+
+
+NEVER_ON_BATTERY = ("the device was on its charger for the whole period and BatteryStats counts only "
+                    "time on battery; unplug it first (a 'battery: unplugged' step)")
+
+
+def batterystats_use(text: str, uid_label: str) -> BatteryUse | str:
+    """The uid's use from ``--charged`` output (``UID u0a35: 1.2`` or older ``Uid u0a35: 1.2``),
+    or why batterystats cannot tell (a phrase); a uid that used nothing is not listed: 0 mAh."""
     on = re.search(r"currently on battery: (true|false)", text)
     time_on = re.search(r"^\s*Time on battery: (.*?)\(", text, re.M)
     capacity = re.search(r"^\s*Capacity: ([\d.]+)", text, re.M) or re.search(
         r"Estimated battery capacity: ([\d.]+) mAh", text)
-    who = re.escape(format_uid(uid))
-    mah = re.search(rf"^\s*(?:UID|Uid) {who}: ([\d.]+)", text, re.M)
-    return (
-        bool(on and on.group(1) == "true"),
-        time_ms(time_on.group(1)) if time_on else 0,
-        float(capacity.group(1)) if capacity else None,
-        float(mah.group(1)) if mah else 0.0,
-    )
+    if time_on is None:
+        return "batterystats printed no 'Time on battery' line"
+    on_battery_ms = time_ms(time_on.group(1))
+    if on_battery_ms <= 0:
+        return NEVER_ON_BATTERY
+    if capacity is None or not float(capacity.group(1)):
+        return "batterystats printed no battery capacity"
+    mah = re.search(rf"^\s*(?:UID|Uid) {re.escape(uid_label)}: ([\d.]+)", text, re.M)
+    return BatteryUse(float(mah.group(1)) if mah else 0.0, float(capacity.group(1)), on_battery_ms,
+                      bool(on and on.group(1) == "true"))
 
 
 def pending_jobs(text: str, uid: int) -> int:
@@ -128,7 +155,8 @@ class AndroidMetrics:
             self.shell(["dumpsys", "batterystats", "--reset"])
 
     def memory(self) -> Measurement:
-        peak = procstats_max_pss_kb(self.shell(["dumpsys", "procstats", self.package]), self.package)
+        app = procstats_app(self.shell(["dumpsys", "procstats", self.package]), self.package)
+        peak = app[1] if app else None
         live = meminfo_total_pss_kb(self.shell(["dumpsys", "meminfo", self.package]))
         values = [v for v in (peak, live) if v is not None]
         if not values:
@@ -144,18 +172,13 @@ class AndroidMetrics:
         if uid is None:
             return not_measurable("battery", source, f"{self.package} is not installed (pm list packages -U)")
         text = self.shell(["dumpsys", "batterystats", "--charged", self.package])
-        on_battery, ms, capacity, mah = batterystats_reading(text, uid)
-        if ms <= 0:
-            return not_measurable(
-                "battery", source,
-                "the device was on its charger for the whole period and BatteryStats counts only time "
-                "on battery; unplug it first (a 'battery: unplugged' step)")
-        if not capacity:
-            return not_measurable("battery", source, "batterystats printed no battery capacity")
-        per_day = mah / capacity * 100.0 * 86_400_000 / ms
-        detail = (("uid_mah", f"{mah:g}"), ("on_battery_ms", str(ms)), ("capacity_mah", f"{capacity:g}"),
-                  ("on_battery_now", str(on_battery).lower()))
-        return Measurement("battery", per_day, source, detail=detail)
+        use = batterystats_use(text, format_uid(uid))
+        if isinstance(use, str):
+            return not_measurable("battery", source, use)
+        detail = (("uid_mah", f"{use.uid_mah:g}"), ("on_battery_ms", str(use.on_battery_ms)),
+                  ("capacity_mah", f"{use.capacity_mah:g}"),
+                  ("on_battery_now", str(use.on_battery_now).lower()))
+        return Measurement("battery", use.percent_per_day, source, detail=detail)
 
     def queue(self) -> Measurement:
         source = "dumpsys jobscheduler"
