@@ -319,6 +319,8 @@ def live_observer(config: pytest.Config, scenario: Any) -> Any:
         if step.status != "passed" and step.message:
             first = step.message.strip().splitlines()[0]
             reporter.write(f"\n       {first}", red=True)
+        for text in state.pop("notes", []):  # the device state a step left, after its line
+            reporter.write(f"\n       {text}", cyan=True)
 
     bar: dict[str, Any] = {}
     redact = redaction.active().text
@@ -356,7 +358,7 @@ def live_observer(config: pytest.Config, scenario: Any) -> Any:
                 bar.clear()
 
     def on_note(text: str) -> None:
-        reporter.write(f"\n       {text}", cyan=True)
+        state.setdefault("notes", []).append(text)
 
     return RunObserver(on_step=on_step, on_step_done=on_step_done, on_wait=on_wait, on_note=on_note)
 
