@@ -106,3 +106,10 @@ def test_no_color_and_the_flag(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_totals_line_reads_like_pytests() -> None:
     assert totals_line(RESULTS, 6.49).plain == "1 passed, 1 failed, 1 skipped in 6.49s"
+
+
+def test_the_same_error_for_many_scenarios_is_told_once() -> None:
+    gone = "<R58M123ABC> is not attached to the adb server"
+    results = [_result(f"scenario {i}", "error", failure=gone, tasks={}, restored=[]) for i in range(3)]
+    text = summary_text(results, width=80)
+    assert text.count(gone) == 1 and "and 2 more the same way: scenario 1, scenario 2" in text

@@ -84,14 +84,23 @@ def render_summary(console: Console, results: list[dict[str, Any]]) -> None:
         if r["status"] == "skipped":
             _heading(console, "-", r)
             console.print(_indented(Text(f"skipped: {_skip_reason(r) or 'no reason given'}")))
+    # one block per distinct failure: a device that is not there fails every scenario alike
+    said: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in results:
-        if r["status"] in ("failed", "error"):
-            _heading(console, "✗", r)
-            _print_block(console, r.get("failure", "").strip())
-            if r.get("restored"):
-                console.print(_indented(Text("restored: " + ", ".join(r["restored"]))))
-            if r.get("artifacts"):
-                console.print(_indented(Text(f"artifacts: {r['artifacts']}")))
+        if r["status"] in ("failed", "error"):  # a run with artifacts is its own story
+            key = (r.get("failure", "").strip(), id(r) if r.get("artifacts") else 0)
+            said.setdefault(key, []).append(r)
+    for group in said.values():
+        r = group[0]
+        _heading(console, "✗", r)
+        if len(group) > 1:
+            others = ", ".join(o["name"] for o in group[1:])
+            console.print(_indented(Text(f"and {len(group) - 1} more the same way: {others}", style="dim")))
+        _print_block(console, r.get("failure", "").strip())
+        if r.get("restored"):
+            console.print(_indented(Text("restored: " + ", ".join(r["restored"]))))
+        if r.get("artifacts"):
+            console.print(_indented(Text(f"artifacts: {r['artifacts']}")))
 
 
 def _heading(console: Console, mark: str, result: dict[str, Any]) -> None:
