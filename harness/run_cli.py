@@ -8,6 +8,7 @@ command line, ``pytest scenarios/`` and xdist sharding on a device farm.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import sys
 from collections.abc import Callable
@@ -101,6 +102,8 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
     wrong = preflight.problems(report=report, junit=junit, workers=workers, redact=redact)
     if wrong:
         return _usage(live, "\nbgtest: ".join(wrong))
+    if workers and importlib.util.find_spec("xdist") is None:
+        return _usage(live, "-n needs pytest-xdist: pip install pytest-xdist")
     if keyword and (problem := _keyword_problem(keyword)):
         return _usage(live, f"-k {keyword!r}: {problem}")
     loaded = load_paths(paths)
@@ -168,6 +171,8 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
     live.finish(junit=str(junit) if junit else None, report_dir=str(report) if report else None)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         return _usage(live, "nothing matched (check -k and --platform)")
+    if code == pytest.ExitCode.USAGE_ERROR:  # pytest said what; bgtest's code for bad input
+        return EXIT_INVALID
     if code in (exits.SIGINT, exits.SIGTERM):
         live.stop()
         typer.echo(f"bgtest: interrupted ({'SIGINT' if code == exits.SIGINT else 'SIGTERM'}): no further "
