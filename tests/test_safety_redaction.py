@@ -177,3 +177,10 @@ def test_a_failing_run_leaks_no_secret_into_any_artifact_or_the_console(
         if secret in text
     }
     assert hits == set()
+
+
+def test_the_working_folder_is_not_a_password() -> None:
+    """PWD matches the `pwd` (password) name, but it is the shell's working folder."""
+    env = {"PWD": "/home/me/project", "OLDPWD": "/home/me", "DB_PASSWORD": "hunter2-long"}
+    env["pwd"] = "x-long-pwd"  # a lower-case pwd is someone's own variable: still masked
+    assert secret_values({}, env) == ["hunter2-long", "x-long-pwd"]

@@ -169,8 +169,13 @@ def secret_values(variables: Mapping[str, Any], environ: Mapping[str, str] | Non
     """Values to mask literally: vars named like a secret, and secret-named environment variables."""
     env = os.environ if environ is None else environ
     found = [str(v) for k, v in variables.items() if is_secret_name(k) and v is not None]
-    found += [v for k, v in env.items() if is_secret_name(k) and v]
+    found += [v for k, v in env.items() if is_secret_name(k) and k not in _SHELL_NAMES and v]
     return found
+
+
+#: Environment variables whose names look secret but are the shell's own: ``PWD`` is the
+#: working folder, not a password (masking it would hide every path in a report).
+_SHELL_NAMES = frozenset({"PWD", "OLDPWD"})
 
 
 _active = Redactor()
