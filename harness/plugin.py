@@ -16,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import re
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,6 +97,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_RunEnd(), "bgtest-run-end")
     if config.getoption("bgtest_scenarios"):
         interrupts.install()  # `bgtest run`: a signal stops the whole run, not just a scenario
+        if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+            workers = _Workers(config)
+            config.pluginmanager.register(workers, "bgtest-workers")
+            interrupts.on_signal(workers.on_signal)
     config.stash[_SESSION] = DeviceSession(
         device=config.getoption("bgtest_device"),
         adb_server=config.getoption("bgtest_adb_server"),
@@ -423,6 +429,46 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 _results_sink: list[dict[str, Any]] = []
+
+
+class _Workers:
+    """The xdist controller's side of an interrupt: each worker restores its own device.
+
+    The controller holds no device. A signal it receives goes on to every worker (unless a
+    terminal sent it to the whole process group already); the workers stop after their
+    running scenario's ``finally`` and restore, and the controller waits for them (xdist's
+    ``shouldstop``) instead of tearing them down mid-restore.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.pids: list[int] = []
+
+    def pytest_configure_node(self, node: Any) -> None:
+        channel = node.gateway.remote_exec("import os; channel.send(os.getpid())")
+        self.pids.append(int(channel.receive(timeout=60)))
+
+    def on_signal(self, sig: signal.Signals) -> bool:
+        dsession = self.config.pluginmanager.get_plugin("dsession")
+        if dsession is None:
+            return False
+        if not _whole_group_got(sig):
+            for pid in self.pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+        dsession.shouldstop = dsession.shouldstop or f"interrupted ({sig.name})"
+        return True
+
+
+def _whole_group_got(sig: signal.Signals) -> bool:
+    """Whether a terminal delivered ``sig`` to bgtest's whole process group (Ctrl-C on a tty)."""
+    if sig != signal.SIGINT:
+        return False
+    for fd in (0, 1, 2):
+        with contextlib.suppress(OSError):
+            if os.tcgetpgrp(fd) == os.getpgrp():
+                return True
+    return False
 
 
 class _RunEnd:

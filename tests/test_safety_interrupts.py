@@ -8,15 +8,18 @@ HTML report are written for what ran, marked interrupted.
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from safety_util import ROOT, start, sync_tag, wait_for_log
+from safety_util import ROOT, env, start, sync_tag, wait_for_log
 
-from harness.devices.adb_server import AdbServer
+from harness.devices.adb_server import AdbServer, adb_binary
 from harness.devices.android import AndroidDevice
 from harness.sim.android.launcher import VirtualAndroidFarm
 
@@ -82,3 +85,80 @@ def test_a_signal_stops_the_run_restores_and_writes_the_reports(
     assert (report / "index.html").exists()
     cases = ET.parse(junit).getroot().findall(".//testcase")
     assert len(cases) == 1 and "interrupted" in ET.tostring(cases[0], encoding="unicode")
+
+
+def test_sigterm_to_an_xdist_run_reaches_every_worker_and_starts_nothing_more(
+    farm: VirtualAndroidFarm, adb_server: AdbServer, tmp_path: Path
+) -> None:
+    """`bgtest run -n 2` on a farm: the controller holds no device, so it passes the signal to
+    its workers, which restore theirs; the third scenario never starts."""
+    tags = [sync_tag(), sync_tag()]
+    never = sync_tag()
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    for name, state, tag in (("a", "doze: deep", tags[0]), ("b", "network: airplane", tags[1])):
+        (folder / f"{name}.yaml").write_text(
+            f"name: {name} hangs\nsteps:\n  - {state}\n"
+            f"  - shell: [log, -t, {tag}, reached]\n  - shell: [logcat]\n"
+        )
+    (folder / "c.yaml").write_text(
+        f"name: c must not start\nsteps:\n  - shell: [log, -t, {never}, started]\n"
+    )
+    report = tmp_path / "report"
+    proc = start(
+        "run",
+        str(folder),
+        "-n",
+        "2",
+        "--device",
+        farm.serials[0],
+        "--adb-server",
+        f"127.0.0.1:{adb_server.port}",
+        "--report",
+        str(report),
+    )
+    for tag in tags:
+        wait_for_log(adb_server, farm.serials[0], tag)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, out + err
+    dev = AndroidDevice(farm.serials[0], adb_server.host, adb_server.port)
+    now = dev.snapshot()
+    assert not now.doze_forced and now.airplane == "0"
+    assert dev.sh(["logcat", "-d", "-s", f"{never}:*"]).out.count(never) == 0
+    results = json.loads((report / "results.json").read_text())
+    assert sorted(r["name"] for r in results) == ["a hangs", "b hangs"]
+    assert all(r["exit_code"] == 143 for r in results)
+
+
+def test_sigterm_during_the_embedded_start_up_leaks_no_adb_server(tmp_path: Path) -> None:
+    """bgtest is stopped while its private adb server starts (the adb binary is a stand-in that
+    reports in and waits for the test): the server process does not outlive bgtest."""
+    real_adb = adb_binary()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        stand_in = tmp_path / "adb"
+        stand_in.write_text(
+            f"#!{sys.executable}\n"
+            "import os, socket, sys\n"
+            f"s = socket.create_connection(('127.0.0.1', {listener.getsockname()[1]}))\n"
+            "s.sendall(str(os.getpid()).encode() + b'\\n')\n"
+            "s.recv(1)\n"
+            f"os.execv({real_adb!r}, [{real_adb!r}] + sys.argv[1:])\n"
+        )
+        stand_in.chmod(0o755)
+        scenario = tmp_path / "scenarios" / "s.yaml"
+        scenario.parent.mkdir()
+        scenario.write_text("name: s\nsteps:\n  - shell: [echo, hi]\n")
+        proc = start("run", str(scenario), environ=env(BGTEST_ADB=str(stand_in)))
+        conn, _ = listener.accept()  # the private server's process exists, not yet listening
+        pid = int(conn.makefile().readline())
+        proc.send_signal(signal.SIGTERM)
+        conn.sendall(b"x")  # let it become adb, racing bgtest's own clean-up
+        out, err = proc.communicate(timeout=60)
+        conn.close()
+    assert proc.returncode == 143, out + err
+    assert "Traceback" not in out + err
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -140,6 +140,7 @@ class AdbServer:
                 stderr=subprocess.DEVNULL,
                 env=server.env,
                 preexec_fn=_die_with_parent(),
+                start_new_session=True,  # a terminal's Ctrl-C is for bgtest, which still needs adb to restore
             )
         except OSError as exc:
             raise AdbServerError(f"cannot start adb server on port {server.port}: {exc}") from exc

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -35,6 +35,8 @@ class _State:
     received: signal.Signals | None = None
     depth = 0
     pending = False
+    #: takes a signal instead of raising it (returns True when it did): an xdist controller
+    listener: Callable[[signal.Signals], bool] | None = None
 
 
 _state = _State()
@@ -51,12 +53,24 @@ def exit_code() -> int | None:
 
 
 def _handler(signum: int, frame: object) -> None:
+    sig = signal.Signals(signum)
     if _state.received is None:
-        _state.received = signal.Signals(signum)
+        _state.received = sig
+    if _state.listener is not None and _state.listener(sig):
+        return
     if _state.depth:
         _state.pending = True
         return
     raise Interrupted(signum)
+
+
+def on_signal(listener: Callable[[signal.Signals], bool] | None) -> None:
+    """Let ``listener`` take SIGINT/SIGTERM instead of raising (when it returns True).
+
+    A process that coordinates others (pytest-xdist's controller) must not stop in the middle
+    of its loop: it passes the signal on to its workers and waits for them to restore.
+    """
+    _state.listener = listener
 
 
 def install() -> bool:
@@ -87,6 +101,7 @@ def reset() -> None:
     """Forget what was received (a new run in the same process, as in tests)."""
     _state.received = None
     _state.pending = False
+    _state.listener = None
 
 
 @contextlib.contextmanager
