@@ -199,6 +199,9 @@ class ScenarioRunner:
             self.result.device_end_ms = end // NS
         except BgtestError:
             pass
+        if self.engine is not None and self.journal is not None:
+            with self.journal.lock:
+                self.engine.release_unlinked()  # the summary shows work no line named, by its UUID
         self._collect_tasks()
         self._collect_states()
         if self.result.status != "passed":
@@ -568,8 +571,10 @@ class ScenarioRunner:
             history = self.journal.records_since(anchor_ns) if raw else ()
             check = self.engine.add(spec, anchor_ns, history=history)
             now = self.engine.now_ns
-            if end_ns is None:
-                # Only what already happened counts: decide now.
+        if end_ns is None:
+            # Only what already happened counts: decide now (once unnamed work is named).
+            self._name_unlinked(check)
+            with self.journal.lock:
                 check.close(closes_at if closes_at is not None else now)
                 for g in guards:
                     g.close(closes_at if closes_at is not None else now)
@@ -583,6 +588,7 @@ class ScenarioRunner:
                 self._let_time_pass(
                     left_ms, what, until=lambda: check.status != ex.PENDING or tripped() is not None
                 )
+            self._name_unlinked(check)
             with self.journal.lock:
                 if check.status == ex.PENDING and tripped() is None:
                     self.engine.advance_to(max(self.engine.now_ns, end_ns))
@@ -596,6 +602,23 @@ class ScenarioRunner:
             raise StepFailed(guard.failure_message(self._state_summary()))
         if check.status == ex.FAILED:
             raise StepFailed(check.failure_message(self._state_summary()))
+
+    def _name_unlinked(self, check: ex.Check) -> None:
+        """Before a task check decides: work that only a UUID names (issue #9) -- the engine says
+        when to ask WorkManager's diagnostics (they name UUIDs); then it stops waiting."""
+        assert self.engine is not None and self.journal is not None
+        if check.status != ex.PENDING or not check.patterns():
+            return
+        with self.journal.lock:
+            ask = self.platform == "android" and self.engine.wants_diagnostics()
+        if ask:
+            try:
+                self.device.diagnostics(self._app())
+                self.engine.diagnostics_asked_ns = self._barrier("diagnostics")
+            except BgtestError:
+                pass  # the failure message says diagnostics were not available
+        with self.journal.lock:
+            self.engine.release_unlinked()
 
     def _check_scenario_guards(self) -> None:
         """The scenario's own fail_fast_on: any match so far fails the scenario at once."""

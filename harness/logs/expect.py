@@ -358,12 +358,13 @@ class Check:
         task = pattern.text
         evs = self.engine.task_history(task)
         if not evs:
-            out = [f"{label or 'task ' + task}: no events at all in the log"]
-            unnamed = self.engine.vocab.unresolved() if self.engine.vocab is not None else {}
-            if unnamed:
-                out.append(f"  ({len(unnamed)} WorkManager work id(s) never linked to a name: "
-                           + ", ".join(list(unnamed)[:3]) + ")")
-            return out
+            seen = self.engine.task_names()
+            unnamed = self.engine.unnamed_summary()
+            if not seen and not unnamed:
+                return [f"{label or 'task ' + task}: no events at all in the log"]
+            shown = ", ".join(seen[:12]) + (" …" if len(seen) > 12 else "")
+            return [f"{label or 'task ' + task}: no event names it"
+                    + (f"; the log names: {shown}" if seen else ""), *unnamed]
         out = [f"{label or 'last events of ' + task}:"]
         for ev in evs[-6:]:
             marker = "" if self.in_window(ev.time_ns) else "  (outside window)"
@@ -704,6 +705,11 @@ class _Index:
         self.anywhere = [r for r in self.anywhere if r.check.status == PENDING]
 
 
+def _counted_before(check: Check, ev: TaskEvent) -> bool:
+    """A re-emission of an event under new names, that `check` already took under its old ones."""
+    return bool(ev.prior) and any(p.name_in(ev.prior) is not None for p in check.patterns())
+
+
 class ExpectationEngine:
     """All live expectations of one device. Feed it every record (in order) with `feed`."""
 
@@ -723,6 +729,11 @@ class ExpectationEngine:
         self._history_len = history_per_task
         self.events: list[TaskEvent] = []
         self._dirty = False
+        # work a UUID names that no line tied to a name (issue #9 item 5): checks whose window
+        # holds such events wait for the runner to ask WorkManager's diagnostics
+        self._awaiting_names: list[Check] = []
+        self.diagnostics_asked_ns: int | None = None
+        self._asked_about: set[str] = set()
         # called after every `add` (the journal recomputes which tags it must materialise)
         self.on_add: list[Callable[[], None]] = []
 
@@ -749,7 +760,7 @@ class ExpectationEngine:
             heapq.heappush(self._deadlines, (check.deadline_ns, next(self._seq), check))
         # replay
         for ev in self.events:
-            if ev.time_ns >= anchor_ns:
+            if ev.time_ns >= anchor_ns and not _counted_before(check, ev):
                 check.on_event(ev)
         for rec in history:
             if rec.time_ns >= anchor_ns:
@@ -817,13 +828,14 @@ class ExpectationEngine:
             notified: set[int] = set()
             for name in ev.names or (ev.task,):
                 for check in by_task.get(name, ()):
-                    if id(check) not in notified and check.status == PENDING:
+                    if id(check) not in notified and check.status == PENDING \
+                            and not _counted_before(check, ev):
                         notified.add(id(check))
                         check.on_event(ev)
                         if check.status != PENDING:
                             self._dirty = True
         for check in self._any_task:
-            if check.status == PENDING:
+            if check.status == PENDING and not _counted_before(check, ev):
                 check.on_event(ev)
                 if check.status != PENDING:
                     self._dirty = True
@@ -852,14 +864,86 @@ class ExpectationEngine:
         """The scenario is over: decide every open check (windows without `within` end here)."""
         if now_ns is not None:
             self.advance_to(now_ns)
+        self.release_unlinked()
         for check in self.checks:
             if check.status == PENDING:
                 check.close(self.now_ns)
+
+    # -- work that no line named yet (WorkManager UUIDs) ---------------------------------------
+    def _unnamed_for(self, patterns: list[TaskPattern]) -> dict[str, list[int]]:
+        """Work that only its UUID or worker class names, not yet asked about, and not named
+        by any of `patterns`: the scenario may mean it by its unique work name."""
+        if self.vocab is None or not patterns:
+            return {}
+        links = self.vocab.links
+        return {u: times for u, times in self.vocab.anonymous().items() if u not in self._asked_about
+                and not any(p.name_in({u, *links.get(u, ())}) for p in patterns)}
+
+    def _holds_unnamed(self, check: Check) -> bool:
+        """Such work has events in this task check's window: the check cannot decide yet."""
+        unnamed = self._unnamed_for(check.patterns())
+        return any(check.in_window(t) for times in unnamed.values() for t in times) or any(
+            check.in_window(rec.time_ns) for evs in (self.vocab.unresolved() if self.vocab else {}).values()
+            for _s, rec in evs)
+
+    def wants_diagnostics(self) -> bool:
+        """Work was seen that no name a waiting task check uses covers, and WorkManager was not
+        asked about it yet: the moment to ask for its diagnostics (they tie WorkSpec UUIDs to
+        unique work names and tags). Each such UUID counts once."""
+        fresh: set[str] = set()
+        for check in self.checks:
+            if check.status == PENDING:
+                fresh.update(self._unnamed_for(check.patterns()))
+        self._asked_about.update(fresh)
+        return bool(fresh)
+
+    def release_unlinked(self) -> list[TaskEvent]:
+        """Stop waiting for names: held events go out under the worker class a start sequence
+        tied them to, else their UUID; checks that waited for them decide."""
+        released = self.vocab.release_unlinked() if self.vocab is not None else []
+        for ev in released:
+            self._event(ev)
+        waiting, self._awaiting_names = self._awaiting_names, []
+        for check in waiting:
+            if check.status == PENDING:
+                check.on_time(self.now_ns)
+                self._dirty = True
+        if self._dirty:
+            self._prune()
+        return released
+
+    def unnamed_summary(self, limit: int = 3) -> list[str]:
+        """What a failure says about work that no line named (instead of "no events at all")."""
+        seen = self.vocab.anonymous_events() if self.vocab is not None else {}
+        asked = self.diagnostics_asked_ns
+        if not seen:
+            if asked is None:
+                return []
+            return [f"  bgtest asked WorkManager for its diagnostics at {self.rel(asked)}; no row named "
+                    "this task (is it the unique work name, a tag or the worker class?)"]
+        out = [f"{len(seen)} WorkManager work(s) seen that no log line tied to a task name "
+               f"(a unique work name is printed only by WorkManager's diagnostics):"]
+        for uuid, evs in list(seen.items())[:limit]:
+            name = next((t for _s, _t, t in evs if t != uuid), "")
+            states = ", ".join(f"{st} {self.rel(t)}" for st, t, _n in evs[:4])
+            out.append(f"  {uuid}" + (f" (worker {name})" if name else "") + f": {states}")
+        if len(seen) > limit:
+            out.append(f"  … and {len(seen) - limit} more")
+        out.append(f"  bgtest asked WorkManager for its diagnostics at {self.rel(asked)}; no row named "
+                   "this task" if asked is not None else
+                   "  WorkManager's diagnostics were not asked for (add a `diagnostics` step; WorkManager "
+                   "before 2.4 prints none)")
+        out.append("  to match, name the task by its worker class, a tag or the WorkSpec id, or check the "
+                   "unique work name")
+        return out
 
     def _expire(self, now: int) -> None:
         dl = self._deadlines
         while dl and dl[0][0] <= now:
             _, _, check = heapq.heappop(dl)
+            if check.status == PENDING and self._holds_unnamed(check):
+                self._awaiting_names.append(check)  # decided once the held events are named
+                continue
             if check.status == PENDING:
                 check.on_time(now)
                 if check.status != PENDING:

@@ -53,11 +53,13 @@ class LineFormat:
     scan: bytes = b""
     tail: bytes = b""
     body_follows: bool = False  # `-v long`: the message starts on the next line
+    padded: bool = False  # the tag sits in a padded column (Android Studio): scan at that column
+    lead: bytes = b""  # how every header line starts (cheap: tried on every line of a large capture)
 
 
 def _f(name: str, platform: str, pattern: str, scan: bytes = b"", tail: bytes = b"",
-       body_follows: bool = False) -> LineFormat:
-    return LineFormat(name, platform, re.compile(pattern), scan, tail, body_follows)
+       body_follows: bool = False, padded: bool = False, lead: bytes = b"") -> LineFormat:
+    return LineFormat(name, platform, re.compile(pattern), scan, tail, body_follows, padded, lead or scan)
 
 
 #: Tried in this order; on a tie in detection the earlier (more specific) one wins.
@@ -73,20 +75,27 @@ FORMATS: tuple[LineFormat, ...] = (
     _f("time", "android",
        rf"^{_JUNK}{_MD} {_CLOCK}(?: {_ZONE})? {_LVL}/(?P<tag>[^(]*?) *\( *"
        r"(?:(?P<uid>[^:()]+): *)?(?P<pid>\d+)\): ?(?P<msg>.*)$",
-       rb"\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [VDIWEFA]/", rb" *\("),
+       rb"(?:\d{4}-)?\d\d-\d\d \d\d:\d\d:\d\d\.\d+(?: [+-]\d{4})? [VDIWEFA]/", rb" *\(",
+       lead=rb"(?:\d{4}-)?\d\d-"),
+    # -v time,epoch: `    1767603600.000 D/Tag( 1522): msg`
+    _f("time-epoch", "android",
+       rf"^ *(?P<epoch>\d+)\.(?P<frac>\d{{3,9}})(?: {_ZONE})? {_LVL}/(?P<tag>[^(]*?) *\( *"
+       r"(?:(?P<uid>[^:()]+): *)?(?P<pid>\d+)\): ?(?P<msg>.*)$",
+       rb" *\d+\.\d+(?: [+-]\d{4})? [VDIWEFA]/", rb" *\(", lead=rb" *\d"),
     # Android Studio 2022+ (Electric Eel): `2024-08-06 20:16:47.304  6930-6958  Tag  com.pkg  I  msg`
     _f("studio-2022", "android",
        rf"^{_JUNK}{_DATE} {_CLOCK} +(?P<pid>\d+)-(?P<tid>\d+) +(?P<tag>\S+) +(?P<process>\S+) +{_LVL} {{1,2}}"
        r"(?P<msg>.*)$",
-       rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ +\d+-\d+ +", rb" "),
+       rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ +\d+-\d+ +", rb" ", padded=True, lead=rb"\d{4}-"),
     # Android Studio before 2022: `[YYYY-]MM-DD hh:mm:ss.mmm pid-tid/com.pkg L/Tag: msg` (`?` = unknown)
     _f("studio-legacy", "android",
        rf"^{_JUNK}{_MD} {_CLOCK} +(?P<pid>\d+)-(?P<tid>\d+)/(?P<process>\S+) {_LVL}/"
        r"(?P<tag>.*?): ?(?P<msg>.*)$",
-       rb"(?:\d{4}-)?\d\d-\d\d \d\d:\d\d:\d\d\.\d+ +\d+-\d+/\S+ [VDIWEFA]/", rb":"),
+       rb"(?:\d{4}-)?\d\d-\d\d \d\d:\d\d:\d\d\.\d+ +\d+-\d+/\S+ [VDIWEFA]/", rb":",
+       lead=rb"(?:\d{4}-)?\d\d-"),
     # -v long: `[ 05-12 10:00:00.123  1234: 1250 I/MyTag ]`, the message on the following lines
     _f("long", "android",
-       rf"^\[ (?:{_MD} {_CLOCK}|(?P<epoch>\d+)\.(?P<frac2>\d+))(?: {_ZONE})? +(?:(?P<uid>\S+) +)?"
+       rf"^\[ +(?:{_MD} {_CLOCK}|(?P<epoch>\d+)\.(?P<frac2>\d+))(?: {_ZONE})? +(?:(?P<uid>\S+) +)?"
        rf"(?P<pid>\d+): *(?P<tid>\d+) {_LVL}/(?P<tag>.*?) *\]$", body_follows=True),
     # -v brief (what `flutter run` prints for Android): `I/Tag( 1234): msg`; a paste may lose `I/`
     _f("brief", "android",
@@ -170,9 +179,13 @@ class Capture:
 def detect(lines: list[str], platform: str | None = None) -> tuple[str, str] | None:
     """(format, platform) of a capture from its first lines; None when no header matches."""
     scores: dict[str, int] = {}
+    seen = 0
     for line in lines:
         if not line.strip():
             continue
+        seen += 1
+        if seen % 64 == 0 and max(scores.values(), default=0) * 10 >= seen * 9:
+            break  # a format has read (nearly) every line so far: enough evidence
         if line.lstrip().startswith("{"):
             scores[NDJSON] = scores.get(NDJSON, 0) + 1
             continue
@@ -181,7 +194,7 @@ def detect(lines: list[str], platform: str | None = None) -> tuple[str, str] | N
                 continue
             if fmt.rx.match(line):
                 scores[fmt.name] = scores.get(fmt.name, 0) + 1
-    if scores.get("tag-message") and scores["tag-message"] * 2 < sum(1 for x in lines if x.strip()):
+    if scores.get("tag-message") and scores["tag-message"] * 2 < seen:
         del scores["tag-message"]  # `Word: text` in a minority of lines is prose, not a header
     if not scores:
         return None
@@ -250,7 +263,11 @@ class _LineCounter:
 
 def _read_threadtime(data: bytes, cap: Capture, interest: Interest | None, reference_ns: int) -> None:
     parser = LogcatParser(reference_ns=reference_ns)
-    recs = parser.feed(data, interest) + parser.flush()
+    recs: list[LogRecord] = []
+    step = 1 << 20  # as the live journal is fed: the parser learns the layout from a chunk's first line
+    for at in range(0, len(data), step):
+        recs += parser.feed(data[at:at + step], interest)
+    recs += parser.flush()
     counter = _LineCounter(data)
     for rec in recs:
         rec.seq = counter.at(rec.seq)
@@ -271,6 +288,15 @@ def _read_ndjson(data: bytes, cap: Capture) -> None:
 
 
 # -- every other format, line by line ----------------------------------------------------------
+def _tag_column(data: bytes, fmt: LineFormat) -> int | None:
+    """Where the tag column starts, from the first header line (None: no ASCII header found)."""
+    for raw in data[:1 << 16].split(b"\n")[:50]:
+        m = fmt.rx.match(raw.decode("utf-8", "replace"))
+        if m is not None and raw[: m.start("tag")].isascii():
+            return m.start("tag") or None
+    return None
+
+
 class _LineReader:
     def __init__(self, cap: Capture, fmt: LineFormat | None, reference_ns: int, keep: int) -> None:
         self.cap = cap
@@ -298,14 +324,20 @@ class _LineReader:
 
     @staticmethod
     def _scan(data: bytes, interest: Interest, fmt: LineFormat) -> list[int]:
-        """Line starts worth parsing: a header naming a wanted tag, or no header at all."""
+        """Line starts worth parsing: a header naming a wanted tag, or no header at all. One
+        regex pass: it starts with a literal newline, which `re` finds at C speed, and tries the
+        fixed header layout only there (the first line is always parsed)."""
         alts = b"|".join(re.escape(t.encode()) for t in sorted(interest.tags, key=len, reverse=True))
-        rx = re.compile(rb"(?:^|\n)(?:" + _JUNK.encode() + rb")?(?:(?:" + fmt.scan + rb")(?:" + alts + rb")"
-                        + fmt.tail + rb"|(?![\r\n]|" + _JUNK.encode() + fmt.scan + rb"))")
-        out = []
-        for m in rx.finditer(data):
-            s = m.start()
-            out.append(s + 1 if data[s:s + 1] == b"\n" else s)
+        col = _tag_column(data, fmt) if fmt.padded else None
+        if col:
+            # the tag at its column; a line without a header; a line whose column moved
+            rx = re.compile(rb"\n(?:(?!" + fmt.lead + rb"|[\r\n])|.{%d}(?: (?:" % (col - 1) + alts + rb")"
+                            + fmt.tail + rb"|[^ ]|  ))")
+        else:
+            rx = re.compile(rb"\n(?:" + fmt.scan + rb"(?:" + alts + rb")" + fmt.tail + rb"|(?!" + fmt.lead
+                            + rb"|[\r\n]))")
+        out = [0]
+        out += [m.start() + 1 for m in rx.finditer(data)]
         return out
 
     def line(self, no: int, text: str) -> None:

@@ -59,6 +59,7 @@ def read_timeline(path: str | Path, *, library: str | None = None, platform: str
     for rec in capture.records:
         found += state.events(rec)
     found += state.release_unlinked()
+    found = [ev for ev in found if not ev.prior]  # names are resolved over the whole capture below
     found.sort(key=lambda e: (e.record.seq + e.line, e.time_ns))
     timeline = CaptureTimeline(capture)
     for ev in found:

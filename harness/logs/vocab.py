@@ -45,7 +45,7 @@ import functools
 import re
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -54,6 +54,10 @@ from harness.durations import parse_duration_ms
 
 from .record import LogRecord
 
+#: WorkManager's own workers (DiagnosticsWorker, ConstraintTrackingWorker): never a scenario's task.
+_WM_INTERNAL = "androidx.work.impl."
+#: libyaml's loader when PyYAML has it (a CLI start reads every vocabulary file)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RECENT = 64
 """Event times kept per (task, state) for `dedupe`: enough for held events re-emitted late."""
 STATES = ("enqueued", "started", "succeeded", "failed", "retried", "cancelled")
@@ -89,6 +93,9 @@ class TaskEvent:
     late: bool = False
     ids: tuple[str, ...] = ()
     line: int = 0
+    #: a re-emission under names learnt later (a Diagnostics row named the UUID): the names the
+    #: event already went out under, so a check that matched those does not count it twice
+    prior: frozenset[str] = frozenset()
 
     def is_for(self, task: str) -> bool:
         return task == self.task or task in self.names or task == self.uuid
@@ -214,7 +221,7 @@ def _load_rules(name: str, directory: Path, seen: tuple[str, ...]) -> tuple[list
         known = sorted(p.stem for p in directory.glob("*.yaml"))
         raise VocabularyError(f"unknown vocabulary {name!r}; known: {', '.join(known)}")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         raise VocabularyError(f"vocabulary {name}: {exc}") from None
     rules: list[Rule] = []
@@ -276,9 +283,9 @@ class VocabState:
         self.job_ids: dict[str, int] = {}
         self.aliases: dict[str, set[str]] = {}  # BGTask identifier -> the library's task ids
         self._unresolved: dict[str, list[tuple[Rule, str, LogRecord, tuple[str, ...], int]]] = {}
-        self._reported: set[str] = set()  # unlinked UUIDs already handed out by `new_unlinked`
+        self._emitted: dict[str, list[TaskEvent]] = {}  # UUID -> its events so far (for renaming)
         self._last: dict[tuple[str, str], deque[tuple[int, str | None]]] = {}
-        self._rank: dict[str, int] = {}  # 1: a class's simple name, 2: a class's full name
+        self._rank: dict[str, int] = {}  # 1: a class's simple name, 2: its full name, 3: a UUID
         self._order: dict[str, int] = {}  # first-seen order among names of equal rank
         self._opened: dict[int, list[tuple[str, int]]] = {}  # pid -> (UUID, time) started, class unknown
         self._held_state: dict[tuple[str, int, str], str] = {}  # (hold key, pid, process) -> state
@@ -404,6 +411,7 @@ class VocabState:
         if uuid:
             uuid = uuid.lower()
             ids.insert(0, uuid)
+            self._rank[uuid] = 3  # the last resort of a name
         job = gd.get("job")
         if job and job.isdigit():
             ids.insert(1 if uuid else 0, job)
@@ -450,6 +458,11 @@ class VocabState:
         known.update(names)
         if not release:
             return
+        for ev in self._emitted.get(uuid, ()):  # events that went out before these names were known
+            new = [n for n in self.best(known) if n not in ev.names and n not in ev.prior]
+            if new:
+                out.append(replace(ev, task=new[0], names=frozenset(new), late=True,
+                                   prior=ev.names | ev.prior))
         for held_rule, held_state, held_rec, held_ids, held_line in self._unresolved.pop(uuid, []):
             self._emit(held_state, held_rec, held_rule, self.best(known), uuid, out, late=True,
                        ids=held_ids, line=held_line)
@@ -467,7 +480,13 @@ class VocabState:
             if recent is None:
                 recent = self._last[(k, state)] = deque(maxlen=_RECENT)
             recent.append((t, uuid))
-        out.append(TaskEvent(names[0], state, t, rec, frozenset(names), uuid, rule.id, late, ids, line))
+        all_names = frozenset(names) | {uuid} if uuid else frozenset(names)  # the UUID names it too
+        ev = TaskEvent(names[0], state, t, rec, all_names, uuid, rule.id, late, ids, line)
+        out.append(ev)
+        if uuid:
+            emitted = self._emitted.setdefault(uuid, [])
+            if len(emitted) < _RECENT:
+                emitted.append(ev)
 
     def _seen_recently(self, keys: list[str], state: str, rule: Rule, t: int, uuid: str | None) -> bool:
         """Against every recent event of the task, not just the last one: a held event re-emitted
@@ -489,12 +508,22 @@ class VocabState:
         """Events still waiting for a link, per UUID: (state, record) -- 'unnamed work' in reports."""
         return {k: [(h[1], h[2]) for h in v] for k, v in self._unresolved.items()}
 
-    def new_unlinked(self) -> list[str]:
-        """UUIDs with held events that were not handed out before: the moment to ask WorkManager
-        for its diagnostics (which link UUIDs to unique names and tags)."""
-        fresh = [u for u in self._unresolved if u not in self._reported]
-        self._reported.update(fresh)
-        return fresh
+    def anonymous_events(self) -> dict[str, list[tuple[str, int, str]]]:
+        """Work that no line tied to a user name (a tag, a unique work name, a task id): WorkSpec
+        UUID -> (state, time, name it went out under) of its events. Only WorkManager's
+        diagnostics can name it further."""
+        out: dict[str, list[tuple[str, int, str]]] = {}
+        for uuid in dict.fromkeys([*self._emitted, *self._unresolved]):
+            names = self.links.get(uuid, ())
+            if any(not self._rank.get(n, 0) or n.startswith(_WM_INTERNAL) for n in names):
+                continue  # named; or WorkManager's own worker (the diagnostics bgtest asked for)
+            out[uuid] = [(e.state, e.time_ns, e.task) for e in self._emitted.get(uuid, ())] + [
+                (h[1], h[2].time_ns, uuid) for h in self._unresolved.get(uuid, ())]
+        return out
+
+    def anonymous(self) -> dict[str, list[int]]:
+        """`anonymous_events` as UUID -> event times."""
+        return {u: [t for _s, t, _n in evs] for u, evs in self.anonymous_events().items()}
 
     def release_unlinked(self) -> list[TaskEvent]:
         """Stop waiting: every held event is emitted under the best name known (its worker

@@ -1,0 +1,207 @@
+"""`bgtest logs` reads every capture format people save, detected per file (issue #9 item 6).
+
+Android captures come from the virtual device's own `logcat -v FORMAT` (it prints what
+logd/logprint print); the Android Studio, `flutter run` and iOS layouts are written out from
+the examples in research/ios.md and the real pastes in tests/real_logs. Every format must give
+the same task timeline; lines without a header are counted, never fatal; a file in no known
+format is one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness.cli import _register, app
+from harness.logs.formats import sniff
+from harness.logs.timeline import read_timeline
+from harness.sim.android.device import VirtualAndroidDevice
+from harness.sim.android.shell.shell import run_sync
+
+APPS = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
+U = "9112628b-d1b8-4b09-9ded-3673fbbf8baa"
+_register()
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def device() -> VirtualAndroidDevice:
+    d = VirtualAndroidDevice(app_models=[APPS / "wm_plain.yaml"])
+    rc, _out, err = run_sync(d, "am start -a android.intent.action.VIEW -d wmplain://work/sync")
+    assert rc == 0, err
+    d.clock.advance(11 * 60_000)  # the periodic sync runs 10 min after enqueue and succeeds
+    return d
+
+
+def events(path: Path, platform: str | None = None) -> list[tuple[str, str]]:
+    return [(e.task, e.event) for e in read_timeline(path, platform=platform).events]
+
+
+WANT = [("sync", "enqueued"), ("sync", "started"), ("sync", "succeeded"), ("sync", "enqueued")]
+
+
+@pytest.mark.parametrize(("modifiers", "name"), [
+    ("threadtime", "threadtime"), ("threadtime,year", "threadtime"), ("threadtime,uid", "threadtime"),
+    ("threadtime,epoch", "threadtime-epoch"), ("threadtime,usec,zone", "threadtime"),
+    ("brief", "brief"), ("brief,uid", "brief"), ("time", "time"), ("time,year", "time"),
+    ("time,epoch", "time-epoch"), ("time,usec,zone", "time"), ("tag", "tag"), ("process", "process"),
+    ("long", "long"), ("long,epoch", "long"), ("long,year,uid", "long"),
+])
+def test_every_logcat_format_gives_the_same_timeline(
+        device: VirtualAndroidDevice, tmp_path: Path, modifiers: str, name: str) -> None:
+    args = " ".join(f"-v {m}" for m in modifiers.split(","))
+    rc, out, err = run_sync(device, f"logcat -d {args}")
+    assert rc == 0, err
+    path = tmp_path / "capture.txt"
+    path.write_bytes(out)
+    assert sniff(path)[1:] == (name, "android")
+    # Without timestamps one run's lines and the next period's scheduling, 3 s later, cannot be
+    # told apart: the re-enqueue of the same WorkSpec is read as part of the run (a known limit).
+    timed = name not in ("brief", "tag", "process")
+    assert events(path) == (WANT if timed else WANT[:-1])
+
+
+STUDIO_LEGACY = f"""\
+2026-01-05 09:00:00.000 1522-1523/com.example.wmplain D/WM-SystemJobScheduler: Scheduling work ID {U}Job ID 0
+01-05 09:10:03.000 1522-1525/? I/WM-WorkerWrapper: Worker result SUCCESS for Work [ id={U}, tags={{ sync }} ]
+"""
+STUDIO_2022 = f"""\
+2026-01-05 09:00:00.000  1522-1523  WM-SystemJobScheduler   com.example.wmplain                  D  \
+Scheduling work ID {U}Job ID 0
+2026-01-05 09:10:03.000  1522-1525  WM-WorkerWrapper        com.example.wmplain                  I  \
+Worker result SUCCESS for Work [ id={U}, tags={{ sync }} ]
+"""
+FLUTTER_RUN = f"""\
+Launching lib/main.dart on sdk gphone64 x86 64 in debug mode...
+Running Gradle task 'assembleDebug'...
+D/WM-SystemJobScheduler( 1522): Scheduling work ID {U}Job ID 0
+Syncing files to device sdk gphone64 x86 64...
+I/WM-WorkerWrapper( 1522): Worker result SUCCESS for Work [ id={U}, tags={{ sync }} ]
+"""
+HARD_WRAPPED = f"""\
+D/WM-SystemJobScheduler( 1522): Scheduling work ID {U}Job ID 0
+I/WM-WorkerWrapper( 1522): Worker result SUCCESS for Work [ id=9112628b-d1b8-4b09-9ded-
+3673fbbf8baa, tags={{ sync }} ]
+"""
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    (STUDIO_LEGACY, "studio-legacy"), (STUDIO_2022, "studio-2022"), (FLUTTER_RUN, "flutter-run"),
+    (HARD_WRAPPED, "brief"),
+])
+def test_android_studio_flutter_run_and_wrapped_pastes(tmp_path: Path, text: str, name: str) -> None:
+    path = tmp_path / "paste.txt"
+    path.write_text(text)
+    assert sniff(path)[1] == name
+    assert events(path) == [("sync", "enqueued"), ("sync", "succeeded")]
+
+
+IDENT = "com.example.refresh"
+SUBMIT = f"submitTaskRequest: <BGAppRefreshTaskRequest: {IDENT}, earliestBeginDate: 2026-05-12 08:15:00>"
+RUNNING = f"Running task: <BGAppRefreshTask: {IDENT}>"
+CANCEL = f"CANCELED: bgRefresh-{IDENT}:4F1A2B at priority 10 <private>!"
+IOS = {
+    "log-ndjson": "Filtering the log data using \"process == \\\"Runner\\\"\"\n" + "".join(
+        json.dumps({"timestamp": f"2026-05-12 10:0{i}:00.000000+0200", "eventMessage": msg,
+                    "processImagePath": f"/x/{proc}", "processID": 1, "threadID": 2, "messageType": "Default",
+                    "eventType": "logEvent", "subsystem": "com.apple.BackgroundTasks" * (proc == "Runner")})
+        + "\n" for i, (proc, msg) in enumerate([("Runner", SUBMIT), ("Runner", RUNNING), ("dasd", CANCEL)])),
+    "log-syslog": f"""\
+Timestamp                       (process)[PID]
+2026-05-12 10:00:00.000000+0200  localhost Runner[989]: (BackgroundTasks) [com.apple.bg:Framework] {SUBMIT}
+2026-05-12 10:01:00.000000+0200  localhost Runner[989]: (BackgroundTasks) {RUNNING}
+2026-05-12 10:02:00.000000+0200  localhost dasd[120]: {CANCEL}
+""",
+    "log-compact": f"""\
+Timestamp               Ty Process[PID:TID]
+2026-05-12 10:00:00.000 Df Runner[989:1a2b] [com.apple.BackgroundTasks:Framework] {SUBMIT}
+2026-05-12 10:01:00.000 Df Runner[989:1a2b] [com.apple.BackgroundTasks:Framework] {RUNNING}
+2026-05-12 10:02:00.000 Df dasd[120:33] (DuetActivityScheduler) {CANCEL}
+""",
+    "log-default": f"""\
+Timestamp                       Thread     Type        Activity             PID    TTL
+2026-05-12 10:00:00.000000+0200 0x1a2b     Default     0x0                  989    0    Runner: {SUBMIT}
+2026-05-12 10:01:00.000000+0200 0x1a2b     Default     0x0                  989    0    Runner: {RUNNING}
+2026-05-12 10:02:00.000000+0200 0x33       Default     0x0                  120    0    dasd: {CANCEL}
+""",
+    "console-app": f"default\t10:00:00.000000+0200\tRunner\t{SUBMIT}\n"
+                   f"default\t10:01:00.000000+0200\tRunner\t{RUNNING}\n"
+                   f"default\t10:02:00.000000+0200\tdasd\t{CANCEL}\n",
+    "xcode-console": f"2026-05-12 10:00:00.000000+0200 Runner[989:4242] {SUBMIT}\n"
+                     f"(lldb) e -l objc -- (void)[[BGTaskScheduler sharedScheduler] "
+                     f"_simulateLaunchForTaskWithIdentifier:@\"{IDENT}\"]\n"
+                     f"2026-05-12 10:01:00.000000+0200 Runner[989:4243] {RUNNING}\n",
+    "idevicesyslog": f"May 12 10:00:00 iPhone Runner(BackgroundTasks)[989] <Notice>: {SUBMIT}\n"
+                     f"May 12 10:01:00 iPhone Runner(BackgroundTasks)[989] <Notice>: {RUNNING}\n"
+                     f"May 12 10:02:00 iPhone dasd[120] <Notice>: {CANCEL}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(IOS))
+def test_every_unified_log_format(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "ios.log"
+    path.write_text(IOS[name])
+    assert sniff(path)[1:] == (name, "ios")
+    got = events(path)
+    cancel = [(IDENT, "cancelled")] if name != "xcode-console" else []
+    want = [(IDENT, "enqueued"), (IDENT, "started"), *cancel]
+    assert got == want
+
+
+def test_times_are_iso_8601_device_time_as_printed(tmp_path: Path) -> None:
+    path = tmp_path / "ios.log"
+    path.write_text(IOS["log-syslog"])
+    assert read_timeline(path).events[0].time == "2026-05-12T10:00:00.000000+02:00"
+    path.write_text(STUDIO_2022)
+    assert read_timeline(path).events[1].time == "2026-01-05T09:10:03.000"
+
+
+def test_json_output_one_object_per_event(tmp_path: Path) -> None:
+    path = tmp_path / "studio.txt"
+    path.write_text(STUDIO_2022)
+    result = runner.invoke(app, ["logs", "--json", str(path)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [set(r) for r in rows] == [{"time", "task", "ids", "event", "file", "line"}] * 2
+    assert rows[1] == {"time": "2026-01-05T09:10:03.000", "task": "sync", "ids": [U, "sync", "0"],
+                       "event": "succeeded", "file": str(path), "line": 2} or rows[1]["ids"][0] == U
+    assert rows[0]["event"] == "enqueued" and rows[0]["task"] == "sync"  # named by the later line
+    assert "format studio-2022 (android)" in result.stderr
+
+
+def test_lines_without_a_header_are_counted_and_listed_with_verbose(tmp_path: Path) -> None:
+    path = tmp_path / "brief.txt"
+    path.write_text(f"D/WM-SystemJobScheduler( 1522): Scheduling work ID {U}Job ID 0\n\n"
+                    "garbage that lost its header\nI/Other( 1522): x\n")
+    plain = runner.invoke(app, ["logs", str(path)])
+    assert plain.exit_code == 0
+    assert "1 line without a header" in plain.stdout and "garbage" not in plain.stdout
+    verbose = runner.invoke(app, ["logs", "--verbose", str(path)])
+    assert "line 3: garbage that lost its header" in verbose.stdout
+
+
+def test_a_file_in_no_known_format_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text(STUDIO_LEGACY)
+    bad = tmp_path / "notes.md"
+    bad.write_text("# release notes\n\n* fixed a crash\n* faster sync\n")
+    result = runner.invoke(app, ["logs", str(bad), str(good), str(tmp_path / "missing.log")])
+    assert result.exit_code == 2
+    errors = [x for x in result.stderr.splitlines() if x]
+    assert len(errors) == 2
+    assert errors[0].startswith(f"bgtest logs: {bad}: no line has a log header bgtest knows; tried ")
+    assert "xcode-console" in errors[0] and "idevicesyslog" in errors[0]
+    assert "missing.log: cannot read" in errors[1]
+    assert "format studio-legacy" in result.stdout  # the good file is still read
+    assert "Traceback" not in result.output
+
+
+def test_an_unknown_library_is_refused_with_the_known_ones(tmp_path: Path) -> None:
+    path = tmp_path / "good.txt"
+    path.write_text(STUDIO_LEGACY)
+    result = runner.invoke(app, ["logs", "--library", "workmanagr", str(path)])
+    assert result.exit_code == 2
+    assert "unknown library 'workmanagr' for android; known: androidx.work" in result.stderr
