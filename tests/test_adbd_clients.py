@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 from adb_shell.adb_device import AdbDeviceTcp
+from adb_shell.auth.keygen import keygen
+from adb_shell.auth.sign_cryptography import CryptographySigner
+from adb_shell.exceptions import DeviceAuthError
 
 from harness.devices.adb_server import AdbServer
 from harness.sim.android.launcher import VirtualAndroidFarm
@@ -172,3 +175,69 @@ def test_adbutils_reverse_and_framebuffer(adb_server: AdbServer, farm: VirtualAn
     image = d.framebuffer()
     assert image.size == (1080, 2400)
     assert image.getpixel((5, 5))[:3] == (0x20, 0x21, 0x24)  # the status bar
+
+
+# ----------------------------------------------------------------------------- AUTH
+@pytest.fixture(scope="module")
+def other_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A key pair no adb server here signs with (adb-shell's keygen writes KEY and KEY.pub)."""
+    path = tmp_path_factory.mktemp("keys") / "adbkey"
+    keygen(str(path))
+    return path
+
+
+def test_a_farm_device_is_secure_and_trusts_its_adb_server(adb_server: AdbServer,
+                                                          farm: VirtualAndroidFarm) -> None:
+    serial = farm.serials[0]
+    assert adb_server.adb("-s", serial, "shell", "getprop ro.adb.secure").stdout == "1\n"
+    # the connection came up through AUTH: the server's signature verified against adb_keys
+    again = adb_server.adb("connect", serial).stdout
+    assert again.startswith(("connected to", "already connected to"))
+
+
+def test_an_unknown_host_is_unauthorized_when_new_keys_are_refused(adb_server: AdbServer,
+                                                                  other_key: Path) -> None:
+    with VirtualAndroidFarm(count=1, host_keys=[Path(f"{other_key}.pub").read_text()],
+                            allow_new_keys=False) as farm:
+        serial = farm.serials[0]
+        try:
+            out = adb_server.adb("connect", serial, check=False).stdout
+            assert out.startswith("failed to authenticate to")
+            listed = adb_server.adb("devices").stdout
+            assert f"{serial}\tunauthorized" in listed
+            r = adb_server.adb("-s", serial, "shell", "echo hi", check=False)
+            assert r.returncode != 0 and "unauthorized" in r.stderr
+        finally:
+            adb_server.adb("disconnect", serial, check=False)
+
+
+def test_an_unknown_host_is_allowed_once_and_remembered(adb_server: AdbServer, other_key: Path) -> None:
+    with VirtualAndroidFarm(count=1, host_keys=[Path(f"{other_key}.pub").read_text()]) as farm:
+        serial, device = farm.serials[0], farm.devices[0]
+        try:
+            # the first time the phone asks "Allow USB debugging?", as a real one does
+            assert adb_server.adb("connect", serial, check=False).stdout.startswith("failed to authenticate")
+            adb_server.adb("-s", serial, "wait-for-device", timeout=20)
+            assert adb_server.adb("-s", serial, "shell", "echo hi").stdout == "hi\n"
+            keys = farm.call(lambda: device.fs.read("/data/misc/adb/adb_keys")).decode()
+            assert len(keys.strip().splitlines()) == 2  # the farm's key and the server's, now allowed
+            adb_server.adb("disconnect", serial)
+            assert adb_server.adb("connect", serial).stdout.startswith("connected to")
+        finally:
+            adb_server.adb("disconnect", serial, check=False)
+
+
+def test_adb_shell_signs_the_token_with_its_own_key(other_key: Path) -> None:
+    signer = CryptographySigner(str(other_key))
+    with VirtualAndroidFarm(count=1, host_keys=[Path(f"{other_key}.pub").read_text()],
+                            allow_new_keys=False) as farm:
+        client = AdbDeviceTcp("127.0.0.1", farm.ports[0], default_transport_timeout_s=5.0)
+        client.connect(rsa_keys=[signer], transport_timeout_s=5.0, auth_timeout_s=5.0)
+        try:
+            assert client.shell("echo signed", **QUICK) == "signed\n"
+        finally:
+            client.close()
+        keyless = AdbDeviceTcp("127.0.0.1", farm.ports[0], default_transport_timeout_s=5.0)
+        with pytest.raises(DeviceAuthError):
+            keyless.connect(transport_timeout_s=5.0, auth_timeout_s=2.0)
+        keyless.close()

@@ -54,6 +54,8 @@ class VirtualAndroidFarm:
         model: str | None = None,
         host: str = "127.0.0.1",
         profile: str | None = None,
+        host_keys: list[str] | None = None,
+        allow_new_keys: bool = True,
     ) -> None:
         if count < 1:
             raise ValueError("count must be at least 1")
@@ -66,6 +68,14 @@ class VirtualAndroidFarm:
         self.host = host
         #: Device profile name (``harness/profiles.py``); None is the default flagship.
         self.profile = profile
+        #: adb public keys the devices already trust ("Always allow from this computer"):
+        #: given, or the adb server's own ``$HOME/.android/adbkey.pub``. With any, the
+        #: devices are secure (``ro.adb.secure=1``: AUTH on every connection); without, they
+        #: let any host in, as ``ro.adb.secure=0``.
+        self.host_keys = host_keys if host_keys is not None else _server_keys(adb_server)
+        #: Whether a device allows a key it does not know when the host offers it (the user
+        #: taps "Allow"), or stays unauthorized to that host.
+        self.allow_new_keys = allow_new_keys
         self.devices: list[VirtualAndroidDevice] = []
         self.daemons: list[AdbDaemon] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -171,6 +181,11 @@ class VirtualAndroidFarm:
             if self.clock_mode == "scaled":
                 device.clock.set_mode("scaled", self.scale)
             daemon = await _listen(device, self.host)
+            daemon.allow_new_keys = self.allow_new_keys
+            if self.host_keys:
+                device.props.set("ro.adb.secure", "1")
+                for key in self.host_keys:
+                    daemon.allow_key(key)
             self.devices.append(device)
             self.daemons.append(daemon)
             self._drivers.append(asyncio.get_running_loop().create_task(device.clock.drive()))
@@ -182,6 +197,23 @@ class VirtualAndroidFarm:
             task.cancel()
         await asyncio.gather(*self._drivers, return_exceptions=True)
         self._drivers.clear()
+
+
+def _server_keys(adb_server: AdbHost | None) -> list[str]:
+    """The public key an adb server signs with: ``adbkey.pub`` in the ``.android`` of its HOME.
+
+    Read from the environment the server runs in (``AdbServer.env``), where ``adb
+    start-server`` creates the pair; an unknown server gives none.
+    """
+    env = getattr(adb_server, "env", None)
+    home = env.get("HOME") if isinstance(env, dict) else None
+    if not home:
+        return []
+    path = Path(home) / ".android" / "adbkey.pub"
+    try:
+        return [path.read_text()] if path.is_file() else []
+    except OSError:
+        return []
 
 
 async def _listen(device: VirtualAndroidDevice, host: str) -> AdbDaemon:

@@ -26,7 +26,10 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
+from ..os.fs import FsError
+from . import auth
 from .packets import (
+    A_AUTH,
     A_CLSE,
     A_CNXN,
     A_OKAY,
@@ -92,6 +95,9 @@ class AdbConnection(asyncio.Protocol):
         self.lost = False
         #: Dropped when no CNXN arrives in time (a port scanner, a stuck or hostile peer).
         self._handshake_timer: asyncio.TimerHandle | None = None
+        #: The AUTH token we sent last (``ro.adb.secure=1``), and whether a key passed.
+        self.auth_token: bytes | None = None
+        self.authorized = False
         #: ``adb reverse`` rules of this transport (gone with it, as on a phone).
         self.reverse = ReverseRules()
         #: Streams the device opened towards the host, waiting for the host's OKAY.
@@ -227,8 +233,10 @@ class AdbConnection(asyncio.Protocol):
                 stream._on_host_close(answer=True)
         elif command == A_CNXN:
             self._on_cnxn(p)
+        elif command == A_AUTH:
+            self._on_auth(p)
         else:
-            # AUTH (we never asked), STLS (we never offered), anything else: ignored as adbd does.
+            # STLS (we never offered), anything else: ignored as adbd does.
             log.debug("adbd %s: ignoring %s", self.daemon.device.serial, p.name)
 
     def _on_cnxn(self, p: Packet) -> None:
@@ -250,12 +258,39 @@ class AdbConnection(asyncio.Protocol):
         self.daemon.answer_cnxn(self)
 
     def send_cnxn(self) -> None:
-        """Our banner; from now on the host may OPEN streams."""
+        """Our banner; from now on the host may OPEN streams. A secure device first asks for a key."""
         self._cnxn_handle = None
         if self.lost:
             return
+        if self.daemon.secure and not self.authorized:
+            self._send_token()
+            return
         self.online = True
         self.send_nowait(A_CNXN, A_VERSION, self.max_payload, self.daemon.banner())
+
+    def _send_token(self) -> None:
+        self.auth_token = auth.new_token()
+        self.send_nowait(A_AUTH, auth.AUTH_TOKEN, 0, self.auth_token)
+
+    def _on_auth(self, p: Packet) -> None:
+        """The host's signature or public key (adb.cpp handle_packet A_AUTH on the daemon)."""
+        if self.auth_token is None or self.online:
+            return  # nothing asked: ignored
+        if p.arg0 == auth.AUTH_SIGNATURE:
+            token, self.auth_token = self.auth_token, None
+            if any(auth.verify(key, token, p.data) for key in self.daemon.allowed_keys()):
+                self.authorized = True
+                self.send_cnxn()
+            else:
+                self._send_token()  # the host tries its next key, then sends its public key
+        elif p.arg0 == auth.AUTH_RSAPUBLICKEY:
+            line = p.data.rstrip(b"\0").decode("ascii", "replace")
+            if auth.parse_public_key(line) is not None and self.daemon.allow_new_keys:
+                # The virtual user taps "Always allow from this computer".
+                self.daemon.allow_key(line)
+                self.authorized = True
+                self.send_cnxn()
+            # else: the dialog stays unanswered; the host lists the device "unauthorized".
 
     def _on_open(self, p: Packet) -> None:
         host_id = p.arg0
@@ -330,11 +365,15 @@ class AdbDaemon:
         port: int = 0,
         resolver: ServiceResolver | None = None,
         handshake_timeout_s: float | None = HANDSHAKE_TIMEOUT_S,
+        allow_new_keys: bool = True,
     ) -> None:
         self.device = device
         self.host = host
         self.port = port
         self.handshake_timeout_s = handshake_timeout_s
+        #: With ``ro.adb.secure=1``: whether a key not yet in adb_keys is allowed when offered
+        #: (the user taps "Allow"), or the device stays unauthorized to it (``False``).
+        self.allow_new_keys = allow_new_keys
         if resolver is None:
 
             def resolver(name: str) -> ServiceFn | None:
@@ -388,6 +427,25 @@ class AdbDaemon:
             if spec is not None:
                 return await conn.open_to_host(spec)
         return None
+
+    # -------------------------------------------------------------------- auth
+    @property
+    def secure(self) -> bool:
+        """A user build with ``ro.adb.secure=1`` authenticates every adb host."""
+        return self.device.props.get("ro.adb.secure") == "1"
+
+    def allowed_keys(self) -> list[tuple[int, int]]:
+        try:
+            text = self.device.fs.read(auth.ADB_KEYS).decode("ascii", "replace")
+        except FsError:
+            return []
+        parsed = (auth.parse_public_key(line) for line in text.splitlines() if line.strip())
+        return [key for key in parsed if key is not None]
+
+    def allow_key(self, line: str) -> None:
+        """Remember a host key in adb_keys (``adb_auth_confirm_key`` after "Allow")."""
+        self.device.fs.mkdir("/data/misc/adb", parents=True)
+        self.device.fs.write(auth.ADB_KEYS, (line.strip() + "\n").encode(), mode=0o640, append=True)
 
     @property
     def address(self) -> str:
