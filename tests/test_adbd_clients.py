@@ -8,6 +8,7 @@ device's CLSE, it checks every packet it reads).
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import threading
@@ -24,6 +25,8 @@ from harness.devices.adb_server import AdbServer
 from harness.sim.android.launcher import VirtualAndroidFarm
 
 pytestmark = pytest.mark.e2e
+
+APPS = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
 
 #: Short client timeouts: a missing answer fails in seconds, not after adb-shell's 10 s default.
 QUICK = {"transport_timeout_s": 5.0, "read_timeout_s": 5.0}
@@ -42,15 +45,25 @@ def fresh(adb_server: AdbServer) -> Iterator[VirtualAndroidFarm]:
         yield farm
 
 
+@pytest.fixture(scope="module")
+def other_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A key pair of adb-shell's own (its keygen writes KEY and KEY.pub); no adb server uses it."""
+    path = tmp_path_factory.mktemp("keys") / "adbkey"
+    keygen(str(path))
+    return path
+
+
 @pytest.fixture()
-def direct(farm: VirtualAndroidFarm) -> Iterator[AdbDeviceTcp]:
-    """adb-shell connected straight to the virtual adbd's port."""
-    client = AdbDeviceTcp("127.0.0.1", farm.ports[0], default_transport_timeout_s=5.0)
-    client.connect(transport_timeout_s=5.0, auth_timeout_s=5.0)
-    try:
-        yield client
-    finally:
-        client.close()
+def direct(other_key: Path) -> Iterator[AdbDeviceTcp]:
+    """adb-shell connected straight to a secure virtual adbd that trusts adb-shell's key."""
+    with VirtualAndroidFarm(count=1, host_keys=[Path(f"{other_key}.pub").read_text()]) as farm:
+        client = AdbDeviceTcp("127.0.0.1", farm.ports[0], default_transport_timeout_s=5.0)
+        client.connect(rsa_keys=[CryptographySigner(str(other_key))], transport_timeout_s=5.0,
+                       auth_timeout_s=5.0)
+        try:
+            yield client
+        finally:
+            client.close()
 
 
 # ----------------------------------------------------------------- adb-shell, directly
@@ -178,14 +191,6 @@ def test_adbutils_reverse_and_framebuffer(adb_server: AdbServer, farm: VirtualAn
 
 
 # ----------------------------------------------------------------------------- AUTH
-@pytest.fixture(scope="module")
-def other_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A key pair no adb server here signs with (adb-shell's keygen writes KEY and KEY.pub)."""
-    path = tmp_path_factory.mktemp("keys") / "adbkey"
-    keygen(str(path))
-    return path
-
-
 def test_a_farm_device_is_secure_and_trusts_its_adb_server(adb_server: AdbServer,
                                                           farm: VirtualAndroidFarm) -> None:
     serial = farm.serials[0]
@@ -241,3 +246,44 @@ def test_adb_shell_signs_the_token_with_its_own_key(other_key: Path) -> None:
         with pytest.raises(DeviceAuthError):
             keyless.connect(transport_timeout_s=5.0, auth_timeout_s=2.0)
         keyless.close()
+
+
+# ------------------------------------------------------------------------ features
+def test_adb_features_lists_what_a_current_device_has_and_each_works(
+        adb_server: AdbServer, farm: VirtualAndroidFarm, tmp_path: Path) -> None:
+    serial = farm.serials[0]
+    features = set(adb_server.adb("-s", serial, "features").stdout.split())
+    assert {"shell_v2", "cmd", "stat_v2", "ls_v2", "fixed_push_mkdir", "apex", "abb", "abb_exec",
+            "fixed_push_symlink_timestamp", "remount_shell", "sendrecv_v2",
+            "sendrecv_v2_dry_run_send"} <= features
+    # abb_exec: the CLI streams the package into `cmd package install -S <size>`
+    apk = tmp_path / "wm_plain.apk"
+    shutil.copy(APPS / "wm_plain.yaml", apk)
+    r = adb_server.adb("-s", serial, "install", "-r", str(apk))
+    assert r.stdout == "Performing Streamed Install\nSuccess\n"
+    # sendrecv_v2 (SND2/RCV2) for push and pull, stat_v2 and ls_v2 for the rest
+    data = bytes(range(256)) * 4096
+    src = tmp_path / "v2.bin"
+    src.write_bytes(data)
+    adb_server.adb("-s", serial, "push", str(src), "/data/local/tmp/v2/v2.bin")
+    back = tmp_path / "back.bin"
+    adb_server.adb("-s", serial, "pull", "/data/local/tmp/v2/v2.bin", str(back))
+    assert back.read_bytes() == data
+    dry = adb_server.adb("-s", serial, "push", "-n", str(src), "/data/local/tmp/v2/dry.bin", check=False)
+    assert dry.returncode == 0
+    assert adb_server.adb("-s", serial, "shell", "ls /data/local/tmp/v2").stdout == "v2.bin\n"
+    assert "v2.bin" in adb_server.adb("-s", serial, "ls", "/data/local/tmp/v2").stdout
+    # abb speaks the shell protocol: exit status and stderr survive
+    r = adb_server.adb("-s", serial, "shell", "cmd package path com.example.wmplain")
+    assert r.stdout.startswith("package:/data/app/")
+    # remount_shell: `adb remount` runs `remount`, refused on a user build
+    r = adb_server.adb("-s", serial, "remount", check=False)
+    assert r.returncode != 0 and "userdebug" in r.stdout + r.stderr
+
+
+def test_abb_and_abb_exec_with_adbutils(adb_server: AdbServer, farm: VirtualAndroidFarm) -> None:
+    d = adb_server.client().device(farm.serials[0])
+    with d.open_transport() as c:  # the raw service the adb CLI's `adb install` uses
+        c.send_command("abb_exec:package\0path\0android")
+        c.check_okay()
+        assert c.read_until_close().startswith("package:/system/framework/framework-res.apk")

@@ -146,7 +146,8 @@ def test_handshake_negotiates_version_and_payload_and_sends_the_banner() -> None
         assert reply.arg1 == 8192
         banner = reply.data.decode()
         assert banner.startswith("device::")
-        assert banner.endswith(";features=shell_v2,fixed_push_mkdir")
+        assert banner.endswith(";features=" + ",".join(adbd.FEATURES))
+        assert {"shell_v2", "cmd", "abb_exec", "stat_v2", "sendrecv_v2"} <= set(adbd.FEATURES)
         assert "ro.product.model=" in banner
         # with version MIN the legacy checksum is what the host would check: it is the byte sum
         host.send(A_OPEN, 7, 0, b"echo:ab\0")

@@ -54,13 +54,14 @@ def test_adbutils_install_of_an_app_model(adb_server: AdbServer, farm: VirtualAn
     assert "unknown.apk" not in d.shell("ls /data/local/tmp")
 
 
-def test_adb_cli_push_install_of_an_app_model(adb_server: AdbServer, farm: VirtualAndroidFarm,
-                                              tmp_path: Path) -> None:
-    # the adb client itself insists on a .apk name; the content is the app model
+def test_adb_cli_streamed_install_of_an_app_model(adb_server: AdbServer, farm: VirtualAndroidFarm,
+                                                  tmp_path: Path) -> None:
+    # the adb client itself insists on a .apk name; the content is the app model. The device
+    # lists cmd and abb_exec, so the CLI streams it (abb_exec:package install -S <size>).
     apk = tmp_path / "wm_plain.apk"
     shutil.copy(APPS / "wm_plain.yaml", apk)
     r = adb_server.adb("-s", farm.serials[0], "install", str(apk))
-    assert r.stdout == "Performing Push Install\nSuccess\n"
+    assert r.stdout == "Performing Streamed Install\nSuccess\n"
     assert device(adb_server, farm).shell("pm path com.example.wmplain").startswith("package:/data/app/~~")
 
 
@@ -81,8 +82,8 @@ def test_a_malformed_model_is_refused_with_its_line(adb_server: AdbServer, farm:
     bad.write_text("package: com.example.bad\nlibrary: workmanager\n")
     r = adb_server.adb("-s", farm.serials[0], "install", str(bad), check=False)
     assert r.returncode == 1
-    assert "Failure [INSTALL_PARSE_FAILED_MANIFEST_MALFORMED: /data/local/tmp/bad.apk:2: library: " \
-        in r.stdout + r.stderr
+    # streamed, the package manager names it as a phone does a session's file: base.apk
+    assert "Failure [INSTALL_PARSE_FAILED_MANIFEST_MALFORMED: base.apk:2: library: " in r.stdout + r.stderr
 
 
 def test_am_start_w_over_adb(adb_server: AdbServer, farm: VirtualAndroidFarm) -> None:

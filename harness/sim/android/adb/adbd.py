@@ -53,8 +53,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Only what is implemented: a listed feature switches the host onto code paths we must serve.
-FEATURES = ("shell_v2", "fixed_push_mkdir")
+#: What a current adbd lists (transport.cpp supported_features), less what is not served
+#: here: track_app (a protobuf app tracker), devraw (dev-raw:), app_info, delayed_ack (only
+#: with ADB_BURST_MODE) and the compressed sendrecv_v2 variants (brotli, lz4, zstd). A listed
+#: feature moves the host onto its code path — each of these is implemented: shell_v2,
+#: cmd and abb_exec (streamed install), stat_v2/ls_v2 (STA2/LST2/LIS2), sendrecv_v2 (+dry
+#: run), fixed_push_mkdir, remount_shell (the ``remount`` command), apex,
+#: fixed_push_symlink_timestamp (no symlinks to push here), abb.
+FEATURES = (
+    "shell_v2", "cmd", "stat_v2", "ls_v2", "fixed_push_mkdir", "apex", "abb",
+    "fixed_push_symlink_timestamp", "abb_exec", "remount_shell", "sendrecv_v2",
+    "sendrecv_v2_dry_run_send",
+)
 
 #: Wall seconds a new connection has to send its CNXN before it is dropped.
 HANDSHAKE_TIMEOUT_S = 10.0

@@ -6,13 +6,15 @@ as ``error: closed``, exactly as a phone does for a service it does not have.
 
 Service strings (research/adb_protocol.md §4): ``shell[,arg…]:[command]`` (``v2`` selects the
 shell protocol; ``TERM=…``, ``raw`` and ``pty`` are honoured or ignored), ``exec:command``,
-``sync:``, ``reboot:[target]``, ``root:``, ``unroot:``, ``tcpip:PORT``, ``framebuffer:``;
+``sync:``, ``reboot:[target]``, ``root:``, ``unroot:``, ``tcpip:PORT``, ``framebuffer:``,
+``abb:``/``abb_exec:``;
 ``reverse:…`` is answered by the connection itself (its rules belong to that transport).
 """
 
 from __future__ import annotations
 
 import asyncio
+import shlex
 import struct
 from typing import TYPE_CHECKING, Protocol
 
@@ -77,6 +79,8 @@ def resolve_service(daemon: AdbDaemon, name: str) -> ServiceFn | None:
         return _tcpip_service(daemon, rest)
     if head == "framebuffer" and not rest:
         return _framebuffer_service(daemon)
+    if head in ("abb", "abb_exec") and rest:
+        return _abb_service(rest.split("\0"), framed=head == "abb")
     return None
 
 
@@ -245,6 +249,23 @@ async def run_shell_v2(
         pumper.cancel()
 
 
+def _abb_service(args: list[str], framed: bool) -> ServiceFn:
+    """``abb:``/``abb_exec:``: the Android Binder Bridge — a ``cmd`` call without a shell.
+
+    Arguments come NUL-separated (daemon/abb.cpp); ``abb`` speaks the shell protocol,
+    ``abb_exec`` is raw like ``exec:`` (the adb CLI's streamed ``adb install`` uses it:
+    ``abb_exec:package\0install\0-S\0<size>``, then the APK bytes).
+    """
+    line = shlex.join(["cmd", *args])
+    if framed:
+
+        async def serve_abb(stream: AdbStream) -> None:
+            await run_shell_v2(stream, line, False, _shell_env({}))
+
+        return serve_abb
+    return _exec_service(line)
+
+
 def _text_service(text: str) -> ServiceFn:
     async def serve_text(stream: AdbStream) -> None:
         await stream.write(text.encode())
@@ -316,4 +337,20 @@ async def reboot_command(ctx: CommandContext) -> int:
     targets = [a for a in args if not a.startswith("-")]
     if ctx.device.request_reboot(targets[0] if targets else ""):
         await _forever()  # android_reboot() then `while (1) pause();` (system/core reboot.c)
+    return 0
+
+
+@command("remount")
+def remount_command(ctx: CommandContext) -> int:
+    """``remount`` (what ``adb remount`` runs where ``remount_shell`` is advertised).
+
+    fs_mgr_remount.cpp refuses on a non-debuggable build before anything else.
+    """
+    if ctx.device.props.get("ro.debuggable") != "1":
+        ctx.err("Device must be userdebug build")
+        return 1
+    if ctx.uid != 0:
+        ctx.err('Not running as root. Try "adb root" first.')
+        return 1
+    ctx.out("Remount succeeded")
     return 0

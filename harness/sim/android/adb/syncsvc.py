@@ -26,6 +26,13 @@ SYNC_DATA_MAX = 64 * 1024
 MAX_PATH = 1024
 
 _REQ = struct.Struct("<4sI")
+#: sendrecv_v2: after SND2/RCV2 + path comes a setup record (file_sync_protocol.h
+#: send_v2_setup {id, mode, flags}, recv_v2_setup {id, flags}).
+_SEND_V2_SETUP = struct.Struct("<4sII")
+_RECV_V2_SETUP = struct.Struct("<4sI")
+#: kSyncFlag*: compression we do not advertise (brotli 1, lz4 2, zstd 4) and dry-run.
+SYNC_FLAG_COMPRESSION = 0x7
+SYNC_FLAG_DRY_RUN = 0x80000000
 _STAT_V1 = struct.Struct("<4sIII")
 _DENT_V1 = struct.Struct("<4sIIII")
 # id, error, dev, ino, mode, nlink, uid, gid, size, atime, mtime, ctime
@@ -140,6 +147,8 @@ class SyncSession:
             b"STA2": self.stat_v2,
             b"LST2": self.stat_v2,
             b"LIS2": self.list_v2,
+            b"SND2": self.send_v2,
+            b"RCV2": self.recv_v2,
         }.get(rid)
         if handler is None:
             self.writer.fail(f"unknown command {int.from_bytes(rid, 'little'):08x}")
@@ -214,6 +223,23 @@ class SyncSession:
             path, mode = spec, 0o100644
         else:
             mode = parse_mode(mode_text)
+        return await self._receive_file(path, mode, dry_run=False)
+
+    async def send_v2(self, path: str) -> bool:
+        """SND2: the path alone, then {SND2, mode, flags}; then DATA…DONE as for SEND."""
+        setup = await self.reader.read_exact(_SEND_V2_SETUP.size)
+        if setup is None:
+            return False
+        rid, mode, flags = _SEND_V2_SETUP.unpack(setup)
+        if rid != b"SND2":
+            self.writer.fail(f"unexpected message {int.from_bytes(rid, 'little'):08x} in send_v2 setup")
+            return False
+        if flags & SYNC_FLAG_COMPRESSION:
+            self.writer.fail(f"unsupported compression flags {flags:#x}")
+            return False
+        return await self._receive_file(path, mode, dry_run=bool(flags & SYNC_FLAG_DRY_RUN))
+
+    async def _receive_file(self, path: str, mode: int, dry_run: bool) -> bool:
         chunks: list[bytes] = []
         while True:
             header = await self.reader.read_exact(_REQ.size)
@@ -234,7 +260,7 @@ class SyncSession:
             else:
                 self.writer.fail(f"unexpected message {int.from_bytes(rid, 'little'):08x} during send")
                 return False
-        failure = self._store(path, b"".join(chunks), mode, mtime)
+        failure = None if dry_run else self._store(path, b"".join(chunks), mode, mtime)
         if failure:
             self.writer.fail(failure)
             return False
@@ -265,6 +291,20 @@ class SyncSession:
         return None
 
     # ------------------------------------------------------------------ recv
+    async def recv_v2(self, path: str) -> bool:
+        """RCV2: the path alone, then {RCV2, flags}; the answer is as for RECV."""
+        setup = await self.reader.read_exact(_RECV_V2_SETUP.size)
+        if setup is None:
+            return False
+        rid, flags = _RECV_V2_SETUP.unpack(setup)
+        if rid != b"RCV2":
+            self.writer.fail(f"unexpected message {int.from_bytes(rid, 'little'):08x} in recv_v2 setup")
+            return False
+        if flags & SYNC_FLAG_COMPRESSION:
+            self.writer.fail(f"unsupported compression flags {flags:#x}")
+            return False
+        return await self.recv(path)
+
     async def recv(self, path: str) -> bool:
         fs = self.device.fs
         st = fs.stat(path)
