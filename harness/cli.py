@@ -109,6 +109,7 @@ def color_option() -> Any:
 def _register() -> None:
     """Attach each area's commands (kept in their own modules so the areas stay apart)."""
     from harness import run_cli, sim_cli
+    from harness.checklist import cli as checklist_cli
     from harness.logs import cli as logs_cli
     from harness.scenario import cli as scenario_cli
 
@@ -116,6 +117,7 @@ def _register() -> None:
     scenario_cli.register(app)
     run_cli.register(app)
     logs_cli.register(app)
+    checklist_cli.register(app)
     _same_help(app)
 
 

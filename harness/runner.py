@@ -736,7 +736,10 @@ class ScenarioRunner:
             assert self.journal is not None
             return self.journal.diagnostics_text().encode()
         section = what.removeprefix("dumpsys_")
-        argv = ["dumpsys", section] + ([package] if section == "jobscheduler" and package else [])
+        # the app's own part: its jobs, its process's memory, its uid's power use
+        per_app = section in ("jobscheduler", "meminfo", "batterystats") and package
+        argv = ["dumpsys", section, *(["--charged"] if section == "batterystats" else [])]
+        argv += [package] if per_app else []
         return self.device.sh(argv, check=False).stdout
 
     def _save_artifacts(self) -> None:

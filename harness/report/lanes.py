@@ -130,6 +130,7 @@ class Span:
     color: str
     title: str
     row: int = 0  # sub-row inside a task lane
+    run: str = ""  # a task lane's bar: the task's own name
 
 
 @dataclass
@@ -383,7 +384,7 @@ def _close(
     title = f"{began['name']}: started {_rel(start, result)}, {what}\n{began['line']}"
     if line:
         title += f"\n{line}"
-    lane.spans.append(Span(start, t, outcome, OUTCOME_COLORS[outcome], title))
+    lane.spans.append(Span(start, t, outcome, OUTCOME_COLORS[outcome], title, run=began["name"]))
 
 
 def _stack(lane: Lane, min_gap_ms: int) -> None:

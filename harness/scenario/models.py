@@ -372,7 +372,8 @@ class Shell(StepBase):
 
 
 CaptureWhat = Literal[
-    "screenshot", "journal", "dumpsys_jobscheduler", "dumpsys_deviceidle", "dumpsys_battery", "diagnostics"
+    "screenshot", "journal", "dumpsys_jobscheduler", "dumpsys_deviceidle", "dumpsys_battery", "diagnostics",
+    "dumpsys_meminfo", "dumpsys_procstats", "dumpsys_batterystats",
 ]
 
 

@@ -1,0 +1,1 @@
+"""``bgtest checklist``: the deployment guide's Pre-Deployment Checklist and Success Metrics on devices."""

@@ -1,0 +1,131 @@
+"""``bgtest checklist``: the guide's Pre-Deployment Checklist and Success Metrics for the team's app.
+
+Writes the item scenarios into ``DIR/checklist/``, runs them through the same pytest path as
+``bgtest run`` (so the virtual devices, a phone or a farm all work), then judges the items,
+measures the metrics and writes ``DIR/checklist.json`` and the report with both on top.
+Exit 0: every item passed or is manual and no metric crossed its alert; 1: an item failed or an
+alert was crossed; 2: the checklist.yaml is wrong (nothing run).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import typer
+
+from harness.errors import BgtestError
+
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+STARTER = Path(__file__).with_name("starter.yaml")
+
+
+def _init(path: Path) -> None:
+    if path.exists():
+        typer.echo(f"bgtest: {path} exists; not overwritten (remove it or edit it)", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    shutil.copyfile(STARTER, path)
+    typer.echo(f"wrote {path}: edit the app, tasks, load and thresholds, then run `bgtest checklist {path}`")
+
+
+def _run_scenarios(folder: Path, report: Path, device: str | None, platform: str | None) -> None:
+    """The checklist's scenarios through the bgtest pytest plugin, quietly (the checklist prints)."""
+    import pytest
+
+    args = [str(folder), "--bgtest-scenarios", "--bgtest-report", str(report), "-p", "no:cacheprovider",
+            "-p", "no:terminal", "--rootdir", str(folder), "-o", "testpaths=", "-o", "addopts="]  # fmt: skip
+    if device:
+        args += ["--bgtest-device", device]
+    if platform:
+        args += ["--bgtest-platform", platform]
+    pytest.main(args)
+
+
+def checklist(
+    path: Path = typer.Argument(Path("checklist.yaml"), help="the checklist.yaml (or a folder holding one)"),
+    device: str | None = typer.Option(None, "--device", "-s", help="adb serial of the Android device to use"),
+    platform: str | None = typer.Option(None, "--platform", help="android or ios: check only that platform"),
+    report: Path = typer.Option(
+        Path("bgtest-report"), "--report", help="where checklist.json and index.html go"
+    ),
+    init: bool = typer.Option(False, "--init", help="write a commented starter checklist.yaml and stop"),
+) -> None:
+    """Run the deployment guide's pre-release checklist for your app and measure its Success Metrics."""
+    from harness.checklist.config import load_checklist
+    from harness.checklist.items import ITEMS, judge, plan
+    from harness.checklist.metrics import measure
+    from harness.report.html import write_report
+    from harness.scenario.errors import ScenarioError
+    from harness.scenario.loader import load_paths
+
+    if path.is_dir():
+        path = path / "checklist.yaml"
+    if init:
+        _init(path)
+        return
+    if not path.is_file():
+        typer.echo(f"bgtest: no checklist at {path} (write one with `bgtest checklist --init`)", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    if platform not in (None, "android", "ios"):
+        typer.echo(f"bgtest: --platform is android or ios, not {platform!r}", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    try:
+        config = load_checklist(path, tuple(ITEMS))
+    except ScenarioError as exc:
+        typer.echo(exc.render(color=sys.stdout.isatty()))
+        typer.echo(f"\n{len(exc.diagnostics)} problem(s) in {path}: nothing was run.", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    if platform == "android":
+        config.ios = None
+    elif platform == "ios":
+        config.android, config.load = None, None
+    if config.android is None and config.ios is None:
+        typer.echo(f"bgtest: {path} configures no {platform} part", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    for part in (config.android, config.ios):
+        if part is not None and part.app_model is None and device is None and part.platform == "android":
+            typer.echo(
+                f"bgtest: {path}: the virtual phone has no app {part.package}: give android.app an app model "
+                "(fixtures/apps/<name>.yaml), or --device with the app installed",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INVALID)
+    items = config.items or list(ITEMS)
+    folder = report / "checklist"
+    shutil.rmtree(folder, ignore_errors=True)
+    (report / "results.json").unlink(missing_ok=True)
+    planned = plan(config, folder, items)
+    loaded = load_paths([p.file for p in planned])
+    if not loaded.ok:  # an enqueue link or task name that a scenario cannot hold
+        typer.echo(loaded.error().render(color=sys.stdout.isatty()))
+        raise typer.Exit(EXIT_INVALID)
+    try:
+        _run_scenarios(folder, report, device, platform)
+    except BgtestError as exc:
+        typer.echo(f"bgtest: {exc.render()}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
+    results_file = report / "results.json"
+    results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else []
+    day = next((p.file for p in planned if p.file.stem == "android_day"), None)
+    load = next((p.file for p in planned if p.item == "load"), None)
+    judged = judge(config, items, planned, results)
+    metrics = measure(config, results, day, load)
+    data = {
+        "checklist": str(path),
+        "items": [i.to_json() for i in judged],
+        "metrics": [m.to_json() for m in metrics],
+    }
+    (report / "checklist.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+    from harness.checklist.render import checklist_html, print_checklist
+
+    write_report(results, report, top=checklist_html(judged, metrics), title="bgtest checklist")
+    print_checklist(judged, metrics, report)
+    failed = any(i.status == "failed" for i in judged) or any(m.status == "alert" for m in metrics)
+    raise typer.Exit(EXIT_FAILED if failed else 0)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("checklist")(checklist)
