@@ -13,7 +13,7 @@ from __future__ import annotations
 from harness.sizes import format_size_kb
 
 from ..os.jobscheduler import format_uid
-from ..os.procstats import STATES, PackageStats
+from ..os.procstats import STATES, PackageStats, Samples
 from ..os.timeutils import format_duration
 from ..registry import CommandContext, dumpsys_section
 
@@ -38,17 +38,11 @@ def percent(fraction: float) -> str:
     return f"{value:.0f}%"
 
 
-def _triple(values: list[int]) -> str:
-    lo, hi = min(values), max(values)
-    avg = sum(values) / len(values)
-    return f"{format_size_kb(lo)}-{format_size_kb(avg)}-{format_size_kb(hi)}"
-
-
-def _mem(samples: list[tuple[str, int, int, int]]) -> str:
-    if not samples:
+def _mem(samples: Samples) -> str:
+    if not samples.count:
         return ""
-    pss, uss, rss = ([s[i] for s in samples] for i in (1, 2, 3))
-    return f" ({_triple(pss)}/{_triple(uss)}/{_triple(rss)} over {len(samples)})"
+    parts = ("-".join(format_size_kb(v) for v in samples.triple(i)) for i in range(3))
+    return f" ({'/'.join(parts)} over {samples.count})"
 
 
 @dumpsys_section("procstats")
@@ -101,10 +95,9 @@ def dumpsys_procstats(ctx: CommandContext) -> int:
 
 def _dump_package(ctx: CommandContext, pkg: PackageStats, period: float) -> None:
     ctx.out(f"  * {pkg.package} / {format_uid(pkg.uid)} / v{pkg.version}:")
-    ctx.out(f"{'TOTAL:':>17} {percent(pkg.total_ms / period)}{_mem(pkg.samples)}")
+    ctx.out(f"{'TOTAL:':>17} {percent(pkg.total_ms / period)}{_mem(pkg.overall)}")
     for state in STATES:
         ms = pkg.state_ms[state]
         if ms <= 0:
             continue
-        samples = [s for s in pkg.samples if s[0] == state]
-        ctx.out(f"{state + ':':>17} {percent(ms / period)}{_mem(samples)}")
+        ctx.out(f"{state + ':':>17} {percent(ms / period)}{_mem(pkg.by_state[state])}")

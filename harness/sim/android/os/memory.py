@@ -110,10 +110,10 @@ class MemoryModel:
 
     def app_process(self, package: str) -> ProcMemory | None:
         """The memory of ``package``'s running process, or None when it does not run."""
-        proc = self.device.activity.process(package)
-        if proc is None:
-            return None
-        return self.process(proc, self._app_runtimes().get(proc.pid))
+        for runtime in self.device.activity.running():
+            if runtime.package == package:
+                return self._app(runtime.proc, runtime)
+        return None
 
     def process(self, proc: Proc, runtime: Any = None) -> ProcMemory:
         if runtime is not None:
@@ -125,7 +125,8 @@ class MemoryModel:
         adj, category = self._system_adj(proc)
         return self._shape(proc, int(proc.rss_kb * self._system_share), adj, category)
 
-    def _app(self, proc: Proc, runtime: Any) -> ProcMemory:
+    def _parts(self, runtime: Any) -> tuple[int, int, int, int, list[RunningWorker], bool]:
+        """(idle, UI, workers', engines' kB, the running workers, on top) of an app process."""
         model = runtime.model
         idle = model.memory_kb
         if idle is None:
@@ -133,8 +134,11 @@ class MemoryModel:
         workers = self.workload.running(runtime.package)
         top = self._is_top(runtime.package)
         ui = UI_KB if top and getattr(runtime, "activity_alive", False) else 0
-        worker_kb = sum(w.memory_kb for w in workers)
-        engine_kb = self._engines_kb(model.library, workers)
+        engines = self._engines_kb(model.library, workers)
+        return idle, ui, sum(w.memory_kb for w in workers), engines, workers, top
+
+    def _app(self, proc: Proc, runtime: Any) -> ProcMemory:
+        idle, ui, worker_kb, engine_kb, workers, top = self._parts(runtime)
         pss = idle + ui + worker_kb + engine_kb
         if top:
             adj, category = FOREGROUND_ADJ, "Foreground"
@@ -187,7 +191,18 @@ class MemoryModel:
 
     # ------------------------------------------------------------------ totals
     def used_pss_kb(self) -> int:
-        return sum(m.pss_kb for m in self.processes())
+        """Σ PSS of every process (the same figures as :meth:`processes`, without their details)."""
+        apps = self._app_runtimes()
+        total = 0
+        for proc in self.device.procs.all():
+            runtime = apps.get(proc.pid)
+            if runtime is not None:
+                total += sum(self._parts(runtime)[:4])
+            elif proc.pid in self._background:
+                total += self._background[proc.pid][0]
+            else:
+                total += int(proc.rss_kb * self._system_share)
+        return total
 
     def available_kb(self) -> int:
         """What the kernel could hand out now: RAM minus the kernel's share minus every PSS."""

@@ -16,7 +16,27 @@ from .workload import MetricsContext, Workload
 
 #: Process states as procstats labels them (ProcessStats.STATE_NAMES); Service is a job's process.
 STATES = ("Top", "Service", "Cached")
-MAX_SAMPLES = 4096
+
+
+@dataclass
+class Samples:
+    """min / sum / max of PSS, USS and RSS over the samples taken (kB), as procstats keeps them."""
+
+    count: int = 0
+    low: list[int] = field(default_factory=lambda: [0, 0, 0])
+    total: list[int] = field(default_factory=lambda: [0, 0, 0])
+    high: list[int] = field(default_factory=lambda: [0, 0, 0])
+
+    def add(self, values: tuple[int, int, int]) -> None:
+        for i, v in enumerate(values):
+            self.low[i] = v if self.count == 0 else min(self.low[i], v)
+            self.high[i] = max(self.high[i], v)
+            self.total[i] += v
+        self.count += 1
+
+    def triple(self, i: int) -> tuple[float, float, float]:
+        """(min, avg, max) of PSS (0), USS (1) or RSS (2)."""
+        return self.low[i], self.total[i] / max(self.count, 1), self.high[i]
 
 
 @dataclass
@@ -25,15 +45,15 @@ class PackageStats:
     uid: int
     version: int
     state_ms: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STATES, 0.0))
-    #: (state, pss kB, uss kB, rss kB) per sample.
-    samples: list[tuple[str, int, int, int]] = field(default_factory=list)
+    by_state: dict[str, Samples] = field(default_factory=lambda: {s: Samples() for s in STATES})
+    overall: Samples = field(default_factory=Samples)
 
     @property
     def total_ms(self) -> float:
         return sum(self.state_ms.values())
 
     def max_pss_kb(self) -> int:
-        return max((s[1] for s in self.samples), default=0)
+        return self.overall.high[0]
 
 
 class ProcStats:
@@ -48,7 +68,7 @@ class ProcStats:
         self._last_ms = self.start_ms
         self.screen_on_ms = 0.0
         self.screen_off_ms = 0.0
-        workload.add_listener(self._before_change)
+        workload.add_listener(self._before_change)  # settles before every change
         workload.on_start(lambda worker: self.sample(worker.package))
 
     def reset(self) -> None:
@@ -57,10 +77,11 @@ class ProcStats:
         self.screen_on_ms = self.screen_off_ms = 0.0
 
     def _before_change(self, now: int) -> None:
-        """A worker is about to start or end: close the interval, sample what ran in it."""
+        """A worker is about to start or end: close the interval the old state held.
+
+        Memory only grows when a worker starts, so the sample taken right after each start (and
+        at each dump) holds every peak."""
         self.settle(now)
-        for worker in self.workload.running():
-            self.sample(worker.package)
 
     def settle(self, now: int) -> None:
         dt = now - self._last_ms
@@ -79,9 +100,11 @@ class ProcStats:
     def sample(self, package: str) -> None:
         memory = self.memory.app_process(package)
         stats = self._stats(package)
-        if memory is None or stats is None or len(stats.samples) >= MAX_SAMPLES:
+        if memory is None or stats is None:
             return
-        stats.samples.append((self._state(package), memory.pss_kb, memory.uss_kb, memory.rss_kb))
+        values = (memory.pss_kb, memory.uss_kb, memory.rss_kb)
+        stats.by_state[self._state(package)].add(values)
+        stats.overall.add(values)
 
     def snapshot(self) -> list[PackageStats]:
         """Settled to now, with a sample of every running app, biggest users first."""
