@@ -66,5 +66,6 @@ def test_bgtest_run_in_80_columns(tmux: list[str], tmp_path: Path) -> None:
     leftovers = [line for line in lines if line.strip() in (".", "F", "s") or "[100%]" in line
                  or ("PASSED" in line and not line.startswith("PASSED"))]
     assert not leftovers, screen
+    assert "[REDACTED]" not in screen  # nothing of an ordinary run is a secret
     for python_repr in ("=True", "=>=", "[{'", "\\\\."):
         assert python_repr not in screen
