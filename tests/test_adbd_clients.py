@@ -287,3 +287,19 @@ def test_abb_and_abb_exec_with_adbutils(adb_server: AdbServer, farm: VirtualAndr
         c.send_command("abb_exec:package\0path\0android")
         c.check_okay()
         assert c.read_until_close().startswith("package:/system/framework/framework-res.apk")
+
+
+# ------------------------------------------------------------------ the log is alive
+def test_a_served_device_keeps_logging_while_idle(adb_server: AdbServer, farm: VirtualAndroidFarm) -> None:
+    serial = farm.serials[0]
+    before = adb_server.adb("-s", serial, "logcat", "-d", "-s", "WifiNl80211Manager:*", "netd:*",
+                            "DropBoxManagerService:*", "ConnectivityService:*", "SurfaceFlinger:*").stdout
+    adb_server.adb("-s", serial, "shell", "cmd bgtest clock advance 10m")
+    after = adb_server.adb("-s", serial, "logcat", "-d").stdout
+    chatter = [line for line in after.splitlines()
+               if any(tag in line for tag in ("WifiNl80211Manager", "netd", "DropBoxManagerService",
+                                              "ConnectivityService", "SurfaceFlinger", "KernelCpuUid",
+                                              "NearbyDiscovery", "KeyguardUpdateMonitor", "BatteryStatsImpl",
+                                              "WifiScoringParams"))]
+    # 10 minutes of device time: one line every 20-60 s, never a burst
+    assert 10 <= len(chatter) - len(before.splitlines()) + 1 <= 31

@@ -61,6 +61,7 @@ class VirtualAndroidDevice:
         clock_mode: ClockMode = "manual",
         app_models: list[Path] | None = None,
         profile: str | None = None,
+        log_chatter: bool = False,
     ) -> None:
         from harness.profiles import DEFAULT_PROFILE, get_profile
 
@@ -70,6 +71,7 @@ class VirtualAndroidDevice:
         from .os.battery import BatteryService
         from .os.batterystats import BatteryStats
         from .os.build import apply_profile
+        from .os.chatter import LogChatter
         from .os.connectivity import Connectivity
         from .os.deviceidle import DeviceIdleController
         from .os.fs import FileSystem
@@ -113,6 +115,8 @@ class VirtualAndroidDevice:
         self.memory = MemoryModel(self, self.workload)
         self.batterystats = BatteryStats(self, self.workload)
         self.procstats = ProcStats(self, self.workload, self.memory)
+        #: The background lines of an idle phone (served devices have them; see os/chatter.py).
+        self.chatter = LogChatter(self) if log_chatter else None
         for path in app_models or []:
             self.packages.install_model_file(path)
         self.power_on()

@@ -177,6 +177,7 @@ class VirtualAndroidFarm:
                 clock_mode=self.clock_mode,
                 app_models=list(self.app_models),
                 profile=self.profile,
+                log_chatter=True,  # a phone on adb is never silent
             )
             if self.clock_mode == "scaled":
                 device.clock.set_mode("scaled", self.scale)

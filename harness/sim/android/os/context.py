@@ -9,7 +9,7 @@ which imports them all).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from ...clock import VirtualClock
@@ -93,8 +93,20 @@ class PropsQueries(Protocol):
     def items(self) -> Iterator[tuple[str, str]]: ...
 
 
+class ProcInfo(Protocol):
+    """A process as another service sees it."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def uid(self) -> int: ...
+
+
 class ProcessQueries(Protocol):
-    """The kernel's process table, as an app runtime asks it."""
+    """The kernel's process table, as an app runtime and the log chatter ask it."""
+
+    def by_name(self, name: str) -> Sequence[ProcInfo]: ...
 
     def new_thread(self, pid: int, name: str) -> int: ...
 
