@@ -21,7 +21,7 @@ def device_wda(tmp_path: Path) -> Iterator[tuple[wda.Client, SimHome]]:
     home = SimHome(tmp_path / "home")
     running = start_ios(kind="device", wda_port=0, clock="manual", home=home)
     with open_world(home) as world:
-        world.find("booted").install(str(APP))
+        world.find("booted").springboard.install(str(APP))
     try:
         yield wda.Client(running.url), home
     finally:

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from harness.apps.ios import TaskSpec
 
-from .device import INPROC_MAX_ATTEMPTS
+from .facts import INPROC_MAX_ATTEMPTS
 
 if TYPE_CHECKING:
     from harness.apps.model import Work, Worker
 
-    from .device import Device
+    from .phone import Phone
 
 #: The identifiers native_workmanager registers (research native_workmanager.md §3 iOS).
 NWM_REFRESH_ID = "dev.brewkits.native_workmanager.refresh"
@@ -38,7 +38,7 @@ _FWM_SUB = "dev.fluttercommunity.workmanager"
 class AppRuntime:
     """The code of one installed app inside its (virtual) process."""
 
-    def __init__(self, dev: Device, bid: str) -> None:
+    def __init__(self, dev: Phone, bid: str) -> None:
         self.dev = dev
         self.bid = bid
         self.app = dev.app_model(bid)
@@ -174,7 +174,7 @@ class AppRuntime:
                 self.debug(
                     f"BGTaskSchedulerManager: Using BGProcessingTask for heavy task with identifier '{ident}'"
                 )
-        code = self.dev.submit(self.bid, kind, ident, earliest, power, net)
+        code = self.dev.bgtasks.submit(self.bid, kind, ident, earliest, power, net)
         if self.lib == "native_workmanager":
             if code is None:
                 self.debug(f"BGTaskSchedulerManager: Scheduled task '{tid}' with identifier '{ident}'")
@@ -370,5 +370,5 @@ class AppRuntime:
                 return
 
 
-def runtime(dev: Device, bid: str) -> AppRuntime:
+def runtime(dev: Phone, bid: str) -> AppRuntime:
     return AppRuntime(dev, bid)

@@ -11,7 +11,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from .device import Kind, new_state, open_world
+from .device import new_state, open_world
+from .facts import Kind
 from .state import SimHome
 from .wda import WdaServer
 

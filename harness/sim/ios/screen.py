@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
 
-from .device import PREFERENCES, SPRINGBOARD, SYSTEM_APPS
+from .facts import PREFERENCES, SPRINGBOARD, SYSTEM_APPS
 
 if TYPE_CHECKING:
     from .device import Device
@@ -85,7 +85,7 @@ def tree(dev: Device) -> Element:
         root.children.append(icons)
     elif name == "switcher":
         root = Element("XCUIElementTypeApplication", "SpringBoard", "SpringBoard")
-        for i, bid in enumerate(dev.switcher_apps()):
+        for i, bid in enumerate(dev.springboard.switcher_apps()):
             label = dev.d["apps"][bid]["name"] if bid in dev.d["apps"] else SYSTEM_APPS.get(bid, (bid,))[0]
             root.children.append(
                 Element("XCUIElementTypeOther", label, label, x=15 + (i % 3) * 125, y=150 + (i // 3) * 260,

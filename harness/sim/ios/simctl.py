@@ -23,17 +23,8 @@ from typing import Any, TextIO
 from ...durations import DurationError, parse_duration_ms
 from ..clock import ClockMode
 from ..clockcmd import ClockCommandError, clock_command
-from .device import (
-    RUNTIME_ID,
-    RUNTIMES,
-    SYSTEM_APPS,
-    Device,
-    SimError,
-    World,
-    new_state,
-    open_world,
-    sim_error,
-)
+from .device import Device, World, new_state, open_world
+from .facts import RUNTIME_ID, RUNTIMES, SYSTEM_APPS, SimError, sim_error
 from .oslog import HEADERS, RENDER, json_object, ndjson_line, shown_at_level
 from .predicate import PredicateError, compile_predicate
 from .state import SimHome
@@ -324,7 +315,7 @@ def bootstatus(home: SimHome, args: list[str], io: Io) -> int:
 def cmd_install(world: World, args: list[str], io: Io) -> int:
     if len(args) != 2:
         raise SimError("Usage: simctl install <device> <path>", 64)
-    world.find(args[0]).install(args[1])
+    world.find(args[0]).springboard.install(args[1])
     return 0
 
 
@@ -334,7 +325,7 @@ def cmd_uninstall(world: World, args: list[str], io: Io) -> int:
     dev = world.find(args[0])
     dev.require_booted("uninstall")
     if args[1] in dev.d["apps"]:
-        dev.uninstall(args[1])
+        dev.springboard.uninstall(args[1])
     return 0  # like the real one, removing an app that is not there is not an error [U]
 
 
@@ -395,7 +386,7 @@ def launch(home: SimHome, args: list[str], io: Io) -> int:
             stdout_path = os.path.abspath(opts.stdout)
             with open(stdout_path, "a"):
                 pass  # the real simctl creates the file before the app writes to it
-        pid = dev.launch(
+        pid = dev.springboard.launch(
             opts.bundle, opts.argv, child_env(), terminate_running=opts.terminate, stdout_path=stdout_path
         )
         udid = dev.udid
@@ -441,7 +432,7 @@ def follow_stdout(home: SimHome, udid: str, bundle: str, pid: int, offset: int, 
 def cmd_terminate(world: World, args: list[str], io: Io) -> int:
     if len(args) != 2:
         raise SimError("Usage: simctl terminate <device> <app bundle identifier>", 64)
-    world.find(args[0]).terminate(args[1])
+    world.find(args[0]).springboard.terminate(args[1])
     return 0
 
 
@@ -529,7 +520,7 @@ def cmd_appinfo(world: World, args: list[str], io: Io) -> int:
         raise SimError("Usage: simctl appinfo <device> <app bundle identifier>", 64)
     dev = world.find(args[0])
     dev.require_booted("lookup")
-    if not dev.known_app(args[1]):
+    if not dev.springboard.known_app(args[1]):
         io.out(_ostep({"CFBundleIdentifier": args[1]}, 0))
         return 0
     io.out(_ostep(app_info(dev, args[1]), 0))
@@ -559,7 +550,7 @@ def cmd_get_app_container(world: World, args: list[str], io: Io) -> int:
 def cmd_openurl(world: World, args: list[str], io: Io) -> int:
     if len(args) != 2:
         raise SimError("Usage: simctl openurl <device> <URL>", 64)
-    world.find(args[0]).open_url(args[1])
+    world.find(args[0]).springboard.open_url(args[1])
     return 0
 
 
@@ -603,7 +594,7 @@ def cmd_push(world: World, args: list[str], io: Io, stdin: TextIO | None = None)
         raise SimError(
             'No bundle identifier specified and the payload has no "Simulator Target Bundle" key.', 64
         )
-    dev.push(str(bid), payload)
+    dev.springboard.push(str(bid), payload)
     io.out(f"Notification sent to '{bid}'")
     return 0
 
@@ -765,7 +756,7 @@ def notifyutil(dev: Device, argv: list[str], io: Io) -> int:
         elif a == "-p" and i + 1 < len(argv):
             key = argv[i + 1]
             if key == "com.apple.system.lowpowermode":
-                dev.set_low_power(bool(dev.d["notify"].get(key, 0)))
+                dev.power.set_low_power(bool(dev.d["notify"].get(key, 0)))
             i += 2
         elif a == "-g" and i + 1 < len(argv):
             key = argv[i + 1]
@@ -1050,11 +1041,11 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
                     raise SimError("battery: --level takes 0-100", 64) from None
                 if not 0 <= level <= 100:
                     raise SimError("battery: --level takes 0-100", 64)
-                dev.set_battery(level=level / 100.0)
+                dev.power.set_battery(level=level / 100.0)
             elif a == "--charging":
-                dev.set_battery(charging=True)
+                dev.power.set_battery(charging=True)
             elif a == "--unplugged":
-                dev.set_battery(charging=False)
+                dev.power.set_battery(charging=False)
             else:
                 raise SimError(f"battery: unknown option {a}", 64)
         level = dev.d["battery"]
@@ -1067,12 +1058,12 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
         if verb == "network":
             dev.d["network"] = rest[1] == "on"
         else:
-            dev.set_low_power(rest[1] == "on")
+            dev.power.set_low_power(rest[1] == "on")
         return 0
     if verb == "forcequit":
         if len(rest) != 2:
             raise SimError("forcequit: <device> <bundle id>", 64)
-        if not dev.force_quit(rest[1]):
+        if not dev.springboard.force_quit(rest[1]):
             raise sim_error(
                 "FBSOpenApplicationServiceErrorDomain", 4, f'The request to open "{rest[1]}" failed.', 4
             )
@@ -1090,8 +1081,8 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
             "network": d["network"],
             "front": d["front"],
             "force_quit": d["force_quit"],
-            "apps": {bid: dev.app_state(bid) for bid in d["apps"]},
-            "requests": [{**r, "blocked": dev.blocked_reason(r)} for r in d["requests"]],
+            "apps": {bid: dev.springboard.app_state(bid) for bid in d["apps"]},
+            "requests": [{**r, "blocked": dev.bgtasks.blocked_reason(r)} for r in d["requests"]],
             "running": d["running"],
         }
         io.out(json.dumps(doc, indent=2))

@@ -23,16 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .device import (
-    PREFERENCES,
-    RUNTIME_VERSION,
-    SPRINGBOARD,
-    SYSTEM_APPS,
-    Device,
-    SimError,
-    World,
-    open_world,
-)
+from .device import Device, World, open_world
+from .facts import PREFERENCES, RUNTIME_VERSION, SPRINGBOARD, SYSTEM_APPS, SimError
 from .predicate import PredicateError, compile_predicate
 from .screen import HEIGHT, SCALE, WIDTH, Element, png_for, source_xml, tree
 from .state import SimHome
@@ -292,7 +284,7 @@ class WdaServer:
         if key == "GET /wda/healthcheck":
             return None
         simple: dict[str, Callable[[World, Device], Any]] = {
-            "POST /wda/homescreen": lambda w, d: d.home_screen(),
+            "POST /wda/homescreen": lambda w, d: d.springboard.home_screen(),
             "POST /wda/lock": lambda w, d: d.d.__setitem__("locked", True),
             "POST /wda/unlock": lambda w, d: d.d.__setitem__("locked", False),
             "GET /wda/locked": lambda w, d: bool(d.d["locked"]),
@@ -328,15 +320,15 @@ class WdaServer:
             bid = self._bundle(data)
 
             def term(w: World, d: Device) -> bool:
-                if not d.is_running(bid):
+                if not d.springboard.is_running(bid):
                     return False
-                d.terminate(bid)
+                d.springboard.terminate(bid)
                 return True
 
             return self._with_device(term)
         if key == "POST /wda/apps/state":
             bid = self._bundle(data)
-            return self._with_device(lambda w, d: d.app_state(bid))
+            return self._with_device(lambda w, d: d.springboard.app_state(bid))
         if key == "GET /wda/apps/list":
             return self._with_device(
                 lambda w, d: [{"pid": p["pid"], "bundleId": b} for b, p in d.d["procs"].items()]
@@ -353,7 +345,7 @@ class WdaServer:
             name = str(data.get("name", ""))
             if name != "home" and name not in ("volumeUp", "volumeDown"):
                 raise WdaError("invalid argument", f"The button '{name}' is unknown")
-            return self._with_device(lambda w, d: d.home_screen() if name == "home" else None)
+            return self._with_device(lambda w, d: d.springboard.home_screen() if name == "home" else None)
         if key == "POST /wda/dragfromtoforduration":
             try:
                 pts = [float(data[k]) for k in ("fromX", "fromY", "toX", "toY")]
@@ -446,16 +438,16 @@ class WdaServer:
 
     @staticmethod
     def _launch(dev: Device, bid: str, args: list[str], env: dict[str, str]) -> None:
-        if not dev.known_app(bid):
+        if not dev.springboard.known_app(bid):
             raise WdaError(
                 "unknown error", f"The application under test with bundle id '{bid}' is not installed"
             )
         if dev.d["locked"]:
             dev.d["locked"] = False
-        if dev.is_running(bid):
-            dev.activate(bid)  # already running: activated, arguments ignored (as WDA does)
+        if dev.springboard.is_running(bid):
+            dev.springboard.activate(bid)  # already running: activated, arguments ignored (as WDA does)
         else:
-            dev.launch(bid, args, env)
+            dev.springboard.launch(bid, args, env)
 
     @staticmethod
     def _device_info(world: World, dev: Device) -> dict[str, Any]:
@@ -503,10 +495,10 @@ class WdaServer:
     @staticmethod
     def _deactivate(world: World, dev: Device) -> None:
         bid = dev.d["front"]
-        dev.home_screen()
+        dev.springboard.home_screen()
         if bid:
             world.advance(3000)
-            dev.activate(bid)
+            dev.springboard.activate(bid)
 
     def _json_tree(self, el: Element) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -535,17 +527,17 @@ class WdaServer:
         """Home-indicator gestures and the app switcher's swipe-away (a user force-quit)."""
         if y1 >= HEIGHT - 34 and y2 < y1 - 100:
             if duration >= 0.3 and y2 >= HEIGHT * 0.3:
-                dev.open_switcher()  # swipe up and pause
+                dev.springboard.open_switcher()  # swipe up and pause
             else:
-                dev.home_screen()
+                dev.springboard.home_screen()
             return
         if dev.d["front"] is None and dev.d["screen"] == "switcher" and y2 < y1 - 150:
             for el in tree(dev).walk():
                 if (el.action or "").startswith("switch:") and el.x <= x1 < el.x + el.width and \
                         el.y <= y1 < el.y + el.height:
-                    dev.force_quit(el.action.split(":", 1)[1])  # type: ignore[union-attr]
+                    dev.springboard.force_quit(el.action.split(":", 1)[1])  # type: ignore[union-attr]
                     if not dev.d["procs"]:
-                        dev.home_screen()
+                        dev.springboard.home_screen()
                     return
 
     @staticmethod
@@ -553,16 +545,16 @@ class WdaServer:
         action = el.action or ""
         verb, _, arg = action.partition(":")
         if verb == "launch":
-            if dev.is_running(arg):
-                dev.activate(arg)
+            if dev.springboard.is_running(arg):
+                dev.springboard.activate(arg)
             else:
-                dev.launch(arg)
+                dev.springboard.launch(arg)
         elif verb == "switch":
-            dev.activate(arg)
+            dev.springboard.activate(arg)
         elif verb == "open":
             dev.d["screen"] = arg
         elif verb == "toggle" and arg == "lpm":
-            dev.set_low_power(not dev.d["lpm"])
+            dev.power.set_low_power(not dev.d["lpm"])
 
     def _element(self, dev: Device, method: str, uid: str, what: str, data: dict[str, Any]) -> Any:
         el = next((e for e in tree(dev).walk() if e.uid == uid), None)

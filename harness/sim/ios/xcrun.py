@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import sys
 
-from .device import SimError, open_world
+from .device import open_world
+from .facts import SimError
 from .simctl import Io, simctl
 from .state import SimHome
 
@@ -114,9 +115,9 @@ def lldb(argv: list[str], io: Io, home: SimHome) -> int:
                 count = sum(1 for r in dev.d["requests"] if r["bid"] == bid)
                 dev.nslog(bid, ident.replace("%lu", str(count)))
             elif what == "Launch":
-                dev.simulate_launch(bid, ident)
+                dev.bgtasks.simulate_launch(bid, ident)
             else:
-                dev.simulate_expiration(bid, ident)
+                dev.bgtasks.simulate_expiration(bid, ident)
         world.reschedule()
     return 0
 

@@ -1,0 +1,88 @@
+"""What CoreSimulator and iOS fix for the virtual iPhone: runtimes, device types, budgets,
+system paths, and the error text simctl prints. Every other module of ``sim/ios`` reads these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timezone
+from typing import Literal
+
+Kind = Literal["simulator", "device"]
+
+RUNTIME_ID = "com.apple.CoreSimulator.SimRuntime.iOS-17-2"
+RUNTIME_NAME = "iOS 17.2"
+RUNTIME_VERSION = "17.2"
+RUNTIME_BUILD = "21C62"
+RUNTIME_ROOT = (
+    "/Library/Developer/CoreSimulator/Volumes/iOS_21C62/Library/Developer/CoreSimulator/Profiles/"
+    "Runtimes/iOS 17.2.simruntime/Contents/Resources/RuntimeRoot"
+)
+#: iOS 15.5 (Xcode 13.4's simulator runtime), what the iphone-7 profile runs: an iPhone 7's last
+#: iOS is 15, and 15.5 is the newest iOS 15 runtime Xcode ships for the simulator.
+RUNTIME_15_ID = "com.apple.CoreSimulator.SimRuntime.iOS-15-5"
+#: Every runtime the virtual CoreSimulator has: identifier -> (name, version, build).
+RUNTIMES = {
+    RUNTIME_ID: (RUNTIME_NAME, RUNTIME_VERSION, RUNTIME_BUILD),
+    RUNTIME_15_ID: ("iOS 15.5", "15.5", "19F70"),
+}
+DEVICE_TYPES = {
+    "iPhone 7": "com.apple.CoreSimulator.SimDeviceType.iPhone-7",
+    "iPhone 15": "com.apple.CoreSimulator.SimDeviceType.iPhone-15",
+    "iPhone 15 Pro": "com.apple.CoreSimulator.SimDeviceType.iPhone-15-Pro",
+    "iPad (10th generation)": "com.apple.CoreSimulator.SimDeviceType.iPad-10th-generation",
+}
+
+#: Seconds an app keeps running after it leaves the screen before it is suspended [A, archive].
+SUSPEND_AFTER_MS = 5_000
+#: Budget of a BGAppRefreshTask (WWDC19 707) and of a BGProcessingTask ("several minutes" [U]).
+REFRESH_BUDGET_MS = 30_000
+PROCESSING_BUDGET_MS = 300_000
+MAX_PROCESSING_REQUESTS = 10
+#: Below this charge (and unplugged) dasd runs essential work only (WWDC20 10063).
+LOW_BATTERY = 0.20
+#: native_workmanager's in-process attempts before "failed after n attempt(s)" [U].
+INPROC_MAX_ATTEMPTS = 3
+
+SPRINGBOARD = "com.apple.springboard"
+PREFERENCES = "com.apple.Preferences"
+SYSTEM_APPS = {
+    PREFERENCES: ("Settings", "/Applications/Preferences.app", "Preferences"),
+    "com.apple.mobilesafari": ("Safari", "/Applications/MobileSafari.app", "MobileSafari"),
+}
+
+BACKGROUND_TASKS = "/System/Library/Frameworks/BackgroundTasks.framework/BackgroundTasks"
+FOUNDATION = "/System/Library/Frameworks/Foundation.framework/Foundation"
+DASD = "/usr/libexec/dasd"
+SPRINGBOARD_PATH = "/System/Library/CoreServices/SpringBoard.app/SpringBoard"
+
+
+class SimError(Exception):
+    """What CoreSimulator (or the tool) answers: stderr text and exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def sim_error(domain: str, code: int, message: str, exit_code: int | None = None) -> SimError:
+    return SimError(
+        f"An error was encountered processing the command (domain={domain}, code={code}):\n{message}",
+        code if exit_code is None else exit_code,
+    )
+
+
+def short_hex(seed: str) -> str:
+    return hashlib.sha1(seed.encode()).hexdigest()[:8].upper()
+
+
+def seeded_uuid(seed: str) -> str:
+    return str(uuid.UUID(hashlib.md5(seed.encode()).hexdigest())).upper()
+
+
+def date_text(ms: float) -> str:
+    """``2026-01-05 10:00:00 +0000`` — how an NSDate prints in a request's description."""
+    dt = datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%d %H:%M:%S +0000")
