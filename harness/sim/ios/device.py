@@ -211,10 +211,14 @@ class World:
             self._models[path] = _cached_model(path)
         return self._models[path]
 
+    def forget_model(self, path: str) -> None:
+        """An app was installed over ``path``: read it again next time."""
+        self._models.pop(path, None)
+
     # ------------------------------------------------------------------- output
     def log(
         self,
-        dev: Device,
+        dev: Phone,
         path: str,
         pid: int,
         msg: str,
@@ -289,6 +293,8 @@ def open_world(home: SimHome | None = None, kind: Kind = "simulator") -> Iterato
 # ============================================================================== device
 class Device(Phone):
     """One virtual iPhone assembled from its parts: ``springboard``, ``power``, ``bgtasks``."""
+
+    bgtasks: BGTaskScheduler
 
     def __init__(self, world: World, d: dict[str, Any]) -> None:
         super().__init__(world, d)

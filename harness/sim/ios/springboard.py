@@ -47,7 +47,7 @@ class SpringBoard:
         target.mkdir(parents=True, exist_ok=True)
         copy = target / f"{bid}.yaml"
         shutil.copyfile(src, copy)
-        self.dev.w._models.pop(str(copy), None)
+        self.dev.w.forget_model(str(copy))
         if bid in self.dev.d["procs"]:
             self.kill(bid)  # installing over a running app terminates it
         old = self.dev.d["apps"].get(bid)
