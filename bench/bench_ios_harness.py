@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.devices.ios_journal import IosDeviceJournal  # noqa: E402
-from harness.embedded import EmbeddedIphone  # noqa: E402
+from harness.run.embedded import EmbeddedIphone  # noqa: E402
+from harness.run.session import DeviceSession  # noqa: E402
 from harness.scenario.loader import load_file  # noqa: E402
-from harness.session import DeviceSession  # noqa: E402
 
 
 def best(fn: Callable[[], object], runs: int) -> float:

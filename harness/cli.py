@@ -99,13 +99,6 @@ def _options(
         os.environ["NO_COLOR"] = "1"  # read by rich, pytest and bgtest's own colour choice
 
 
-def color_option() -> Any:
-    """The ``--color/--no-color`` option of the commands that print colour (one definition)."""
-    return typer.Option(
-        None, "--color/--no-color", help="colour the output (default: on a terminal, unless NO_COLOR is set)"
-    )
-
-
 def _register() -> None:
     """Attach each area's commands (kept in their own modules so the areas stay apart)."""
     from harness import run_cli, sim_cli

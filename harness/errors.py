@@ -11,8 +11,6 @@ from __future__ import annotations
 class BgtestError(Exception):
     """Base of every error a user can act on. ``hint`` says what to do."""
 
-    exit_code = 1
-
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
@@ -52,6 +50,20 @@ class DeviceCommandError(DeviceError):
 
 
 class UnsupportedAction(BgtestError):
-    """The scenario asks for something this platform or device cannot do."""
+    """The scenario asks for something this platform or device cannot do.
 
-    exit_code = 2
+    With ``device`` (its serial or UDID) the message starts with it, as every device error does.
+    """
+
+    def __init__(self, message: str, hint: str = "", device: str | None = None) -> None:
+        if device is not None and not message.startswith("<"):
+            message = f"<{device}> {message}"
+        super().__init__(message, hint)
+        self.device = device
+
+
+class StepFailed(Exception):
+    """A step did not hold (a check the scenario asked for): the message is what the user reads.
+
+    Not a :class:`BgtestError`: the scenario *failed*, nothing is wrong with how it was run.
+    """

@@ -30,7 +30,8 @@ from harness.errors import BgtestError
 from harness.report import redaction
 from harness.result import ScenarioResult
 from harness.run import exits, interrupts
-from harness.session import DeviceSession
+from harness.run.session import DeviceSession
+from harness.run.settings import Settings
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -85,6 +86,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also mask what this regular expression matches in every report, artifact and line",
     )
     group.addoption(
+        "--bgtest-xcrun",
+        action="store",
+        default=None,
+        metavar="PATH",
+        help="the xcrun for iOS scenarios (default $BGTEST_XCRUN, then xcrun)",
+    )
+    group.addoption(
         "--bgtest-no-embedded",
         action="store_true",
         default=False,
@@ -101,17 +109,24 @@ def pytest_configure(config: pytest.Config) -> None:
             workers = _Workers(config)
             config.pluginmanager.register(workers, "bgtest-workers")
             interrupts.on_signal(workers.on_signal)
-    config.stash[_SESSION] = DeviceSession(
+    report = config.getoption("bgtest_report")
+    settings = Settings.build(
+        os.environ,
         device=config.getoption("bgtest_device"),
         adb_server=config.getoption("bgtest_adb_server"),
-        report_dir=Path(config.getoption("bgtest_report")) if config.getoption("bgtest_report") else None,
+        xcrun=config.getoption("bgtest_xcrun"),
+        report_dir=Path(report) if report else None,
         allow_embedded=not config.getoption("bgtest_no_embedded"),
-        note=lambda text: _note(config, text),
     )
-    _results_sink.clear()
+    config.stash[_SESSION] = DeviceSession(settings, note=lambda text: _note(config, text))
+    results: list[dict[str, Any]] = []
+    config.stash[_RESULTS] = results
+    config.pluginmanager.register(_Collector(results), "bgtest-results")
 
 
 _SESSION = pytest.StashKey[DeviceSession]()
+#: The session's scenario results (gathered from reports, so xdist workers' count too).
+_RESULTS = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def _run_console(config: pytest.Config) -> Any:
@@ -158,7 +173,6 @@ class ScenarioFile(pytest.File):
         self.named = named
 
     def collect(self) -> Iterator[pytest.Item]:
-        from harness.scenario.errors import ScenarioError
         from harness.scenario.loader import load_paths
 
         # found in a folder: step lists and app models are not scenarios (as bgtest validate DIR)
@@ -174,7 +188,6 @@ class ScenarioFile(pytest.File):
                 yield ScenarioItem.from_parent(
                     self, name=f"{scenario.name}[{platform}]", scenario=scenario, platform=platform
                 )
-        _ = ScenarioError  # the loader's error type, rendered by InvalidScenario
 
 
 class ScenarioFailed(Exception):
@@ -293,7 +306,7 @@ class _Uncaptured:
 def live_observer(config: pytest.Config, scenario: Any) -> Any:
     """Step lines on the terminal as they happen (pytest's reporter writes past output capture)."""
     from harness.durations import format_duration_ms
-    from harness.runner import RunObserver
+    from harness.run.runner import RunObserver
 
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     if terminal is None:
@@ -421,14 +434,17 @@ def result_of(report: pytest.TestReport) -> dict[str, Any] | None:
     return None
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Collect results from reports, so the summary also works across xdist workers."""
-    result = result_of(report)
-    if result is not None:
-        _results_sink.append(result)
+class _Collector:
+    """Collects results from reports into the session's list (a hook object: the report hook
+    gets no config, and a module-level list would outlive the session)."""
 
+    def __init__(self, results: list[dict[str, Any]]) -> None:
+        self.results = results
 
-_results_sink: list[dict[str, Any]] = []
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        result = result_of(report)
+        if result is not None:
+            self.results.append(result)
 
 
 class _Workers:
@@ -480,10 +496,10 @@ class _RunEnd:
         with interrupts.deferred(then_raise=False):
             yield
         if session.config.getoption("bgtest_scenarios"):
-            session.exitstatus = run_exit_code(int(session.exitstatus))
+            session.exitstatus = run_exit_code(int(session.exitstatus), session.config.stash[_RESULTS])
 
 
-def run_exit_code(pytest_code: int) -> int:
+def run_exit_code(pytest_code: int, results: list[dict[str, Any]]) -> int:
     """`bgtest run`'s exit code (harness.run.exits) from pytest's and the scenarios' results."""
     signalled = interrupts.exit_code()
     if signalled is not None:
@@ -496,7 +512,7 @@ def run_exit_code(pytest_code: int) -> int:
         return exits.INFRASTRUCTURE
     if pytest_code == pytest.ExitCode.NO_TESTS_COLLECTED:
         return pytest_code
-    code = exits.overall(exits.for_status(r["status"], r.get("exit_code", 0)) for r in _results_sink)
+    code = exits.overall(exits.for_status(r["status"], r.get("exit_code", 0)) for r in results)
     return code or (exits.FAILED if pytest_code == pytest.ExitCode.TESTS_FAILED else exits.PASSED)
 
 
@@ -508,17 +524,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hasattr(config, "workerinput"):
         return  # the controller writes the results it received
     report = config.getoption("bgtest_report")
-    if report and _results_sink:
+    results = config.stash[_RESULTS]
+    if report and results:
         path = Path(report)
         path.mkdir(parents=True, exist_ok=True)
-        (path / "results.json").write_text(json.dumps(_results_sink, indent=2))
+        (path / "results.json").write_text(json.dumps(results, indent=2))
         from harness.report.html import write_report
 
-        write_report(_results_sink, path)
+        write_report(results, path)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    results = list(_results_sink)
+    results = list(config.stash.get(_RESULTS, []))
     if not results:
         return
     from harness.report.console import summary_text
@@ -539,7 +556,7 @@ def android_device(pytestconfig: pytest.Config) -> Any:
 def virtual_android() -> Iterator[Any]:
     """Always a fresh virtual Android device (virtual time), whatever else is attached."""
     from harness.devices.android import AndroidDevice
-    from harness.embedded import EmbeddedAndroid
+    from harness.run.embedded import EmbeddedAndroid
 
     embedded = EmbeddedAndroid().start()
     try:

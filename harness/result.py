@@ -30,8 +30,10 @@ class StepResult:
     window_start_ms: int | None = None
     window_end_ms: int | None = None
     #: The device state right after a state-changing step (the guard's snapshot), for the
-    #: timeline's lanes: Android ``DeviceState`` / iOS ``IosState`` fields.
+    #: timeline's lanes: Android ``AndroidState`` / iOS ``IosState`` fields.
     state: dict[str, Any] = field(default_factory=dict)
+    #: Requests to the device during the step, by channel (adb, xcrun, wda): its real cost.
+    round_trips: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

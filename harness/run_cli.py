@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
-from harness.cli import color_option
+from harness.cli_options import color_option
 from harness.errors import BgtestError
 from harness.report.console import make_console
 
@@ -157,9 +157,7 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
     for pattern in redact:
         args.append(f"--bgtest-redact={pattern}")
     if xcrun:
-        import os
-
-        os.environ["BGTEST_XCRUN"] = xcrun  # the session's iOS driver reads it
+        args += ["--bgtest-xcrun", xcrun]
     try:
         code = pytest.main(args, plugins=[live])
     except BgtestError as exc:

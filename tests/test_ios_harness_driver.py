@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from harness.devices.base import Facet
 from harness.devices.ios import (
     IosDevice,
     Xcrun,
@@ -23,8 +24,8 @@ from harness.devices.ios import (
     parse_openstep_value,
     xcrun_argv,
 )
-from harness.embedded import EmbeddedIphone
 from harness.errors import BgtestError, DeviceError, UnsupportedAction
+from harness.run.embedded import EmbeddedIphone
 
 APP = str(Path(__file__).resolve().parents[1] / "fixtures" / "apps" / "nwm_ios_demo.yaml")
 BUNDLE = "dev.brewkits.nwmIosDemo"
@@ -136,7 +137,8 @@ def test_screenshot_is_png(sim: IosDevice) -> None:
 
 def test_reboot_comes_back_booted(sim: IosDevice) -> None:
     before = state(sim)
-    sim.reboot(timeout=60)
+    with sim.rebooting(None, timeout=60):
+        sim.reboot()
     after = state(sim)
     assert after["state"] == "Booted" and after["apps"][BUNDLE] == 1
     assert after["now_ms"] >= before["now_ms"]
@@ -152,18 +154,18 @@ def test_virtual_time_advances(sim: IosDevice) -> None:
 def test_low_power_simulator_route_and_restore(sim: IosDevice) -> None:
     saved = sim.snapshot([BUNDLE])
     assert saved.low_power is False
-    sim.low_power(True)
+    sim.power_saver(True)
     assert sim.low_power_state() is True and state(sim)["low_power"] is True
-    done = sim.restore(saved, [BUNDLE], only={"low_power"})
+    done = sim.restore(saved, [BUNDLE], facets={Facet.SAVER})
     assert done == ["Low Power Mode off"]
     assert state(sim)["low_power"] is False
 
 
 def test_low_power_device_route_is_settings_through_wda(phone: IosDevice) -> None:
-    phone.low_power(True)  # Settings → Battery → Low Power Mode
+    phone.power_saver(True)  # Settings → Battery → Low Power Mode
     assert state(phone)["low_power"] is True
     assert phone.wda.low_power() is True
-    phone.low_power(False)
+    phone.power_saver(False)
     assert state(phone)["low_power"] is False
 
 
@@ -171,7 +173,7 @@ def test_battery_and_its_restore(phone: IosDevice) -> None:
     saved = phone.snapshot()
     phone.battery("charging", 40)
     assert state(phone)["charging"] is True and phone.battery_info() == {"level": 40, "state": "charging"}
-    assert phone.restore(saved, only={"battery"}) == ["battery 80% unplugged"]
+    assert phone.restore(saved, facets={Facet.BATTERY}) == ["battery 80% unplugged"]
     assert phone.battery_info() == {"level": 80, "state": "unplugged"}
 
 
@@ -190,7 +192,7 @@ def test_network_on_the_virtual_iphone_and_its_restore(phone: IosDevice) -> None
     saved = phone.snapshot()
     phone.network(wifi=False, data=False)
     assert state(phone)["network"] is False
-    assert phone.restore(saved, only={"network"}) == ["network on"]
+    assert phone.restore(saved, facets={Facet.NETWORK}) == ["network on"]
     assert state(phone)["network"] is True
     phone.network(airplane=True)
     assert state(phone)["network"] is False
@@ -209,7 +211,7 @@ def test_network_on_a_real_simulator_is_refused_with_a_reason(sim: IosDevice) ->
 # ---------------------------------------------------------------- BGTasks
 def test_run_task_on_a_simulator_explains_code_1(sim: IosDevice) -> None:
     with pytest.raises(UnsupportedAction) as info:
-        sim.run_task(BUNDLE, REFRESH)
+        sim.simulate_launch(BUNDLE, REFRESH)
     text = info.value.render()
     assert "BGTaskSchedulerErrorDomain Code=1" in text
     assert "_simulateLaunchForTaskWithIdentifier" in text and "pending" in text
@@ -219,22 +221,22 @@ def test_run_task_on_a_simulator_explains_code_1(sim: IosDevice) -> None:
 def test_run_and_expire_task_on_a_device_through_lldb(phone: IosDevice) -> None:
     phone.launch(BUNDLE, console=False)
     phone.open_url("nwmios://enqueue/periodic-sync")
-    out = phone.run_task(BUNDLE, REFRESH)
+    out = phone.simulate_launch(BUNDLE, REFRESH)
     assert "detached" in out
     messages = log_messages(phone)
     assert f"Simulating launch for task with identifier {REFRESH}" in messages
     assert any(m.startswith("Starting simulated task: <BGAppRefreshTask") for m in messages)
-    phone.expire_task(BUNDLE, REFRESH)
+    phone.simulate_expiration(BUNDLE, REFRESH)
     assert f"Simulating expiration for task with identifier {REFRESH}" in log_messages(phone)
 
 
 def test_run_task_needs_the_app_running_and_a_sane_identifier(phone: IosDevice) -> None:
     phone.stop_app(BUNDLE)
     with pytest.raises(DeviceError) as info:
-        phone.run_task(BUNDLE, REFRESH)
+        phone.simulate_launch(BUNDLE, REFRESH)
     assert "needs dev.brewkits.nwmIosDemo running" in info.value.render()
     with pytest.raises(UnsupportedAction):
-        phone.run_task(BUNDLE, 'x"];[evil')
+        phone.simulate_launch(BUNDLE, 'x"];[evil')
 
 
 # ---------------------------------------------------------------- parsers
@@ -293,5 +295,5 @@ def test_state_guard_clears_status_bar_overrides(sim: IosDevice) -> None:
     saved = sim.snapshot()
     sim.simctl(["status_bar", sim.udid, "override", "--time", "9:41", "--batteryLevel", "50"])
     assert "Time: 9:41" in sim.snapshot().summary()
-    assert "status bar overrides cleared" in sim.restore(saved, only=set())
+    assert "status bar overrides cleared" in sim.restore(saved, facets=set())
     assert sim.status_bar().strip().splitlines()[2:] == []

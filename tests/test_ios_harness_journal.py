@@ -15,9 +15,9 @@ import pytest
 
 from harness.devices.ios import IosDevice
 from harness.devices.ios_journal import IosDeviceJournal
-from harness.embedded import EmbeddedIphone
 from harness.logs.expect import ExpectationEngine
 from harness.logs.vocab import VocabState, load_vocabulary
+from harness.run.embedded import EmbeddedIphone
 
 APP = str(Path(__file__).resolve().parents[1] / "fixtures" / "apps" / "nwm_ios_demo.yaml")
 BUNDLE = "dev.brewkits.nwmIosDemo"
@@ -105,8 +105,8 @@ def test_relaunch_ends_the_old_console(sim: IosDevice, journal: IosDeviceJournal
 
 def test_reboot_restarts_the_stream(sim: IosDevice, journal: IosDeviceJournal) -> None:
     assert journal.barrier("[t6] before reboot") is not None
-    journal.expect_reboot()
-    sim.reboot(timeout=60)
+    with sim.rebooting(journal, timeout=60):
+        sim.reboot()
     after = journal.barrier("[t7] after reboot", timeout=30)
     assert after is not None
     # a real simulator's `log stream` dies with it and the reader starts a new one (reboots == 1);

@@ -88,7 +88,8 @@ def test_reboot_tolerates_the_spurious_405(
 ) -> None:
     device, log = fake
     monkeypatch.setenv("FAKE_XCRUN_MODE", "spurious405")
-    device.reboot(timeout=30)
+    with device.rebooting(None, timeout=30):
+        device.reboot()
     made = [c[:2] for c in calls(log)]
     assert made == [["simctl", "shutdown"], ["simctl", "boot"], ["simctl", "bootstatus"], ["simctl", "list"]]
     assert ["simctl", "bootstatus", UDID, "-b"] in calls(log)
@@ -111,7 +112,7 @@ def test_launch_flags_and_child_environment(fake: tuple[IosDevice, Path]) -> Non
 
 def test_low_power_on_a_simulator_is_notifyutil_set_then_post(fake: tuple[IosDevice, Path]) -> None:
     device, log = fake
-    device.low_power(True)
+    device.power_saver(True)
     spawned = [c[3:] for c in calls(log) if c[1] == "spawn"]
     assert spawned == [
         ["notifyutil", "-s", "com.apple.system.lowpowermode", "1"],
@@ -125,6 +126,6 @@ def test_lldb_errors_name_the_device(fake: tuple[IosDevice, Path]) -> None:
     phone = IosDevice(device.udid, device.xcrun, kind="device")
     phone._pids["com.example.app"] = 34881
     with pytest.raises(DeviceCommandError) as info:
-        phone.run_task("com.example.app", "com.example.refresh")
+        phone.simulate_launch("com.example.app", "com.example.refresh")
     assert info.value.render().startswith(f"<{UDID}>")
     assert "unable to find utility" in info.value.render()

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.run.session import DeviceSession
+from harness.run.settings import Settings
 from harness.scenario.errors import ScenarioError
 from harness.scenario.loader import load_file, load_text
-from harness.session import DeviceSession
 
 ROOT = Path(__file__).resolve().parents[1]
 IOS_SCENARIOS = sorted((ROOT / "scenarios").glob("ios_*.yaml"))
@@ -24,7 +25,7 @@ IOS_SCENARIOS = sorted((ROOT / "scenarios").glob("ios_*.yaml"))
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeviceSession]:
     notes: list[str] = []
     # no xcrun on this machine: the embedded virtual iPhone
-    sess = DeviceSession(note=notes.append, report_dir=tmp_path_factory.mktemp("reports"))
+    sess = DeviceSession(Settings(report_dir=tmp_path_factory.mktemp("reports")), note=notes.append)
     yield sess
     assert any("started a virtual iPhone" in n for n in notes)
     sess.close()
@@ -134,7 +135,7 @@ def test_unknown_udid_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path
 
     monkeypatch.setenv("BGTEST_XCRUN", xcrun_path())
     monkeypatch.setenv("BGTEST_SIM_HOME", str(tmp_path / "home"))
-    sess = DeviceSession(device="00000000-0000-0000-0000-000000000000", note=lambda _: None)
+    sess = DeviceSession(Settings(device="00000000-0000-0000-0000-000000000000"), note=lambda _: None)
     [scenario] = load_file(IOS_SCENARIOS[0])
     result = sess.run(scenario, "ios")
     sess.close()
@@ -181,7 +182,7 @@ def test_a_simulator_scenario_is_skipped_when_only_an_iphone_is_there(
     monkeypatch.setenv("BGTEST_XCRUN", xcrun_path())
     monkeypatch.setenv("BGTEST_SIM_HOME", str(tmp_path / "home"))
     subprocess.run([xcrun_path(), "simctl", "bgtest", "reset", "--kind", "device"], check=True)
-    sess = DeviceSession(note=lambda _: None, allow_embedded=False)
+    sess = DeviceSession(Settings(allow_embedded=False), note=lambda _: None)
     [scenario] = load_file(ROOT / "scenarios" / "ios_simulator_refuses_submit.yaml")
     result = sess.run(scenario, "ios")
     sess.close()

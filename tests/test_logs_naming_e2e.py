@@ -17,9 +17,9 @@ import pytest
 from harness.devices.adb_server import AdbServer
 from harness.devices.android import AndroidDevice
 from harness.result import ScenarioResult
-from harness.runner import ScenarioRunner
+from harness.run.runner import ScenarioRunner
+from harness.run.session import app_under_test
 from harness.scenario.loader import load_text
-from harness.session import app_info
 from harness.sim.android.launcher import VirtualAndroidFarm
 
 pytestmark = pytest.mark.e2e
@@ -37,10 +37,7 @@ def device(adb_server: AdbServer) -> Iterator[AndroidDevice]:
 def run(device: AndroidDevice, steps: str) -> ScenarioResult:
     text = f"name: t\napp: {{model: wm_plain}}\nsteps:\n{steps}"
     (scenario,) = load_text(text, file=str(ROOT / "scenarios" / "inline.yaml"), base_dir=ROOT / "scenarios")
-    info = app_info(scenario)
-    runner = ScenarioRunner(scenario, device, app_package=info.package, app_library=info.library,
-                            launch_activity=info.activity, app_install_path=info.path)
-    return runner.run()
+    return ScenarioRunner(scenario, device, app_under_test(scenario, "android")).run()
 
 
 def test_unique_work_name_comes_from_diagnostics_bgtest_asks_for(device: AndroidDevice) -> None:

@@ -10,6 +10,7 @@ import pytest
 from harness.devices.adb_server import AdbServer
 from harness.devices.android import AndroidDevice
 from harness.devices.android_journal import DeviceJournal
+from harness.devices.base import Facet
 from harness.errors import DeviceCommandError, DeviceError
 from harness.sim.android.launcher import VirtualAndroidFarm
 
@@ -64,21 +65,21 @@ def test_doze_light_and_step(device: AndroidDevice) -> None:
 
 
 def test_battery_actions(device: AndroidDevice) -> None:
-    device.battery(plugged=False, level=42)
+    device.battery("unplugged", level=42)
     state = device.snapshot()
     assert state.plugged is False and state.battery_level == 42 and state.battery_frozen
-    device.battery(plugged=True)
+    device.battery("charging")
     assert device.snapshot().plugged is True
-    device.battery(reset=True)
+    device.battery("reset")
     assert not device.snapshot().battery_frozen
 
 
 def test_battery_saver_refused_while_charging_then_on_when_unplugged(device: AndroidDevice) -> None:
-    device.battery(plugged=True)
+    device.battery("charging")
     device.sh(["settings", "put", "global", "low_power", "0"])
-    device.battery_saver(True)  # unplugs first, as a person must
+    device.power_saver(True)  # unplugs first, as a person must
     assert device.out(["settings", "get", "global", "low_power"]) == "1"
-    device.battery_saver(False)
+    device.power_saver(False)
     assert device.out(["settings", "get", "global", "low_power"]) == "0"
 
 
@@ -146,7 +147,8 @@ def test_state_guard_restores_everything_it_touched(device: AndroidDevice) -> No
 
 
 def test_reboot_waits_for_the_drop_then_boot_completed(device: AndroidDevice) -> None:
-    device.reboot(timeout=60)
+    with device.rebooting(None, timeout=60):
+        device.reboot()
     assert device.getprop("sys.boot_completed") == "1"
 
 
@@ -156,8 +158,8 @@ def test_journal_survives_a_reboot_without_loss_or_duplicates(device: AndroidDev
     try:
         for i in range(40):
             device.sh(["log", "-t", "bgtest-seq", f"line {i}"])
-        journal.expect_reboot()
-        device.reboot(timeout=60)
+        with device.rebooting(journal, timeout=60):
+            device.reboot()
         for i in range(40, 80):
             device.sh(["log", "-t", "bgtest-seq", f"line {i}"])
         device.sh(["log", "-t", "bgtest", "done"])
@@ -168,3 +170,49 @@ def test_journal_survives_a_reboot_without_loss_or_duplicates(device: AndroidDev
     lines = [r.message for r in journal.journal.all_records() if r.tag == "bgtest-seq"]
     assert lines == [f"line {i}" for i in range(80)]
     assert journal.journal.reboots == 1
+
+
+def _recording(device: AndroidDevice, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    sent: list[str] = []
+    real = device.sh
+
+    def sh(argv: object, check: bool = True, timeout: float = 60.0) -> object:
+        sent.append(argv if isinstance(argv, str) else " ".join(argv))  # type: ignore[arg-type]
+        return real(argv, check=check, timeout=timeout)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(device, "sh", sh)
+    return sent
+
+
+def test_restore_uses_the_setters_airplane_below_api_28(
+    device: AndroidDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard restores through network(): below API 28 the setting and the broadcast, never
+    `cmd connectivity` (which only exists from 28 on) — the drift the old restore had."""
+    device.props()["ro.build.version.sdk"] = "27"
+    before = device.snapshot([PKG])
+    device.network(airplane=True)
+    sent = _recording(device, monkeypatch)
+    restored = device.restore(before, [PKG], {Facet.NETWORK})
+    assert "airplane mode off" in restored
+    assert any("settings put global airplane_mode_on 0" in c for c in sent)
+    assert any("android.intent.action.AIRPLANE_MODE" in c for c in sent)
+    assert not any("cmd connectivity" in c for c in sent)
+
+
+def test_restore_turns_saver_off_with_set_mode_too(
+    device: AndroidDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = device.snapshot([PKG])
+    device.power_saver(True)
+    sent = _recording(device, monkeypatch)
+    assert "battery saver off" in device.restore(before, [PKG], {Facet.SAVER, Facet.BATTERY})
+    assert any("cmd power set-mode 0" in c for c in sent)
+    assert device.snapshot([PKG]).low_power in ("0", "null", "")
+
+
+def test_a_state_snapshot_is_one_round_trip(device: AndroidDevice) -> None:
+    before = device.round_trips.copy()
+    state = device.snapshot([PKG])
+    assert device.round_trips.since(before) == {"adb": 1}
+    assert state.doze_deep and state.battery_level is not None and PKG in state.buckets

@@ -93,7 +93,7 @@ def test_sigkill_mid_scenario_then_the_next_run_restores_and_says_so(
     dev = _kill_mid_scenario(farm, adb_server, tmp_path, state)
     (entry,) = (state / "ledger").glob("*.json")
     recorded = json.loads(entry.read_text())
-    assert set(recorded["kinds"]) == {"battery", "doze", "network", "battery_saver"}
+    assert set(recorded["kinds"]) == {"battery", "doze", "network", "power saver"}  # Facet values
     assert dev.sh(["cat", DEVICE_FILE]).exit_code == 0  # the device's own copy
 
     proc = run(

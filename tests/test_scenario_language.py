@@ -9,11 +9,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from harness.actions.registry import ACTIONS, render_markdown_table
 from harness.cli import _register, app
 from harness.scenario import models as m
 from harness.scenario.errors import ScenarioError
 from harness.scenario.loader import load_file, load_paths, load_text
-from harness.scenario.platforms import ACTIONS, render_markdown_table
 from harness.scenario.schema import SCHEMA_FILE, build_schema
 
 ROOT = Path(__file__).resolve().parent.parent

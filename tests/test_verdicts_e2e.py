@@ -15,10 +15,10 @@ import pytest
 from harness.devices.adb_server import AdbServer
 from harness.devices.android import AndroidDevice
 from harness.result import ScenarioResult
-from harness.runner import ScenarioRunner
+from harness.run.runner import ScenarioRunner
+from harness.run.session import app_under_test
 from harness.scenario.errors import ScenarioError
 from harness.scenario.loader import load_text
-from harness.session import app_info
 from harness.sim.android.launcher import VirtualAndroidFarm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,16 +100,7 @@ def device(adb_server: AdbServer, home: Path) -> Iterator[AndroidDevice]:
 def run(device: AndroidDevice, home: Path, steps: str, extra: str = "") -> ScenarioResult:
     text = f"name: t\napp: {{model: api_demo}}\n{extra}steps:\n{steps}"
     (scenario,) = load_text(text, file=str(home / "inline.yaml"), base_dir=home)
-    info = app_info(scenario)
-    runner = ScenarioRunner(
-        scenario,
-        device,
-        app_package=info.package,
-        app_library=info.library,
-        launch_activity=info.activity,
-        app_install_path=info.path,
-    )
-    return runner.run()
+    return ScenarioRunner(scenario, device, app_under_test(scenario, "android")).run()
 
 
 def failed(result: ScenarioResult) -> str:
@@ -276,10 +267,7 @@ def test_events_after_the_restore_are_apart(device: AndroidDevice, home: Path) -
 def test_a_task_run_is_counted_once_in_a_doze_night(device: AndroidDevice) -> None:
     path = ROOT / "scenarios" / "doze_periodic_sync.yaml"
     (scenario,) = load_text(path.read_text(), file=str(path), base_dir=path.parent)
-    info = app_info(scenario)
-    result = ScenarioRunner(
-        scenario, device, app_package=info.package, app_library=info.library, launch_activity=info.activity
-    ).run()
+    result = ScenarioRunner(scenario, device, app_under_test(scenario, "android")).run()
     assert result.status == "passed", result.failure
     counts = result.tasks["periodic-sync"].counts
     # every run logs "started" twice (WM-Processor, TaskStore): each run counts once; one run

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 _V2_STDIN, _V2_STDOUT, _V2_STDERR, _V2_EXIT, _V2_CLOSE_STDIN = 0, 1, 2, 3, 4
@@ -85,13 +85,22 @@ class _Conn:
 class AdbWire:
     """Shell commands on one device through an adb server, one short connection each."""
 
-    def __init__(self, serial: str, host: str = "127.0.0.1", port: int = 5037) -> None:
+    def __init__(
+        self,
+        serial: str,
+        host: str = "127.0.0.1",
+        port: int = 5037,
+        on_request: Callable[[], None] | None = None,
+    ) -> None:
         self.serial = serial
         self.host = host
         self.port = port
+        self.on_request = on_request  # counts round trips (the driver's RoundTrips)
 
     def state(self, timeout: float = 5.0) -> str:
         """The server's view of the device: ``device``, ``offline``, ``unauthorized`` or ``missing``."""
+        if self.on_request is not None:
+            self.on_request()
         conn = _Conn(self.host, self.port, timeout)
         try:
             conn.request(f"host-serial:{self.serial}:get-state")
@@ -110,6 +119,8 @@ class AdbWire:
             conn.close()
 
     def _open(self, service: str, timeout: float | None) -> _Conn:
+        if self.on_request is not None:
+            self.on_request()
         conn = _Conn(self.host, self.port, timeout)
         try:
             conn.request(f"host:transport:{self.serial}")

@@ -10,15 +10,24 @@ refuse both), airplane mode uses ``cmd connectivity airplane-mode`` on API 28+.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import re
 import shlex
 import time
-from collections.abc import Callable, Collection, Sequence
+import uuid
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from harness.devices.adbwire import AdbWire, AdbWireError, ShellResult
-from harness.durations import format_duration_ms
-from harness.errors import DeviceCommandError, DeviceError, UnsupportedAction
+from harness.devices.base import Facet, LogInterest, LogReader, RoundTrips, joined, split_joined
+from harness.errors import BgtestError, DeviceCommandError, DeviceError, UnsupportedAction
+
+if TYPE_CHECKING:
+    from harness.apps.target import AppUnderTest
+    from harness.devices.android_journal import DeviceJournal
+    from harness.logs.expect import ExpectationEngine
 
 WM_SYSTEM_JOB_SERVICE = "androidx.work.impl.background.systemjob.SystemJobService"
 DIAGNOSTICS_ACTION = "androidx.work.diagnostics.REQUEST_DIAGNOSTICS"
@@ -33,8 +42,11 @@ BUCKETS = {
 }
 
 
+_SEP = "--bgtest-snapshot--"
+
+
 @dataclass
-class DeviceState:
+class AndroidState:
     """What the state guard saves and restores, and what failure reports show."""
 
     doze_deep: str = ""
@@ -49,6 +61,9 @@ class DeviceState:
     airplane: str = ""
     screen_on: bool | None = None
     buckets: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
     def summary(self) -> str:
         parts = [
@@ -67,27 +82,39 @@ class DeviceState:
         return ", ".join(parts)
 
 
+#: The reads of one snapshot, in order: one shell command for all of them (Mobly's getprops idea).
+_SNAPSHOT_READS: tuple[tuple[str, ...], ...] = (
+    ("dumpsys", "deviceidle", "get", "deep"),
+    ("dumpsys", "deviceidle", "get", "light"),
+    ("dumpsys", "deviceidle", "get", "force"),
+    ("dumpsys", "deviceidle", "get", "screen"),
+    ("dumpsys", "battery"),
+    ("settings", "get", "global", "low_power"),
+    ("settings", "get", "global", "wifi_on"),
+    ("settings", "get", "global", "mobile_data"),
+    ("settings", "get", "global", "airplane_mode_on"),
+)
+
+
 class AndroidDevice:
     """One Android device reached through an adb server (local, private or a farm's)."""
 
     platform = "android"
 
-    def __init__(
-        self,
-        serial: str,
-        host: str = "127.0.0.1",
-        port: int = 5037,
-        on_command: Callable[[str, ShellResult], None] | None = None,
-    ) -> None:
-        self.serial = serial
+    def __init__(self, serial: str, host: str = "127.0.0.1", port: int = 5037) -> None:
+        self._serial = serial
         self.host = host
         self.port = port
-        self.wire = AdbWire(serial, host, port)
-        self.on_command = on_command
-        self._props: dict[str, str] = {}
+        self.round_trips = RoundTrips()
+        self.wire = AdbWire(serial, host, port, on_request=lambda: self.round_trips.add("adb"))
+        self._props: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"<AndroidDevice|{self.serial}>"
+
+    @property
+    def serial(self) -> str:
+        return self._serial
 
     # ------------------------------------------------------------------ shell
     def sh(self, argv: Sequence[str] | str, check: bool = True, timeout: float = 60.0) -> ShellResult:
@@ -101,8 +128,6 @@ class AndroidDevice:
                 f"cannot run `{command}`: {exc}",
                 hint="check `bgtest devices`; the device may be offline or rebooting",
             ) from exc
-        if self.on_command is not None:
-            self.on_command(command, result)
         if check and result.exit_code != 0:
             raise DeviceCommandError(self.serial, command, result.exit_code, result.out, result.err)
         return result
@@ -111,39 +136,59 @@ class AndroidDevice:
         """stdout of a command, trailing whitespace and CRs stripped."""
         return self.sh(argv, check=check).out.replace("\r", "").strip()
 
-    def getprop(self, key: str, cached: bool = False) -> str:
-        if cached and key in self._props:
-            return self._props[key]
-        value = self.out(["getprop", key], check=False)
-        self._props[key] = value
-        return value
+    def props(self) -> dict[str, str]:
+        """Every system property, read once with one ``getprop`` (they do not change while bgtest runs)."""
+        if self._props is None:
+            text = self.out(["getprop"], check=False)
+            self._props = dict(re.findall(r"^\[([^\]]+)\]: \[(.*)\]\s*$", text, re.M))
+        return self._props
+
+    def getprop(self, key: str) -> str:
+        return self.props().get(key, "")
 
     @property
     def sdk(self) -> int:
         try:
-            return int(self.getprop("ro.build.version.sdk", cached=True) or 0)
+            return int(self.getprop("ro.build.version.sdk") or 0)
         except ValueError:
             return 0
 
     @property
     def is_virtual(self) -> bool:
         """A bgtest virtual device: waits become clock advances instead of sleeps."""
-        return self.getprop("ro.bgtest.virtual", cached=True) == "1"
+        return self.getprop("ro.bgtest.virtual") == "1"
 
     def describe(self) -> dict[str, str]:
         return {
             "serial": self.serial,
-            "model": self.getprop("ro.product.model", cached=True),
-            "sdk": self.getprop("ro.build.version.sdk", cached=True),
-            "release": self.getprop("ro.build.version.release", cached=True),
+            "model": self.getprop("ro.product.model"),
+            "sdk": self.getprop("ro.build.version.sdk"),
+            "release": self.getprop("ro.build.version.release"),
             "virtual": "yes" if self.is_virtual else "no",
         }
+
+    # ------------------------------------------------------------- the journal
+    def open_journal(
+        self, engine: ExpectationEngine, interest: LogInterest, app: AppUnderTest
+    ) -> DeviceJournal:
+        """logcat, read continuously (all of it: the filter is the journal's, on this side)."""
+        from harness.devices.android_journal import DeviceJournal
+
+        journal = DeviceJournal(self, engine)
+        journal.start()
+        return journal
+
+    def fresh_app(self, app: AppUnderTest) -> None:
+        """``pm clear``: a freshly installed app, as a phone in a farm would be prepared."""
+        if app.ident:
+            self.sh(["pm", "clear", app.ident], check=False)
 
     # ------------------------------------------------------------- app actions
     def install(self, path: str) -> None:
         import adbutils
 
         client = adbutils.AdbClient(host=self.host, port=self.port)
+        self.round_trips.add("adb")
         try:
             client.device(self.serial).install(path, nolaunch=True, silent=True)
         except adbutils.AdbError as exc:
@@ -192,8 +237,9 @@ class AndroidDevice:
 
     def kill(self, package: str) -> None:
         """Process death without the stopped state (as the low-memory killer does)."""
-        self.sh(["input", "keyevent", "KEYCODE_HOME"])
-        self.sh(["am", "kill", package])
+        self.sh(
+            f"{shlex.join(['input', 'keyevent', 'KEYCODE_HOME'])} && {shlex.join(['am', 'kill', package])}"
+        )
 
     def background(self) -> None:
         self.sh(["input", "keyevent", "KEYCODE_HOME"])
@@ -226,13 +272,24 @@ class AndroidDevice:
     def diagnostics(self, package: str) -> str:
         return self.broadcast(DIAGNOSTICS_ACTION, package)
 
+    def shell(self, argv: Sequence[str]) -> ShellResult:
+        """The scenario's escape hatch: one argv in the device shell, whatever it exits with."""
+        return self.sh(argv, check=False)
+
     # ----------------------------------------------------------- device state
     def doze(self, mode: str) -> str:
-        """``deep``/``light``: force Doze and verify it; ``off``: unforce; ``step``: one step."""
+        """``deep``/``light``: force Doze and verify it; ``off``: unforce; ``step``: one step.
+
+        Forcing and verifying is one shell command: unplug (a plugged device refuses idle),
+        ``force-idle``, then ``get`` — whose answer is the command's output.
+        """
         if mode in ("deep", "light"):
-            self.sh(["dumpsys", "battery", "unplug"])
-            self.sh(["dumpsys", "deviceidle", "force-idle", mode], check=False)
-            state = self.out(["dumpsys", "deviceidle", "get", mode])
+            command = (
+                f"{shlex.join(['dumpsys', 'battery', 'unplug'])} && "
+                f"{shlex.join(['dumpsys', 'deviceidle', 'force-idle', mode])} >/dev/null; "
+                f"{shlex.join(['dumpsys', 'deviceidle', 'get', mode])}"
+            )
+            state = self.out(command)
             if state != "IDLE":
                 raise DeviceError(
                     self.serial,
@@ -241,30 +298,42 @@ class AndroidDevice:
                 )
             return state
         if mode == "off":
-            self.sh(["dumpsys", "deviceidle", "unforce"])
-            return self.out(["dumpsys", "deviceidle", "get", "deep"])
+            return self.out(
+                f"{shlex.join(['dumpsys', 'deviceidle', 'unforce'])} >/dev/null && "
+                f"{shlex.join(['dumpsys', 'deviceidle', 'get', 'deep'])}"
+            )
         if mode == "step":
             return self.out(["dumpsys", "deviceidle", "step", "deep"])
-        raise UnsupportedAction(f"unknown doze mode {mode!r}; use deep, light, off or step")
+        raise UnsupportedAction(f"<{self.serial}> unknown doze mode {mode!r}; use deep, light, off or step")
 
-    def battery(self, plugged: bool | None = None, level: int | None = None, reset: bool = False) -> None:
-        if reset:
-            self.sh(["dumpsys", "battery", "reset"])
-            return
-        if plugged is False:
-            self.sh(["dumpsys", "battery", "unplug"])
-        elif plugged is True:
-            self.sh(["dumpsys", "battery", "set", "ac", "1"])
-            self.sh(["dumpsys", "battery", "set", "status", "2"])
+    def battery(self, state: str | None = None, level: int | None = None) -> None:
+        """``unplugged`` / ``charging`` / ``reset`` (back to the real battery) and a level."""
+        argvs: list[list[str]] = []
+        if state == "reset":
+            argvs.append(["dumpsys", "battery", "reset"])
+        elif state == "unplugged":
+            argvs.append(["dumpsys", "battery", "unplug"])
+        elif state == "charging":
+            argvs += [["dumpsys", "battery", "set", "ac", "1"], ["dumpsys", "battery", "set", "status", "2"]]
         if level is not None:
-            self.sh(["dumpsys", "battery", "set", "level", str(level)])
+            argvs.append(["dumpsys", "battery", "set", "level", str(level)])
+        if argvs:
+            self.sh(" && ".join(shlex.join(a) for a in argvs))
 
-    def battery_saver(self, on: bool) -> None:
-        if on:
-            self.sh(["dumpsys", "battery", "unplug"])
-        self.sh(["settings", "put", "global", "low_power", "1" if on else "0"])
-        self.sh(["cmd", "power", "set-mode", "1" if on else "0"], check=False)
-        now = self.out(["settings", "get", "global", "low_power"])
+    def power_saver(self, on: bool) -> None:
+        """Battery saver: the setting and ``cmd power set-mode`` (API 29+), then verified.
+
+        Unplugs first when turning it on: Android refuses saver while charging.
+        """
+        parts = [shlex.join(["dumpsys", "battery", "unplug"])] if on else []
+        parts.append(shlex.join(["settings", "put", "global", "low_power", "1" if on else "0"]))
+        parts.append(shlex.join(["cmd", "power", "set-mode", "1" if on else "0"]) + " >/dev/null 2>&1")
+        command = (
+            " && ".join(parts[:-1])
+            + f"; {parts[-1]}; "
+            + shlex.join(["settings", "get", "global", "low_power"])
+        )
+        now = self.out(command)
         if (now == "1") != on:
             raise DeviceError(
                 self.serial,
@@ -275,27 +344,25 @@ class AndroidDevice:
     def network(
         self, wifi: bool | None = None, data: bool | None = None, airplane: bool | None = None
     ) -> None:
+        argvs: list[list[str]] = []
         if airplane is not None:
             if self.sdk >= 28 or self.sdk == 0:
-                self.sh(["cmd", "connectivity", "airplane-mode", "enable" if airplane else "disable"])
+                argvs.append(["cmd", "connectivity", "airplane-mode", "enable" if airplane else "disable"])
             else:
-                self.sh(["settings", "put", "global", "airplane_mode_on", "1" if airplane else "0"])
-                self.sh(
-                    [
-                        "am",
-                        "broadcast",
-                        "-a",
-                        "android.intent.action.AIRPLANE_MODE",
-                        "--ez",
-                        "state",
-                        "true" if airplane else "false",
-                    ],
-                    check=False,
-                )
+                argvs.append(["settings", "put", "global", "airplane_mode_on", "1" if airplane else "0"])
         if wifi is not None:
-            self.sh(["svc", "wifi", "enable" if wifi else "disable"])
+            argvs.append(["svc", "wifi", "enable" if wifi else "disable"])
         if data is not None:
-            self.sh(["svc", "data", "enable" if data else "disable"])
+            argvs.append(["svc", "data", "enable" if data else "disable"])
+        if argvs:
+            self.sh(" && ".join(shlex.join(a) for a in argvs))
+        if airplane is not None and 0 < self.sdk < 28:
+            # below API 28 the setting alone changes nothing until the broadcast says so
+            state = "true" if airplane else "false"
+            self.sh(
+                ["am", "broadcast", "-a", "android.intent.action.AIRPLANE_MODE", "--ez", "state", state],
+                check=False,
+            )
 
     def standby_bucket(self, package: str, bucket: str | int) -> None:
         value = str(BUCKETS.get(str(bucket).lower(), bucket))
@@ -312,19 +379,27 @@ class AndroidDevice:
         return self.sh(["screencap", "-p"]).stdout
 
     # --------------------------------------------------------------- reboot
-    def reboot(self, timeout: float = 180.0) -> None:
-        """Reboot and return when ``sys.boot_completed`` is 1.
-
-        Mobly's race: ``reboot`` returns before the link drops, so first wait for the device
-        to go away (the server reports it offline or gone), then for it to come back, then
-        for boot completion — never trust a ``boot_completed=1`` read before the drop.
-        """
+    def reboot(self) -> None:
+        """Ask for a reboot; :meth:`rebooting` waits for it to finish."""
+        self.round_trips.add("adb")
         try:
             self.wire.shell("reboot", timeout=10)
         except AdbWireError:
             pass
+
+    @contextlib.contextmanager
+    def rebooting(self, journal: LogReader | None = None, timeout: float = 180.0) -> Iterator[None]:
+        """``with device.rebooting(journal): device.reboot()`` returns when ``sys.boot_completed`` is 1.
+
+        The journal is paused (its next break is the reboot, not a hiccup) and resumed after.
+        Mobly's race: ``reboot`` returns before the link drops, so first wait for the device
+        to go away (the server reports it offline or gone), then for it to come back, then
+        for boot completion — never trust a ``boot_completed=1`` read before the drop.
+        """
+        if journal is not None:
+            journal.pause()
+        yield
         deadline = time.monotonic() + timeout
-        self._props.pop("sys.boot_completed", None)
         went_away = False
         delay = 0.01
         while time.monotonic() < deadline:
@@ -337,6 +412,8 @@ class AndroidDevice:
             elif went_away:
                 try:
                     if self.wire.shell("getprop sys.boot_completed", timeout=10).out.strip() == "1":
+                        if journal is not None:
+                            journal.resume()
                         return
                 except AdbWireError:
                     pass
@@ -355,9 +432,9 @@ class AndroidDevice:
         self.sh(["cmd", "bgtest", "clock", "advance", f"{ms}ms"])
 
     def device_time_ms(self) -> int:
+        """The device's clock: the virtual clock's epoch ms (``cmd bgtest clock``), else ``date``."""
         if self.is_virtual:
-            text = self.out(["cmd", "bgtest", "clock"])
-            match = re.search(r"\d{12,}", text)
+            match = re.search(r"\d{12,}", self.out(["cmd", "bgtest", "clock"]))
             if match:
                 return int(match.group())
         return int(self.out(["date", "+%s"])) * 1000
@@ -376,15 +453,64 @@ class AndroidDevice:
         argv = ["cmd", "jobscheduler", "run"] + (["-f"] if force else []) + [package, str(job_id)]
         return self.out(argv)
 
+    def run_task(self, app: AppUnderTest, task: str, hook: str | None, journal: LogReader) -> None:
+        """Run a waiting WorkManager task now: its JobScheduler job, forced.
+
+        The job id comes from WorkManager's own lines (the vocabulary links them); failing
+        that, from its diagnostics dump; failing that, the app's only job.
+        """
+        package = app.need()
+        job_id = journal.job_id_for(task)
+        if job_id is None:
+            self.diagnostics(package)
+            journal.barrier(_marker())
+            job_id = journal.job_id_for(task)
+        if job_id is None:
+            ids = self.job_ids(package)
+            job_id = ids[0] if len(ids) == 1 else None
+        if job_id is None:
+            raise DeviceError(
+                self.serial,
+                f"no JobScheduler job found for task {task!r} of {package}: "
+                f"is it enqueued? (`adb shell dumpsys jobscheduler {package}`)",
+            )
+        self.run_job(package, job_id, force=True)
+
+    # --------------------------------------------------------------- artifacts
+    def failure_captures(self) -> Sequence[tuple[str, str]]:
+        return (
+            ("dumpsys_jobscheduler", "dumpsys-jobscheduler.txt"),
+            ("dumpsys_deviceidle", "dumpsys-deviceidle.txt"),
+            ("dumpsys_battery", "dumpsys-battery.txt"),
+            ("diagnostics", "workmanager-diagnostics.txt"),
+            ("screenshot", "screenshot.png"),
+        )
+
+    def capture(self, what: str, app: AppUnderTest, journal: LogReader) -> bytes:
+        if what == "screenshot":
+            return self.screenshot()
+        if what == "journal":
+            return journal.text().encode()
+        if what == "diagnostics":
+            self.diagnostics(app.need())
+            journal.barrier(_marker())
+            return journal.diagnostics_text().encode()
+        section = what.removeprefix("dumpsys_")
+        # the app's own part: its jobs, its process's memory, its uid's power use
+        per_app = section in ("jobscheduler", "meminfo", "batterystats") and app.ident
+        argv = ["dumpsys", section, *(["--charged"] if section == "batterystats" else [])]
+        argv += [app.ident] if per_app and app.ident else []
+        return self.sh(argv, check=False).stdout
+
     # --------------------------------------------------------------- state
-    def snapshot(self, packages: Sequence[str] = ()) -> DeviceState:
-        state = DeviceState()
-        state.doze_deep = self.out(["dumpsys", "deviceidle", "get", "deep"], check=False)
-        state.doze_light = self.out(["dumpsys", "deviceidle", "get", "light"], check=False)
-        state.doze_forced = self.out(["dumpsys", "deviceidle", "get", "force"], check=False) == "true"
-        screen = self.out(["dumpsys", "deviceidle", "get", "screen"], check=False)
+    def snapshot(self, packages: Sequence[str] = ()) -> AndroidState:
+        """Every setting the guard restores, in one shell command."""
+        reads = [*_SNAPSHOT_READS, *(("am", "get-standby-bucket", p) for p in packages)]
+        out = split_joined(self.sh(joined(reads, _SEP), check=False).out, _SEP, len(reads))
+        state = AndroidState()
+        state.doze_deep, state.doze_light, forced, screen, battery = out[:5]
+        state.doze_forced = forced == "true"
         state.screen_on = {"true": True, "false": False}.get(screen)
-        battery = self.out(["dumpsys", "battery"], check=False)
         state.battery_frozen = "UPDATES STOPPED" in battery
         level = re.search(r"^\s*level: (\d+)", battery, re.M)
         state.battery_level = int(level.group(1)) if level else None
@@ -392,89 +518,74 @@ class AndroidDevice:
             re.search(rf"^\s*{kind} powered: true", battery, re.M)
             for kind in ("AC", "USB", "Wireless", "Dock")
         )
-        state.low_power = self.out(["settings", "get", "global", "low_power"], check=False)
-        state.wifi_on = self.out(["settings", "get", "global", "wifi_on"], check=False)
-        state.mobile_data = self.out(["settings", "get", "global", "mobile_data"], check=False)
-        state.airplane = self.out(["settings", "get", "global", "airplane_mode_on"], check=False)
-        for package in packages:
-            bucket = self.get_standby_bucket(package)
-            if bucket is not None:
-                state.buckets[package] = bucket
+        state.low_power, state.wifi_on, state.mobile_data, state.airplane = out[5:9]
+        for package, text in zip(packages, out[9:], strict=True):
+            if text.isdigit():
+                state.buckets[package] = int(text)
         return state
 
     def restore(
-        self, saved: DeviceState, packages: Sequence[str] = (), only: Collection[str] | None = None
+        self, saved: AndroidState, packages: Sequence[str] = (), facets: Collection[Facet] | None = None
     ) -> list[str]:
-        """Put the device back as ``saved`` found it; return what was changed, for the report.
+        """Put the device back as ``saved`` found it, with the setters the actions use.
 
-        ``only`` names the kinds of state the scenario touched (``doze``, ``battery``,
-        ``battery_saver``, ``network``, ``standby_bucket``, ``screen``): the rest is left as the
-        device itself moved it. Never raises: a half-failed restore still tries every setting.
+        ``facets`` are the kinds of state the scenario touched; the rest is left as the device
+        itself moved it. Never raises: a half-failed restore still tries every setting.
         """
-        kinds = (
-            set(only)
-            if only is not None
-            else {"doze", "battery", "battery_saver", "network", "standby_bucket", "screen"}
-        )
-        if "low_power" in kinds:
-            kinds.add("battery_saver")
-        if "battery_saver" in kinds or "doze" in kinds:
-            kinds.add("battery")  # both unplug the battery first
+        touched = set(Facet) if facets is None else set(facets)
         now = self.snapshot(packages)
         done: list[str] = []
 
-        def attempt(what: str, argv: list[str]) -> None:
+        def attempt(what: str, setter: Callable[[], object]) -> None:
             try:
-                self.sh(argv, check=False)
+                setter()
                 done.append(what)
-            except DeviceError:
+            except BgtestError:
                 done.append(f"{what} (FAILED)")
 
-        if "doze" in kinds and now.doze_forced and not saved.doze_forced:
-            attempt("doze unforced", ["dumpsys", "deviceidle", "unforce"])
-        if "network" in kinds and now.airplane != saved.airplane and saved.airplane in ("0", "1"):
-            attempt(
-                f"airplane mode {'on' if saved.airplane == '1' else 'off'}",
-                ["cmd", "connectivity", "airplane-mode", "enable" if saved.airplane == "1" else "disable"],
-            )
-        if "network" in kinds and now.wifi_on != saved.wifi_on and saved.wifi_on in ("0", "1"):
-            attempt(
-                f"wifi {'on' if saved.wifi_on == '1' else 'off'}",
-                ["svc", "wifi", "enable" if saved.wifi_on == "1" else "disable"],
-            )
-        if "network" in kinds and now.mobile_data != saved.mobile_data and saved.mobile_data in ("0", "1"):
-            attempt(
-                f"mobile data {'on' if saved.mobile_data == '1' else 'off'}",
-                ["svc", "data", "enable" if saved.mobile_data == "1" else "disable"],
-            )
+        on_off = {"1": True, "0": False}
+        if Facet.DOZE in touched and now.doze_forced and not saved.doze_forced:
+            attempt("doze unforced", lambda: self.doze("off"))
+        if Facet.NETWORK in touched:
+            if now.airplane != saved.airplane and saved.airplane in on_off:
+                on = on_off[saved.airplane]
+                attempt(f"airplane mode {'on' if on else 'off'}", lambda: self.network(airplane=on))
+            if now.wifi_on != saved.wifi_on and saved.wifi_on in on_off:
+                wifi = on_off[saved.wifi_on]
+                attempt(f"wifi {'on' if wifi else 'off'}", lambda: self.network(wifi=wifi))
+            if now.mobile_data != saved.mobile_data and saved.mobile_data in on_off:
+                data = on_off[saved.mobile_data]
+                attempt(f"mobile data {'on' if data else 'off'}", lambda: self.network(data=data))
         if (
-            "battery_saver" in kinds
+            Facet.SAVER in touched
             and now.low_power != saved.low_power
             and saved.low_power in ("0", "1", "null", "")
         ):
-            value = saved.low_power if saved.low_power in ("0", "1") else "0"
-            attempt(
-                f"battery saver {'on' if value == '1' else 'off'}",
-                ["settings", "put", "global", "low_power", value],
-            )
-        if "battery" in kinds and now.battery_frozen and not saved.battery_frozen:
-            attempt("battery reset", ["dumpsys", "battery", "reset"])
+            saver = saved.low_power == "1"
+            attempt(f"battery saver {'on' if saver else 'off'}", lambda: self.power_saver(saver))
+        if Facet.BATTERY in touched and now.battery_frozen and not saved.battery_frozen:
+            attempt("battery reset", lambda: self.battery("reset"))
         if (
-            "screen" in kinds
+            Facet.SCREEN in touched
             and saved.screen_on is not None
             and now.screen_on is not None
             and saved.screen_on != now.screen_on
         ):
-            attempt(
-                f"screen {'on' if saved.screen_on else 'off'}",
-                ["input", "keyevent", "KEYCODE_WAKEUP" if saved.screen_on else "KEYCODE_SLEEP"],
-            )
-        for package, bucket in saved.buckets.items():
-            if "standby_bucket" in kinds and now.buckets.get(package) != bucket:
-                attempt(
-                    f"{package} standby bucket {bucket}", ["am", "set-standby-bucket", package, str(bucket)]
-                )
+            screen_on = saved.screen_on
+            attempt(f"screen {'on' if screen_on else 'off'}", lambda: self.screen(screen_on))
+        if Facet.BUCKET in touched:
+            for package, bucket in saved.buckets.items():
+                if now.buckets.get(package) != bucket:
+                    attempt(
+                        f"{package} standby bucket {bucket}",
+                        lambda package=package, bucket=bucket: self.standby_bucket(package, bucket),
+                    )
         return done
+
+
+def _marker() -> str:
+    """A fresh barrier marker: only an id, so no step's own ``message:`` can match it."""
+    return f"bgtest-step-{uuid.uuid4().hex[:12]}"
 
 
 def _component(package: str, activity: str) -> str:
@@ -493,7 +604,3 @@ def _extras(extras: dict[str, object] | None) -> list[str]:
         else:
             argv += ["--es", key, str(value)]
     return argv
-
-
-def describe_wait(ms: int) -> str:
-    return format_duration_ms(ms)

@@ -8,21 +8,26 @@ when the link drops — a reboot, a USB hiccup — it waits for the device and r
 boundary de-duplication). After an expected reboot it waits for ``sys.boot_completed`` and
 reads the new boot's buffer from its start.
 
-The runner synchronises with it through markers: it logs a unique line and waits here until
-the reader has delivered it (`wait_for_marker`).
+The runner synchronises with it through markers: `barrier` logs a unique line and waits until
+the reader has delivered it.
 """
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from harness.devices.adbwire import AdbWireError, ShellStream
-from harness.devices.android import AndroidDevice
 from harness.devices.journal_reader import JournalReader
+from harness.errors import DeviceError
 from harness.logs.expect import ExpectationEngine
 from harness.logs.journal import Journal
 from harness.logs.record import LogRecord
+
+if TYPE_CHECKING:
+    from harness.devices.android import AndroidDevice
 
 LOGCAT = ["logcat", "-v", "threadtime", "-v", "year", "-b", "main,system,crash,events"]
 
@@ -73,8 +78,6 @@ class DeviceJournal(JournalReader):
         elif self._first:
             args += ["-T", "1"]  # from now on: the scenario's own records, not yesterday's
         self._first = False
-        import shlex
-
         try:
             stream = self.device.wire.open_stream(shlex.join(args))
         except AdbWireError as exc:
@@ -113,6 +116,32 @@ class DeviceJournal(JournalReader):
             delay = min(delay * 1.5, 0.5)
         if not self._stop:
             self.error = f"the device did not come back within {self.reconnect_timeout:.0f} s"
+
+    # ------------------------------------------------------------- barriers
+    def barrier(self, marker: str, timeout: float = 30.0) -> LogRecord:
+        """Log ``marker`` and wait until the reader has it (one shell command per try).
+
+        A marker can be missed in a reconnect race (logcat resumes from the last line it
+        had); then it is logged again, until ``timeout``. The second line pushes the marker
+        out of the parser, which holds each last line until the next one shows whether it
+        continues a multi-line message.
+        """
+        deadline = time.monotonic() + timeout
+        first, second = (shlex.join(["log", "-t", tag, marker]) for tag in ("bgtest", "bgtest-end"))
+        command = f"{first}; {second}"
+        while True:
+            self.device.sh(command)
+            left = deadline - time.monotonic()
+            rec = self.wait_for_marker("bgtest", marker, timeout=max(0.1, min(5.0, left)))
+            if rec is not None:
+                return rec
+            if time.monotonic() >= deadline or self.error:
+                raise DeviceError(
+                    self.device.serial,
+                    f"its log did not show bgtest's marker within {timeout:.0f} s"
+                    + (f": {self.error}" if self.error else ""),
+                    hint="is logcat working? try `adb logcat -d | tail`",
+                )
 
     # ------------------------------------------------------------- queries
     def wait_for_marker(self, tag: str, message: str, timeout: float = 30.0) -> LogRecord | None:

@@ -24,16 +24,25 @@ command ``simctl bgtest clock``; a real ``xcrun`` does not know it, so waits rea
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import re
 import shlex
 import subprocess
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+from harness.devices.base import Facet, LogInterest, LogReader, RoundTrips
 from harness.errors import BgtestError, DeviceCommandError, DeviceError, UnsupportedAction
+
+if TYPE_CHECKING:
+    from harness.apps.target import AppUnderTest
+    from harness.devices.ios_journal import IosDeviceJournal
+    from harness.logs.expect import ExpectationEngine
 
 LOW_POWER_NOTIFICATION = "com.apple.system.lowpowermode"
 #: A BGTask identifier goes into an Objective-C string literal of an lldb expression.
@@ -71,13 +80,25 @@ class XcrunResult:
 class Xcrun:
     """``xcrun`` as a subprocess: ``run`` for commands that finish, ``popen`` for streams."""
 
-    def __init__(self, path: str | None = None, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | None = None,
+        env: Mapping[str, str] | None = None,
+        on_call: Callable[[], None] | None = None,
+    ) -> None:
         self.argv0 = xcrun_argv(path)
         self.env = dict(env or {})  # e.g. the embedded virtual iPhone's BGTEST_SIM_HOME
+        self.on_call = on_call  # counts round trips (the device's RoundTrips)
 
     @property
     def path(self) -> str:
         return shlex.join(self.argv0)
+
+    def counted(self, on_call: Callable[[], None]) -> Xcrun:
+        """The same ``xcrun`` whose every call is also counted by ``on_call`` (one device's)."""
+        twin = Xcrun(env=self.env, on_call=on_call)
+        twin.argv0 = list(self.argv0)
+        return twin
 
     def _missing(self, exc: OSError) -> BgtestError:
         return BgtestError(
@@ -94,6 +115,8 @@ class Xcrun:
         stdin: bytes | None = None,
         timeout: float = 120.0,
     ) -> XcrunResult:
+        if self.on_call is not None:
+            self.on_call()
         full_env = dict(os.environ)
         full_env.update(self.env)
         full_env.update(env or {})
@@ -121,6 +144,8 @@ class Xcrun:
         )
 
     def popen(self, args: Sequence[str], *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        if self.on_call is not None:
+            self.on_call()
         full_env = dict(os.environ)
         full_env.update(self.env)
         full_env.update(env or {})
@@ -216,8 +241,10 @@ class IosState:
     network: bool | None = None
     status_bar: str = ""
     battery: dict[str, Any] = field(default_factory=dict)
-    locked: bool | None = None
     apps: dict[str, str] = field(default_factory=dict)  # bundle id → running | not running | not installed
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
     def summary(self) -> str:
         parts = [f"Low Power Mode={'on' if self.low_power else 'off' if self.low_power is not None else '?'}"]
@@ -226,8 +253,6 @@ class IosState:
         if self.battery:
             level = self.battery.get("level")
             parts.append(f"battery {level}% {self.battery.get('state', '?')}")
-        if self.locked is not None:
-            parts.append("locked" if self.locked else "unlocked")
         overrides = [line for line in self.status_bar.splitlines()[2:] if line.strip()]
         if overrides:
             parts.append("status bar overrides: " + "; ".join(overrides))
@@ -262,13 +287,12 @@ class IosDevice:
         xcrun: Xcrun | None = None,
         wda_url: str | None = None,
         kind: str | None = None,
-        app_hooks: Mapping[str, Any] | None = None,
     ) -> None:
         self.udid = udid
-        self.xcrun = xcrun or Xcrun()
+        self.round_trips = RoundTrips()
+        self.xcrun = (xcrun or Xcrun()).counted(lambda: self.round_trips.add("xcrun"))
         self.wda_url = wda_url
         self._kind = kind
-        self.app_hooks: dict[str, Any] = dict(app_hooks or {})
         self._virtual: bool | None = None
         self._wda: Any = None
         self._pids: dict[str, int] = {}
@@ -385,7 +409,7 @@ class IosDevice:
                 )
             from harness.devices.wda import Wda
 
-            self._wda = Wda(url, device=self.udid)
+            self._wda = Wda(url, device=self.udid, on_request=lambda: self.round_trips.add("wda"))
         return self._wda
 
     # ------------------------------------------------------------ app actions
@@ -423,8 +447,21 @@ class IosDevice:
         arguments: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         console: bool = True,
+        *,
+        deep_link: str | None = None,
     ) -> int:
-        """Start (or restart) the app; return its pid. With ``console`` its stdout feeds the journal."""
+        """Start (or restart) the app; return its pid. With ``console`` its stdout feeds the journal.
+
+        A ``deep_link`` is opened once the app runs (``simctl launch`` takes no URL).
+        """
+        pid = self._launch(bundle, arguments, env, console)
+        if deep_link:
+            self.open_url(deep_link)
+        return pid
+
+    def _launch(
+        self, bundle: str, arguments: Sequence[str], env: Mapping[str, str] | None, console: bool
+    ) -> int:
         child_env = {f"SIMCTL_CHILD_{key}": str(value) for key, value in (env or {}).items()}
         args = ["launch", "--terminate-running-process"]
         if console and self.on_console is not None:
@@ -536,7 +573,7 @@ class IosDevice:
         return None
 
     # ------------------------------------------------------------ device state
-    def low_power(self, on: bool) -> None:
+    def power_saver(self, on: bool) -> None:
         """Low Power Mode: WDA Settings on an iPhone; the Darwin notification on a simulator."""
         if self.kind == "device" and self.wda_url:
             self.wda.set_low_power(on)
@@ -604,7 +641,7 @@ class IosDevice:
 
     # --------------------------------------------------------------- reboot
     def reboot(self, timeout: float = 180.0) -> None:
-        """Shut down, boot, and wait with ``bootstatus -b`` (its spurious 405 "Booted" tolerated)."""
+        """Shut down and boot; :meth:`rebooting` waits until it has booted."""
         result = self.simctl(["shutdown", self.udid], check=False)
         if result.exit_code != 0 and "current state: Shutdown" not in result.err:
             raise self._error(result)
@@ -612,6 +649,19 @@ class IosDevice:
         result = self.simctl(["boot", self.udid], check=False, timeout=timeout)
         if result.exit_code != 0 and "current state: Booted" not in result.err:
             raise self._error(result)
+
+    @contextlib.contextmanager
+    def rebooting(self, journal: LogReader | None = None, timeout: float = 180.0) -> Iterator[None]:
+        """``with device.rebooting(journal): device.reboot()``: the journal paused across the reboot,
+        resumed once ``bootstatus -b`` says it has booted (its spurious 405 "Booted" tolerated)."""
+        if journal is not None:
+            journal.pause()
+        yield
+        self._wait_booted(timeout)
+        if journal is not None:
+            journal.resume()
+
+    def _wait_booted(self, timeout: float) -> None:
         result = self.simctl(["bootstatus", self.udid, "-b"], check=False, timeout=timeout)
         if result.exit_code != 0:
             entry = self._device_entry()
@@ -624,11 +674,12 @@ class IosDevice:
         self.simctl(["bgtest", "clock", self.udid, "advance", f"{ms}ms"])
 
     # ------------------------------------------------------------- BGTasks
-    def run_task(self, bundle: str, identifier: str) -> str:
+    def simulate_launch(self, bundle: str, identifier: str) -> str:
         """``_simulateLaunchForTaskWithIdentifier:`` through the debugger (an iPhone only)."""
         return self._lldb_bgtask(bundle, identifier, "_simulateLaunchForTaskWithIdentifier:", "run_task")
 
-    def expire_task(self, bundle: str, identifier: str) -> str:
+    def simulate_expiration(self, bundle: str, identifier: str) -> str:
+        """``_simulateExpirationForTaskWithIdentifier:`` through the debugger (an iPhone only)."""
         selector = "_simulateExpirationForTaskWithIdentifier:"
         return self._lldb_bgtask(bundle, identifier, selector, "expire_task")
 
@@ -674,13 +725,6 @@ class IosDevice:
             args += ["--predicate", predicate]
         return args
 
-    # --------------------------------------------------------------- android-only
-    def sh(self, argv: Sequence[str] | str, check: bool = True, timeout: float = 60.0) -> Any:
-        raise UnsupportedAction(f"<{self.udid}> iOS has no shell; use a dedicated action")
-
-    def diagnostics(self, bundle: str) -> str:
-        raise UnsupportedAction("WorkManager diagnostics exist on Android only")
-
     # --------------------------------------------------------------- state guard
     def snapshot(self, bundles: Sequence[str] = ()) -> IosState:
         state = IosState()
@@ -700,43 +744,138 @@ class IosDevice:
         return state
 
     def restore(
-        self, saved: IosState, bundles: Sequence[str] = (), only: Collection[str] | None = None
+        self, saved: IosState, bundles: Sequence[str] = (), facets: Collection[Facet] | None = None
     ) -> list[str]:
-        """Put back Low Power Mode, the battery, status bar overrides and the lock; never raises."""
-        kinds = set(only) if only is not None else {"low_power", "battery", "screen", "status_bar"}
-        if "battery_saver" in kinds:
-            kinds.add("low_power")
+        """Put back Low Power Mode, the battery, the network and the lock with the setters the
+        actions use, and clear status bar overrides bgtest may have left; never raises."""
+        touched = {Facet.SAVER, Facet.BATTERY, Facet.SCREEN} if facets is None else set(facets)
         done: list[str] = []
 
-        def attempt(what: str, fn: Any, *args: Any) -> None:
+        def attempt(what: str, setter: Callable[[], object]) -> None:
             try:
-                fn(*args)
+                setter()
                 done.append(what)
             except BgtestError:
                 done.append(f"{what} (FAILED)")
 
         now = self.snapshot(bundles)
-        if "low_power" in kinds and saved.low_power is not None and now.low_power != saved.low_power:
-            attempt(f"Low Power Mode {'on' if saved.low_power else 'off'}", self.low_power, saved.low_power)
-        if "battery" in kinds and self.is_virtual and saved.battery and now.battery != saved.battery:
+        low_power = saved.low_power
+        if Facet.SAVER in touched and low_power is not None and now.low_power != low_power:
+            attempt(f"Low Power Mode {'on' if low_power else 'off'}", lambda: self.power_saver(low_power))
+        if Facet.BATTERY in touched and self.is_virtual and saved.battery and now.battery != saved.battery:
             level, state = saved.battery.get("level"), saved.battery.get("state")
             attempt(
                 f"battery {level}% {state}",
-                self.battery,
-                state if state in ("charging", "unplugged") else None,
-                level if isinstance(level, int) and 0 <= level <= 100 else None,
+                lambda: self.battery(
+                    state if state in ("charging", "unplugged") else None,
+                    level if isinstance(level, int) and 0 <= level <= 100 else None,
+                ),
             )
-        if "network" in kinds and saved.network is not None and now.network != saved.network:
-            attempt(
-                f"network {'on' if saved.network else 'off'}",
-                self.simctl,
-                ["bgtest", "network", self.udid, "on" if saved.network else "off"],
-            )
+        online = saved.network
+        if Facet.NETWORK in touched and online is not None and now.network != online:
+            attempt(f"network {'on' if online else 'off'}", lambda: self.network(airplane=not online))
         if now.status_bar != saved.status_bar and len(saved.status_bar.splitlines()) <= 2:
-            attempt("status bar overrides cleared", self.simctl, ["status_bar", self.udid, "clear"])
-        if "screen" in kinds and self.wda_url:
-            attempt("screen unlocked", self.screen, True)
+            attempt("status bar overrides cleared", lambda: self.simctl(["status_bar", self.udid, "clear"]))
+        if Facet.SCREEN in touched and self.wda_url:
+            attempt("screen unlocked", lambda: self.screen(True))
         return done
+
+    # --------------------------------------------------------------- the journal
+    def open_journal(
+        self, engine: ExpectationEngine, interest: LogInterest, app: AppUnderTest
+    ) -> IosDeviceJournal:
+        """``log stream`` filtered on the device to what the scenario can ask about, plus the
+        app's stdout through ``launch --console-pty``."""
+        from harness.devices.ios_journal import IosDeviceJournal
+
+        journal = IosDeviceJournal(self, engine, predicate=self.log_predicate(interest, app))
+        journal.start()
+        return journal
+
+    def log_predicate(self, interest: LogInterest, app: AppUnderTest) -> str:
+        """What ``log stream`` must deliver: the app, the BackgroundTasks/dasd lines, bgtest's
+        markers, and every process or subsystem the scenario names.
+
+        A real simulator's unfiltered debug-level stream is thousands of lines a second; the
+        filter is applied inside ``log`` (research ios.md §2 predicate fields).
+        """
+        processes = {"logger", "dasd", "SpringBoard", *interest.processes}
+        subsystems = {
+            "com.apple.BackgroundTasks",
+            "com.apple.duetactivityscheduler",
+            "dev.fluttercommunity.workmanager",
+            *interest.subsystems,
+        }
+        if app.executable:
+            processes.add(app.executable)
+        elif app.ident:
+            processes.add(self.executable(app.ident))
+        clauses = [f"process == {_predicate_string(p)}" for p in sorted(processes)]
+        clauses += [f"subsystem == {_predicate_string(s)}" for s in sorted(subsystems)]
+        return " OR ".join(clauses)
+
+    def fresh_app(self, app: AppUnderTest) -> None:
+        """As on Android: every scenario on the shared virtual iPhone starts from a fresh install."""
+        if not (app.ident and app.install_path):
+            return
+        if self.is_installed(app.ident):
+            self.stop_app(app.ident)
+            self.uninstall(app.ident)
+        self.install(app.install_path)
+
+    # --------------------------------------------------------------- artifacts
+    def failure_captures(self) -> Sequence[tuple[str, str]]:
+        return (("screenshot", "screenshot.png"),)
+
+    def capture(self, what: str, app: AppUnderTest, journal: LogReader) -> bytes:
+        if what == "screenshot":
+            return self.screenshot()
+        if what == "journal":
+            return journal.text().encode()
+        raise UnsupportedAction(
+            f"<{self.udid}> capture {what} is Android-only; on iOS capture screenshot or journal"
+        )
+
+    # --------------------------------------------------------------- BGTasks
+    def run_task(self, app: AppUnderTest, task: str, hook: str | None, journal: LogReader) -> None:
+        """Run a BGTask now: the app's debug hook on a simulator, lldb on an iPhone."""
+        self._bgtask("run_task", app, task, hook, journal)
+
+    def expire_task(self, app: AppUnderTest, task: str, journal: LogReader) -> None:
+        """Expire a running BGTask: its expiration handler runs (hook or lldb, as for run_task)."""
+        self._bgtask("expire_task", app, task, None, journal)
+
+    def _bgtask(
+        self, action: str, app: AppUnderTest, task: str, hook: str | None, journal: LogReader
+    ) -> None:
+        from harness.devices.ios_journal import bgtask_identifier
+
+        bundle = app.need()
+        identifier = bgtask_identifier(task, app.task_identifiers, journal.records())
+        if hook is None and self.kind != "device":
+            hook = app.hooks.get(action)
+        if hook is not None:
+            self.open_url(_fill(hook, identifier=identifier, task=task))
+            return
+        if self.kind != "device":
+            raise UnsupportedAction(simulator_bgtask_message(action, identifier, self.udid))
+        if action == "run_task":
+            self.simulate_launch(bundle, identifier)
+        else:
+            self.simulate_expiration(bundle, identifier)
+
+
+def _predicate_string(text: str) -> str:
+    """An NSPredicate string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _fill(template: str, **values: str) -> str:
+    """A hook URL template with ``{identifier}``/``{task}`` filled in (URL-quoted)."""
+    out = template
+    for key, value in values.items():
+        out = out.replace("{" + key + "}", quote(value, safe=".-_~"))
+    return out
 
 
 def simulator_bgtask_message(action: str, identifier: str, udid: str) -> str:
@@ -747,7 +886,7 @@ def simulator_bgtask_message(action: str, identifier: str, udid: str) -> str:
         "BGTaskScheduler.submit fails with BGTaskSchedulerErrorDomain Code=1 (unavailable), so no request is "
         "ever pending, and _simulateLaunchForTaskWithIdentifier / _simulateExpirationForTaskWithIdentifier "
         "only act on a pending (or running) request. Give the step the app's own debug hook (run_task: "
-        "{task: …, hook: \"myapp://run/…\"}, or a run_task hook in the app model's ios: section), or run "
+        '{task: …, hook: "myapp://run/…"}, or a run_task hook in the app model\'s ios: section), or run '
         "the scenario on "
         "an iPhone (or the virtual iPhone with --kind device)."
     )

@@ -21,18 +21,47 @@ the simulator to be Booted again and starts a new stream from the new boot.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from harness.devices.ios import Console, IosDevice
 from harness.devices.journal_reader import JournalReader
-from harness.errors import BgtestError
+from harness.errors import BgtestError, DeviceError
 from harness.logs.expect import ExpectationEngine
 from harness.logs.journal import Journal
 from harness.logs.record import LogRecord
+
+if TYPE_CHECKING:
+    from harness.devices.ios import Console, IosDevice
+
+_NWM_SCHEDULED = re.compile(r"Scheduled task '(?P<task>[^']+)' with identifier '(?P<ident>[^']+)'")
+_SUBMIT = re.compile(r"submitTaskRequest: <BG(?:AppRefresh|Processing)TaskRequest: (?P<ident>[^,>\s]+)")
+
+
+def bgtask_identifier(task: str, permitted: Sequence[str], records: Sequence[LogRecord]) -> str:
+    """The BGTask identifier behind a scenario's task name.
+
+    A permitted identifier is itself; otherwise the app's own words in the journal decide
+    (native_workmanager: "Scheduled task 'T' with identifier 'I'"); otherwise the one
+    identifier the app submitted; otherwise the name as written.
+    """
+    if task in permitted:
+        return task
+    submitted: list[str] = []
+    for rec in reversed(records):
+        match = _NWM_SCHEDULED.search(rec.message)
+        if match and match.group("task") == task:
+            return match.group("ident")
+        match = _SUBMIT.search(rec.message)
+        if match and match.group("ident") not in submitted:
+            submitted.append(match.group("ident"))
+    if "." not in task and len(submitted) == 1:
+        return submitted[0]
+    return task
 
 
 class IosDeviceJournal(JournalReader):
@@ -174,9 +203,9 @@ class IosDeviceJournal(JournalReader):
         return stamp
 
     # ------------------------------------------------------------- barriers
-    def barrier(self, marker: str, timeout: float = 30.0) -> LogRecord | None:
+    def barrier(self, marker: str, timeout: float = 30.0) -> LogRecord:
         """Write ``marker`` into the unified log and wait for the stream to show it (rewriting it
-        while the stream may not have started yet)."""
+        while the stream may not have started yet); a ``DeviceError`` when it never does."""
         deadline = time.monotonic() + timeout
         wait = 0.5
         while True:
@@ -187,7 +216,12 @@ class IosDeviceJournal(JournalReader):
                 self._drain_consoles(rec.time_ns)
                 return rec
             if time.monotonic() >= deadline or self.error or self._stop:
-                return rec
+                raise DeviceError(
+                    self.device.udid,
+                    f"its unified log did not show bgtest's marker within {timeout:.0f} s"
+                    + (f": {self.error}" if self.error else ""),
+                    hint="is `xcrun simctl spawn UDID log stream --style ndjson` working?",
+                )
             wait = min(wait * 2, 5.0)
 
     #: The virtual iPhone's stand-in copies app stdout by polling (every 50 ms), as its log
@@ -232,10 +266,6 @@ class IosDeviceJournal(JournalReader):
                 self._cond.wait(min(left, 0.2))
 
     # ------------------------------------------------------------- queries
-    def records(self) -> list[LogRecord]:
-        with self.journal.lock:
-            return list(self.journal.records)
-
     def _line(self, rec: LogRecord) -> str:
         return rec.raw or f"{rec.level} {rec.process}: {rec.message}"
 

@@ -26,6 +26,7 @@ class JournalReader(abc.ABC):
         self._stop = False
         self._thread: threading.Thread | None = None
         self._reboot_expected = False
+        self._was_reading = False
         self.error: str = ""
 
     # ------------------------------------------------------------- the reader
@@ -57,15 +58,38 @@ class JournalReader(abc.ABC):
         if self._thread is not None:
             self._thread.join(10)
 
-    def expect_reboot(self) -> None:
-        """The runner is about to reboot the device: the next break is a reboot, not a hiccup."""
+    def pause(self) -> None:
+        """The device is about to reboot: the next break is a reboot, not a hiccup.
+
+        The reader thread stays: when the stream breaks it waits for the new boot itself and
+        reads it from its start (the Mobly ``handle_reboot`` idea, with the reader owning its
+        own reconnection).
+        """
         self._reboot_expected = True
+        self._was_reading = self._thread is not None and self._thread.is_alive() and not self._stop
+
+    def resume(self) -> None:
+        """The device has booted again: a reader that was reading and gave up meanwhile (the
+        reboot outlasted its reconnect timeout) starts again; one that was stopped stays so."""
+        alive = self._thread is not None and self._thread.is_alive()
+        if self._was_reading and not alive and not self._stop:
+            self.error = ""
+            self._start_thread()
 
     # ------------------------------------------------------------- queries
     @property
     def lock(self) -> threading.RLock:
         """Held by the reader while it feeds the engine; hold it to read or change the engine."""
         return self.journal.lock  # type: ignore[return-value]
+
+    def records(self) -> list[LogRecord]:
+        """The records parsed live (in selective mode, those the expectations can use)."""
+        with self.journal.lock:
+            return list(self.journal.records)
+
+    def all_records(self) -> list[LogRecord]:
+        """Every record of the stream, re-read from the kept raw bytes (artifacts, timelines)."""
+        return list(self.journal.all_records())
 
     def records_since(self, anchor_ns: int) -> list[LogRecord]:
         return self.journal.history_since(anchor_ns)

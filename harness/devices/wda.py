@@ -48,9 +48,10 @@ def reachable(url: str, timeout: float = 1.0) -> dict[str, Any] | None:
 class Wda:
     """One WebDriverAgent endpoint (``http://HOST:8100``) of the device ``device``."""
 
-    def __init__(self, url: str, device: str = "") -> None:
+    def __init__(self, url: str, device: str = "", on_request: Callable[[], None] | None = None) -> None:
         self.url = url.rstrip("/")
         self.device = device or self.url
+        self.on_request = on_request  # counts round trips (the device's RoundTrips)
         self._client: Any = None
 
     @property
@@ -64,6 +65,8 @@ class Wda:
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         import wda
 
+        if self.on_request is not None:
+            self.on_request()
         try:
             return fn()
         except (wda.WDAError, OSError) as exc:

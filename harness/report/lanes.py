@@ -155,7 +155,7 @@ class Lane:
 
 # ----------------------------------------------------------------------------- state lanes
 def snapshot_values(state: dict[str, Any], package: str | None) -> dict[str, str]:
-    """One guard snapshot (Android ``DeviceState`` or iOS ``IosState`` as a dict) as lane values."""
+    """One guard snapshot (Android ``AndroidState`` or iOS ``IosState`` as a dict) as lane values."""
     if not state:
         return {}
     out: dict[str, str] = {}

@@ -137,7 +137,7 @@ class RunConsole:
     # ------------------------------------------------------------ a scenario, live
     def observer(self, scenario: Any, platform: str) -> Any:
         """Runner hooks that print this scenario's steps as they end."""
-        from harness.runner import RunObserver
+        from harness.run.runner import RunObserver
 
         state: dict[str, Any] = {"start": None, "notes": []}
         name = scenario.name

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.devices.base import Facet
 from harness.errors import BgtestError
 from harness.report.paths import safe_name
 
@@ -75,7 +76,8 @@ def _alive(pid: int) -> bool:
 
 @dataclasses.dataclass
 class Entry:
-    """One device's unfinished changes: the saved values and the kinds of state touched."""
+    """One device's unfinished changes: the saved values and the kinds of state touched
+    (:class:`~harness.devices.base.Facet` values)."""
 
     device: str
     platform: str
@@ -256,7 +258,8 @@ class DeviceLedger:
         if not entry.kinds:
             self.clear()
             return None
-        restored = list(self.device.restore(saved, entry.packages, only=set(entry.kinds)))
+        facets = {f for f in Facet if f.value in entry.kinds}
+        restored = list(self.device.restore(saved, entry.packages, facets))
         failed = [item for item in restored if "FAILED" in item]
         done = ", ".join(restored) or "it was already back as saved"
         note(

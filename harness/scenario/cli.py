@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from harness.cli import color_option
+from harness.cli_options import color_option
 from harness.report.console import use_color
 
 EXIT_INVALID = 2

@@ -19,8 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from harness.actions.registry import ACTIONS
 from harness.scenario.models import STEP_MODELS, Network, Scenario
-from harness.scenario.platforms import ACTIONS
 
 SCHEMA_FILE = Path(__file__).with_name("scenario.schema.json")
 

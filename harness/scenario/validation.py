@@ -12,10 +12,11 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from harness.actions.registry import ACTIONS
 from harness.durations import format_duration_ms
 from harness.scenario.errors import Diagnostic, choices_hint, closest
 from harness.scenario.models import DEFAULT_MAX_WAIT_MS, STEP_MODELS, Expect, Scenario, StepBase, step_kind
-from harness.scenario.platforms import ACTIONS, INCLUDE_KIND, OPTION_LIMITS, PLATFORMS
+from harness.scenario.platforms import INCLUDE_KIND, OPTION_LIMITS, PLATFORMS
 from harness.scenario.yamlmarks import LMap, LSeq, Span
 
 STEP_SECTIONS = ("setup", "steps", "finally")

@@ -1,7 +1,9 @@
-"""The embedded default: a virtual Android device for when nothing real is attached.
+"""The embedded default: a virtual Android device and virtual iPhones for when nothing real is
+attached.
 
-This is the one place in the harness core that imports ``harness.sim`` (DESIGN.md): the
-rest of bgtest reaches the virtual device only through adb, as it would a phone.
+This is the one place in the harness core that imports ``harness.sim`` (DESIGN.md): the rest
+of bgtest reaches the virtual devices only through their protocols (adb; ``xcrun`` and WDA),
+as it would a phone or a simulator.
 """
 
 from __future__ import annotations

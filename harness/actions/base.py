@@ -1,0 +1,124 @@
+"""What one action is: its model type, where it runs, what it changes, how it reads, what it does.
+
+An action is a subclass of :class:`Action` in one module of this package, registered in
+:mod:`harness.actions.registry`. Its ``run`` names the driver capability it needs in the type
+of its ``device`` parameter (a small ``Protocol``: ``def doze(self, mode: str) -> str``), so
+the one table here — ``android`` / ``ios`` command text or ``None`` with the reason — decides
+availability for validation *and* execution, and a test checks that every driver of a platform
+that has the action implements that capability.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+
+from harness.devices.base import Device, Facet, LogReader
+from harness.durations import format_duration_ms
+from harness.errors import UnsupportedAction
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from harness.apps.target import AppUnderTest
+    from harness.scenario import models as m
+
+S = TypeVar("S", bound="m.StepBase")
+
+
+class RunContext(Protocol):
+    """What an action may use of the run it is part of (the runner implements it)."""
+
+    device: Device
+    app: AppUnderTest
+    anchor_ns: int  # where the next expectation's window starts (device time, ns)
+
+    @property
+    def journal(self) -> LogReader: ...
+
+    @property
+    def scenario_timeout_ms(self) -> int | None: ...
+
+    def barrier(self, what: str) -> int:
+        """A marker through the device log; its device time (ns) once the journal has it."""
+        ...
+
+    def let_time_pass(self, ms: int, what: str, until: Callable[[], bool] | None = None) -> None: ...
+
+    def evaluate(
+        self, step: m.Expect, anchor_ns: int, end_ns: int | None, what: str, closes_at: int | None = None
+    ) -> None:
+        """Judge an expectation over the journal in ``[anchor_ns, end_ns)`` (None: what already
+        happened, up to ``closes_at``); ``StepFailed`` when it fails."""
+        ...
+
+    def save_artifact(self, name: str, data: bytes) -> Path: ...
+
+
+class Action(Generic[S]):
+    """One scenario action. Subclasses set the class attributes and implement :meth:`run`."""
+
+    model: ClassVar[type[Any]]
+    summary: ClassVar[str]
+    example: ClassVar[str]
+    android: ClassVar[str | None] = None  # the command(s) on Android, None: not possible
+    ios: ClassVar[str | None] = None
+    android_why_not: ClassVar[str] = ""
+    ios_why_not: ClassVar[str] = ""
+    #: Device state this action changes; the guard snapshots before it and restores these.
+    touches: ClassVar[frozenset[Facet]] = frozenset()
+    #: A device action marks its start with a barrier; ``wait``/``expect`` set their own anchors.
+    marks_start: ClassVar[bool] = True
+
+    @property
+    def kind(self) -> str:
+        return str(self.model.kind)
+
+    def available(self, platform: str) -> bool:
+        return getattr(self, platform, None) is not None
+
+    def why_not(self, platform: str) -> str:
+        return str(getattr(self, f"{platform}_why_not", ""))
+
+    def describe(self, step: S) -> str:
+        """The step in one short line as the user wrote it (console, JUnit, HTML)."""
+        if step.label:
+            return str(step.label)
+        data = step.model_dump(exclude_defaults=True, exclude={"label"})
+        if not data:
+            return self.kind
+        parts = []
+        for key, value in data.items():
+            if key in ("duration", "timeout", "within") and isinstance(value, int):
+                value = format_duration_ms(value)
+            if key == "argv" and isinstance(value, list):
+                value = shlex.join(value)
+            value = _words(value)
+            parts.append(value if key == step.primary else f"{key} {value}")
+        return f"{self.kind}: " + ", ".join(parts)
+
+    def execute(self, step: S, ctx: RunContext) -> None:
+        """Run ``step`` on the context's device, or say at once that its platform lacks it."""
+        device = ctx.device
+        if not self.available(device.platform):
+            raise UnsupportedAction(
+                f"{self.kind} is not available on {device.platform}: {self.why_not(device.platform)}",
+                device=device.serial,
+            )
+        self.run(step, ctx, device)
+
+    def run(self, step: S, ctx: RunContext, device: Any) -> None:
+        """Do it. ``device``'s annotation names the driver capability the action needs."""
+        raise NotImplementedError
+
+
+def _words(value: Any) -> str:
+    """A step's option as people write it: on/off, ``k=v`` pairs, lists with commas — no reprs."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, dict):
+        return " ".join(f"{k}={_words(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_words(v) for v in value)
+    return str(value)

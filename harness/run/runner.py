@@ -1,0 +1,361 @@
+"""One scenario on one device: setup → steps → finally → restore, judged from the device's logs.
+
+Time is device time. Every action step starts with a *barrier*: the runner has the journal
+write a marker line to the device log and waits until its own reader has seen it, so the
+journal holds everything the device logged before the step, and the marker's timestamp is the
+step's start in device time — on a phone and on a virtual device alike.
+
+Expectation windows: an ``expect`` looks at the device's log from its *anchor* — the start of
+the most recent action step before it (or of the scenario) — and, with ``within: D``, up to
+anchor + D. If the window is still open and the expectation undecided, the runner lets time
+pass: on a virtual device it advances the device clock in slices; on a phone it waits.
+
+The runner never names a platform: the device is a :class:`~harness.devices.base.Device`, each
+step's action comes from :mod:`harness.actions.registry`, and artifacts are the report's
+(:mod:`harness.report.artifacts`).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.actions.registry import ACTIONS, action_for
+from harness.apps.target import AppUnderTest
+from harness.devices.base import Device, LogInterest, LogReader
+from harness.errors import BgtestError, DeviceError, StepFailed, UnsupportedAction
+from harness.logs import expect as ex
+from harness.logs.device_states import state_changes
+from harness.logs.vocab import VocabState, library_vocabularies, load_vocabulary
+from harness.report import redaction
+from harness.report.artifacts import ArtifactWriter
+from harness.result import ScenarioResult, StepResult
+from harness.run import exits, interrupts
+from harness.run.expectations import NS, ExpectationSteps, _Ctx
+from harness.run.guard import StateGuard
+from harness.run.interrupts import Interrupted
+from harness.run.ledger import DeviceLedger
+from harness.scenario import models as m
+
+
+@dataclass
+class RunObserver:
+    """Hooks for a live view; every one optional."""
+
+    on_step: Callable[[StepResult], None] | None = None
+    on_step_done: Callable[[StepResult], None] | None = None
+    on_wait: Callable[[int, int, str], None] | None = None  # done_ms, total_ms, what
+    on_note: Callable[[str], None] | None = None
+
+
+def log_interest(scenario: m.Scenario) -> LogInterest:
+    """Every process/tag and subsystem the scenario's expectations name."""
+    matches: list[Any] = list(scenario.fail_fast_on)
+    for step in scenario.all_steps():
+        if isinstance(step, m.Wait) and step.until is not None:
+            step = step.until
+        if isinstance(step, m.Expect):
+            matches += [step, *(step.in_order or ()), *(step.fail_fast_on or ())]
+    processes = {n for match in matches for n in (match.process, match.tag) if n}
+    subsystems = {match.subsystem for match in matches if match.subsystem}
+    return LogInterest(frozenset(processes), frozenset(subsystems))
+
+
+class ScenarioRunner(ExpectationSteps):
+    """Runs one scenario on one device and returns a :class:`ScenarioResult`."""
+
+    #: On a virtual device, an open window is walked in slices this long at most, so an
+    #: expectation passes close to when its record appears (as it would on a phone).
+    SLICE_MS = 60_000
+
+    def __init__(
+        self,
+        scenario: m.Scenario,
+        device: Device,
+        app: AppUnderTest | None = None,
+        artifacts_dir: Path | None = None,
+        observer: RunObserver | None = None,
+        ledger: DeviceLedger | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.device = device
+        self.app = app or AppUnderTest(device.platform)
+        self.obs = observer or RunObserver()
+        loc = scenario.location
+        self.result = ScenarioResult(
+            name=scenario.name,
+            file=str(loc.file) if loc else "",
+            line=loc.line if loc else 0,
+            platform=device.platform,
+        )
+        self.artifacts = ArtifactWriter(self.result, artifacts_dir)
+        self.journal: LogReader | None = None
+        self._guards: list[ex.Check] = []
+        self.engine: ex.ExpectationEngine | None = None
+        #: the ledger writes down what the run is about to change (None: a device that dies with the run)
+        self.guard = StateGuard(device, self.app.ids, ledger, self.result.location)
+        self.ctx = _Ctx()
+        self._virtual = False
+
+    # ----------------------------------------------------------------- RunContext
+    @property
+    def anchor_ns(self) -> int:
+        return self.ctx.anchor_ns
+
+    @anchor_ns.setter
+    def anchor_ns(self, value: int) -> None:
+        self.ctx.anchor_ns = value
+
+    @property
+    def scenario_timeout_ms(self) -> int | None:
+        return self.scenario.timeout
+
+    def barrier(self, what: str) -> int:
+        return self._barrier(what)
+
+    def let_time_pass(self, ms: int, what: str, until: Callable[[], bool] | None = None) -> None:
+        self._let_time_pass(ms, what, until)
+
+    def evaluate(
+        self, step: m.Expect, anchor_ns: int, end_ns: int | None, what: str, closes_at: int | None = None
+    ) -> None:
+        self._evaluate(step, anchor_ns, end_ns, what, closes_at)
+
+    def save_artifact(self, name: str, data: bytes) -> Path:
+        return self.artifacts.save(name, data)
+
+    # ----------------------------------------------------------------- entry
+    def run(self) -> ScenarioResult:
+        started = time.monotonic()
+        with interrupts.handling():
+            try:
+                self._run()
+            except Interrupted as exc:
+                self.result.status = "error"
+                self.result.exit_code = exc.exit_code
+                self.result.failure = f"interrupted ({exc.signal.name})"
+                self._stop_journal()
+            finally:
+                self.result.wall_s = time.monotonic() - started
+        return self.result
+
+    def _run(self) -> None:
+        device = self.device
+        try:
+            self.result.device = device.describe()
+            self._virtual = device.is_virtual
+            vocab = VocabState(
+                [load_vocabulary(name) for name in library_vocabularies(self.app.library, device.platform)]
+            )
+            self.engine = ex.ExpectationEngine(vocab)
+            if self._virtual:
+                # A virtual device is shared by the scenarios of a run: start each one from a
+                # freshly installed app, as a phone in a farm would be prepared. (Before the
+                # journal: on iOS its log filter names the installed app's executable.)
+                device.fresh_app(self.app)
+            self.journal = device.open_journal(self.engine, log_interest(self.scenario), self.app)
+            start = self._barrier("scenario start")
+            self.ctx.scenario_start_ns = self.ctx.anchor_ns = start
+            self.engine.origin_ns = start
+            self.result.device_start_ms = start // NS
+            with self.journal.lock:
+                self._guards = [
+                    self.engine.add(self._fail_fast_only(spec), start) for spec in self.scenario.fail_fast_on
+                ]
+        except BgtestError as exc:
+            self.result.status = "error"
+            self.result.exit_code = exits.for_error(exc)
+            self.result.failure = exc.render()
+            self._stop_journal()
+            return
+        interrupted: Interrupted | None = None
+        try:
+            ok = self._phase("setup", self.scenario.setup) and self._phase("steps", self.scenario.steps)
+            if not ok and self.result.status == "passed":
+                self.result.status = "failed"
+        except Interrupted as exc:
+            interrupted = exc
+        with interrupts.deferred(then_raise=False):  # a signal here must not skip the restore
+            self._mark_restore()
+        self._phase("finally", self.scenario.finally_, interruptible=False)
+        with interrupts.deferred(then_raise=False):  # a signal now waits until the device is back
+            self.result.restored = self.guard.restore()
+            self._finish()
+        received = interrupts.received()
+        if interrupted is None and received is not None:
+            interrupted = Interrupted(received)
+        if interrupted is not None:
+            raise interrupted
+
+    def _finish(self) -> None:
+        try:
+            end = self._barrier("scenario end")
+            self.result.device_end_ms = end // NS
+        except BgtestError:
+            pass
+        if self.engine is not None and self.journal is not None:
+            with self.journal.lock:
+                self.engine.release_unlinked()  # the summary shows work no line named, by its UUID
+        self._collect_tasks()
+        self._collect_states()
+        if self.journal is not None:
+            if self.result.status != "passed":
+                self.artifacts.failure_bundle(self.device, self.app, self.journal)
+            else:
+                self.artifacts.journal_only(self.journal)
+        self._stop_journal()
+
+    def _collect_states(self) -> None:
+        """The state changes the device logged (Doze, screen, saver, the app's process), for the
+        timeline; a log without such lines (the unified log) gives none, and its lanes come from
+        the snapshots."""
+        if self.journal is not None:
+            self.result.states = state_changes(self.journal.all_records(), self.app.ident)
+
+    def _stop_journal(self) -> None:
+        if self.journal is not None:
+            self.journal.stop()
+
+    # ----------------------------------------------------------------- phases
+    def _phase(self, phase: str, steps: list[Any], interruptible: bool = True) -> bool:
+        for index, step in enumerate(steps):
+            loc = step.location
+            record = StepResult(
+                index=index,
+                phase=phase,  # type: ignore[arg-type]
+                kind=step.kind,
+                summary=redaction.active().text(action_for(step).describe(step)),
+                location=f"{loc.file}:{loc.line}" if loc else "",
+            )
+            self.result.steps.append(record)
+            if self.obs.on_step:
+                self.obs.on_step(record)
+            before = self.device.round_trips.copy()
+            try:
+                self._step(step, record)
+            except StepFailed as exc:
+                record.status = "failed"
+                record.message = str(exc)
+            except (DeviceError, UnsupportedAction, BgtestError) as exc:
+                record.status = "error"
+                record.message = exc.render()
+                self.result.exit_code = max(self.result.exit_code, exits.for_error(exc))
+            except ex.ExpectationError as exc:
+                record.status = "failed"
+                record.message = f"this expectation cannot be evaluated: {exc}"
+            except Exception as exc:  # a bug in bgtest: report it on the step, keep restoring
+                record.status = "error"
+                record.message = f"internal error in bgtest: {exc!r} (please report it with the journal)"
+                self.result.exit_code = max(self.result.exit_code, exits.for_error(exc))
+            except Interrupted:
+                record.status = "error"
+                record.message = "interrupted"
+                record.round_trips = self.device.round_trips.since(before)
+                if self.obs.on_step_done:
+                    self.obs.on_step_done(record)
+                if interruptible:
+                    raise
+                continue
+            record.round_trips = self.device.round_trips.since(before)
+            record.message = redaction.active().text(record.message)  # before anyone shows it
+            if self.obs.on_step_done:
+                self.obs.on_step_done(record)
+            if record.status != "passed":
+                if self.result.status == "passed":
+                    self.result.status = "failed" if record.status == "failed" else "error"
+                    where = f"{record.location}: " if record.location else ""
+                    self.result.failure = f"{where}{record.summary}\n{record.message}"
+                if phase != "finally":
+                    return False
+        return True
+
+    def _step(self, step: Any, record: StepResult) -> None:
+        action = action_for(step)
+        if action.available(self.device.platform) and self.guard.before(action.touches):
+            self.result.start_state = self.guard.saved_dict()
+        if action.marks_start:
+            start = self._barrier(record.summary)
+            self.ctx.anchor_ns = start
+            record.device_start_ms = start // NS
+        if not record.device_start_ms:
+            record.device_start_ms = self._device_now_ns() // NS
+        self.ctx.window = None
+        try:
+            action.execute(step, self)
+            if action.touches:
+                # the state as the step left it: the timeline's lanes, and the live view's note
+                after = self.device.snapshot(self.app.ids)
+                record.state = after.as_dict()
+                if self.obs.on_note:
+                    self.obs.on_note(after.summary())
+            if self._guards:
+                if action.marks_start:
+                    self._barrier(f"after {record.summary}")
+                self._check_scenario_guards()
+        finally:
+            # also when the step failed: its real device time, and the window it judged
+            record.device_end_ms = self._device_now_ns() // NS
+            if self.ctx.window is not None:
+                start, end = self.ctx.window
+                record.window_start_ms = start // NS
+                record.window_end_ms = (end if end is not None else self._device_now_ns()) // NS
+
+    # ----------------------------------------------------------------- time
+    def _barrier(self, what: str, timeout: float = 30.0) -> int:
+        """A marker through the journal; its device time (ns) once the reader has it.
+
+        Only an id: a marker that quoted the step would match the step's own ``message:``.
+        """
+        assert self.journal is not None and self.engine is not None
+        rec = self.journal.barrier(f"bgtest-step-{uuid.uuid4().hex[:12]}", timeout=timeout)
+        with self.journal.lock:
+            self.engine.advance_to(rec.time_ns)
+        return rec.time_ns
+
+    def _device_now_ns(self) -> int:
+        return self.engine.now_ns if self.engine is not None else 0
+
+    def _let_time_pass(self, ms: int, what: str, until: Callable[[], bool] | None = None) -> None:
+        """Let ``ms`` of device time pass (clock advance on a virtual device, sleep on a phone)."""
+        done = 0
+        slice_ms = max(self.SLICE_MS, ms // 40) if until is not None else ms
+        while done < ms:
+            step = min(slice_ms, ms - done)
+            if self._virtual:
+                self.device.advance(step)
+            else:
+                self._sleep_real(step, done, ms, what)
+            done += step
+            self._barrier(what)
+            if until is not None and until():
+                return
+
+    def _sleep_real(self, step_ms: int, done: int, total: int, what: str) -> None:
+        end = time.monotonic() + step_ms / 1000
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 1.0))
+            if self.obs.on_wait:
+                self.obs.on_wait(done + step_ms - int(max(left - 1.0, 0) * 1000), total, what)
+
+    def _ask_diagnostics(self) -> int | None:
+        diagnostics = ACTIONS["diagnostics"]
+        if not (diagnostics.available(self.device.platform) and self.app.ident):
+            return None
+        try:
+            diagnostics.execute(m.Diagnostics(), self)
+            return self._barrier("diagnostics")
+        except BgtestError:
+            return None  # the failure message says diagnostics were not available
+
+    def _state_summary(self) -> str:
+        try:
+            return self.device.snapshot(self.app.ids).summary()
+        except BgtestError:
+            return "unknown (device unreachable)"
