@@ -289,6 +289,7 @@ class VocabState:
         self._order: dict[str, int] = {}  # first-seen order among names of equal rank
         self._opened: dict[int, list[tuple[str, int]]] = {}  # pid -> (UUID, time) started, class unknown
         self._held_state: dict[tuple[str, int, str], str] = {}  # (hold key, pid, process) -> state
+        self._names_cache: dict[tuple[object, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     @property
     def tags(self) -> frozenset[str]:
@@ -374,17 +375,34 @@ class VocabState:
 
     def _names(self, rule: Rule, gd: dict[str, str | None]) -> tuple[list[str], list[str]]:
         """(names best first, ids printed on the line) from a match's groups."""
+        key = (rule.ignore, gd.get("task"), gd.get("names"), gd.get("tags"), gd.get("cls"))
+        cached = self._names_cache.get(key)
+        if cached is None:
+            cached = self._split(rule, *key[1:])
+            if len(self._names_cache) >= 4096:
+                self._names_cache.clear()
+            self._names_cache[key] = cached
+        names, ids = list(cached[0]), list(cached[1])
+        if names:
+            aliases = self.aliases
+            for n in list(names):
+                if n in aliases:
+                    names += [a for a in aliases[n] if a not in names]
+        return names, ids
+
+    def _split(self, rule: Rule, task: str | None, names_text: str | None, tags: str | None,
+               cls: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Names and ids from the groups' text (the same text recurs on every run: cached)."""
         user: list[str] = []
         classes: list[str] = []
         ids: list[str] = []
-        task = gd.get("task")
         if task:
             user.append(task)
             ids.append(task)
-        for n in _split_names(gd.get("names")) + _split_names(gd.get("tags")):
+        for n in _split_names(names_text) + _split_names(tags):
             (classes if _CLASS.match(n) else user).append(n)
-        if gd.get("cls"):
-            classes.append(str(gd["cls"]))
+        if cls:
+            classes.append(cls)
         if rule.ignore is not None:
             user = [n for n in user if not rule.ignore.search(n)]
         names = list(dict.fromkeys(user))
@@ -394,12 +412,7 @@ class VocabState:
             self._rank[c] = 2
             names += [simple, c] if simple not in names else [c]
             ids.append(c)
-        if names:
-            aliases = self.aliases
-            for n in list(names):
-                if n in aliases:
-                    names += [a for a in aliases[n] if a not in names]
-        return names, ids
+        return tuple(names), tuple(ids)
 
     def _apply(self, rule: Rule, m: re.Match[str], rec: LogRecord, out: list[TaskEvent], line: int) -> None:
         gd = m.groupdict()
@@ -431,7 +444,9 @@ class VocabState:
         if uuid:
             if ordered:
                 self._link(uuid, ordered, out)
-            ordered = self.best([*ordered, *self.links.get(uuid, ())])
+            linked = self.links.get(uuid)
+            if linked and not linked.issubset(ordered):
+                ordered = self.best([*ordered, *linked])
             if uuid in self._unresolved:
                 ordered = []  # earlier events of this work still wait for a name: keep the order
         state = rule.event
@@ -455,17 +470,24 @@ class VocabState:
         row) releases the events held for it, named by everything known; a start sequence only
         names the class, and the held events keep waiting for the tags (or the end)."""
         known = self.links.setdefault(uuid, set())
-        known.update(names)
+        added = not known.issuperset(names)
+        if added:
+            known.update(names)
         if not release:
             return
-        for ev in self._emitted.get(uuid, ()):  # events that went out before these names were known
-            new = [n for n in self.best(known) if n not in ev.names and n not in ev.prior]
-            if new:
-                out.append(replace(ev, task=new[0], names=frozenset(new), late=True,
-                                   prior=ev.names | ev.prior))
+        if added and uuid in self._emitted:  # events that went out before these names were known
+            ranked = self.best(known)
+            for ev in self._emitted[uuid]:
+                new = [n for n in ranked if n not in ev.names and n not in ev.prior]
+                if new:
+                    out.append(replace(ev, task=new[0], names=frozenset(new), late=True,
+                                       prior=ev.names | ev.prior))
+        if uuid not in self._unresolved:
+            return
+        ranked = self.best(known)
         for held_rule, held_state, held_rec, held_ids, held_line in self._unresolved.pop(uuid, []):
-            self._emit(held_state, held_rec, held_rule, self.best(known), uuid, out, late=True,
-                       ids=held_ids, line=held_line)
+            self._emit(held_state, held_rec, held_rule, ranked, uuid, out, late=True, ids=held_ids,
+                       line=held_line)
 
     def _emit(self, state: str, rec: LogRecord, rule: Rule, names: list[str], uuid: str | None,
               out: list[TaskEvent], *, late: bool = False, ids: tuple[str, ...] = (), line: int = 0) -> None:
@@ -475,7 +497,7 @@ class VocabState:
         keys = ([uuid] if uuid else []) + [n for n in names if not self._rank.get(n, 0)] or names
         if rule.dedupe_ns and self._seen_recently(keys, state, rule, t, uuid):
             return
-        for k in {*keys, *names}:
+        for k in keys:
             recent = self._last.get((k, state))
             if recent is None:
                 recent = self._last[(k, state)] = deque(maxlen=_RECENT)
