@@ -28,6 +28,7 @@ import pytest
 
 from harness.errors import BgtestError
 from harness.report import redaction
+from harness.report.artifacts import DEFAULT_REPORT_DIR
 from harness.result import ScenarioResult
 from harness.run import exits, interrupts
 from harness.run.session import DeviceSession
@@ -62,9 +63,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--bgtest-report",
         action="store",
-        default=None,
+        default=str(DEFAULT_REPORT_DIR),
         metavar="DIR",
-        help="write artifacts (journal, dumpsys, screenshot on failure) and results.json here",
+        help="index.html, results.json and each run's artifacts (NNN-scenario-platform/), as "
+        "bgtest run writes them (default: bgtest-report)",
     )
     group.addoption(
         "--bgtest-scenarios",
@@ -223,6 +225,8 @@ class ScenarioItem(pytest.Item):
         self.add_marker("bgtest")
         loc = scenario.location
         self.line = loc.line if loc else 1
+        #: its place in the whole run (set when collection is done), naming its report folder
+        self.number: int | None = None
 
     def runtest(self) -> None:
         session = self.config.stash[_SESSION]
@@ -233,7 +237,7 @@ class ScenarioItem(pytest.Item):
             observer = live_observer(self.config, self.scenario)
         else:
             observer = None
-        result = session.run(self.scenario, self.platform, observer)
+        result = session.run(self.scenario, self.platform, observer, number=self.number)
         redactor = redaction.active()
         redactor.result(result)
         if result.artifacts:
@@ -409,6 +413,14 @@ def pytest_collection_modifyitems(
         writer = getattr(terminal, "_tw", None)
         if writer is not None and not isinstance(writer._file, redaction.RedactedStream):
             writer._file = redaction.RedactedStream(writer._file)  # every console line
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Number the scenario runs in collection order: every xdist worker collects the same list,
+    so the numbers (and the report folders they name) are unique under ``-n`` too."""
+    for number, item in enumerate(session.items, 1):
+        if isinstance(item, ScenarioItem):
+            item.number = number
 
 
 def _redactor(config: pytest.Config, scenarios: list[Any]) -> redaction.Redactor:

@@ -243,3 +243,24 @@ def test_pytest_collects_a_yaml_file_named_on_its_command_line(tmp_path: Path) -
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "upload.yaml::an upload flow[android]" in proc.stdout and "not named" not in proc.stdout
+
+
+def test_one_report_folder_scheme_for_both_routes_unique_under_n(tmp_path: Path) -> None:
+    names = [
+        "001-a-retrying-task-backs-off-then-succeeds-android",
+        "002-work-runs-again-after-a-reboot-android",
+    ]
+    proc = bgtest("run", "scenarios/retry_backoff.yaml", "scenarios/reboot.yaml", "-n", "2",
+                  "--report", str(tmp_path / "run"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.name for p in (tmp_path / "run").iterdir() if p.is_dir()) == names
+    # pytest itself: the same names, under bgtest-report/ of the folder it runs in
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+         str(ROOT / "scenarios" / "retry_backoff.yaml"), str(ROOT / "scenarios" / "reboot.yaml")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, env=_no_server_env(),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = tmp_path / "bgtest-report"
+    assert sorted(p.name for p in report.iterdir() if p.is_dir()) == names
+    assert (report / "results.json").exists() and (report / "index.html").exists()

@@ -24,21 +24,35 @@ if TYPE_CHECKING:
 NS = 1_000_000
 
 
+#: Where reports go unless --report / --bgtest-report says otherwise (both routes).
+DEFAULT_REPORT_DIR = Path("bgtest-report")
+
+
 def slug(name: str) -> str:
     """A scenario name as a folder name."""
     keep = "".join(c if c.isalnum() else "-" for c in name.lower())
     return "-".join(filter(None, keep.split("-")))[:60] or "scenario"
 
 
+def run_folder(report_dir: Path, number: int, name: str, platform: str) -> Path:
+    """``REPORT/001-periodic-sync-survives-forced-doze-android``: the one name of a run's folder.
+
+    ``number`` is the scenario run's place in the whole run (pytest's collection order, which
+    every xdist worker shares), so folders stay unique under ``-n`` and sort in run order.
+    """
+    return report_dir / f"{number:03d}-{slug(name)}-{platform}"
+
+
 class ArtifactWriter:
-    """The artifact folder of one scenario run (``directory``, or ``bgtest-report/<slug>``)."""
+    """The artifact folder of one scenario run (``directory``, else as :func:`run_folder` names it)."""
 
     def __init__(self, result: ScenarioResult, directory: Path | None = None) -> None:
         self.result = result
         self.directory = directory
 
     def folder(self) -> Path:
-        directory = self.directory or Path("bgtest-report") / slug(self.result.name)
+        result = self.result
+        directory = self.directory or run_folder(DEFAULT_REPORT_DIR, 1, result.name, result.platform)
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         return directory

@@ -18,7 +18,7 @@ from harness.devices.android import AndroidDevice
 from harness.devices.base import Device
 from harness.devices.pool import choose_serial, list_devices, parse_server_address
 from harness.errors import BgtestError, DeviceError
-from harness.report.artifacts import slug
+from harness.report.artifacts import run_folder
 from harness.result import ScenarioResult, Status
 from harness.run import exits
 from harness.run.ledger import DeviceLedger
@@ -170,7 +170,10 @@ class DeviceSession:
             return self.ios(wanted_kind(scenario.tags))  # type: ignore[no-any-return]
         raise _NoDriver(f"{platform}: no driver for this platform in this build")
 
-    def run(self, scenario: m.Scenario, platform: str, observer: Any = None) -> ScenarioResult:
+    def run(
+        self, scenario: m.Scenario, platform: str, observer: Any = None, number: int | None = None
+    ) -> ScenarioResult:
+        """Run one scenario; ``number`` (its place in the whole run) names its report folder."""
         from harness.devices.ios_pool import KindMismatch
         from harness.run.runner import ScenarioRunner
 
@@ -186,7 +189,7 @@ class DeviceSession:
         self._runs += 1
         artifacts = None
         if self.settings.report_dir is not None:
-            artifacts = self.settings.report_dir / f"{self._runs:03d}-{slug(scenario.name)}-{platform}"
+            artifacts = run_folder(self.settings.report_dir, number or self._runs, scenario.name, platform)
         runner = ScenarioRunner(
             scenario, device, app, artifacts_dir=artifacts, observer=observer, ledger=self.ledger(device)
         )
