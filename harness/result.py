@@ -93,6 +93,21 @@ class TimelineEvent:
 
 
 @dataclass
+class MetricReading:
+    """One metric a ``metric:`` step read from the device (``value`` None: not measurable here)."""
+
+    step: int  # index of the step among the scenario's steps
+    name: str  # memory | battery | queue
+    value: float | None
+    unit: str  # kB | %/day | pending
+    source: str  # the command it came from
+    reason: str = ""  # why there is no value
+    bound: str = ""  # the bound the step set ("<= 50MB"), "" when it only reads
+    ok: bool | None = None  # None: no bound, or nothing to compare
+    shown: str = ""  # the value as people read it ("52MB", "0.66%/day")
+
+
+@dataclass
 class ScenarioResult:
     name: str
     file: str
@@ -119,6 +134,8 @@ class ScenarioResult:
     start_state: dict[str, Any] = field(default_factory=dict)
     #: State changes the device logged (Doze, screen, saver, the app's process …), for the timeline.
     states: list[StateChange] = field(default_factory=list)
+    #: What ``metric:`` steps read from the device (docs/metrics.md).
+    metrics: list[MetricReading] = field(default_factory=list)
 
     @property
     def location(self) -> str:

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from harness.apps.target import AppUnderTest
+    from harness.metrics import Measurement
     from harness.scenario import models as m
+    from harness.scenario.values import Comparison
 
 S = TypeVar("S", bound="m.StepBase")
 
@@ -54,6 +56,14 @@ class RunContext(Protocol):
         ...
 
     def save_artifact(self, name: str, data: bytes) -> Path: ...
+
+    def measure(self, name: str) -> Measurement:
+        """A metric of the app read from the device now (harness.metrics), over the scenario so far."""
+        ...
+
+    def record_metric(self, reading: Measurement, bound: Comparison | None) -> None:
+        """Keep a reading (and how it fared against its bound) in the scenario's result."""
+        ...
 
 
 class Action(Generic[S]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.actions import app, flow, network, power, system, tasks
+from harness.actions import app, flow, metrics, network, power, system, tasks
 from harness.actions.base import Action
 
 #: In the order the docs table lists them.
@@ -37,6 +37,7 @@ ACTIONS: dict[str, Action[Any]] = {
         system.Shell(),
         system.Capture(),
         flow.Expect(),
+        metrics.Metric(),
     )
 }
 

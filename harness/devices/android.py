@@ -27,6 +27,7 @@ from harness.errors import BgtestError, DeviceCommandError, DeviceError, Unsuppo
 if TYPE_CHECKING:
     from harness.apps.target import AppUnderTest
     from harness.devices.android_journal import DeviceJournal
+    from harness.devices.android_metrics import AndroidMetrics
     from harness.logs.expect import ExpectationEngine
 
 WM_SYSTEM_JOB_SERVICE = "androidx.work.impl.background.systemjob.SystemJobService"
@@ -108,6 +109,7 @@ class AndroidDevice:
         self.round_trips = RoundTrips()
         self.wire = AdbWire(serial, host, port, on_request=lambda: self.round_trips.add("adb"))
         self._props: dict[str, str] | None = None
+        self._profile: str | None = None
 
     def __repr__(self) -> str:
         return f"<AndroidDevice|{self.serial}>"
@@ -165,7 +167,26 @@ class AndroidDevice:
             "sdk": self.getprop("ro.build.version.sdk"),
             "release": self.getprop("ro.build.version.release"),
             "virtual": "yes" if self.is_virtual else "no",
+            "profile": self.profile(),
         }
+
+    # ------------------------------------------------------------- profile, metrics
+    def profile(self) -> str:
+        """Which device profile this is, read from it (ro.bgtest.profile on a virtual one; SDK,
+        ro.config.low_ram and MemTotal on a phone): harness/profiles.py."""
+        if self._profile is None:
+            from harness.profiles import android_profile
+
+            declared = self.getprop("ro.bgtest.profile")
+            meminfo = "" if declared else self.out(["cat", "/proc/meminfo"], check=False)
+            self._profile = android_profile(self.props(), meminfo)
+        return self._profile
+
+    def metrics(self, app: AppUnderTest, journal: LogReader) -> AndroidMetrics:
+        """dumpsys procstats / meminfo / batterystats / jobscheduler for the app (docs/metrics.md)."""
+        from harness.devices.android_metrics import AndroidMetrics
+
+        return AndroidMetrics(lambda argv: self.out(argv, check=False), app.need())
 
     # ------------------------------------------------------------- the journal
     def open_journal(

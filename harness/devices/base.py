@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from harness.apps.target import AppUnderTest
     from harness.logs.expect import ExpectationEngine
     from harness.logs.record import LogRecord
+    from harness.metrics import Measurement
 
 
 class Facet(enum.Enum):
@@ -182,6 +183,24 @@ class Device(Protocol):
     def capture(self, what: str, app: AppUnderTest, journal: LogReader) -> bytes:
         """One artifact: ``screenshot``, ``journal``, ``dumpsys_*``, ``diagnostics``."""
         ...
+
+    def profile(self) -> str:
+        """The device profile this device is (harness/profiles.py): set on a virtual one, read on a phone."""
+        ...
+
+    def metrics(self, app: AppUnderTest, journal: LogReader) -> MetricReader:
+        """The app's memory / battery / queue readings on this device (docs/metrics.md)."""
+        ...
+
+
+class MetricReader(Protocol):
+    """What ``metric:`` steps read through (AndroidMetrics, IosMetrics)."""
+
+    def start(self, names: set[str]) -> None:
+        """A new measuring period begins (the scenario's start): reset the OS's counters."""
+        ...
+
+    def measure(self, name: str) -> Measurement: ...
 
 
 def joined(argvs: Sequence[Sequence[str]], separator: str) -> str:

@@ -42,6 +42,7 @@ from harness.errors import BgtestError, DeviceCommandError, DeviceError, Unsuppo
 if TYPE_CHECKING:
     from harness.apps.target import AppUnderTest
     from harness.devices.ios_journal import IosDeviceJournal
+    from harness.devices.ios_metrics import IosMetrics
     from harness.logs.expect import ExpectationEngine
 
 LOW_POWER_NOTIFICATION = "com.apple.system.lowpowermode"
@@ -394,7 +395,32 @@ class IosDevice:
             "kind": self.kind,
             "virtual": "yes" if self.is_virtual else "no",
             "xcrun": self.xcrun.path,
+            "profile": self.profile(),
         }
+
+    # ------------------------------------------------------------- profile, metrics
+    def profile(self) -> str:
+        """Which device profile this iPhone is: from its device type (an iPhone 7 or older is iphone-7)."""
+        from harness.profiles import ios_profile
+
+        entry = self._device_entry()
+        return ios_profile(entry.name if entry else "")
+
+    def metrics(self, app: AppUnderTest, journal: LogReader) -> IosMetrics:
+        """iOS readings: the queue asked of BGTaskScheduler through lldb; memory and battery are
+        not measurable (harness/devices/ios_metrics.py says why)."""
+        from harness.devices.ios_metrics import IosMetrics
+
+        def ask_pending(expression: str) -> list[str]:
+            pid = self.pid_of(app.need())
+            if pid is None:
+                return []
+            since = journal.barrier(f"bgtest-metric-{os.getpid()}").time_ns
+            self.xcrun.run(["lldb", "--batch", "-p", str(pid), "-o", expression, "-o", "process detach"])
+            journal.barrier(f"bgtest-metric-read-{os.getpid()}")
+            return [r.message for r in journal.records_since(since)]
+
+        return IosMetrics(self.kind, ask_pending)
 
     # ------------------------------------------------------------------ WDA
     @property

@@ -61,6 +61,9 @@ class IosMetrics:
         self.kind = kind
         self.ask_pending = ask_pending
 
+    def start(self, names: set[str]) -> None:
+        """Nothing to reset: the queue is read as it is, the rest is not measurable."""
+
     def measure(self, name: str) -> Measurement:
         if name == "memory":
             return not_measurable("memory", "iOS", MEMORY_WHY.get(self.kind, MEMORY_WHY["device"]))

@@ -26,20 +26,22 @@ from typing import Any
 
 from harness.actions.registry import ACTIONS, action_for
 from harness.apps.target import AppUnderTest
-from harness.devices.base import Device, LogInterest, LogReader
+from harness.devices.base import Device, LogInterest, LogReader, MetricReader
 from harness.errors import BgtestError, DeviceError, StepFailed, UnsupportedAction
 from harness.logs import expect as ex
 from harness.logs.device_states import state_changes
 from harness.logs.vocab import VocabState, library_vocabularies, load_vocabulary
+from harness.metrics import Measurement
 from harness.report import redaction
 from harness.report.artifacts import ArtifactWriter
-from harness.result import ScenarioResult, StepResult
+from harness.result import MetricReading, ScenarioResult, StepResult
 from harness.run import exits, interrupts
 from harness.run.expectations import NS, ExpectationSteps, _Ctx
 from harness.run.guard import StateGuard
 from harness.run.interrupts import Interrupted
 from harness.run.ledger import DeviceLedger
 from harness.scenario import models as m
+from harness.scenario.values import Comparison
 
 
 @dataclass
@@ -100,6 +102,8 @@ class ScenarioRunner(ExpectationSteps):
         self.guard = StateGuard(device, self.app.ids, ledger, self.result.location)
         self.ctx = _Ctx()
         self._virtual = False
+        self._metrics: MetricReader | None = None
+        self._step_index = 0
 
     # ----------------------------------------------------------------- RunContext
     @property
@@ -127,6 +131,20 @@ class ScenarioRunner(ExpectationSteps):
 
     def save_artifact(self, name: str, data: bytes) -> Path:
         return self.artifacts.save(name, data)
+
+    def measure(self, name: str) -> Measurement:
+        assert self._metrics is not None, "metrics start with the scenario"
+        return self._metrics.measure(name)
+
+    def record_metric(self, reading: Measurement, bound: Comparison | None) -> None:
+        ok = None if bound is None or reading.value is None else bound.ok(reading.value)
+        self.result.metrics.append(MetricReading(
+            step=self._step_index, name=reading.name, value=reading.value, unit=reading.spec.unit,
+            source=reading.source, reason=reading.reason, bound=str(bound) if bound is not None else "",
+            ok=ok, shown=reading.spec.format(reading.value) if reading.value is not None else "",
+        ))
+        if self.obs.on_note:
+            self.obs.on_note(f"{reading.name}: {reading.text()}")
 
     # ----------------------------------------------------------------- entry
     def run(self) -> ScenarioResult:
@@ -166,6 +184,7 @@ class ScenarioRunner(ExpectationSteps):
                 self._guards = [
                     self.engine.add(self._fail_fast_only(spec), start) for spec in self.scenario.fail_fast_on
                 ]
+            self._start_metrics()
         except BgtestError as exc:
             self.result.status = "error"
             self.result.exit_code = exits.for_error(exc)
@@ -190,6 +209,14 @@ class ScenarioRunner(ExpectationSteps):
             interrupted = Interrupted(received)
         if interrupted is not None:
             raise interrupted
+
+    def _start_metrics(self) -> None:
+        """A scenario with ``metric:`` steps measures from its start: reset the OS's counters now."""
+        names = {n for step in self.scenario.all_steps() if isinstance(step, m.Metric) for n in step.names()}
+        if names:
+            assert self.journal is not None
+            self._metrics = self.device.metrics(self.app, self.journal)
+            self._metrics.start(names)
 
     def _finish(self) -> None:
         try:
@@ -232,6 +259,7 @@ class ScenarioRunner(ExpectationSteps):
                 location=f"{loc.file}:{loc.line}" if loc else "",
             )
             self.result.steps.append(record)
+            self._step_index = index
             if self.obs.on_step:
                 self.obs.on_step(record)
             before = self.device.round_trips.copy()

@@ -402,6 +402,70 @@ class Capture(StepBase):
     )
 
 
+def _one_or_many(value: Any) -> Any:
+    """``platforms: ios`` means ``[ios]``: a single word where a list is expected."""
+    return [value] if isinstance(value, str) else value
+
+
+MemoryBound = Annotated[
+    Comparison,
+    PlainValidator(Comparison.size),
+    _cmp_serializer,
+    WithJsonSchema(_cmp_schema('peak PSS of the app\'s process, e.g. "<= 50MB"', False,
+                               _OP_RE + r"[0-9]+(\.[0-9]+)?\s*([kKmMgG][bB]?)?\s*$")),
+]
+BatteryBound = Annotated[
+    Comparison,
+    PlainValidator(Comparison.per_day),
+    _cmp_serializer,
+    WithJsonSchema(_cmp_schema('the app\'s battery use per day on battery, e.g. "< 2%/day"', False,
+                               _OP_RE + r"[0-9]+(\.[0-9]+)?\s*%\s*(/\s*day|per\s+day)?\s*$")),
+]
+QueueBound = Annotated[
+    Comparison,
+    PlainValidator(Comparison.depth),
+    _cmp_serializer,
+    WithJsonSchema(_cmp_schema('work waiting to run, e.g. "< 10"', True, _OP_RE + r"[0-9]+\s*$")),
+]
+MetricName = Literal["memory", "battery", "queue"]
+
+
+class Metric(StepBase):
+    """Measure the app from the device (never from the app): memory, battery drain, queue depth.
+
+    With a bound the step fails when the reading misses it; a metric the device cannot give is
+    reported "not measurable here" with the reason and does not fail the step (docs/metrics.md).
+    """
+
+    kind: ClassVar[str] = "metric"
+    primary: ClassVar[str | None] = "measure"
+    measure: Annotated[list[MetricName], BeforeValidator(_one_or_many)] = Field(
+        default_factory=list, description="metrics to read and report without a bound: memory, battery, queue"
+    )
+    memory: MemoryBound | None = Field(
+        None, description='peak PSS of the app\'s process since the scenario started, e.g. "<= 50MB"')
+    battery: BatteryBound | None = Field(
+        None, description='the app\'s drain over the scenario, per day on battery, e.g. "< 2%/day"')
+    queue: QueueBound | None = Field(None, description='work waiting to run, e.g. "< 10"')
+
+    @model_validator(mode="after")
+    def _something(self) -> Metric:
+        if not self.names():
+            raise ValueError("metric needs memory:, battery: or queue: (or a list of names to read)")
+        doubled = [n for n in self.measure if getattr(self, n) is not None]
+        if doubled:
+            raise ValueError(f"{doubled[0]} is both measured and bounded; keep the bound")
+        return self
+
+    def names(self) -> list[str]:
+        """Every metric the step reads, in a fixed order."""
+        order = ("memory", "battery", "queue")
+        return [n for n in order if n in self.measure or getattr(self, n) is not None]
+
+    def bound(self, name: str) -> Comparison | None:
+        return getattr(self, name)  # type: ignore[no-any-return]
+
+
 class Expect(Match, StepBase):
     """An expectation over the log journal, in device time."""
 
@@ -565,6 +629,7 @@ STEP_MODELS: dict[str, type[StepBase]] = {
         Shell,
         Capture,
         Expect,
+        Metric,
     )
 }
 
@@ -587,11 +652,6 @@ Step = Annotated[
 ]
 
 # --------------------------------------------------------------------------- scenario
-
-
-def _one_or_many(value: Any) -> Any:
-    """``platforms: ios`` means ``[ios]``: a single word where a list is expected."""
-    return [value] if isinstance(value, str) else value
 
 
 class App(_Model):
