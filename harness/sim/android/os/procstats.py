@@ -98,11 +98,10 @@ class ProcStats:
                 stats.state_ms[self._state(runtime.package)] += dt
 
     def sample(self, package: str) -> None:
-        memory = self.memory.app_process(package)
+        values = self.memory.app_sizes(package)
         stats = self._stats(package)
-        if memory is None or stats is None:
+        if values is None or stats is None:
             return
-        values = (memory.pss_kb, memory.uss_kb, memory.rss_kb)
         stats.by_state[self._state(package)].add(values)
         stats.overall.add(values)
 
