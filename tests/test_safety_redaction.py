@@ -184,3 +184,8 @@ def test_the_working_folder_is_not_a_password() -> None:
     env = {"PWD": "/home/me/project", "OLDPWD": "/home/me", "DB_PASSWORD": "hunter2-long"}
     env["pwd"] = "x-long-pwd"  # a lower-case pwd is someone's own variable: still masked
     assert secret_values({}, env) == ["hunter2-long", "x-long-pwd"]
+
+
+def test_a_path_in_a_secret_named_variable_is_where_the_secret_lives_not_the_secret() -> None:
+    env = {"PASSWORD_STORE_DIR": "/home/me/.password-store", "API_TOKEN": "tok-abcdef123"}
+    assert secret_values({}, env) == ["tok-abcdef123"]

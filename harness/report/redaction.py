@@ -169,8 +169,14 @@ def secret_values(variables: Mapping[str, Any], environ: Mapping[str, str] | Non
     """Values to mask literally: vars named like a secret, and secret-named environment variables."""
     env = os.environ if environ is None else environ
     found = [str(v) for k, v in variables.items() if is_secret_name(k) and v is not None]
-    found += [v for k, v in env.items() if is_secret_name(k) and k not in _SHELL_NAMES and v]
+    found += [v for k, v in env.items() if is_secret_name(k) and k not in _SHELL_NAMES and not _a_path(v)]
     return found
+
+
+def _a_path(value: str) -> bool:
+    """An absolute path names where a secret is kept (``PASSWORD_STORE_DIR``, ``*_KEY_FILE``), it
+    is not one: masking it would hide that folder in every path of a report."""
+    return not value or (value.startswith("/") and not any(c.isspace() for c in value))
 
 
 #: Environment variables whose names look secret but are the shell's own: ``PWD`` is the
