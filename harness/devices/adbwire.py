@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -82,8 +83,23 @@ class _Conn:
         return data
 
 
+#: What the adb server answers while a device is briefly gone (a USB hiccup, adbd restarting,
+#: a TCP device being redialled): the request never reached the device, so it can be retried.
+_GONE = ("offline", "not found", "connecting", "closed the connection")
+
+
 class AdbWire:
-    """Shell commands on one device through an adb server, one short connection each."""
+    """Shell commands on one device through an adb server, one short connection each.
+
+    A device that drops off for a moment is waited for (Mobly retries adb commands the same
+    way): a request the server refuses with "device offline" / "not found" — or a connection
+    it closes before it accepted the service — never reached the device, so it is sent again
+    once ``get-state`` says ``device``. Only a device gone longer than ``reconnect_timeout``
+    is an error, and it names the device and how long it was waited for.
+    """
+
+    #: seconds a device may be gone before a command fails
+    reconnect_timeout = 30.0
 
     def __init__(
         self,
@@ -96,6 +112,8 @@ class AdbWire:
         self.host = host
         self.port = port
         self.on_request = on_request  # counts round trips (the driver's RoundTrips)
+        #: set once a device was waited for in vain: later commands (the restore's) fail at once
+        self._given_up = False
 
     def state(self, timeout: float = 5.0) -> str:
         """The server's view of the device: ``device``, ``offline``, ``unauthorized`` or ``missing``."""
@@ -121,14 +139,39 @@ class AdbWire:
     def _open(self, service: str, timeout: float | None) -> _Conn:
         if self.on_request is not None:
             self.on_request()
-        conn = _Conn(self.host, self.port, timeout)
-        try:
-            conn.request(f"host:transport:{self.serial}")
-            conn.request(service)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        deadline: float | None = None
+        while True:
+            conn = _Conn(self.host, self.port, timeout)
+            try:
+                conn.request(f"host:transport:{self.serial}")
+                conn.request(service)
+                self._given_up = False
+                return conn
+            except AdbWireError as exc:
+                conn.close()
+                if not any(word in str(exc) for word in _GONE):
+                    raise
+                if self._given_up:
+                    raise AdbWireError(f"the device is still gone ({exc})") from exc
+                deadline = deadline or time.monotonic() + self.reconnect_timeout
+                self._wait_back(deadline, exc)
+            except BaseException:
+                conn.close()
+                raise
+
+    def _wait_back(self, deadline: float, why: AdbWireError) -> None:
+        """Until the server sees the device again (then the caller retries), or the deadline."""
+        delay = 0.01
+        while time.monotonic() < deadline:
+            try:
+                if self.state() == "device":
+                    return
+            except AdbWireError:
+                pass
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+        self._given_up = True
+        raise AdbWireError(f"the device was gone for more than {self.reconnect_timeout:.0f} s ({why})")
 
     def shell(self, command: str, stdin: bytes = b"", timeout: float | None = 60.0) -> ShellResult:
         """Run ``command`` with ``/system/bin/sh -c`` over shell v2; return exit code and output."""
