@@ -58,7 +58,10 @@ class Metric:
             return format_duration_ms(int(value))
         if self.unit == "kB":
             return format_size_kb(value)
-        return f"{value:.1f} {self.unit}" if self.unit != "pending" else f"{value:g} pending"
+        if self.unit == "pending":
+            return f"{value:g} pending"
+        # a small share stays visible: 0.015 %/day is not 0.0
+        return f"{value:.2g} {self.unit}" if 0 < abs(value) < 1 else f"{value:.1f} {self.unit}"
 
     def to_json(self) -> dict[str, Any]:
         return {
