@@ -108,7 +108,11 @@ def checklist(
         typer.echo(f"bgtest: {exc.render()}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
     results_file = report / "results.json"
-    results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else []
+    if not results_file.exists():  # pytest never got to a scenario (a device that cannot be reached …)
+        why = f"`bgtest run {folder}` says why"
+        typer.echo(f"bgtest: the checklist's scenarios did not run ({why})", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    results = json.loads(results_file.read_text(encoding="utf-8"))
     day = next((p.file for p in planned if p.file.stem == "android_day"), None)
     load = next((p.file for p in planned if p.item == "load"), None)
     judged = judge(config, items, planned, results)
