@@ -260,7 +260,7 @@ def test_events_after_the_restore_are_apart(device: AndroidDevice, home: Path) -
     )
     assert result.status == "passed", result.failure
     assert "api-1" not in result.tasks  # named nowhere by the scenario
-    assert {task for _, task, _ in result.after_restore_events} == {"api-1"}
+    assert {ev.task for ev in result.after_restore_events} == {"api-1"}
     assert all(task == "api-2" for _, task, _ in result.events)
 
 
