@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from harness.devices.adbwire import AdbWire, AdbWireError, ShellResult
-from harness.devices.base import Facet, LogInterest, LogReader, RoundTrips, joined, split_joined
+from harness.devices.base import (
+    Facet,
+    LogInterest,
+    LogReader,
+    RoundTrips,
+    joined,
+    split_joined,
+    vendor_clock_rate,
+)
 from harness.errors import BgtestError, DeviceCommandError, DeviceError, UnsupportedAction
 
 if TYPE_CHECKING:
@@ -451,6 +459,12 @@ class AndroidDevice:
     def advance(self, ms: int) -> None:
         """On a virtual device, move its clock; the caller decides what to do on a phone."""
         self.sh(["cmd", "bgtest", "clock", "advance", f"{ms}ms"])
+
+    def clock_rate(self) -> float | None:
+        """1 on a phone; on a virtual device as its clock mode says (``cmd bgtest clock``)."""
+        if not self.is_virtual:
+            return 1.0
+        return vendor_clock_rate(self.out(["cmd", "bgtest", "clock"]))
 
     def device_time_ms(self) -> int:
         """The device's clock: the virtual clock's epoch ms (``cmd bgtest clock``), else ``date``."""

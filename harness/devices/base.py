@@ -176,6 +176,13 @@ class Device(Protocol):
         """Move a virtual device's clock (the caller sleeps on a real one)."""
         ...
 
+    def clock_rate(self) -> float | None:
+        """Device seconds per wall second while its clock runs by itself: 1 on a phone and on a
+        virtual device whose clock is realtime, N when it is scaled; None when it moves only when
+        asked (:meth:`advance`: a manual virtual clock). Asked before each wait: a scenario's
+        ``shell`` step may switch the mode."""
+        ...
+
     def failure_captures(self) -> Sequence[tuple[str, str]]:
         """``(what, file name)`` of the ``capture`` kinds worth saving when a scenario fails."""
         ...
@@ -201,6 +208,21 @@ class MetricReader(Protocol):
         ...
 
     def measure(self, name: str) -> Measurement: ...
+
+
+def vendor_clock_rate(line: str) -> float | None:
+    """The rate in a virtual device's ``clock`` answer (``<epoch ms> manual|realtime|scaled N``,
+    from ``cmd bgtest clock`` and ``simctl bgtest clock``): see :meth:`Device.clock_rate`."""
+    words = line.split()
+    mode = words[1] if len(words) > 1 else "manual"
+    if mode == "realtime":
+        return 1.0
+    if mode == "scaled" and len(words) > 2:
+        try:
+            return float(words[2])
+        except ValueError:
+            return None
+    return None
 
 
 def joined(argvs: Sequence[Sequence[str]], separator: str) -> str:

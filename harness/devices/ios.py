@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from harness.devices.base import Facet, LogInterest, LogReader, RoundTrips
+from harness.devices.base import Facet, LogInterest, LogReader, RoundTrips, vendor_clock_rate
 from harness.errors import BgtestError, DeviceCommandError, DeviceError, UnsupportedAction
 
 if TYPE_CHECKING:
@@ -698,6 +698,12 @@ class IosDevice:
     def advance(self, ms: int) -> None:
         """On the virtual iPhone, move its clock (the runner sleeps on a real one)."""
         self.simctl(["bgtest", "clock", self.udid, "advance", f"{ms}ms"])
+
+    def clock_rate(self) -> float | None:
+        """1 on a simulator or an iPhone; on the virtual one as its clock mode says."""
+        if not self.is_virtual:
+            return 1.0
+        return vendor_clock_rate(self.simctl(["bgtest", "clock", self.udid]).out)
 
     # ------------------------------------------------------------- BGTasks
     def simulate_launch(self, bundle: str, identifier: str) -> str:

@@ -140,6 +140,12 @@ def where(result: dict[str, Any]) -> str:
     return f"{file}:{result.get('line', 0)}" if file else result.get("location", "")
 
 
+def device_span(ms: int) -> str:
+    """Device time for people: whole seconds from a second on (a phone's or a realtime clock's
+    milliseconds, ``12s65ms``, say nothing), milliseconds below."""
+    return format_duration_ms(round(ms / 1000) * 1000 if ms >= 1000 else ms)
+
+
 def device_label(result: dict[str, Any]) -> str:
     device = result.get("device") or {}
     name = device.get("serial") or "no device"
@@ -155,7 +161,7 @@ def _status(result: dict[str, Any]) -> Text:
 
 def _times(result: dict[str, Any]) -> tuple[str, str]:
     span = max(0, result.get("device_end_ms", 0) - result.get("device_start_ms", 0))
-    return (format_duration_ms(span) if span else "-", f"{result.get('wall_s', 0):.2f}s")
+    return (device_span(span) if span else "-", f"{result.get('wall_s', 0):.2f}s")
 
 
 def _skip_reason(result: dict[str, Any]) -> str:

@@ -27,8 +27,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from harness.durations import format_duration_ms
-from harness.report.console import STATUS_STYLE, render_summary, totals_line
+from harness.report.console import STATUS_STYLE, device_span, render_summary, totals_line
 
 MARKS = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "-"}
 
@@ -47,7 +46,7 @@ def step_line(step: dict[str, Any], offset_ms: int) -> RenderableType:
     grid.add_row(
         Text(MARKS.get(status, "?"), style=STATUS_STYLE.get(status, "")),
         text,
-        Text(f"device +{format_duration_ms(offset_ms)}", style="cyan"),
+        Text(f"device +{device_span(offset_ms)}", style="cyan"),
     )
     if status != "passed" and step.get("message"):
         first = step["message"].strip().splitlines()[0]
@@ -182,10 +181,10 @@ class RunConsole:
                 console=self.console,
                 auto_refresh=False,
             )
-            task = progress.add_task(what, total=total_ms, elapsed="0s", span=format_duration_ms(total_ms))
+            task = progress.add_task(what, total=total_ms, elapsed="0s", span=device_span(total_ms))
             self._wait = _Wait(what, progress, task)
         self._wait.progress.update(
-            self._wait.task, completed=done_ms, elapsed=format_duration_ms(min(done_ms, total_ms))
+            self._wait.task, completed=done_ms, elapsed=device_span(min(done_ms, total_ms))
         )
         if self._live is None and not self.console.is_terminal:
             return

@@ -348,29 +348,36 @@ class ScenarioRunner(ExpectationSteps):
         return self.engine.now_ns if self.engine is not None else 0
 
     def _let_time_pass(self, ms: int, what: str, until: Callable[[], bool] | None = None) -> None:
-        """Let ``ms`` of device time pass (clock advance on a virtual device, sleep on a phone)."""
+        """Let ``ms`` of device time pass: a clock advance where the device's clock moves only
+        when asked (a manual virtual clock), else real waiting — on a phone, and on a virtual
+        device whose clock is realtime or scaled (advancing that one would jump its clock)."""
+        rate = self.device.clock_rate()
         done = 0
         slice_ms = max(self.SLICE_MS, ms // 40) if until is not None else ms
         while done < ms:
             step = min(slice_ms, ms - done)
-            if self._virtual:
+            if rate is None:
                 self.device.advance(step)
             else:
-                self._sleep_real(step, done, ms, what)
+                self._sleep_real(step, done, ms, what, rate)
             done += step
             self._barrier(what)
             if until is not None and until():
                 return
 
-    def _sleep_real(self, step_ms: int, done: int, total: int, what: str) -> None:
-        end = time.monotonic() + step_ms / 1000
+    def _sleep_real(self, step_ms: int, done: int, total: int, what: str, rate: float) -> None:
+        """Wait while the device's clock covers ``step_ms`` (at ``rate`` device s per wall s),
+        telling the live view how far it got, about once a second."""
+        start = time.monotonic()
+        end = start + step_ms / rate / 1000
         while True:
             left = end - time.monotonic()
             if left <= 0:
                 return
             time.sleep(min(left, 1.0))
             if self.obs.on_wait:
-                self.obs.on_wait(done + step_ms - int(max(left - 1.0, 0) * 1000), total, what)
+                covered = min(step_ms, int((time.monotonic() - start) * rate * 1000))
+                self.obs.on_wait(done + covered, total, what)
 
     def _ask_diagnostics(self) -> int | None:
         diagnostics = ACTIONS["diagnostics"]
