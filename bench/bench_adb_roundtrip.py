@@ -253,7 +253,11 @@ def main() -> None:
                 adb_module.time = real_time
             device = farm.devices[0]
             dev_shell = farm.call(lambda: device_shell_ms(device, runs * 20))
+            # the raw host has no adb key: measure its round trips on an insecure adbd (the
+            # per-command path is the same; AUTH only adds a round trip at connect)
+            farm.call(lambda: device.props.set("ro.adb.secure", "0"))
             dev_adbd = farm.call(lambda: adbd_raw_ms(farm.ports[0], runs * 10))
+            farm.call(lambda: device.props.set("ro.adb.secure", "1"))
             boot_adb, boot_dev = boot_s(server, farm)
     finally:
         server.stop()
