@@ -15,7 +15,7 @@ _USAGE = "usage: nc [-46Ulnt] [-pqWw #] [-s addr] {IPADDR PORTNUM|-f FILENAME|CO
 
 @command("nc", "netcat")
 async def netcat(ctx: CommandContext) -> int:
-    args = [a for a in ctx.argv[1:]]
+    args = list(ctx.argv[1:])
     while args and args[0].startswith("-") and args[0] != "-":
         flag = args.pop(0)
         if flag in ("-q", "-w", "-W", "-p", "-s") and args:
