@@ -237,3 +237,45 @@ def test_garbage_after_or_instead_of_the_handshake_never_harms_the_device(junk: 
         attacker.writer.close()
 
     with_daemon(scenario)
+
+
+# ------------------------------------------------------------------------ sync
+def test_a_push_past_the_storage_limit_fails_without_holding_the_data(monkeypatch) -> None:
+    """A hostile push of endless DATA: read and dropped past the limit, FAIL after DONE."""
+    from harness.sim.android.adb import syncsvc
+    from harness.sim.android.procio import InputSource
+
+    monkeypatch.setattr(syncsvc, "MAX_PUSH_BYTES", 200_000)
+    device = VirtualAndroidDevice()
+    sent: list[bytes] = []
+
+    class Writer:
+        def put(self, data: bytes) -> None:
+            sent.append(data)
+
+        async def put_and_maybe_flush(self, data: bytes) -> None:
+            sent.append(data)
+
+        async def flush(self) -> None:
+            pass
+
+        def fail(self, message: str) -> None:
+            sent.append(b"FAIL" + struct.pack("<I", len(message)) + message.encode())
+
+    def req(rid: bytes, payload: bytes = b"", length: int | None = None) -> bytes:
+        return rid + struct.pack("<I", len(payload) if length is None else length) + payload
+
+    async def scenario() -> None:
+        source = InputSource(eof=False)
+        session = syncsvc.SyncSession(device, syncsvc.SyncReader(source), Writer())
+        source.feed(req(b"SEND", b"/data/local/tmp/big.bin,33188"))
+        for _ in range(10):
+            source.feed(req(b"DATA", b"x" * 65536))
+        source.feed(req(b"DONE", length=1_700_000_000) + req(b"QUIT"))
+        source.feed_eof()
+        await session.run()
+
+    asyncio.run(scenario())
+    assert b"".join(sent).startswith(b"FAIL")
+    assert b"write failed: No space left on device" in b"".join(sent)
+    assert not device.fs.exists("/data/local/tmp/big.bin")

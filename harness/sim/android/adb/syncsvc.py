@@ -33,6 +33,9 @@ _RECV_V2_SETUP = struct.Struct("<4sI")
 #: kSyncFlag*: compression we do not advertise (brotli 1, lz4 2, zstd 4) and dry-run.
 SYNC_FLAG_COMPRESSION = 0x7
 SYNC_FLAG_DRY_RUN = 0x80000000
+#: The largest file one push may write: the virtual device keeps its files in memory, so a
+#: push past this is what a full /data answers, not an ever-growing buffer.
+MAX_PUSH_BYTES = 512 * 1024 * 1024
 _STAT_V1 = struct.Struct("<4sIII")
 _DENT_V1 = struct.Struct("<4sIIII")
 # id, error, dev, ino, mode, nlink, uid, gid, size, atime, mtime, ctime
@@ -241,6 +244,8 @@ class SyncSession:
 
     async def _receive_file(self, path: str, mode: int, dry_run: bool) -> bool:
         chunks: list[bytes] = []
+        size = 0
+        full = False
         while True:
             header = await self.reader.read_exact(_REQ.size)
             if header is None:
@@ -253,13 +258,22 @@ class SyncSession:
                 data = await self.reader.read_exact(length)
                 if data is None:
                     return False
-                chunks.append(data)
+                size += len(data)
+                if size > MAX_PUSH_BYTES or full:
+                    # the rest is read and dropped, so the host sees our FAIL after its DONE
+                    # (file_sync_service.cpp handle_send_file keeps reading after an error)
+                    full, chunks = True, []
+                elif not dry_run:
+                    chunks.append(data)
             elif rid == b"DONE":
                 mtime = length
                 break
             else:
                 self.writer.fail(f"unexpected message {int.from_bytes(rid, 'little'):08x} during send")
                 return False
+        if full:
+            self.writer.fail("write failed: No space left on device")
+            return False
         failure = None if dry_run else self._store(path, b"".join(chunks), mode, mtime)
         if failure:
             self.writer.fail(failure)
