@@ -30,7 +30,7 @@ from harness.errors import BgtestError
 from harness.report import redaction
 from harness.report.artifacts import DEFAULT_REPORT_DIR
 from harness.result import ScenarioResult
-from harness.run import exits, interrupts
+from harness.run import exits, interrupts, shards
 from harness.run.session import DeviceSession
 from harness.run.settings import Settings
 
@@ -99,6 +99,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="fail instead of starting a virtual device when none is attached",
+    )
+    group.addoption(
+        "--bgtest-shard",
+        default=None,
+        metavar="I/N",
+        help="run only shard I of N (CI machines split one scenario set; every machine the same split)",
+    )
+    group.addoption(
+        "--bgtest-shard-durations",
+        default=None,
+        metavar="RESULTS_JSON",
+        help="balance the shards by the wall times an earlier run wrote to results.json",
     )
 
 
@@ -401,6 +413,7 @@ def render_failure(result: ScenarioResult) -> str:
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
+    _keep_shard(config, items)
     models = []
     for item in items:
         if isinstance(item, ScenarioItem) and item.scenario.app is not None and item.scenario.app.model_path:
@@ -421,6 +434,26 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     for number, item in enumerate(session.items, 1):
         if isinstance(item, ScenarioItem):
             item.number = number
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--bgtest-shard I/N: keep this shard's scenario items, deselect the others."""
+    wanted = config.getoption("bgtest_shard")
+    if not wanted:
+        return
+    try:
+        index, count = shards.parse_shard(wanted)
+        given = config.getoption("bgtest_shard_durations")
+        durations = shards.durations_from(Path(given)) if given else None
+    except shards.ShardError as exc:
+        raise pytest.UsageError(exc.render()) from None
+    keep = shards.select(
+        items, lambda item: shards.scenario_key(str(item.path), item.name), index, count, durations
+    )
+    kept = set(map(id, keep))
+    dropped = [item for item in items if id(item) not in kept]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 def _redactor(config: pytest.Config, scenarios: list[Any]) -> redaction.Redactor:

@@ -136,6 +136,8 @@ class ScenarioResult:
     states: list[StateChange] = field(default_factory=list)
     #: What ``metric:`` steps read from the device (docs/metrics.md).
     metrics: list[MetricReading] = field(default_factory=list)
+    #: A farm device dropped out and the scenario ran again on another: which, and where.
+    retried_from: str = ""
 
     @property
     def location(self) -> str:

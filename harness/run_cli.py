@@ -35,11 +35,24 @@ class Platform(str, Enum):
 
 def run(
     paths: list[Path] = typer.Argument(..., metavar="PATH...", help="scenario files or folders"),
-    device: str | None = typer.Option(
-        None, "--device", "-s", metavar="SERIAL", help="adb serial (or iOS UDID) of the device to use"
+    device: list[str] = typer.Option(
+        [],
+        "--device",
+        "-s",
+        metavar="SERIAL",
+        help="adb serial (or iOS UDID) to use; repeat it or give a glob (emulator-*) for a farm",
     ),
-    adb_server: str | None = typer.Option(
-        None, "--adb-server", metavar="HOST:PORT", help="adb server to use (device farms)"
+    adb_server: list[str] = typer.Option(
+        [], "--adb-server", metavar="HOST:PORT", help="adb server to use; repeat it for a farm of hosts"
+    ),
+    shard_index: int | None = typer.Option(
+        None, "--shard-index", metavar="I", help="run shard I (1-based) of --shard-count N"
+    ),
+    shard_count: int | None = typer.Option(
+        None, "--shard-count", metavar="N", help="split the scenarios over N CI machines"
+    ),
+    shard_durations: Path | None = typer.Option(
+        None, "--shard-durations", metavar="RESULTS_JSON", help="balance shards by an earlier run's times"
     ),
     platform: Platform | None = typer.Option(None, "--platform", help="run only this platform's scenarios"),
     keyword: str | None = typer.Option(
@@ -83,8 +96,13 @@ def run(
     live = RunConsole(console=make_console(color, file=terminal), steps=not quiet, debug=debug)
     live.start("checking the scenario files")
     try:
-        code = _run(live, paths, device, adb_server, platform, keyword, junit, report, workers,
-                    no_embedded, xcrun, redact, debug)
+        if (shard_index is None) != (shard_count is None):
+            code = _usage(live, "--shard-index and --shard-count go together (e.g. 2 and 3)")
+        else:
+            shard = f"{shard_index}/{shard_count}" if shard_count is not None else None
+            devices, servers = ",".join(device) or None, ",".join(adb_server) or None
+            code = _run(live, paths, devices, servers, platform, keyword, junit, report, workers,
+                        no_embedded, xcrun, redact, debug, shard, shard_durations)
     finally:
         live.stop()
     raise typer.Exit(code)
@@ -92,8 +110,9 @@ def run(
 
 def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: str | None,
          platform: Platform | None, keyword: str | None, junit: Path | None, report: Path,
-         workers: int | None, no_embedded: bool, xcrun: str | None, redact: list[str], debug: bool) -> int:
-    from harness.run import exits, preflight
+         workers: int | None, no_embedded: bool, xcrun: str | None, redact: list[str], debug: bool,
+         shard: str | None = None, shard_durations: Path | None = None) -> int:
+    from harness.run import exits, preflight, shards
     from harness.scenario.loader import load_paths
 
     missing = [str(p) for p in paths if not p.exists()]
@@ -102,6 +121,13 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
     wrong = preflight.problems(report=report, junit=junit, workers=workers, redact=redact)
     if wrong:
         return _usage(live, "\nbgtest: ".join(wrong))
+    if shard:
+        try:
+            shards.parse_shard(shard)
+            if shard_durations is not None:
+                shards.durations_from(shard_durations)
+        except shards.ShardError as exc:
+            return _usage(live, exc.render())
     if workers and importlib.util.find_spec("xdist") is None:
         return _usage(live, "-n needs pytest-xdist: pip install pytest-xdist")
     if keyword and (problem := _keyword_problem(keyword)):
@@ -154,6 +180,10 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
         args += ["-n", str(workers)]
     if no_embedded:
         args.append("--bgtest-no-embedded")
+    if shard:
+        args += ["--bgtest-shard", shard]
+    if shard_durations is not None:
+        args += ["--bgtest-shard-durations", str(shard_durations)]
     for pattern in redact:
         args.append(f"--bgtest-redact={pattern}")
     if xcrun:

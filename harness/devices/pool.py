@@ -1,11 +1,14 @@
-"""Which device a run uses: the one named, the one attached, or the embedded virtual device.
+"""Which devices a run may use: the ones named, the ones attached, or the embedded virtual device.
 
-Discovery only reads the adb server's device list and never starts a server on the user's
-port: an absent server simply means no attached device.
+Discovery only reads the adb servers' device lists and never starts a server on the user's
+port. An absent server means "no attached device" only when nobody named it: a farm job whose
+``--adb-server`` or ``--device`` cannot be reached must fail (exit 3), never go green on a
+virtual phone started in its place.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from dataclasses import dataclass
 
@@ -41,17 +44,35 @@ def parse_server_address(text: str | None) -> tuple[str, int]:
         ) from None
 
 
-def list_devices(host: str = "127.0.0.1", port: int = 5037) -> list[AttachedDevice]:
-    """``adb devices -l`` through the server; [] when no server listens there."""
+def parse_server_addresses(text: str | None) -> list[tuple[str, int]]:
+    """Several servers (a farm of hosts) as ``host:port,host:port``; empty means the default one."""
+    parts = [part.strip() for part in (text or "").split(",") if part.strip()]
+    return [parse_server_address(part) for part in parts] or [parse_server_address(None)]
+
+
+def list_devices(host: str = "127.0.0.1", port: int = 5037, required: bool = False) -> list[AttachedDevice]:
+    """``adb devices -l`` through the server; [] when no server listens there, unless
+    ``required`` (the user named this server): then that is a :class:`DeviceError`."""
     try:
         conn = _Conn(host, port, timeout=5)
-    except AdbWireError:
+    except AdbWireError as exc:
+        if required:
+            raise DeviceError(
+                f"adb-server {host}:{port}",
+                f"no adb server answers there ({exc})",
+                hint="start it (`adb -a -P PORT nodaemon server` on the farm host), check the tunnel, "
+                "or fix --adb-server",
+            ) from None
         return []
     try:
         conn.request("host:devices-l")
         length = int(conn.read_exact(4), 16)
         text = conn.read_exact(length).decode("utf-8", "replace")
-    except (TimeoutError, AdbWireError, ValueError):
+    except (TimeoutError, AdbWireError, ValueError) as exc:
+        if required:
+            raise DeviceError(
+                f"adb-server {host}:{port}", f"the adb server did not list its devices ({exc})"
+            ) from None
         return []
     finally:
         conn.close()
@@ -74,26 +95,71 @@ def list_devices(host: str = "127.0.0.1", port: int = 5037) -> list[AttachedDevi
     return devices
 
 
-def choose_serial(devices: list[AttachedDevice], wanted: str | None) -> str | None:
-    """The serial to use, ``None`` for "start the embedded device", or a DeviceError saying why not."""
-    online = [d for d in devices if d.state == "device"]
-    if wanted:
-        for d in devices:
-            if d.serial == wanted:
-                if d.state != "device":
-                    raise DeviceError(wanted, f"is {d.state}", hint="reconnect it or authorize this computer")
-                return wanted
-        names = ", ".join(d.serial for d in devices) or "none"
-        raise DeviceError(
-            wanted,
-            "is not attached to the adb server",
-            hint=f"attached: {names}; check `bgtest devices` or `adb connect HOST:PORT`",
-        )
-    if not online:
-        return None
-    if len(online) > 1:
-        names = ", ".join(d.serial for d in online)
-        raise DeviceError(
-            "adb", f"{len(online)} devices are attached ({names})", hint="pick one with --device SERIAL"
-        )
-    return online[0].serial
+def _not_usable(devices: list[AttachedDevice], wanted: str) -> DeviceError:
+    """Why the serial the user named cannot be used: offline/unauthorized, or not there."""
+    for d in devices:
+        if d.serial == wanted:
+            return DeviceError(wanted, f"is {d.state}", hint="reconnect it or authorize this computer")
+    names = ", ".join(d.serial for d in devices) or "none"
+    return DeviceError(
+        wanted,
+        "is not attached to the adb server",
+        hint=f"attached: {names}; check `bgtest devices` or `adb connect HOST:PORT`",
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One device a run may lease: its serial and the adb server that reaches it."""
+
+    serial: str
+    host: str
+    port: int
+
+    @property
+    def key(self) -> str:
+        """Unique across servers (two hosts may both have an ``emulator-5554``)."""
+        return f"{self.host}:{self.port}/{self.serial}"
+
+
+def _is_pattern(text: str) -> bool:
+    return any(ch in text for ch in "*?[")
+
+
+def android_candidates(adb_server: str | None, device: str | None) -> list[Candidate]:
+    """Every online device the run may use, across all its adb servers, filtered by ``device``.
+
+    ``device`` is one serial, a comma list, or glob patterns (``emulator-*``). A serial named
+    literally must be there and online; a pattern must match at least one online device; a
+    named server must answer. [] only when nothing was named and nothing is attached — the one
+    case for the embedded virtual device.
+    """
+    named_server = bool(adb_server and adb_server.strip())
+    found: list[tuple[AttachedDevice, str, int]] = []
+    for host, port in parse_server_addresses(adb_server):
+        found += [(d, host, port) for d in list_devices(host, port, required=named_server)]
+    online = [Candidate(d.serial, host, port) for d, host, port in found if d.state == "device"]
+    wanted = [w.strip() for w in (device or "").split(",") if w.strip()]
+    if not wanted:
+        if not online and named_server:
+            servers = ", ".join(f"{h}:{p}" for h, p in parse_server_addresses(adb_server))
+            raise DeviceError(
+                f"adb-server {servers}",
+                "has no device online",
+                hint="attach or `adb connect` one on the farm host; bgtest never replaces a named "
+                "server's devices with a virtual one",
+            )
+        return online
+    chosen: list[Candidate] = []
+    for want in wanted:
+        if _is_pattern(want):
+            matches = [c for c in online if fnmatch.fnmatchcase(c.serial, want)]
+            if not matches:
+                names = ", ".join(d.serial for d, _, _ in found) or "none"
+                raise DeviceError(want, "matches no online device", hint=f"attached: {names}")
+        else:
+            matches = [c for c in online if c.serial == want]
+            if not matches:
+                raise _not_usable([d for d, _, _ in found], want)
+        chosen += [c for c in matches if c not in chosen]
+    return chosen

@@ -7,7 +7,8 @@ and says so in one line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from harness.apps.errors import AppModelError
 from harness.apps.target import AppUnderTest
 from harness.devices.android import AndroidDevice
 from harness.devices.base import Device
-from harness.devices.pool import choose_serial, list_devices, parse_server_address
+from harness.devices.lease import DeviceLeases, Lease
+from harness.devices.pool import Candidate, android_candidates, list_devices
 from harness.errors import BgtestError, DeviceError
 from harness.report.artifacts import run_folder
 from harness.result import ScenarioResult, Status
@@ -54,42 +56,80 @@ class DeviceSession:
     _embedded_ios: Any = None
     _throwaway: set[str] = field(default_factory=set)  # embedded devices: they end with the run
     _recovered: set[str] = field(default_factory=set)
+    _pool: list[Candidate] | None = None  # the Android devices this session may lease
+    _devices: dict[str, AndroidDevice] = field(default_factory=dict)  # by candidate key
+    _leases: DeviceLeases = field(default_factory=DeviceLeases)
+    _held: Lease | None = None  # the android_device fixture's session-long lease
+    _last: Candidate | None = None  # the device of the last Android scenario
 
     # ------------------------------------------------------------- Android
-    def android(self) -> AndroidDevice:
-        if self._android is not None:
-            return self._android
+    def _android_pool(self) -> list[Candidate]:
+        """The devices this session may lease ([] = none named, none attached: embedded)."""
         if self._error is not None:
             raise self._error
-        try:
-            self._android = self._pick_android()
-        except BgtestError as exc:
-            self._error = exc
-            raise
+        if self._pool is None:
+            try:
+                self._pool = android_candidates(self.settings.adb_server, self.settings.device)
+            except BgtestError as exc:
+                self._error = exc
+                raise
+        return self._pool
+
+    def _embedded_android(self) -> AndroidDevice:
+        if self._android is None:
+            from harness.run.embedded import EmbeddedAndroid
+
+            if not self.settings.allow_embedded:
+                raise DeviceError(
+                    "adb",
+                    "no Android device is attached to the adb server",
+                    hint="attach one, `adb connect HOST:PORT`, or drop --no-embedded",
+                )
+            embedded = EmbeddedAndroid(app_models=list(self.app_models)).start()
+            self._embedded = embedded
+            assert embedded.server is not None
+            self._throwaway.add(embedded.serial)
+            self.note(
+                f"no Android device attached: started a virtual one ({embedded.serial}, virtual time) "
+                "— pass --device SERIAL to use a phone"
+            )
+            self._android = AndroidDevice(embedded.serial, embedded.server.host, embedded.server.port)
         return self._android
 
-    def _pick_android(self) -> AndroidDevice:
-        host, port = parse_server_address(self.settings.adb_server)
-        serial = choose_serial(list_devices(host, port), self.settings.device)
-        if serial is not None:
-            return AndroidDevice(serial, host, port)
-        if not self.settings.allow_embedded:
-            raise DeviceError(
-                "adb",
-                f"no Android device is attached to the adb server at {host}:{port}",
-                hint="attach one, `adb connect HOST:PORT`, or drop --no-embedded",
-            )
-        from harness.run.embedded import EmbeddedAndroid
+    def _device_at(self, candidate: Candidate) -> AndroidDevice:
+        if candidate.key not in self._devices:
+            self._devices[candidate.key] = AndroidDevice(candidate.serial, candidate.host, candidate.port)
+        return self._devices[candidate.key]
 
-        embedded = EmbeddedAndroid(app_models=list(self.app_models)).start()
-        self._embedded = embedded
-        assert embedded.server is not None
-        self._throwaway.add(embedded.serial)
-        self.note(
-            f"no Android device attached: started a virtual one ({embedded.serial}, virtual time) "
-            "— pass --device SERIAL to use a phone"
-        )
-        return AndroidDevice(embedded.serial, embedded.server.host, embedded.server.port)
+    def android(self) -> AndroidDevice:
+        """A device for Python tests (the ``android_device`` fixture): leased for the whole session."""
+        if not self._android_pool():
+            return self._embedded_android()
+        if self._held is None:
+            self._held = self._leases.acquire(self._android_pool())
+        return self._device_at(self._held.candidate)
+
+    @contextmanager
+    def _android_lease(self) -> Iterator[AndroidDevice]:
+        """One scenario's Android device: a lease on a free one, released when it ends."""
+        pool = self._android_pool()
+        if not pool:
+            yield self._embedded_android()
+            return
+        lease: Lease = self._leases.acquire(pool)
+        self._last = lease.candidate
+        try:
+            yield self._device_at(lease.candidate)
+        finally:
+            lease.release()
+
+    def _dropped_out(self) -> Candidate | None:
+        """The device the last scenario ran on, if it is no longer online on its server."""
+        last = self._last
+        if last is None:
+            return None
+        online = {d.serial for d in list_devices(last.host, last.port) if d.state == "device"}
+        return None if last.serial in online else last
 
     # ------------------------------------------------------------- iOS
     def ios(self, want_kind: str | None = None) -> Any:
@@ -160,46 +200,86 @@ class DeviceSession:
         return ledger
 
     # ------------------------------------------------------------- runs
-    def device_for(self, scenario: m.Scenario, platform: str) -> Device:
-        """The device a scenario runs on for ``platform`` (a bgtest error when there is none)."""
+    @contextmanager
+    def device_for(self, scenario: m.Scenario, platform: str) -> Iterator[Device]:
+        """The device a scenario runs on for ``platform``, held for the scenario (a bgtest
+        error when there is none)."""
         if platform == "android":
-            return self.android()
-        if platform == "ios":
+            with self._android_lease() as device:
+                yield device
+        elif platform == "ios":
             from harness.devices.ios_pool import wanted_kind
 
-            return self.ios(wanted_kind(scenario.tags))  # type: ignore[no-any-return]
-        raise _NoDriver(f"{platform}: no driver for this platform in this build")
+            yield self.ios(wanted_kind(scenario.tags))
+        else:
+            raise _NoDriver(f"{platform}: no driver for this platform in this build")
 
     def run(
         self, scenario: m.Scenario, platform: str, observer: Any = None, number: int | None = None
     ) -> ScenarioResult:
-        """Run one scenario; ``number`` (its place in the whole run) names its report folder."""
+        """Run one scenario; ``number`` (its place in the whole run) names its report folder.
+
+        A farm device that drops out during it is quarantined and the scenario runs once more
+        on another device, and the result says so."""
+        self._last = None
+        result = self._run_once(scenario, platform, observer, number)
+        if platform != "android" or result.exit_code != exits.INFRASTRUCTURE:
+            return result
+        gone = self._dropped_out()
+        if gone is None or self._pool is None:
+            return result
+        self._pool = [c for c in self._pool if c != gone]
+        self.note(f"<{gone.serial}> dropped out during '{scenario.name}': quarantined for this run")
+        if not self._pool:
+            return result
+        again = self._run_once(scenario, platform, observer, number, rerun=True)
+        where = self._last.serial if self._last else "another device"
+        again.retried_from = f"{gone.serial} dropped out during the first run; rerun on {where}"
+        return again
+
+    def _run_once(
+        self,
+        scenario: m.Scenario,
+        platform: str,
+        observer: Any = None,
+        number: int | None = None,
+        rerun: bool = False,
+    ) -> ScenarioResult:
         from harness.devices.ios_pool import KindMismatch
         from harness.run.runner import ScenarioRunner
 
         try:
-            device = self.device_for(scenario, platform)
-            app = app_under_test(scenario, platform)
+            with self.device_for(scenario, platform) as device:
+                app = app_under_test(scenario, platform)
+                self._runs += 1
+                artifacts = None
+                if self.settings.report_dir is not None:
+                    name = scenario.name + (" rerun" if rerun else "")
+                    artifacts = run_folder(self.settings.report_dir, number or self._runs, name, platform)
+                runner = ScenarioRunner(
+                    scenario,
+                    device,
+                    app,
+                    artifacts_dir=artifacts,
+                    observer=observer,
+                    ledger=self.ledger(device),
+                )
+                return runner.run()
         except AppModelError as exc:
             return _not_run(scenario, platform, "error", str(exc), exits.for_error(exc))
         except BgtestError as exc:
             if isinstance(exc, (KindMismatch, _NoDriver)):
                 return _not_run(scenario, platform, "skipped", exc.render(), 0)
             return _not_run(scenario, platform, "error", exc.render(), exits.for_error(exc))
-        self._runs += 1
-        artifacts = None
-        if self.settings.report_dir is not None:
-            artifacts = run_folder(self.settings.report_dir, number or self._runs, scenario.name, platform)
-        runner = ScenarioRunner(
-            scenario, device, app, artifacts_dir=artifacts, observer=observer, ledger=self.ledger(device)
-        )
-        return runner.run()
 
     def close(self) -> None:
         if self._embedded_ios is not None:
             self._embedded_ios.stop()
             self._embedded_ios = None
         self._ios.clear()
+        if self._held is not None:
+            self._held.release()
+            self._held = None
         if self._embedded is not None:
             self._embedded.stop()
             self._embedded = None
