@@ -113,6 +113,8 @@ class ScenarioResult:
     file: str
     line: int
     platform: str
+    #: the scenario's `description:` (longer text for reports)
+    description: str = ""
     device: dict[str, str] = field(default_factory=dict)
     status: Status = "passed"
     failure: str = ""

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from verdicts_app import APP
 
 from harness.devices.adb_server import AdbServer
 from harness.devices.android import AndroidDevice
@@ -22,64 +23,6 @@ from harness.scenario.loader import load_text
 from harness.sim.android.launcher import VirtualAndroidFarm
 
 ROOT = Path(__file__).resolve().parents[1]
-
-APP = """\
-package: dev.bgtest.api_demo
-label: API Demo
-version_name: "1.0"
-version_code: 1
-library: native_workmanager
-debug_logging: true
-activities: [.MainActivity]
-deep_link_schemes: [apidemo]
-hooks:
-  - name: load
-    deep_link: apidemo://enqueue/load
-    params:
-      count: {type: int, default: 1}
-    enqueue: [load-task]
-    repeat: "{count}"
-    overrides:
-      unique_name: "load-{index}"
-      tags: [kmp-worker-task, "load-{index}"]
-  - name: enqueue
-    deep_link: apidemo://enqueue/{task}
-    enqueue: ["{task}"]
-  - name: enqueue-broadcast
-    broadcast: dev.bgtest.api_demo.ENQUEUE
-    params:
-      task: {type: string, default: api-2}
-    enqueue: ["{task}"]
-work:
-  api-1:
-    worker: flaky
-    backoff: {policy: exponential, delay: 30s}
-    unique: {name: api-1, policy: replace}
-    tags: [kmp-worker-task, api-1]
-  api-2:
-    worker: quick
-    unique: {name: api-2, policy: replace}
-    tags: [kmp-worker-task, api-2]
-  upload:
-    worker: slow
-    unique: {name: upload, policy: replace}
-    tags: [kmp-worker-task, upload]
-  load-task:
-    worker: quick
-    unique: {name: load-task, policy: replace}
-    tags: [kmp-worker-task, load]
-workers:
-  flaky:
-    class: dev.bgtest.ApiWorker
-    duration: 1s
-    outcomes: [retry, success]
-  quick:
-    class: dev.bgtest.ApiWorker
-    duration: 200ms
-  slow:
-    class: dev.bgtest.ApiWorker
-    duration: 5s
-"""
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +116,7 @@ def test_in_order_and_latency_with_globs(device: AndroidDevice, home: Path) -> N
 
 # ------------------------------------------------------------------ one meaning
 def test_latency_keeps_its_operator(device: AndroidDevice, home: Path) -> None:
-    steps = "  - launch: apidemo://enqueue/upload\n  - expect: {task: upload, latency: \"%s\", within: 10m}\n"
+    steps = '  - launch: apidemo://enqueue/upload\n  - expect: {task: upload, latency: "%s", within: 10m}\n'
     assert run(device, home, steps % "<= 30s").status == "passed"
     # the upload takes 5 s: ">= 30s" used to run as "<= 30s" and pass
     assert "wanted at least 30s" in failed(run(device, home, steps % ">= 30s"))
@@ -280,12 +223,12 @@ def test_a_task_run_is_counted_once_in_a_doze_night(device: AndroidDevice) -> No
 @pytest.mark.parametrize(
     ("step", "message"),
     [
-        ('{subsystem: com.apple.dasd, never: true, within: 1m}', "'subsystem' cannot match on android"),
+        ("{subsystem: com.apple.dasd, never: true, within: 1m}", "'subsystem' cannot match on android"),
         ("{in_order: [{category: sync}, {tag: X}]}", "'category' cannot match on android"),
-        ("{task: x, state: succeeded, count: 2, latency: \"<= 1m\"}", "asks for latency and count"),
+        ('{task: x, state: succeeded, count: 2, latency: "<= 1m"}', "asks for latency and count"),
         ("{task: x}", "say which state"),
-        ("{task: x, state: failed, success_rate: \">= 95%\"}", "success_rate is the share of tasks"),
-        ("{task: x, state: enqueued, latency: \"<= 1m\"}", "state: enqueued measures nothing"),
+        ('{task: x, state: failed, success_rate: ">= 95%"}', "success_rate is the share of tasks"),
+        ('{task: x, state: enqueued, latency: "<= 1m"}', "state: enqueued measures nothing"),
         ("{in_order: [x succeeded], task: x, state: failed}", "in_order lists what it matches itself"),
     ],
 )

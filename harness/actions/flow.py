@@ -49,7 +49,7 @@ class Expect(Action[m.Expect]):
     marks_start = False
 
     def describe(self, step: m.Expect) -> str:
-        return step.describe()
+        return str(step.label) if step.label else step.describe()
 
     def run(self, step: m.Expect, ctx: RunContext, device: Any) -> None:
         now = ctx.barrier(step.describe())

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.devices.base import LogReader
+from harness.durations import format_duration_ms
 from harness.errors import BgtestError, StepFailed
 from harness.logs import expect as ex
 from harness.result import ScenarioResult, TaskOutcome, TimelineEvent
@@ -57,6 +58,18 @@ class ExpectationSteps:
         """Have the app log its work's diagnostics (names for UUIDs); when they are in the journal
         (device time, ns), or None where the platform has none or they failed."""
         raise NotImplementedError
+
+    def _check_budget(self) -> None:
+        """The scenario's ``timeout:``: device time since its start may not exceed it."""
+        budget = self.scenario.timeout
+        if budget is None or self.engine is None:
+            return
+        spent_ms = (self.engine.now_ns - self.ctx.scenario_start_ns) // NS
+        if spent_ms > budget:
+            raise StepFailed(
+                f"the scenario's timeout ({format_duration_ms(budget)} of device time) is spent: "
+                f"this step ended at +{format_duration_ms(spent_ms)}"
+            )
 
     def _mark_restore(self) -> None:
         """Where the scenario's own events end: from here on the device is being restored."""

@@ -93,6 +93,7 @@ class ScenarioRunner(ExpectationSteps):
             file=str(loc.file) if loc else "",
             line=loc.line if loc else 0,
             platform=device.platform,
+            description=scenario.description or "",
         )
         self.artifacts = ArtifactWriter(self.result, artifacts_dir)
         self.journal: LogReader | None = None
@@ -324,6 +325,8 @@ class ScenarioRunner(ExpectationSteps):
                 if action.marks_start:
                     self._barrier(f"after {record.summary}")
                 self._check_scenario_guards()
+            if record.phase != "finally":
+                self._check_budget()
         finally:
             # also when the step failed: its real device time, and the window it judged
             record.device_end_ms = self._device_now_ns() // NS

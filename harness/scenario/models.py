@@ -592,9 +592,9 @@ class Wait(StepBase):
         return self
 
     def describe(self) -> str:
-        """One human line: ``wait 2h`` or ``wait until sync succeeded (at most 1h)``."""
+        """One human line: ``wait: 2h`` or ``wait until sync succeeded (at most 1h)``."""
         if self.duration is not None:
-            return f"wait {format_duration_ms(self.duration)}"
+            return f"wait: {format_duration_ms(self.duration)}"
         assert self.until is not None
         text = self.until.describe().removeprefix("expect ")
         limit = f" (at most {format_duration_ms(self.timeout)})" if self.timeout else ""

@@ -445,7 +445,7 @@ class ActivityManager:
         if warning is not TOP_MOST_WARNING:
             self.device.log("I", "ActivityTaskManager", f"Displayed {activity} for user 0: +{total}ms")
         if intent.data:
-            self._deliver_deep_link(runtime, intent.data)
+            self._deliver_deep_link(runtime, intent.data, intent.extras)
         return StartResult(
             status="ok",
             package=pkg,
@@ -456,12 +456,13 @@ class ActivityManager:
             warning=warning,
         )
 
-    def _deliver_deep_link(self, runtime: AppRuntime, uri: str) -> None:
+    def _deliver_deep_link(self, runtime: AppRuntime, uri: str, extras: dict[str, Any] | None = None) -> None:
         found = runtime.model.deep_link_hook(uri)
         if found is None:
             return
         hook, raw = found
-        self._run_hook(runtime, hook, dict(raw))
+        # a hook's params come from the link or the intent's extras (the link wins)
+        self._run_hook(runtime, hook, {**(extras or {}), **raw})
 
     def _run_hook(self, runtime: AppRuntime, hook: Any, raw: dict[str, object]) -> int:
         """Resolve the hook's params and enqueue its work; returns how many enqueues were made."""
