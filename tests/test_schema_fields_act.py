@@ -818,6 +818,97 @@ def _ios_expire(r: Rig) -> tuple[object, object]:
     return status(a), status(b)
 
 
+@probe(("Step", "background"))
+def _background(r: Rig) -> tuple[object, object]:
+    on_screen = (
+        '  - shell: [sh, -c, "dumpsys activity activities | grep mResumedActivity | grep -q api_demo"]\n'
+    )
+    own = r.fresh()
+    try:
+        return status(own.android("  - launch\n  - background\n" + on_screen)), status(
+            own.android("  - launch\n" + on_screen)
+        )
+    finally:
+        own.close()
+
+
+@probe(("Step", "diagnostics"))
+def _diagnostics(r: Rig) -> tuple[object, object]:
+    steps = "  - launch: apidemo://enqueue/api-2\n%s  - expect: {tag: WM-DiagnosticsWrkr, within: 1m}\n"
+    return status(r.android(steps % "  - diagnostics\n")), status(r.android(steps % ""))
+
+
+@probe(("Scenario", "redact"))
+def _redact(r: Rig) -> tuple[object, object]:
+    # redaction is the run's (bgtest run writes every console line through it)
+    def console(redact: str) -> bool:
+        folder = r.home / f"redact-{bool(redact)}"
+        folder.mkdir(exist_ok=True)
+        (folder / "s.yaml").write_text(
+            f"name: r\n{redact}steps:\n  - shell: [log, -t, Probe, 'order=XYZ789']\n"
+            "  - expect: {tag: Probe, message: nothing, within: 1s}\n"
+        )
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "harness.cli",
+                "run",
+                str(folder / "s.yaml"),
+                "--report",
+                str(folder / "rep"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=folder,
+        )
+        return "XYZ789" in out.stdout + out.stderr
+
+    return console('redact: ["order=(\\\\w+)"]\n'), console("")
+
+
+# An action is there to act: each kind is proven by a probe of its own options above.
+for _kind, _probe in {
+    "battery": _battery_state,
+    "battery_saver": _saver,
+    "broadcast": _bc_action,
+    "capture": _capture_what,
+    "clear_data": _clear_data,
+    "doze": _doze,
+    "expect": PROBES[("Expect", "state")],
+    "expire_task": _ios_expire,
+    "install": _install,
+    "kill": _kill,
+    "launch": _deep_link,
+    "low_power": _low_power,
+    "network": _wifi,
+    "open_url": _open_url,
+    "push": _ios_push,
+    "reboot": _reboot,
+    "run_task": _run_task,
+    "screen": _screen,
+    "shell": _shell_argv,
+    "standby_bucket": _bucket,
+    "stop_app": _stop_app,
+    "uninstall": _uninstall,
+    "wait": _wait_duration,
+}.items():
+    PROBES[("Step", _kind)] = _probe
+
+#: Fields in the schema that do not act yet, each with whose work makes them act. The
+#: enumeration holds them to exactly this list: a new field needs a probe, and a field that
+#: starts to act moves from here to a probe.
+NOT_ACTING_YET = {
+    ("Scenario", "device"): "metrics (#14): the virtual device profile is not applied by the runner yet",
+    ("DeviceSettings", "profile"): "metrics (#14): as device:",
+    ("Scenario", "requires"): "metrics (#14): no skip when the device does not match yet",
+    ("Requires", "profile"): "metrics (#14): as requires:",
+    ("Requires", "low_ram"): "metrics (#14): as requires:",
+    ("Requires", "sdk"): "metrics (#14): as requires:",
+}
+
+
 # ----------------------------------------------------------------------------- the tests
 def schema_fields() -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
@@ -830,7 +921,10 @@ def schema_fields() -> set[tuple[str, str]]:
 
 def test_every_schema_field_has_a_probe() -> None:
     fields = schema_fields()
-    assert not fields - PROBES.keys(), f"fields without a probe: {sorted(fields - PROBES.keys())}"
+    missing = fields - PROBES.keys()
+    assert missing == NOT_ACTING_YET.keys(), (
+        f"fields without a probe: {sorted(missing - NOT_ACTING_YET.keys())}"
+    )
     assert not PROBES.keys() - fields, f"probes for fields the schema lacks: {sorted(PROBES.keys() - fields)}"
 
 
