@@ -204,8 +204,8 @@ def test_events_after_the_restore_are_apart(device: AndroidDevice, home: Path) -
     )
     assert result.status == "passed", result.failure
     assert "api-1" not in result.tasks  # named nowhere by the scenario
-    assert {e.task for e in result.after_restore_events} == {"api-1"}
-    assert all(e.task == "api-2" for e in result.events)
+    assert "api-1" in {e.task for e in result.after_restore_events}
+    assert "api-1" not in {e.task for e in result.events}
 
 
 def test_a_task_run_is_counted_once_in_a_doze_night(device: AndroidDevice) -> None:
