@@ -26,12 +26,14 @@ from harness.devices.android import AndroidDevice
 from harness.logs import expect as ex
 from harness.logs.oslog_parser import record_from_json
 from harness.result import ScenarioResult
-from harness.runner import RunObserver, ScenarioRunner, to_engine_expectation
+from harness.run.expectations import to_engine_expectation
+from harness.run.runner import RunObserver, ScenarioRunner
+from harness.run.session import DeviceSession, app_under_test
+from harness.run.settings import Settings
 from harness.scenario import models as m
 from harness.scenario.errors import ScenarioError
 from harness.scenario.loader import load_text
 from harness.scenario.schema import build_schema
-from harness.session import DeviceSession, app_info
 from harness.sim.android.launcher import VirtualAndroidFarm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,18 +83,14 @@ class Rig:
     def android(self, steps: str, head: str = "app: {model: api_demo}\n", tail: str = "") -> Run:
         text = f"name: probe\n{head}{tail}steps:\n{steps}"
         (scenario,) = load_text(text, file=str(self.home / "probe.yaml"), base_dir=self.home)
-        info = app_info(scenario)
         notes: list[str] = []
         artifacts = self.home / "artifacts" / str(len(list((self.home / "artifacts").glob("*"))))
         runner = ScenarioRunner(
             scenario,
             self.device,
-            observer=RunObserver(on_note=notes.append),
-            app_package=info.package,
-            app_library=info.library,
-            launch_activity=info.activity,
-            app_install_path=info.path,
+            app_under_test(scenario, "android"),
             artifacts_dir=artifacts,
+            observer=RunObserver(on_note=notes.append),
         )
         result = runner.run()
         self.failures.append(result.failure)
@@ -118,7 +116,7 @@ def rig(adb_server: AdbServer, tmp_path_factory: pytest.TempPathFactory) -> Iter
     (home / "artifacts").mkdir()
     (home / "night.yaml").write_text("- launch: apidemo://enqueue/api-2\n")
     models = [home / "fixtures/apps/api_demo.yaml", ROOT / "fixtures/apps/nwm_demo.yaml"]
-    ios = DeviceSession(note=lambda _: None, report_dir=tmp_path_factory.mktemp("ios-reports"))
+    ios = DeviceSession(Settings(report_dir=tmp_path_factory.mktemp("ios-reports")), note=lambda _: None)
     try:
         with VirtualAndroidFarm(adb_server=adb_server, app_models=models) as farm:
             yield Rig(AndroidDevice(farm.serials[0], adb_server.host, adb_server.port), home, ios, adb_server)
@@ -690,7 +688,7 @@ PROBES[("LogMatch", "level")] = _expect(
     _GUARDED % "{tag: Probe, level: error}", _GUARDED % "{tag: Probe, level: warn}", _BEFORE_GUARD
 )
 PROBES[("LogMatch", "message")] = _expect(
-    _GUARDED % "{message: '40\\d'}", _GUARDED % "{message: '50\\d'}", _BEFORE_GUARD
+    _GUARDED % "{tag: Probe, message: '40\\d'}", _GUARDED % "{tag: Probe, message: '50\\d'}", _BEFORE_GUARD
 )
 
 
