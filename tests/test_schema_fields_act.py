@@ -870,6 +870,41 @@ def _redact(r: Rig) -> tuple[object, object]:
     return console('redact: ["order=(\\\\w+)"]\n'), console("")
 
 
+def _metric(r: Rig, body: str, before: str = "  - launch: apidemo://enqueue/api-2\n  - wait: 1h\n") -> Run:
+    return r.android(before + f"  - metric: {body}\n")
+
+
+@probe(("Metric", "memory"))
+def _metric_memory(r: Rig) -> tuple[object, object]:
+    return status(_metric(r, '{memory: "<= 10GB"}')), status(_metric(r, '{memory: "<= 1KB"}'))
+
+
+@probe(("Metric", "battery"))
+def _metric_battery(r: Rig) -> tuple[object, object]:
+    on_battery = "  - battery: unplugged\n  - launch: apidemo://enqueue/load?count=50\n  - wait: 2h\n"
+    return status(_metric(r, '{battery: "< 100%/day"}', on_battery)), status(
+        _metric(r, '{battery: "< 0.001%/day"}', on_battery)
+    )
+
+
+@probe(("Metric", "queue"))
+def _metric_queue(r: Rig) -> tuple[object, object]:
+    pending = "  - network: airplane\n  - launch: apidemo://enqueue/net-sync\n"
+    return status(_metric(r, '{queue: "< 10"}', pending)), status(_metric(r, '{queue: "< 1"}', pending))
+
+
+@probe(("Metric", "measure"), ("Step", "metric"))
+def _metric_measure(r: Rig) -> tuple[object, object]:
+    def names(run: Run) -> list[str]:
+        return [reading.name for reading in run.result.metrics]
+
+    return names(_metric(r, "[memory]")), names(_metric(r, "[queue]"))
+
+
+STEP_WITH_LABEL["Metric"] = "metric: {queue: '< 100'}"
+PROBES[("Metric", "label")] = _label_probe("Metric")
+
+
 # An action is there to act: each kind is proven by a probe of its own options above.
 for _kind, _probe in {
     "battery": _battery_state,
