@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
-import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -89,10 +87,10 @@ def run(
     Exit status: 0 all passed, 1 a scenario failed, 2 invalid input (nothing was run), 3 a
     device or infrastructure error, 130/143 interrupted (SIGINT/SIGTERM).
     """
-    from harness.report.live import RunConsole
+    from harness.report.live import RunConsole, terminal_stream
     from harness.report.redaction import RedactedStream
 
-    terminal = RedactedStream(_terminal())  # every line goes through the run's redaction
+    terminal = RedactedStream(terminal_stream())  # every line goes through the run's redaction
     live = RunConsole(console=make_console(color, file=terminal), steps=not quiet, debug=debug)
     live.start("checking the scenario files")
     try:
@@ -223,12 +221,6 @@ def _keyword_problem(expression: str) -> str | None:
     except SyntaxError as exc:
         return f"not a valid expression: {exc.msg} at column {exc.offset}"
     return None
-
-
-def _terminal() -> TextIO:
-    """The terminal, past pytest's output capture: a duplicate of stdout's descriptor."""
-    sys.stdout.flush()
-    return os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", errors="replace", closefd=True)
 
 
 def devices(

@@ -32,8 +32,13 @@ def _init(path: Path) -> None:
 
 
 def _run_scenarios(folder: Path, report: Path, device: str | None, platform: str | None) -> None:
-    """The checklist's scenarios through the bgtest pytest plugin, quietly (the checklist prints)."""
+    """The checklist's scenarios through the bgtest pytest plugin, quietly (the checklist prints),
+    with bgtest run's status line meanwhile (which scenario and step, for how long)."""
     import pytest
+
+    from harness.report.console import make_console
+    from harness.report.live import RunConsole, terminal_stream
+    from harness.report.redaction import RedactedStream
 
     args = [str(folder), "--bgtest-scenarios", "--bgtest-report", str(report), "-p", "no:cacheprovider",
             "-p", "no:terminal", "--rootdir", str(folder), "-o", "testpaths=", "-o", "addopts="]  # fmt: skip
@@ -41,7 +46,12 @@ def _run_scenarios(folder: Path, report: Path, device: str | None, platform: str
         args += ["--bgtest-device", device]
     if platform:
         args += ["--bgtest-platform", platform]
-    pytest.main(args)
+    live = RunConsole(console=make_console(None, file=RedactedStream(terminal_stream())), steps=False)
+    live.start("starting the checklist's scenarios")
+    try:
+        pytest.main(args, plugins=[live])
+    finally:
+        live.stop()
 
 
 def checklist(

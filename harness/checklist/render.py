@@ -31,8 +31,9 @@ def print_checklist(items: list[Item], metrics: list[Metric], report: Path) -> N
         table.add_row(f"[{style[item.status]}]{_MARK[item.status]}[/]", item.title, item.detail)
     console.print(table)
     table = Table(title="Success Metrics")
-    for column in ("#", "metric", "platform", "value", "target", "alert", "status"):
+    for column in ("#", "metric", "platform", "value", "target", "alert"):
         table.add_column(column, overflow="fold")
+    table.add_column("status", min_width=10)  # "not measurable" breaks between its words
     mstyle = {"met": "green", "alert": "red", "not measurable": "dim"}
     for number, m in enumerate(metrics, 1):
         target, alert = _target(m)
@@ -40,8 +41,12 @@ def print_checklist(items: list[Item], metrics: list[Metric], report: Path) -> N
         table.add_row(str(number), m.name, m.platform, m.shown(m.value), target, alert, status)
     console.print(table)
     console.print("sources:", style="bold")
-    for number, m in enumerate(metrics, 1):
-        console.print(f" {number:>2}. {m.source}", highlight=False)
+    for number, m in enumerate(metrics, 1):  # each source folded under its own text
+        line = Table.grid(padding=(0, 1))
+        line.add_column(justify="right", width=3, no_wrap=True)
+        line.add_column(overflow="fold")
+        line.add_row(f"{number}.", m.source)
+        console.print(line, highlight=False)
     console.print(f"report: {report / 'index.html'} · data: {report / 'checklist.json'}")
 
 

@@ -14,10 +14,12 @@ swallow bgtest's own lines.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -245,6 +247,12 @@ class RunConsole:
             self.console.print(Text(f"report: {report_dir}/index.html (and results.json)", style="dim"))
         if junit:
             self.console.print(Text(f"JUnit XML: {junit}", style="dim"))
+
+
+def terminal_stream() -> TextIO:
+    """The terminal, past pytest's output capture: a duplicate of stdout's descriptor."""
+    sys.stdout.flush()
+    return os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", errors="replace", closefd=True)
 
 
 def _as_dict(step: Any) -> dict[str, Any]:
