@@ -104,6 +104,7 @@ def _register() -> None:
     from harness import run_cli, sim_cli
     from harness.checklist import cli as checklist_cli
     from harness.logs import cli as logs_cli
+    from harness.report import cli as report_cli
     from harness.scenario import cli as scenario_cli
 
     app.add_typer(sim_cli.app, name="sim")
@@ -111,6 +112,7 @@ def _register() -> None:
     run_cli.register(app)
     logs_cli.register(app)
     checklist_cli.register(app)
+    report_cli.register(app)
     _same_help(app)
 
 

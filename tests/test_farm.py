@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -246,3 +247,28 @@ def test_a_bad_shard_is_a_usage_error(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "1 <= I <= N" in proc.stderr
     proc = bgtest("run", "scenarios/", "--shard-index", "1", tmp=tmp_path)
     assert proc.returncode == 2 and "go together" in proc.stderr
+
+
+def test_shards_run_apart_and_merge_into_one_report(tmp_path: Path) -> None:
+    flows = _scenarios(tmp_path / "flows", 4)
+    for index in (1, 2):
+        shard = tmp_path / f"shard{index}"
+        proc = bgtest("run", str(flows), "--shard-index", str(index), "--shard-count", "2",
+                      "--report", str(shard), "--junit", str(shard / "junit.xml"), tmp=tmp_path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert len(json.loads((shard / "results.json").read_text())) == 2
+    out = tmp_path / "merged"
+    proc = bgtest("report", "merge", str(tmp_path / "shard1"), str(tmp_path / "shard2"), "--out", str(out),
+                  tmp=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert sorted(r["name"] for r in results) == [f"farm scenario {i}" for i in range(4)]
+    suites = ET.parse(out / "junit.xml").getroot()
+    assert suites.tag == "testsuites" and suites.get("tests") == "4" and suites.get("failures") == "0"
+    assert len(list(suites.iter("testcase"))) == 4
+    assert "farm scenario 3" in (out / "index.html").read_text()
+
+
+def test_merging_a_folder_that_is_no_report_is_exit_2(tmp_path: Path) -> None:
+    proc = bgtest("report", "merge", str(tmp_path), "--out", str(tmp_path / "o"), tmp=tmp_path)
+    assert proc.returncode == 2 and "no results.json" in proc.stderr
