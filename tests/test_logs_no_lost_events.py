@@ -10,7 +10,9 @@ server exactly as the live journal reads a phone.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import adbutils
 import pytest
@@ -86,3 +88,22 @@ def test_joined_lines_still_keep_one_multiline_message_whole() -> None:
     assert len(records) == 1 and records[0].message.count("\n") == 2
     events = VocabState([load_vocabulary("androidx_workmanager")]).events(records[0])
     assert [(e.task, e.state, e.line) for e in events] == [("sync", "cancelled", 0)]
+
+
+def test_real_works_every_result_line_is_one_event(adb_server: AdbServer) -> None:
+    """The virtual WorkManager runs 500 works (many finish in the same millisecond): every
+    result line the device's log holds is one event, read as the live journal reads it."""
+    apps = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
+    with VirtualAndroidFarm(count=1, adb_server=adb_server, app_models=[apps / "nwm_demo.yaml"]) as farm:
+        dev = adb_server.client().device(farm.serials[0])
+        dev.shell(["am", "start", "-a", "android.intent.action.VIEW", "-d", "nwmdemo://enqueue/load?count=500"])
+        dev.shell(["cmd", "bgtest", "clock", "advance", "1h"])
+        text = dev.shell(["logcat", "-d", "-v", "threadtime", "-s", "WM-WorkerWrapper:I"])
+        lines = [x for x in text.splitlines() if "Worker result SUCCESS" in x]
+        stamps = Counter(x[:18] for x in lines)
+        assert stamps.most_common(1)[0][1] > 1  # results really share a millisecond
+        journal = Journal(vocab=VocabState([load_vocabulary("native_workmanager")]),
+                          reference_ns=farm.call(farm.devices[0].clock.now_ns))
+        _read_through_adb(adb_server, farm.serials[0], journal)
+    results = [e for evs in journal.by_task.values() for e in evs if e.rule == "wm-result-success"]
+    assert len({(e.record.seq, e.line) for e in results}) == len(lines)

@@ -967,8 +967,11 @@ class ExpectationEngine:
 
     def task_names(self) -> list[str]:
         """Every task name the log has shown so far (WorkSpec UUIDs left out), sorted."""
-        uuids = set(self.vocab.links) if self.vocab is not None else set()
-        return sorted(n for n in self._history if n not in uuids)
+        vocab = self.vocab
+        if vocab is None:
+            return sorted(self._history)
+        uuids = set(vocab.uuids())
+        return sorted(n for n in self._history if n not in uuids and not vocab.is_full_class_name(n))
 
     def task_names_matching(self, pattern: TaskPattern) -> list[str]:
         return [n for n in self.task_names() if pattern.covers(n)]

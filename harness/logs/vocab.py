@@ -312,6 +312,14 @@ class VocabState:
                 return self.job_ids[uuid]
         return None
 
+    def uuids(self) -> set[str]:
+        """Every WorkSpec UUID seen so far, named or not."""
+        return {*self.links, *self._unresolved, *self._emitted}
+
+    def is_full_class_name(self, name: str) -> bool:
+        """A worker class's fully qualified name (its simple name names the same work)."""
+        return self._rank.get(name) == 2
+
     def best(self, names: Iterable[str]) -> list[str]:
         """Names best first: user tags, unique names and task ids, then simple class names,
         then full class names; in the order first seen within each rank."""
