@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.sim.android.device import VirtualAndroidDevice
+from harness.sim.android.os.jobscheduler import JobInfo, JobLimitError
 from harness.sim.android.shell.shell import run_sync
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
@@ -360,3 +361,17 @@ def test_expedited_network_work_runs_in_deep_doze_but_regular_waits(device: Virt
     device.clock.advance(30_000)
     assert results(device, "urgent", "SUCCESS")
     assert results(device, "upload") == []
+
+
+def test_jobscheduler_refuses_jobs_past_150_per_app(device: VirtualAndroidDevice) -> None:
+    """No shell command schedules a job, so this one goes through JobScheduler's own API."""
+    def job(job_id: int) -> JobInfo:
+        return JobInfo(uid=10_500, package="dev.bgtest.many", job_id=job_id, service="dev.bgtest.many/.Svc",
+                       min_latency_ms=HOUR)
+
+    for i in range(151):  # countJobsForUid(uid) > 150 is checked before the new job is added
+        device.jobs.schedule(job(i))
+    with pytest.raises(JobLimitError, match=r"^Apps may not schedule more than 150 distinct jobs$"):
+        device.jobs.schedule(job(151))
+    assert logs(device, "JobScheduler", "Too many jobs for uid 10500")
+    assert len(device.jobs.jobs("dev.bgtest.many")) == 151

@@ -88,6 +88,9 @@ MIN_PERIOD_MS = 15 * 60_000
 MIN_FLEX_MS = 5 * 60_000
 #: How many jobs run at once (JobConcurrencyManager's total limit).
 MAX_ACTIVE_JOBS = 16
+#: JobSchedulerService.MAX_JOBS_PER_APP: scheduleAsPackage refuses a new job while the uid
+#: already has more than this many (the check is ``countJobsForUid(uid) > MAX_JOBS_PER_APP``).
+MAX_JOBS_PER_APP = 150
 BATTERY_LOW_LEVEL = 15
 #: Screen off this long counts as "idle" for setRequiresDeviceIdle jobs (IdleController).
 IDLE_WINDOW_MS = 71 * 60_000
@@ -112,6 +115,10 @@ REASON_USER = "user"
 
 #: A stopped job that ran into the app's own limits counts as a failure for backoff.
 _BACKOFF_REASONS = {REASON_TIMEOUT, REASON_FINISHED, REASON_DIED}
+
+
+class JobLimitError(Exception):
+    """The IllegalStateException ``JobScheduler.schedule`` throws into the app at the job limit."""
 
 
 class JobService(Protocol):
@@ -316,6 +323,11 @@ class JobScheduler:
             info.flex_ms = min(max(flex, MIN_FLEX_MS), info.period_ms)
         info.backoff_initial_ms = min(max(info.backoff_initial_ms, MIN_BACKOFF_MS), MAX_BACKOFF_MS)
         now = self.device.now_ms()
+        if sum(1 for key in self._jobs if key[0] == info.uid) > MAX_JOBS_PER_APP:
+            # JobSchedulerService.scheduleAsPackage: a warning in system_server, and the
+            # exception reaches the app through the binder call.
+            self.device.log("W", "JobScheduler", f"Too many jobs for uid {info.uid}")
+            raise JobLimitError(f"Apps may not schedule more than {MAX_JOBS_PER_APP} distinct jobs")
         old = self._jobs.get((info.uid, info.job_id))
         if old is not None:
             self._remove(old, REASON_CANCELED)
@@ -701,6 +713,10 @@ class JobScheduler:
     def _on_runtime_limit(self, js: JobStatus) -> None:
         js.timer = None
         if js.active and self._active.get(js.key) is js:
+            # JobServiceContext.handleOpTimeoutLocked (VERB_EXECUTING) logs this at INFO on
+            # every build; the name is JobStatus.toShortString: ``<hash> #u0a317/2 pkg/cls``.
+            self.device.log("I", "JobServiceContext", "Client timed out while executing (no jobFinished "
+                            f"received). Sending onStop: {js.hash_id:x} {js.short()}")
             self._stop_active(js, REASON_TIMEOUT)
             self._maybe_run_pending()
 

@@ -51,6 +51,11 @@ _FALLBACK_DELAY_MS = 2_000
 _DAY_MS = 24 * 3_600_000
 #: DiagnosticsWorker lists at most this many enqueued WorkSpecs (Scheduler.MAX_SCHEDULER_LIMIT).
 _DIAG_ENQUEUED_LIMIT = 200
+#: Configuration.maxSchedulerLimit: how many unfinished WorkSpecs WorkManager hands to
+#: JobScheduler at once (default Configuration.MIN_SCHEDULER_LIMIT = 20; setMaxSchedulerLimit
+#: takes no more than MAX_SCHEDULER_LIMIT = 50). The rest wait in WorkManager's database and
+#: are scheduled by Schedulers.schedule as earlier work finishes.
+SCHEDULER_LIMIT = 20
 
 # on_process_start reasons, as ActivityManager passes them.
 START_NORMAL = "normal"
@@ -223,10 +228,15 @@ class WorkManagerRuntime:
                 reset = True
         if reset:
             return True
+        # SystemJobScheduler.reconcileJobs: work that was handed to JobScheduler but has no
+        # job there any more gets its schedule request reset and needs scheduling.
+        lost = False
         for spec in self._eligible():
-            if spec.job_id is None or self.device.jobs.get(self.package, spec.job_id) is None:
-                return True
-        return False
+            if spec.schedule_requested_ms != -1 and (
+                    spec.job_id is None or self.device.jobs.get(self.package, spec.job_id) is None):
+                spec.schedule_requested_ms = -1
+                lost = True
+        return lost
 
     def _reschedule_all(self, message: str) -> None:
         self._debug(T_FORCESTOP, message)
@@ -240,10 +250,27 @@ class WorkManagerRuntime:
         return all(p not in specs or specs[p].state == SUCCEEDED for p in spec.prerequisites)
 
     def _schedule_eligible(self, only_unscheduled: bool) -> None:
-        for spec in self._eligible():
-            scheduled = spec.job_id is not None and self.device.jobs.get(self.package, spec.job_id)
-            if only_unscheduled and scheduled:
-                continue
+        if not only_unscheduled:
+            # WorkSpecDao.resetScheduledState (ForceStopRunnable before a full reschedule)
+            for spec in self.db.specs.values():
+                if spec.state not in FINISHED_STATES:
+                    spec.schedule_requested_ms = -1
+        self._schedule_pending()
+
+    def _schedule_pending(self) -> None:
+        """Schedulers.schedule: hand waiting work to JobScheduler while scheduler slots are free.
+
+        WorkSpecDao.getEligibleWorkForScheduling takes ENQUEUED work not yet requested, oldest
+        enqueue first, up to ``maxSchedulerLimit`` minus the unfinished work already requested.
+        """
+        specs = self.db.specs.values()
+        used = sum(1 for s in specs if s.schedule_requested_ms != -1 and s.state not in FINISHED_STATES)
+        slots = SCHEDULER_LIMIT - used
+        if slots <= 0:
+            return
+        waiting = [s for s in self._eligible() if s.schedule_requested_ms == -1]
+        waiting.sort(key=lambda s: s.last_enqueue_ms)
+        for spec in waiting[:slots]:
             self._schedule(spec)
 
     # ============================================================== enqueue
@@ -281,9 +308,7 @@ class WorkManagerRuntime:
         for spec in specs:
             if spec.state in (FAILED, CANCELLED):
                 self._settle_later(spec)
-        for spec in specs:
-            if spec.state == ENQUEUED and self._prereqs_done(spec):
-                self._schedule(spec)
+        self._schedule_pending()
         return [s.id for s in specs]
 
     def _build_spec(self, name: str, work: Any, unique_name: str | None, chain: str | None) -> WorkSpec:
@@ -303,11 +328,15 @@ class WorkManagerRuntime:
         spec.backoff_delay_ms = self._clamp_backoff(int(work.backoff.delay_ms))
         if spec.periodic:
             interval = int(work.interval_ms or MIN_PERIODIC_INTERVAL_MS)
-            flex = int(work.flex_ms) if work.flex_ms is not None else interval
             if interval < MIN_PERIODIC_INTERVAL_MS:
                 self._log("W", T_WORKSPEC, "Interval duration lesser than minimum allowed value; "
                           f"Changed to {MIN_PERIODIC_INTERVAL_MS}")
                 interval = MIN_PERIODIC_INTERVAL_MS
+            # PeriodicWorkRequest.Builder(interval) without a flex calls WorkSpec.setPeriodic(
+            # interval), which clamps first and passes the clamped value as the flex too
+            # (androidx.work WorkSpec.kt): a 5 min request becomes 15 min / 15 min, so the
+            # first run is due at once, not 10 min after enqueue.
+            flex = int(work.flex_ms) if work.flex_ms is not None else interval
             if flex < MIN_PERIODIC_FLEX_MS:
                 self._log("W", T_WORKSPEC, "Flex duration lesser than minimum allowed value; "
                           f"Changed to {MIN_PERIODIC_FLEX_MS}")
@@ -344,7 +373,7 @@ class WorkManagerRuntime:
             new = specs[0]
             old.interval_ms, old.flex_ms = new.interval_ms, new.flex_ms
             old.generation += 1
-            if old.state == ENQUEUED:
+            if old.state == ENQUEUED and old.schedule_requested_ms != -1:
                 self._schedule(old)
             return None
         elif policy in ("append", "append_or_replace") and existing:
@@ -406,6 +435,8 @@ class WorkManagerRuntime:
             backoff_policy=0 if spec.backoff_policy == "linear" else 1,
             backoff_initial_ms=spec.backoff_delay_ms, persisted=False, expedited=expedited,
         )
+        if spec.schedule_requested_ms == -1:
+            spec.schedule_requested_ms = now
         with self._on(self._tasks.run()):
             self._debug(T_SYSJOBSCHED, f"Scheduling work ID {spec.id}Job ID {spec.job_id}")
         jobs.schedule(info)
@@ -556,8 +587,8 @@ class WorkManagerRuntime:
         self.device.jobs.job_finished(job, reschedule)
         if spec.periodic and spec.state == ENQUEUED and not reschedule:
             self._schedule(spec)
-        for dep in unblocked:
-            self._schedule(dep)
+        if unblocked or spec.state in FINISHED_STATES:
+            self._schedule_pending()
         if spec.state in FINISHED_STATES:
             self._settle_later(spec)
 
@@ -629,7 +660,7 @@ class WorkManagerRuntime:
             enqueue_ms=now, last_enqueue_ms=now, tags=(DIAGNOSTICS_WORKER,), task_id="diagnostics",
         )
         self.db.insert(spec)
-        self._schedule(spec)
+        self._schedule_pending()
 
     def _table(self, specs: list[WorkSpec]) -> str:
         rows = [_TABLE_HEADER]

@@ -59,6 +59,9 @@ class WorkSpec:
     prerequisites: list[str] = field(default_factory=list)
     unique_names: list[str] = field(default_factory=list)
     job_id: int | None = None
+    #: WorkSpec.scheduleRequestedAt: when it was handed to JobScheduler; -1 while it waits in
+    #: the database for a scheduler slot (SCHEDULE_NOT_REQUESTED_YET).
+    schedule_requested_ms: int = -1
     generation: int = 0
     finished_ms: int | None = None
     task_id: str = ""  # plugin task id (native_workmanager: the unique name)
