@@ -112,6 +112,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="RESULTS_JSON",
         help="balance the shards by the wall times an earlier run wrote to results.json",
     )
+    group.addoption(
+        "--bgtest-profile",
+        action="append",
+        default=[],
+        help="device profile of the virtual devices (android-go, iphone-7 …; one per platform)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -131,6 +137,7 @@ def pytest_configure(config: pytest.Config) -> None:
         xcrun=config.getoption("bgtest_xcrun"),
         report_dir=Path(report) if report else None,
         allow_embedded=not config.getoption("bgtest_no_embedded"),
+        profiles=_profiles(config.getoption("bgtest_profile") or []),
     )
     config.stash[_SESSION] = DeviceSession(settings, note=lambda text: _note(config, text))
     results: list[dict[str, Any]] = []
@@ -609,3 +616,13 @@ def virtual_android() -> Iterator[Any]:
         yield AndroidDevice(embedded.serial, embedded.server.host, embedded.server.port)
     finally:
         embedded.stop()
+
+
+def _profiles(names: list[str]) -> tuple[str, ...]:
+    """``--bgtest-profile`` values, checked against the catalogue (a usage error otherwise)."""
+    from harness.profiles import PROFILES, UnknownProfileError
+
+    for name in names:
+        if name not in PROFILES:
+            raise pytest.UsageError(str(UnknownProfileError(name)))
+    return tuple(names)

@@ -72,6 +72,11 @@ def run(
         None, "-n", metavar="N", help="run scenarios in N parallel workers (one device each)"
     ),
     no_embedded: bool = typer.Option(False, "--no-embedded", help="never start a virtual device"),
+    profile: list[str] = typer.Option(
+        [], "--profile", metavar="NAME",
+        help="device profile of the virtual devices: android-go, android-legacy, iphone-7 … (one per "
+        "platform; a phone's is read: scenarios it does not fit are skipped)",
+    ),
     xcrun: str | None = typer.Option(
         None, "--xcrun", metavar="PATH", help="xcrun for iOS scenarios (default $BGTEST_XCRUN, then xcrun)"
     ),
@@ -100,7 +105,7 @@ def run(
             shard = f"{shard_index}/{shard_count}" if shard_count is not None else None
             devices, servers = ",".join(device) or None, ",".join(adb_server) or None
             code = _run(live, paths, devices, servers, platform, keyword, junit, report, workers,
-                        no_embedded, xcrun, redact, debug, shard, shard_durations)
+                        no_embedded, xcrun, redact, debug, shard, shard_durations, profile)
     finally:
         live.stop()
     raise typer.Exit(code)
@@ -109,7 +114,8 @@ def run(
 def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: str | None,
          platform: Platform | None, keyword: str | None, junit: Path | None, report: Path,
          workers: int | None, no_embedded: bool, xcrun: str | None, redact: list[str], debug: bool,
-         shard: str | None = None, shard_durations: Path | None = None) -> int:
+         shard: str | None = None, shard_durations: Path | None = None,
+         profiles: list[str] | None = None) -> int:
     from harness.run import exits, preflight, shards
     from harness.scenario.loader import load_paths
 
@@ -128,6 +134,11 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
             return _usage(live, exc.render())
     if workers and importlib.util.find_spec("xdist") is None:
         return _usage(live, "-n needs pytest-xdist: pip install pytest-xdist")
+    from harness.profiles import PROFILES, UnknownProfileError
+
+    unknown = [p for p in profiles or () if p not in PROFILES]
+    if unknown:
+        return _usage(live, str(UnknownProfileError(unknown[0])))
     if keyword and (problem := _keyword_problem(keyword)):
         return _usage(live, f"-k {keyword!r}: {problem}")
     loaded = load_paths(paths)
@@ -178,6 +189,8 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
         args += ["-n", str(workers)]
     if no_embedded:
         args.append("--bgtest-no-embedded")
+    for name in profiles or ():
+        args.append(f"--bgtest-profile={name}")
     if shard:
         args += ["--bgtest-shard", shard]
     if shard_durations is not None:

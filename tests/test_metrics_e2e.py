@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def bgtest_run(tmp: Path, scenario: str, *extra: str) -> tuple[subprocess.CompletedProcess[str], list[Any]]:
+    tmp.mkdir(parents=True, exist_ok=True)
     path = tmp / "scenario.yaml"
     path.write_text(scenario)
     report = tmp / "report"
@@ -79,3 +80,50 @@ def test_battery_on_the_charger_is_not_measurable_and_does_not_fail(tmp_path: Pa
     (reading,) = results[0]["metrics"]
     assert reading["value"] is None and "charger" in reading["reason"]
     assert "not measurable here" in proc.stdout
+PHOTO_BACKUP = """
+name: the photo backup finishes
+platforms: [android]
+app: {model: fwm_demo}
+device: {profile: PROFILE}
+steps:
+  - launch: {deep_link: "fwmdemo://register/photoBackupTask"}
+  - background
+  - expect: {task: photoBackupTask, state: succeeded, within: 5m}
+"""
+
+
+def test_a_1gb_phone_kills_the_heavy_worker_a_flagship_runs(tmp_path: Path) -> None:
+    go, results = bgtest_run(tmp_path / "go", PHOTO_BACKUP.replace("PROFILE", "android-go"))
+    assert go.returncode == 1, go.stdout + go.stderr
+    (result,) = results
+    assert result["status"] == "failed" and result["device"]["profile"] == "android-go"
+    journal = Path(result["artifacts"]) if result.get("artifacts") else None
+    assert journal is None or journal.exists()
+    flagship, results = bgtest_run(tmp_path / "flag", PHOTO_BACKUP.replace("PROFILE", "android-flagship"))
+    assert flagship.returncode == 0, flagship.stdout + flagship.stderr
+    assert results[0]["device"]["profile"] == "android-flagship"
+
+
+
+
+REQUIRES = """
+name: only on a Go phone
+platforms: [android]
+app: {model: nwm_demo}
+requires: {profile: android-go}
+steps:
+  - wait: 1s
+"""
+
+
+def test_requires_skips_with_the_reason_and_profile_flag_sets_the_virtual_device(tmp_path: Path) -> None:
+    proc, results = bgtest_run(tmp_path / "default", REQUIRES)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert results[0]["status"] == "skipped"
+    assert "requires android-go; the virtual device is android-flagship" in results[0]["failure"]
+    proc, results = bgtest_run(tmp_path / "go", REQUIRES, "--profile", "android-go")
+    assert proc.returncode == 0 and results[0]["status"] == "passed", proc.stdout + proc.stderr
+    bad = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--profile", "android-nope",
+                          str(tmp_path / "go" / "scenario.yaml")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert bad.returncode == 2 and "unknown device profile 'android-nope'" in bad.stderr

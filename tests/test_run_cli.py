@@ -202,6 +202,7 @@ def test_devices_lists_the_virtual_device(farm: VirtualAndroidFarm, adb_server: 
     proc = bgtest("devices", "--adb-server", f"127.0.0.1:{adb_server.port}")
     assert proc.returncode == 0
     assert farm.serials[0] in proc.stdout and "virtual (bgtest)" in proc.stdout and "34" in proc.stdout
+    assert "android-flagship" in proc.stdout  # the profile column
 
 
 def test_runs_without_a_usable_home_directory(tmp_path: Path) -> None:

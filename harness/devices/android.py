@@ -176,6 +176,7 @@ class AndroidDevice:
             "release": self.getprop("ro.build.version.release"),
             "virtual": "yes" if self.is_virtual else "no",
             "profile": self.profile(),
+            "low_ram": self.getprop("ro.config.low_ram") or "false",
         }
 
     # ------------------------------------------------------------- profile, metrics

@@ -126,6 +126,8 @@ def print_ios_targets(console: Any, xcrun_path: str | None = None) -> None:
     """``bgtest devices``' iOS part: booted simulators (through xcrun) and WDA endpoints that answer."""
     from rich.table import Table
 
+    from harness.profiles import ios_profile
+
     xcrun = Xcrun(xcrun_path)
     if xcrun_path or os.environ.get("BGTEST_XCRUN") or xcrun_available():
         try:
@@ -135,12 +137,12 @@ def print_ios_targets(console: Any, xcrun_path: str | None = None) -> None:
             booted = []
         if booted:
             table = Table(title=f"iOS simulators booted ({xcrun.path})")
-            for column in ("udid", "name", "OS", "kind"):
+            for column in ("udid", "name", "OS", "profile", "kind"):
                 table.add_column(column)
             for entry in booted:
                 device = IosDevice(entry.udid, xcrun)
                 kind = f"virtual iPhone ({device.kind})" if device.is_virtual else "simulator"
-                table.add_row(entry.udid, entry.name, entry.os_version, kind)
+                table.add_row(entry.udid, entry.name, entry.os_version, ios_profile(entry.name), kind)
             console.print(table)
         else:
             console.print(f"no iOS simulator booted ({xcrun.path} simctl list devices)")

@@ -21,6 +21,8 @@ class EmbeddedAndroid:
     app_models: list[Path] = field(default_factory=list)
     server: AdbServer | None = None
     serial: str = ""
+    #: the device profile it is built as (harness/profiles.py); None: the default flagship
+    profile: str | None = None
     _farm: object = None
 
     def start(self) -> EmbeddedAndroid:
@@ -28,7 +30,8 @@ class EmbeddedAndroid:
 
         self.server = AdbServer.start_private()
         try:
-            farm = VirtualAndroidFarm(count=1, adb_server=self.server, app_models=list(self.app_models))
+            farm = VirtualAndroidFarm(count=1, adb_server=self.server, app_models=list(self.app_models),
+                                      profile=self.profile)
             farm.start()
         except BaseException:
             self.server.stop()
@@ -66,21 +69,23 @@ class EmbeddedIphone:
         self.root = Path(tempfile.mkdtemp(prefix="bgtest-iphone-"))
         return self
 
-    def device(self, kind: str = "simulator") -> object:
-        """The booted virtual iPhone of ``kind``, started on first use."""
+    def device(self, kind: str = "simulator", profile: str | None = None) -> object:
+        """The booted virtual iPhone of ``kind`` (and device ``profile``), started on first use."""
         from harness.devices.ios import IosDevice, Xcrun
         from harness.sim.ios.launcher import start_ios, xcrun_path
         from harness.sim.ios.state import SimHome
 
-        if kind in self._devices:
-            return self._devices[kind]
+        key = f"{kind}-{profile}" if profile else kind
+        if key in self._devices:
+            return self._devices[key]
         assert self.root is not None, "start() first"
-        home = SimHome(self.root / kind)
-        running = start_ios(kind=kind, wda_port=0, clock="manual", reset=True, home=home)  # type: ignore[arg-type]
+        home = SimHome(self.root / key)
+        running = start_ios(kind=kind, wda_port=0, clock="manual", reset=True, home=home,  # type: ignore[arg-type]
+                            profile=profile)
         self._running.append(running)
         xcrun = Xcrun(xcrun_path(), env={"BGTEST_SIM_HOME": str(home.path)})
         device = IosDevice(running.udid, xcrun, wda_url=running.url, kind=kind)
-        self._devices[kind] = device
+        self._devices[key] = device
         return device
 
     def stop(self) -> None:

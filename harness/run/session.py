@@ -24,6 +24,7 @@ from harness.report.artifacts import run_folder
 from harness.result import ScenarioResult, Status
 from harness.run import exits
 from harness.run.ledger import DeviceLedger
+from harness.run.requirements import facts, unmet
 from harness.run.settings import Settings
 from harness.scenario import models as m
 
@@ -61,6 +62,7 @@ class DeviceSession:
     _leases: DeviceLeases = field(default_factory=DeviceLeases)
     _held: Lease | None = None  # the android_device fixture's session-long lease
     _last: Candidate | None = None  # the device of the last Android scenario
+    _profiled: dict[str, tuple[Any, AndroidDevice]] = field(default_factory=dict)  # profile → embedded
 
     # ------------------------------------------------------------- Android
     def _android_pool(self) -> list[Candidate]:
@@ -85,7 +87,8 @@ class DeviceSession:
                     "no Android device is attached to the adb server",
                     hint="attach one, `adb connect HOST:PORT`, or drop --no-embedded",
                 )
-            embedded = EmbeddedAndroid(app_models=list(self.app_models)).start()
+            embedded = EmbeddedAndroid(
+                app_models=list(self.app_models), profile=self.settings.profile_for("android")).start()
             self._embedded = embedded
             assert embedded.server is not None
             self._throwaway.add(embedded.serial)
@@ -95,6 +98,22 @@ class DeviceSession:
             )
             self._android = AndroidDevice(embedded.serial, embedded.server.host, embedded.server.port)
         return self._android
+
+    def _embedded_as(self, profile: str | None) -> AndroidDevice:
+        """The virtual Android device built as ``profile`` (one per profile, kept for the run)."""
+        device = self._embedded_android()
+        if profile is None or profile == (self._embedded.profile or "android-flagship"):
+            return device
+        if profile not in self._profiled:
+            from harness.run.embedded import EmbeddedAndroid
+
+            embedded = EmbeddedAndroid(app_models=list(self.app_models), profile=profile).start()
+            assert embedded.server is not None
+            self._throwaway.add(embedded.serial)
+            self.note(f"started a virtual {profile} device ({embedded.serial}) for scenarios asking for it")
+            self._profiled[profile] = (
+                embedded, AndroidDevice(embedded.serial, embedded.server.host, embedded.server.port))
+        return self._profiled[profile][1]
 
     def _device_at(self, candidate: Candidate) -> AndroidDevice:
         if candidate.key not in self._devices:
@@ -110,11 +129,12 @@ class DeviceSession:
         return self._device_at(self._held.candidate)
 
     @contextmanager
-    def _android_lease(self) -> Iterator[AndroidDevice]:
-        """One scenario's Android device: a lease on a free one, released when it ends."""
+    def _android_lease(self, profile: str | None = None) -> Iterator[AndroidDevice]:
+        """One scenario's Android device: a lease on a free one, released when it ends (a
+        virtual one is built as the ``profile`` asked; a phone is what it is)."""
         pool = self._android_pool()
         if not pool:
-            yield self._embedded_android()
+            yield self._embedded_as(profile)
             return
         lease: Lease = self._leases.acquire(pool)
         self._last = lease.candidate
@@ -204,15 +224,25 @@ class DeviceSession:
     def device_for(self, scenario: m.Scenario, platform: str) -> Iterator[Device]:
         """The device a scenario runs on for ``platform``, held for the scenario (a bgtest
         error when there is none)."""
+        asked = self.asked_profile(scenario, platform)
         if platform == "android":
-            with self._android_lease() as device:
+            with self._android_lease(asked) as device:
                 yield device
         elif platform == "ios":
             from harness.devices.ios_pool import wanted_kind
 
-            yield self.ios(wanted_kind(scenario.tags))
+            device = self.ios(wanted_kind(scenario.tags))
+            if asked is not None and self._embedded_ios is not None and device.is_virtual:
+                device = self._embedded_ios.device(device.kind, asked)
+            yield device
         else:
             raise _NoDriver(f"{platform}: no driver for this platform in this build")
+
+    def asked_profile(self, scenario: m.Scenario, platform: str) -> str | None:
+        """The profile the scenario (``device: {profile}``) or ``--profile`` asks for on ``platform``."""
+        if scenario.device is not None and scenario.device.profile_for(platform):
+            return scenario.device.profile_for(platform)
+        return self.settings.profile_for(platform)
 
     def run(
         self, scenario: m.Scenario, platform: str, observer: Any = None, number: int | None = None
@@ -251,6 +281,9 @@ class DeviceSession:
         try:
             with self.device_for(scenario, platform) as device:
                 app = app_under_test(scenario, platform)
+                why = unmet(scenario, facts(device, platform), self.asked_profile(scenario, platform))
+                if why is not None:
+                    return _not_run(scenario, platform, "skipped", why, 0)
                 self._runs += 1
                 artifacts = None
                 if self.settings.report_dir is not None:
@@ -280,6 +313,9 @@ class DeviceSession:
         if self._held is not None:
             self._held.release()
             self._held = None
+        for embedded, _device in self._profiled.values():
+            embedded.stop()
+        self._profiled.clear()
         if self._embedded is not None:
             self._embedded.stop()
             self._embedded = None

@@ -19,6 +19,13 @@ class Settings:
     wda_url: str | None = None  # WebDriverAgent of the iOS target
     report_dir: Path | None = None
     allow_embedded: bool = True  # start a virtual device when no real one is there
+    profiles: tuple[str, ...] = ()  # --profile: the virtual devices' profiles (one per platform)
+
+    def profile_for(self, platform: str) -> str | None:
+        """The ``--profile`` given for ``platform``'s virtual device (None: its default)."""
+        from harness.profiles import PROFILES
+
+        return next((p for p in self.profiles if p in PROFILES and PROFILES[p].platform == platform), None)
 
     @classmethod
     def build(cls, environ: Mapping[str, str], **given: object) -> Settings:
