@@ -266,18 +266,19 @@ def devices(
         print_ios_targets(console, xcrun)
         return
     table = Table(title=f"Android devices (adb server {host}:{port})")
-    for column in ("serial", "state", "model", "SDK", "kind"):
+    for column in ("serial", "state", "model", "SDK", "profile", "kind"):
         table.add_column(column)
     for d in found:
-        sdk, kind = "-", "-"
+        sdk, kind, profile = "-", "-", "-"
         if d.state == "device":
             try:
                 drv = AndroidDevice(d.serial, host, port)
                 sdk = drv.getprop("ro.build.version.sdk") or "-"
                 kind = "virtual (bgtest)" if drv.is_virtual else "phone / emulator"
+                profile = drv.profile()  # set on a virtual device, read from a phone
             except BgtestError:
                 pass
-        table.add_row(d.serial, d.state, d.model.replace("_", " ") or "-", sdk, kind)
+        table.add_row(d.serial, d.state, d.model.replace("_", " ") or "-", sdk, profile, kind)
     console.print(table)
     print_ios_targets(console, xcrun)
 
