@@ -250,6 +250,7 @@ def am_command(ctx: CommandContext) -> int:
         "get-standby-bucket": _am_get_bucket,
         "set-inactive": _am_set_inactive,
         "get-inactive": _am_get_inactive,
+        "get-current-user": _am_current_user,
     }
     if (ctx.device.profile.sdk or 34) < 28:  # standby buckets came with Android P (API 28)
         handlers.pop("set-standby-bucket")
@@ -262,6 +263,12 @@ def am_command(ctx: CommandContext) -> int:
         return handler(ctx, args)
     except ShellCommandError as exc:
         return _exception(ctx, verb, exc.java_line)
+
+
+def _am_current_user(ctx: CommandContext, args: _Argv) -> int:
+    """ActivityManagerShellCommand.runGetCurrentUser: the foreground user's id (one user here)."""
+    ctx.out("0")
+    return 0
 
 
 def _am_start(ctx: CommandContext, args: _Argv) -> int:

@@ -178,6 +178,12 @@ def _pm_list(ctx: CommandContext, pm: PackageManager, args: _Args) -> int:
     if what is None:
         ctx.out("Error: didn't specify type of data to list")
         return 255
+    if what == "users":
+        # UserManagerService.runList: the system user on Android 14 is ADMIN|PRIMARY|INITIALIZED|
+        # FULL|SYSTEM|MAIN (0x4c13), and it is running.
+        ctx.out("Users:")
+        ctx.out("\tUserInfo{0:Owner:4c13} running")
+        return 0
     if what not in ("packages", "package"):
         ctx.out(f"Error: unknown list type '{what}'")
         return 255

@@ -34,6 +34,10 @@ ALIASES = {
 READ_ONLY = ("/system", "/vendor", "/product", "/system_ext", "/apex", "/odm")
 SHELL_WRITABLE = ("/storage/emulated/0", "/data/local/tmp")
 SHELL_UID = 2000
+#: Cores of the virtual phone (``nproc``, ``/sys/devices/system/cpu``).
+CPU_COUNT = 8
+#: The Shell app's data, where bugreportz leaves its zips; the shell user reads it.
+SHELL_APP_FILES = "/data/user_de/0/com.android.shell/files"
 #: the shell user's groups (``id`` on Android 14), for group read permission
 SHELL_GROUPS = frozenset(
     {2000, 1004, 1007, 1011, 1015, 1028, 1078, 1079, 3001, 3002, 3003, 3006, 3009, 3011, 3012}
@@ -156,6 +160,7 @@ class FileSystem:
         for name in ("uptime", "version", "loadavg", "meminfo", "cpuinfo"):
             self._mk(f"/proc/{name}", S_IFREG | 0o444)
         self._mk("/system/build.prop", S_IFREG | 0o600)
+        self._build_sys_cpu()
         self.dynamic["/proc/uptime"] = self._proc_uptime
         self.dynamic["/proc/version"] = lambda: (
             b"Linux version 5.15.137-android14-11-gbf4f9bc41c3b (build-user@build-host) "
@@ -168,6 +173,20 @@ class FileSystem:
         )
         self.dynamic["/proc/cpuinfo"] = lambda: b"processor\t: 0\nBogoMIPS\t: 49.15\n\nHardware\t: Tensor\n"
         self.dynamic["/system/build.prop"] = self._build_prop
+
+    def _build_sys_cpu(self) -> None:
+        """sysfs CPU topology as the kernel exports it (Documentation/ABI/testing/sysfs-devices-system-cpu):
+        ``online``/``possible``/``present`` as cpu ranges, one ``cpuN`` directory per core."""
+        for path in ("/sys", "/sys/devices", "/sys/devices/system", "/sys/devices/system/cpu"):
+            self._mk(path, S_IFDIR | 0o755)
+        span = f"0-{CPU_COUNT - 1}\n".encode()
+        for name in ("online", "possible", "present", "offline", "kernel_max"):
+            data = {"offline": b"\n", "kernel_max": f"{CPU_COUNT - 1}\n".encode()}.get(name, span)
+            self._mk(f"/sys/devices/system/cpu/{name}", S_IFREG | 0o444, data=data)
+        for n in range(CPU_COUNT):
+            self._mk(f"/sys/devices/system/cpu/cpu{n}", S_IFDIR | 0o755)
+            if n:  # cpu0 cannot be taken offline, so it has no ``online`` file
+                self._mk(f"/sys/devices/system/cpu/cpu{n}/online", S_IFREG | 0o644, data=b"1\n")
 
     def _mk(self, path: str, mode: int, uid: int = 0, gid: int = 0, data: bytes | None = None) -> None:
         parent, name = posixpath.split(path)
@@ -227,7 +246,7 @@ class FileSystem:
         """Read permission as the kernel decides it: owner, group (the shell's groups), other."""
         if uid is None or uid == 0:
             return
-        if path.startswith("/data/") and not _under(path, ("/data/local",)):
+        if path.startswith("/data/") and not _under(path, ("/data/local", SHELL_APP_FILES)):
             raise FsError(path, "Permission denied")  # app data is labelled away from the shell
         if node.uid == uid:
             bit = 0o400

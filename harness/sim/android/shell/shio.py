@@ -95,6 +95,9 @@ class FileSink(OutputSink):
 class CrlfSink(OutputSink):
     """What a pty does to output: ``\\n`` becomes ``\\r\\n``."""
 
+    #: adbd gives a pty session one terminal for stdin and stdout alike (``tty`` asks).
+    is_tty = True
+
     def __init__(self, inner: OutputSink) -> None:
         super().__init__()
         self.inner = inner

@@ -1,5 +1,5 @@
 """Small toybox programs scripts lean on: env, basename, dirname, seq, cut, md5sum/sha*sum,
-chmod, uname, hostname, getenforce, nproc.
+chmod, uname, hostname, getenforce, nproc, tty.
 
 ``md5sum`` matters most: it is how a person checks that ``adb push`` delivered a file intact.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 
-from ..os.fs import FsError
+from ..os.fs import CPU_COUNT, FsError
 from ..registry import CommandContext, command
 from .fileutils import cwd_path, parse_flags
 from .textutils import iter_lines
@@ -251,5 +251,18 @@ def getenforce(ctx: CommandContext) -> int:
 
 @command("nproc")
 def nproc(ctx: CommandContext) -> int:
-    ctx.out("8")
+    ctx.out(str(CPU_COUNT))
+    return 0
+
+
+@command("tty")
+def tty(ctx: CommandContext) -> int:
+    """toybox tty: the terminal on stdin; ``adb shell tty`` has none, ``adb shell -t`` a pts."""
+    quiet = "-s" in ctx.argv[1:]
+    if not getattr(ctx.stdout, "is_tty", False):  # a pty session's stdout and stdin are one terminal
+        if not quiet:
+            ctx.out("not a tty")
+        return 1
+    if not quiet:
+        ctx.out("/dev/pts/0")
     return 0
