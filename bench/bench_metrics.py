@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python bench/bench_metrics.py [--rounds 3]``.
 
 Both scenarios run on the embedded virtual Android device through ``bgtest run`` (the real adb
-server and the real runner): unplug, enqueue native_workmanager's three-step chain, wait for its
+server and the real runner): unplug, enqueue native_workmanager's three-step chain from the app
+and leave it (HOME: the screen's drain is not the app's), wait for its
 last step, and — in the measured variant — a ``metric:`` step reading memory, battery and queue
 (``dumpsys procstats`` / ``meminfo`` / ``batterystats`` / ``jobscheduler`` plus the resets when
 the scenario starts). Printed, best of ``--rounds`` each, alternating: wall time of the run, adb
@@ -31,6 +32,7 @@ app: {model: nwm_demo}
 steps:
   - battery: unplugged
   - launch: {deep_link: "nwmdemo://enqueue/chain-download"}
+  - background
   - expect: {task: chain-upload, state: succeeded, within: 10m}
 """
 METRICS = PLAIN.replace("name: chain download", "name: chain download with metrics") + """\
