@@ -599,11 +599,6 @@ def library_vocabularies(library: str | None, platform: str = "android") -> list
     return [table.get(library or "", default)]
 
 
-def known_libraries(platform: str | None = None) -> list[str]:
-    plats = [platform] if platform else list(_LIBRARY_VOCABULARIES)
-    return sorted({lib for p in plats for lib in _LIBRARY_VOCABULARIES.get(p, {})})
-
-
 def vocabulary_for_log(library: str | None, platform: str) -> Vocabulary:
     """What reads a captured log: the library's vocabulary, or every library of the platform."""
     if library:
