@@ -61,7 +61,8 @@ steps:
   - wait: 30m
   - network: online
   - wait: {{until: {{task: upload, state: succeeded}}, timeout: 1h}}
-  - expect: {{task: "load-*", state: succeeded, success_rate: ">= 95%", latency: "<= 30s"}}
+  - expect: {{task: "load-*", success_rate: ">= 95%"}}
+  - expect: {{task: "load-*", state: succeeded, latency: "<= 30s"}}
 """
 
 
