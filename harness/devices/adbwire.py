@@ -136,6 +136,22 @@ class AdbWire:
         finally:
             conn.close()
 
+    def wait_for(self, state: str, timeout: float) -> None:
+        """Block until the server sees the device in ``state`` (``device``, ``disconnect``…):
+        ``adb wait-for-…`` as one request instead of a polling loop."""
+        if self.on_request is not None:
+            self.on_request()
+        conn = _Conn(self.host, self.port, timeout)
+        try:
+            conn.request(f"host-serial:{self.serial}:wait-for-any-{state}")
+            status = conn.read_exact(4)  # the second OKAY comes when the state is reached
+            if status != b"OKAY":
+                raise AdbWireError(f"wait-for-{state}: unexpected reply {status!r}")
+        except TimeoutError as exc:
+            raise AdbWireError(f"wait-for-{state}: not within {timeout:.0f} s") from exc
+        finally:
+            conn.close()
+
     def _open(self, service: str, timeout: float | None) -> _Conn:
         if self.on_request is not None:
             self.on_request()

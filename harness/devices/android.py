@@ -431,12 +431,24 @@ class AndroidDevice:
         yield
         deadline = time.monotonic() + timeout
         went_away = False
+        back = False
+        try:
+            # the server's own waits: one request each instead of a polling loop
+            self.wire.wait_for("disconnect", timeout)
+            went_away = True
+            self.wire.wait_for("device", max(1.0, deadline - time.monotonic()))
+            back = True
+        except AdbWireError:
+            pass  # an older adb server, or a timeout: the polling below decides
         delay = 0.01
         while time.monotonic() < deadline:
-            try:
-                state = self.wire.state()
-            except AdbWireError:
-                state = "missing"
+            if back:
+                state = "device"  # the server said so; only the boot is left to wait for
+            else:
+                try:
+                    state = self.wire.state()
+                except AdbWireError:
+                    state = "missing"
             if state != "device":
                 went_away = True
             elif went_away:

@@ -100,10 +100,17 @@ class DeviceJournal(JournalReader):
     def _on_disconnect(self, error: BaseException | None) -> None:
         deadline = time.monotonic() + self.reconnect_timeout
         rebooting = self._reboot_expected
+        back = False
+        if rebooting:
+            try:  # one request while the device boots, not a poll
+                self.device.wire.wait_for("device", min(self.reconnect_timeout, 30.0))
+                back = True
+            except AdbWireError:
+                pass  # the loop below decides (and says so when the device stays away)
         delay = 0.02
         while not self._stop and time.monotonic() < deadline:
             try:
-                if self.device.wire.state() == "device":
+                if back or self.device.wire.state() == "device":
                     if not rebooting:
                         return
                     if self.device.wire.shell("getprop sys.boot_completed", timeout=5).out.strip() == "1":

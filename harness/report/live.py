@@ -155,6 +155,9 @@ class RunConsole:
             offset = max(0, step.device_end_ms - state["start"])
             self._end_wait()
             self.print(step_line(_as_dict(step), offset))
+            if self.debug and step.round_trips:  # what the step cost in device requests (issue 17)
+                trips = ", ".join(f"{channel} {n}" for channel, n in sorted(step.round_trips.items()))
+                self.print(state_line(f"round trips: {trips}"))
             for text in state["notes"]:
                 self.print(state_line(text))
             state["notes"].clear()
