@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from harness.scenario.errors import Diagnostic, ScenarioError, choices_hint, closest
@@ -498,22 +497,24 @@ def _resolve_app(scenario: Scenario, tree: LMap, base: Path, ctx: _Ctx) -> None:
             )
             return
         app._model_path = path
+        from harness.apps.errors import AppModelError
+        from harness.apps.loader import load_app_model  # only when a scenario names a model
+
         try:
-            model = yaml.safe_load(read_bounded(path, MAX_BYTES))
+            model = load_app_model(read_bounded(path, MAX_BYTES), name=str(path))
         except UnreadableFile as exc:
             ctx.add(mspan, f"cannot read app model {path}: {exc.reason}")
             return
-        except yaml.YAMLError as exc:
-            ctx.add(mspan, f"app model {path} cannot be read: {exc}")
+        except AppModelError as exc:
+            ctx.add(mspan, f"app model {exc}", "fix the app model at that line (fixtures/apps/*.yaml)")
             return
-        if isinstance(model, dict):
-            ios = model.get("ios") if isinstance(model.get("ios"), dict) else {}
-            if app.package is None and isinstance(model.get("package"), str):
-                app.package = model["package"]
-            if app.library is None and model.get("library") in LIBRARIES:
-                app.library = model["library"]
-            if app.bundle_id is None and isinstance(ios.get("bundle_id"), str):
-                app.bundle_id = ios["bundle_id"]
+        ios = model.ios or {}
+        if app.package is None:
+            app.package = model.package
+        if app.library is None and model.library in LIBRARIES:
+            app.library = model.library
+        if app.bundle_id is None and isinstance(ios.get("bundle_id"), str):
+            app.bundle_id = ios["bundle_id"]
     if app is None:
         return
     if "android" in scenario.platforms and app.package is None:
