@@ -759,20 +759,41 @@ class IosDevice:
 
     # --------------------------------------------------------------- state guard
     def snapshot(self, bundles: Sequence[str] = ()) -> IosState:
+        """What the guard saves: on the virtual iPhone one ``simctl bgtest state`` (JSON) and the
+        status bar; elsewhere a read per setting (notifyutil, status_bar, each app)."""
         state = IosState()
+        state.status_bar = self.status_bar()
+        info = self.vendor_info()
+        if info:
+            return self._from_vendor_state(state, info, bundles)
         try:
             state.low_power = self.low_power_state()
         except BgtestError:
             pass
-        state.status_bar = self.status_bar()
-        state.battery = self.battery_info()
-        online = self.vendor_info().get("network")
-        state.network = online if isinstance(online, bool) else None
         for bundle in bundles:
             if not self.is_installed(bundle):
                 state.apps[bundle] = "not installed"
             else:
                 state.apps[bundle] = "running" if self.pid_of(bundle) is not None else "not running"
+        return state
+
+    @staticmethod
+    def _from_vendor_state(state: IosState, info: dict[str, Any], bundles: Sequence[str]) -> IosState:
+        """The virtual iPhone's own state document (``simctl bgtest state``) as an :class:`IosState`."""
+        if isinstance(info.get("low_power"), bool):
+            state.low_power = info["low_power"]
+        if isinstance(info.get("network"), bool):
+            state.network = info["network"]
+        level = info.get("battery")
+        if isinstance(level, (int, float)):
+            state.battery = {
+                "level": round(level * 100) if level >= 0 else -1,
+                "state": "charging" if info.get("charging") else "unplugged",
+            }
+        apps = info.get("apps") if isinstance(info.get("apps"), dict) else {}
+        for bundle in bundles:
+            code = apps.get(bundle, 0)  # XCUIApplicationState: 0 unknown, 1 not running, 2+ running
+            state.apps[bundle] = "not installed" if not code else "running" if code >= 2 else "not running"
         return state
 
     def restore(

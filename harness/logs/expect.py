@@ -811,10 +811,6 @@ class ExpectationEngine:
             self._prune()
         return events
 
-    def feed_many(self, recs: Iterable[LogRecord]) -> None:
-        for rec in recs:
-            self.feed(rec)
-
     def _event(self, ev: TaskEvent) -> None:
         self.events.append(ev)
         hist = self._history

@@ -246,10 +246,6 @@ class Journal:
         with self.lock:
             return list(self.by_task.get(task, ()))
 
-    def between(self, start_ns: int, end_ns: int) -> list[LogRecord]:
-        """Every record in [start, end) -- all of them, even those selective mode skipped."""
-        return [r for r in self.all_records() if start_ns <= r.time_ns < end_ns]
-
     def history_since(self, anchor_ns: int) -> list[LogRecord]:
         """Records since `anchor_ns` for an expectation added late (see `ExpectationEngine.add`)."""
         if anchor_ns > self._last_ns:
