@@ -27,7 +27,7 @@ ANDROID = [
 #: (reboot, the server's wait-for-disconnect / wait-for-device, boot_completed, and the log
 #: reader's own reconnection) and the expectations as they are today.
 ACTION_LIMIT = 4
-LIMITS = {"reboot": 10, "expect": 5, "wait": 2}
+LIMITS = {"reboot": 10, "expect": 6, "wait": 3}  # a wait asks the clock mode, advances, marks
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from harness.devices.base import (
     RoundTrips,
     joined,
     split_joined,
+    vendor_clock_ms,
     vendor_clock_rate,
 )
 from harness.errors import BgtestError, DeviceCommandError, DeviceError, UnsupportedAction
@@ -482,9 +483,9 @@ class AndroidDevice:
     def device_time_ms(self) -> int:
         """The device's clock: the virtual clock's epoch ms (``cmd bgtest clock``), else ``date``."""
         if self.is_virtual:
-            match = re.search(r"\d{12,}", self.out(["cmd", "bgtest", "clock"]))
-            if match:
-                return int(match.group())
+            ms = vendor_clock_ms(self.out(["cmd", "bgtest", "clock"]))
+            if ms is not None:
+                return ms
         return int(self.out(["date", "+%s"])) * 1000
 
     # --------------------------------------------------------------- jobs

@@ -210,6 +210,12 @@ class MetricReader(Protocol):
     def measure(self, name: str) -> Measurement: ...
 
 
+def vendor_clock_ms(line: str) -> int | None:
+    """The device time (epoch ms) in a virtual device's ``clock`` answer (its first word)."""
+    words = line.split()
+    return int(words[0]) if words and words[0].isdigit() else None
+
+
 def vendor_clock_rate(line: str) -> float | None:
     """The rate in a virtual device's ``clock`` answer (``<epoch ms> manual|realtime|scaled N``,
     from ``cmd bgtest clock`` and ``simctl bgtest clock``): see :meth:`Device.clock_rate`."""
