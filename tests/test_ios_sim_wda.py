@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import struct
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -162,3 +166,36 @@ def test_bgtest_sim_ios_prints_the_environment_and_serves_wda(tmp_path: Path) ->
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
+
+
+def test_screenshots_are_in_pixels_through_wda_and_simctl(device_wda: tuple[wda.Client, SimHome],
+                                                          tmp_path: Path) -> None:
+    c, home = device_wda
+    png = c.screenshot(format="raw")
+    assert struct.unpack(">II", png[16:24]) == (1179, 2556)  # 393 x 852 points at scale 3
+    out = tmp_path / "shot.png"
+    env = {**os.environ, "BGTEST_SIM_HOME": str(home.path)}
+    r = subprocess.run([sys.executable, "-m", "harness.sim.ios.xcrun", "simctl", "io", "booted", "screenshot",
+                        str(out)], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert struct.unpack(">II", out.read_bytes()[16:24]) == (1179, 2556)
+
+
+def test_session_routes_facebook_wda_calls(device_wda: tuple[wda.Client, SimHome]) -> None:
+    c, _ = device_wda
+    s = c.session()
+    settings = s.appium_settings()
+    assert settings["snapshotMaxDepth"] == 50
+    assert s.appium_settings({"snapshotMaxDepth": 10})["snapshotMaxDepth"] == 10
+    s.orientation = "LANDSCAPE"
+    assert s.orientation == "LANDSCAPE"
+    assert s.window_size() == (852, 393)
+    s.orientation = "PORTRAIT"
+    s.set_clipboard("hello")
+    s.open_url("nwmdemo://enqueue/upload")
+    assert c.app_current()["bundleId"] == BID
+    s.home()
+    s.double_tap(10, 400)
+    s.tap_hold(10, 400, 0.5)
+    with pytest.raises(wda.WDARequestError, match="keyboard focus"):
+        s.send_keys("abc")

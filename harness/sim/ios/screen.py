@@ -13,6 +13,7 @@ import hashlib
 import struct
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
 
@@ -221,12 +222,18 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def png_for(dev: Device) -> bytes:
-    """A screenshot: a flat colour per screen (enough to tell screens apart and to be a valid PNG)."""
-    w, h = WIDTH, HEIGHT
+    """A screenshot in pixels, as XCUIScreen takes it (points x scale: 1179 x 2556 on an iPhone 15;
+    WDA and ``simctl io screenshot`` both hand over the native resolution): a flat colour per
+    screen, enough to tell screens apart and to be a valid PNG."""
     seed = hashlib.md5(screen_name(dev).encode()).digest()
     colour = bytes(seed[:3]) if dev.d["front"] else b"\x1c\x4f\x9c"
-    row = b"\x00" + colour * w
-    raw = row * h
+    w, h = WIDTH * SCALE, HEIGHT * SCALE
+    return _flat_png(colour, w, h)
+
+
+@lru_cache(maxsize=8)
+def _flat_png(colour: bytes, w: int, h: int) -> bytes:
+    raw = (b"\x00" + colour * w) * h
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"

@@ -150,6 +150,26 @@ def _xpath(elements: list[Element], expr: str) -> list[Element]:
     return out
 
 
+#: The settings WebDriverAgent's GET /appium/settings answers by default (FBSessionCommands).
+_DEFAULT_SETTINGS: dict[str, Any] = {
+    "mjpegServerScreenshotQuality": 25, "mjpegServerFramerate": 10, "mjpegScalingFactor": 100,
+    "screenshotQuality": 3, "elementResponseAttributes": "type,label", "shouldUseCompactResponses": True,
+    "keyboardAutocorrection": False, "keyboardPrediction": False, "customSnapshotTimeout": 15.0,
+    "snapshotMaxDepth": 50, "useFirstMatch": False, "boundElementsByIndex": False, "reduceMotion": False,
+    "defaultActiveApplication": "auto", "activeAppDetectionPoint": "64.00,64.00",
+    "includeNonModalElements": False, "acceptAlertButtonSelector": "", "dismissAlertButtonSelector": "",
+    "animationCoolOffTimeout": 2.0, "waitForIdleTimeout": 10.0, "maxTypingFrequency": 60,
+    "respectSystemAlerts": False, "useClearTextShortcut": True,
+}
+#: What POST /orientation accepts (FBElementCommands' orientation names) -> what GET answers.
+_ORIENTATIONS = {
+    "PORTRAIT": "PORTRAIT", "LANDSCAPE": "LANDSCAPE", "UIA_DEVICE_ORIENTATION_PORTRAIT": "PORTRAIT",
+    "UIA_DEVICE_ORIENTATION_LANDSCAPELEFT": "LANDSCAPE", "UIA_DEVICE_ORIENTATION_LANDSCAPERIGHT":
+    "UIA_DEVICE_ORIENTATION_LANDSCAPERIGHT", "UIA_DEVICE_ORIENTATION_PORTRAIT_UPSIDEDOWN":
+    "UIA_DEVICE_ORIENTATION_PORTRAIT_UPSIDEDOWN",
+}
+
+
 class WdaServer:
     """``WdaServer(home, udid).start()``; ``url`` is what ``wda.Client(url)`` takes."""
 
@@ -160,6 +180,10 @@ class WdaServer:
         self.udid = udid
         self.session_id: str | None = None
         self.session_bundle: str | None = None
+        #: UIDeviceOrientation the session rotated to (POST /orientation).
+        self.orientation = "PORTRAIT"
+        #: FBSessionCommands' /appium/settings (FBConfiguration), per server as WDA keeps them.
+        self.settings: dict[str, Any] = dict(_DEFAULT_SETTINGS)
         self._lock = threading.Lock()
         server = self
 
@@ -336,9 +360,50 @@ class WdaServer:
         if key == "GET /wda/batteryInfo":
             return self._with_device(self._battery)
         if key == "GET /window/size":
-            return {"width": WIDTH, "height": HEIGHT}
+            portrait = self.orientation in ("PORTRAIT", "UIA_DEVICE_ORIENTATION_PORTRAIT_UPSIDEDOWN")
+            return {"width": WIDTH, "height": HEIGHT} if portrait else {"width": HEIGHT, "height": WIDTH}
         if key == "GET /orientation":
-            return "PORTRAIT"
+            return self.orientation
+        if key == "POST /orientation":
+            wanted = _ORIENTATIONS.get(str(data.get("orientation", "")).upper())
+            if wanted is None:
+                raise WdaError("unknown error", f"Unable To Rotate Device ({data.get('orientation')!r})")
+            self.orientation = wanted
+            return None
+        if key == "GET /appium/settings":
+            return dict(self.settings)
+        if key == "POST /appium/settings":
+            new = data.get("settings")
+            if not isinstance(new, dict):
+                raise WdaError("invalid argument", "'settings' argument must be provided")
+            self.settings.update(new)
+            return dict(self.settings)
+        if key == "POST /url":
+            url = data.get("url")
+            if not isinstance(url, str) or not url:
+                raise WdaError("invalid argument", "URL is required")
+            return self._with_device(lambda w, d: d.springboard.open_url(url))
+        if key == "POST /wda/setPasteboard":
+            try:
+                content = base64.b64decode(str(data["content"]), validate=True).decode()
+            except (KeyError, ValueError):
+                raise WdaError("invalid argument", "'content' must be base64-encoded text") from None
+            return self._with_device(lambda w, d: d.d.__setitem__("pasteboard", content))
+        if key == "POST /wda/getPasteboard":
+            return self._with_device(
+                lambda w, d: base64.b64encode(d.d.get("pasteboard", "").encode()).decode())
+        if key == "POST /wda/keys":
+            # XCUIApplication.typeText with no text field on these screens: XCTest's own failure
+            raise WdaError("unknown error", "Neither element nor any descendant has keyboard focus.")
+        if key in ("POST /wda/doubleTap", "POST /wda/touchAndHold"):
+            try:
+                x, y = float(data["x"]), float(data["y"])
+                float(data.get("duration", 0))
+            except (KeyError, TypeError, ValueError):
+                raise WdaError("invalid argument", "x and y coordinates are required") from None
+            if key == "POST /wda/touchAndHold":
+                return None  # a long press: none of these screens has a context menu
+            return self._with_device(lambda w, d: (self._tap_at(d, x, y), self._tap_at(d, x, y))[0])
         if key == "POST /wda/deactivateApp":
             return self._with_device(self._deactivate)
         if key == "POST /wda/pressButton":
