@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.devices.adb_server import AdbServer, free_port
@@ -89,8 +90,10 @@ class SignalAtCommand:
     the run, restore included. It also records every shell command it relays.
     """
 
-    def __init__(self, server: AdbServer, at: int = 0, sig: int = 0) -> None:
-        self.server, self.at, self.sig = server, at, sig
+    def __init__(
+        self, server: AdbServer, at: int = 0, sig: int = 0, before: Callable[[int], None] | None = None
+    ) -> None:
+        self.server, self.at, self.sig, self.before = server, at, sig, before
         self.pid = 0
         self.commands: list[str] = []
         self._lock = threading.Lock()
@@ -118,9 +121,11 @@ class SignalAtCommand:
             return  # the journal's stream runs in a thread: counting it would make points move
         with self._lock:
             self.commands.append(service.split(":", 1)[1])
-            hit = len(self.commands) == self.at
-        if hit and self.pid:
+            n = len(self.commands)
+        if n == self.at and self.pid:
             os.kill(self.pid, self.sig)
+        if self.before is not None:
+            self.before(n)  # e.g. drop the device's connection before this command reaches it
 
     def _pump(self, src: socket.socket, dst: socket.socket, requests: bool) -> None:
         buf = b""

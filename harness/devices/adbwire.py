@@ -85,7 +85,7 @@ class _Conn:
 
 #: What the adb server answers while a device is briefly gone (a USB hiccup, adbd restarting,
 #: a TCP device being redialled): the request never reached the device, so it can be retried.
-_GONE = ("offline", "not found", "connecting", "closed the connection")
+_GONE = ("offline", "not found", "connecting", "closed")
 
 
 class AdbWire:

@@ -589,8 +589,8 @@ class AndroidDevice:
             try:
                 setter()
                 done.append(what)
-            except BgtestError:
-                done.append(f"{what} (FAILED)")
+            except BgtestError as exc:
+                done.append(f"{what} (FAILED: {exc.message})")  # the why, for the report
 
         on_off = {"1": True, "0": False}
         if Facet.DOZE in touched and now.doze_forced and not saved.doze_forced:

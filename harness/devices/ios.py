@@ -808,8 +808,8 @@ class IosDevice:
             try:
                 setter()
                 done.append(what)
-            except BgtestError:
-                done.append(f"{what} (FAILED)")
+            except BgtestError as exc:
+                done.append(f"{what} (FAILED: {exc.message})")  # the why, for the report
 
         now = self.snapshot(bundles)
         low_power = saved.low_power

@@ -52,13 +52,56 @@ class StateGuard:
         return self.saved.as_dict() if self.saved is not None else {}
 
     def restore(self) -> list[str]:
-        """Put back what was touched; what was done (or why not) for the report."""
+        """Put back what was touched; the report says what is back, and what is not and why.
+
+        A setter that returned without error has not necessarily changed anything, so the
+        restore is checked by doing it again: a second pass finds nothing left to do when the
+        first one held. What the second pass still had to change is tried once more and
+        checked by a third; what is still different then is reported as NOT restored —
+        never as restored. (The caller defers signals meanwhile: a Ctrl-C waits for this.)
+        """
         if self.saved is None:
             return []
+        passes: list[list[str]] = []
         try:
-            restored = self.device.restore(self.saved, self.apps, self.touched)
+            while len(passes) < 3 and (not passes or passes[-1]):
+                passes.append(self.device.restore(self.saved, self.apps, self.touched))
         except BgtestError as exc:
-            restored = [f"restore failed: {exc.render()}"]
+            passes.append([f"{NOT_RESTORED}the device did not answer ({exc.render()})"])
+        restored = truth(passes)
         if self.ledger is not None:
             self.ledger.finish(restored)
         return restored
+
+
+#: how a report line says a setting is still different from what the scenario found
+NOT_RESTORED = "NOT restored: "
+
+
+def _key(item: str) -> str:
+    return item.split(" (FAILED", 1)[0]
+
+
+def truth(passes: list[list[str]]) -> list[str]:
+    """One report from the restore passes: each pass lists what it still found to change.
+
+    An item the next pass no longer lists is back (checked); one the next pass lists again
+    did not hold and is reported by that pass; what the final pass still lists is not back.
+    """
+    report: list[str] = []
+    for index, done in enumerate(passes):
+        following = passes[index + 1] if index + 1 < len(passes) else None
+        for item in done:
+            if item.startswith(NOT_RESTORED):
+                report.append(item)
+            elif following is None:
+                why = "" if "(FAILED" in item else " (still different after two tries)"
+                report.append(f"{NOT_RESTORED}{item}{why}")
+            elif _key(item) not in {_key(later) for later in following}:
+                report.append(_key(item) if index == 0 else f"{_key(item)} (on a second try)")
+    return report
+
+
+def unrestored(report: list[str]) -> list[str]:
+    """The lines of a restore report that say something is still different."""
+    return [item for item in report if item.startswith(NOT_RESTORED)]

@@ -179,7 +179,7 @@ class DeviceLedger:
         """After the restore: drop the entry, or keep what could not be restored."""
         if self.entry is None:
             return
-        failed = [item for item in restored if "FAILED" in item or item.startswith("restore failed")]
+        failed = [item for item in restored if item.startswith("NOT restored") or "FAILED" in item]
         if failed:
             self.entry.unrestored = failed
             self._write()
