@@ -179,7 +179,7 @@ class _Lexer:
                 continue
             # an io number: digits immediately followed by < or >
             j = self.i
-            while j < n and s[j].isdigit():
+            while j < n and s[j] in "0123456789":
                 j += 1
             if j > self.i and j < n and s[j] in "<>":
                 fd = int(s[self.i : j])
