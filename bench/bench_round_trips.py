@@ -109,8 +109,8 @@ def run_bundled(only: str | None = None) -> dict[str, tuple[int, list[tuple[str,
                 key = f"{name}[{platform}]"
                 if only and only not in key:
                     continue
-                device = session.device_for(scenario, platform)
-                before = device.round_trips.copy()
+                with session.device_for(scenario, platform) as device:  # embedded: the same every run
+                    before = device.round_trips.copy()
                 result = session.run(scenario, platform)
                 total = sum(device.round_trips.since(before).values())
                 steps = [(s.kind, sum(s.round_trips.values())) for s in result.steps]
