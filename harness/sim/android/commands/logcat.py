@@ -622,12 +622,14 @@ def make_formatter(fmt: PrintFormat, boot_ns: int = 0) -> Callable[[LogEntry], s
         return "", "\n"  # raw
 
     plain_ms = not (fmt.usec or fmt.nsec or fmt.zone or fmt.epoch or fmt.monotonic) and fmt.tz is None
-    if verb == "threadtime" and not uid_fn and not color and plain_ms:
-        # The default and the harness's format: the date part cached per second, one f-string.
+    if verb in ("threadtime", "time") and not uid_fn and not color and plain_ms:
+        # threadtime (the default and the harness's) and time (adbutils'): the date part cached
+        # per second, one f-string per entry.
         head_of_second = _second_fn(fmt.year)
         cached_sec, cached_head = -1, ""
+        with_tid = verb == "threadtime"
 
-        def threadtime(e: LogEntry) -> str:
+        def fast(e: LogEntry) -> str:
             nonlocal cached_sec, cached_head
             ms = e.time_ns // 1_000_000
             sec = ms // 1000
@@ -635,7 +637,10 @@ def make_formatter(fmt: PrintFormat, boot_ns: int = 0) -> Callable[[LogEntry], s
                 cached_sec, cached_head = sec, head_of_second(sec)
             tag = e.tag
             level = pri_char.get(e.level, "?")
-            prefix = f"{cached_head}{ms % 1000:03d} {e.pid:5d} {e.tid:5d} {level} {tag:<8}: "
+            if with_tid:
+                prefix = f"{cached_head}{ms % 1000:03d} {e.pid:5d} {e.tid:5d} {level} {tag:<8}: "
+            else:
+                prefix = f"{cached_head}{ms % 1000:03d} {level}/{tag:<8}({e.pid:5d}): "
             if len(tag) > 60 or not tag.isascii():
                 prefix = _clip_prefix(prefix)
             msg = e.message
@@ -643,30 +648,7 @@ def make_formatter(fmt: PrintFormat, boot_ns: int = 0) -> Callable[[LogEntry], s
                 return prefix + msg + "\n"
             return _per_line(prefix, msg, "\n")
 
-        return threadtime
-
-    if verb == "time" and not uid_fn and not color and plain_ms:
-        # adbutils' format (``logcat -v time``): same caching as threadtime.
-        head_of_second = _second_fn(fmt.year)
-        cached_sec, cached_head = -1, ""
-
-        def time_verb(e: LogEntry) -> str:
-            nonlocal cached_sec, cached_head
-            ms = e.time_ns // 1_000_000
-            sec = ms // 1000
-            if sec != cached_sec:
-                cached_sec, cached_head = sec, head_of_second(sec)
-            tag = e.tag
-            level = pri_char.get(e.level, "?")
-            prefix = f"{cached_head}{ms % 1000:03d} {level}/{tag:<8}({e.pid:5d}): "
-            if len(tag) > 60 or not tag.isascii():
-                prefix = _clip_prefix(prefix)
-            msg = e.message
-            if "\n" not in msg:
-                return prefix + msg + "\n"
-            return _per_line(prefix, msg, "\n")
-
-        return time_verb
+        return fast
 
     whole_message = verb == "long"
 
