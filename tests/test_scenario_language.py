@@ -9,6 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from harness.actions.power import Doze
 from harness.actions.registry import ACTIONS, render_markdown_table
 from harness.cli import _register, app
 from harness.scenario import models as m
@@ -119,7 +120,7 @@ def test_compact_forms_and_typed_parameters() -> None:
         "wait",
     ]
     doze, wait, saver, net, screen, ev, rate, latency, count, until = s.steps[1:]
-    assert isinstance(doze, m.Doze) and doze.mode == "deep"
+    assert isinstance(doze, Doze) and doze.mode == "deep"
     assert wait.duration == 7_200_000
     assert saver.enabled is True and screen.on is False
     assert (net.wifi, net.data, net.airplane) == (False, False, None)

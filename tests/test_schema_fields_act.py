@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from verdicts_app import APP
 
+from harness.actions.flow import Expect
 from harness.devices.adb_server import AdbServer
 from harness.devices.android import AndroidDevice
 from harness.logs import expect as ex
@@ -727,7 +728,7 @@ def _engine_probe(field_name: str, yes: str, no: str, where: str) -> Probe:
             body = f"{{message: 'sync done', within: 1h, fail_fast_on: [{{{field_name}: {value}}}]}}"
         (scenario,) = load_text(f"name: t\nplatforms: [ios]\nsteps:\n  - expect: {body}\n", file="p.yaml")
         step = scenario.steps[0]
-        assert isinstance(step, m.Expect)
+        assert isinstance(step, Expect)
         engine = ex.ExpectationEngine(None)
         spec = to_engine_expectation(step, 3_600_000)
         records = [record_from_json(json.loads(line), line, i) for i, line in enumerate(UNIFIED)]

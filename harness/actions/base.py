@@ -1,32 +1,37 @@
-"""What one action is: its model type, where it runs, what it changes, how it reads, what it does.
+"""What one action is: its step model, where it runs, what it changes, how it reads, what it does.
 
-An action is a subclass of :class:`Action` in one module of this package, registered in
-:mod:`harness.actions.registry`. Its ``run`` names the driver capability it needs in the type
-of its ``device`` parameter (a small ``Protocol``: ``def doze(self, mode: str) -> str``), so
-the one table here — ``android`` / ``ios`` command text or ``None`` with the reason — decides
-availability for validation *and* execution, and a test checks that every driver of a platform
-that has the action implements that capability.
+An action lives in one module of this package: its YAML step model (a
+:class:`~harness.scenario.step.StepBase` subclass, ``Doze``) next to its :class:`Action`
+subclass (``DozeAction``), registered in :mod:`harness.actions.registry`, which is where the
+scenario models, validation, the schema, the docs and the runner all find it. Its ``run``
+names the driver capability it needs in the type of its ``device`` parameter (a small
+``Protocol``: ``def doze(self, mode: str) -> str``), so the one table here — ``android`` /
+``ios`` command text or ``None`` with the reason — decides availability for validation *and*
+execution, and a test checks that every driver of a platform that has the action implements
+that capability.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
-from harness.devices.base import Device, Facet, LogReader
 from harness.durations import format_duration_ms
 from harness.errors import UnsupportedAction
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from harness.actions.flow import Expect
     from harness.apps.target import AppUnderTest
+    from harness.devices.base import Device, Facet, LogReader
     from harness.metrics import Measurement
-    from harness.scenario import models as m
+    from harness.scenario.step import StepBase
     from harness.scenario.values import Comparison
 
-S = TypeVar("S", bound="m.StepBase")
+S = TypeVar("S", bound="StepBase")
 
 
 class RunContext(Protocol):
@@ -49,7 +54,7 @@ class RunContext(Protocol):
     def let_time_pass(self, ms: int, what: str, until: Callable[[], bool] | None = None) -> None: ...
 
     def evaluate(
-        self, step: m.Expect, anchor_ns: int, end_ns: int | None, what: str, closes_at: int | None = None
+        self, step: Expect, anchor_ns: int, end_ns: int | None, what: str, closes_at: int | None = None
     ) -> None:
         """Judge an expectation over the journal in ``[anchor_ns, end_ns)`` (None: what already
         happened, up to ``closes_at``); ``StepFailed`` when it fails."""
@@ -69,13 +74,16 @@ class RunContext(Protocol):
 class Action(Generic[S]):
     """One scenario action. Subclasses set the class attributes and implement :meth:`run`."""
 
-    model: ClassVar[type[Any]]
+    model: ClassVar[type[StepBase]]
     summary: ClassVar[str]
     example: ClassVar[str]
     android: ClassVar[str | None] = None  # the command(s) on Android, None: not possible
     ios: ClassVar[str | None] = None
     android_why_not: ClassVar[str] = ""
     ios_why_not: ClassVar[str] = ""
+    #: Options (field names or values) only some platforms have: name → (platforms, why not
+    #: elsewhere). Validation reports one written for another platform at its file:line:col.
+    option_limits: ClassVar[Mapping[str, tuple[tuple[str, ...], str]]] = {}
     #: Device state this action changes; the guard snapshots before it and restores these.
     touches: ClassVar[frozenset[Facet]] = frozenset()
     #: A device action marks its start with a barrier; ``wait``/``expect`` set their own anchors.

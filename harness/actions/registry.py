@@ -1,5 +1,6 @@
-"""Every action, by step kind and by model type: the one table validation, the schema, the docs
-and the runner read. Adding an action is one module entry here plus its class."""
+"""Every action, by step kind and by model type: the one table the scenario models, validation,
+the schema, the docs and the runner read. Adding an action is its step model and its class in
+its family's module, plus one line here (ARCHITECTURE.md, "An action")."""
 
 from __future__ import annotations
 
@@ -7,39 +8,43 @@ from typing import Any
 
 from harness.actions import app, flow, metrics, network, power, system, tasks
 from harness.actions.base import Action
+from harness.scenario.step import StepBase
 
 #: In the order the docs table lists them.
 ACTIONS: dict[str, Action[Any]] = {
     a.kind: a
     for a in (
-        app.Install(),
-        app.Uninstall(),
-        app.ClearData(),
-        app.Launch(),
-        app.Broadcast(),
-        app.OpenUrl(),
-        app.Push(),
-        app.StopApp(),
-        app.Kill(),
-        app.Background(),
-        system.Reboot(),
-        power.Doze(),
-        power.Battery(),
-        power.BatterySaver(),
-        power.LowPower(),
-        network.Network(),
-        power.StandbyBucket(),
-        power.Screen(),
-        tasks.RunTask(),
-        tasks.ExpireTask(),
-        system.Diagnostics(),
-        flow.Wait(),
-        system.Shell(),
-        system.Capture(),
-        flow.Expect(),
-        metrics.Metric(),
+        app.InstallAction(),
+        app.UninstallAction(),
+        app.ClearDataAction(),
+        app.LaunchAction(),
+        app.BroadcastAction(),
+        app.OpenUrlAction(),
+        app.PushAction(),
+        app.StopAppAction(),
+        app.KillAction(),
+        app.BackgroundAction(),
+        system.RebootAction(),
+        power.DozeAction(),
+        power.BatteryAction(),
+        power.BatterySaverAction(),
+        power.LowPowerAction(),
+        network.NetworkAction(),
+        power.StandbyBucketAction(),
+        power.ScreenAction(),
+        tasks.RunTaskAction(),
+        tasks.ExpireTaskAction(),
+        system.DiagnosticsAction(),
+        flow.WaitAction(),
+        system.ShellAction(),
+        system.CaptureAction(),
+        flow.ExpectAction(),
+        metrics.MetricAction(),
     )
 }
+
+#: The YAML model of each step kind, in the same order: what ``Scenario``'s step lists accept.
+STEP_MODELS: dict[str, type[StepBase]] = {kind: a.model for kind, a in ACTIONS.items()}
 
 _BY_MODEL: dict[type[Any], Action[Any]] = {a.model: a for a in ACTIONS.values()}
 

@@ -2,15 +2,44 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Annotated, ClassVar, Protocol
+
+from pydantic import AfterValidator, Field
 
 from harness.actions.base import Action, RunContext
-from harness.scenario import models as m
+from harness.scenario.step import StepBase
+from harness.scenario.values import is_glob
 
 if TYPE_CHECKING:
     from harness.apps.target import AppUnderTest
     from harness.devices.base import LogReader
 
+# --------------------------------------------------------------------------- step models
+
+
+def _one_task(value: str) -> str:
+    if is_glob(value):
+        raise ValueError(f"this action works on one task, and {value!r} is a glob: name the task")
+    return value
+
+
+OneTask = Annotated[str, AfterValidator(_one_task)]
+
+
+class RunTask(StepBase):
+    kind: ClassVar[str] = "run_task"
+    primary: ClassVar[str | None] = "task"
+    task: OneTask = Field(description="task id / unique work name / BGTask identifier")
+    hook: str | None = Field(None, description="iOS Simulator: the app hook (URL) that runs the task")
+
+
+class ExpireTask(StepBase):
+    kind: ClassVar[str] = "expire_task"
+    primary: ClassVar[str | None] = "task"
+    task: OneTask
+
+
+# --------------------------------------------------------------------------- driver capabilities
 
 class RunsTasks(Protocol):
     def run_task(self, app: AppUnderTest, task: str, hook: str | None, journal: LogReader) -> None: ...
@@ -20,8 +49,12 @@ class ExpiresTasks(Protocol):
     def expire_task(self, app: AppUnderTest, task: str, journal: LogReader) -> None: ...
 
 
-class RunTask(Action[m.RunTask]):
-    model: ClassVar = m.RunTask
+
+# --------------------------------------------------------------------------- actions
+
+
+class RunTaskAction(Action[RunTask]):
+    model: ClassVar = RunTask
     summary = "force a waiting task to run now"
     example = "run_task: periodic-sync"
     android = (
@@ -29,16 +62,16 @@ class RunTask(Action[m.RunTask]):
     )
     ios = "device: `lldb … _simulateLaunchForTaskWithIdentifier:`; Simulator: the app's debug hook"
 
-    def run(self, step: m.RunTask, ctx: RunContext, device: RunsTasks) -> None:
+    def run(self, step: RunTask, ctx: RunContext, device: RunsTasks) -> None:
         device.run_task(ctx.app, step.task, step.hook, ctx.journal)
 
 
-class ExpireTask(Action[m.ExpireTask]):
-    model: ClassVar = m.ExpireTask
+class ExpireTaskAction(Action[ExpireTask]):
+    model: ClassVar = ExpireTask
     summary = "expire a running background task (its expiration handler runs)"
     example = "expire_task: dev.example.refresh"
     ios = "`lldb … _simulateExpirationForTaskWithIdentifier:`"
     android_why_not = "Android jobs are stopped by the system, not expired; use stop_app or kill"
 
-    def run(self, step: m.ExpireTask, ctx: RunContext, device: ExpiresTasks) -> None:
+    def run(self, step: ExpireTask, ctx: RunContext, device: ExpiresTasks) -> None:
         device.expire_task(ctx.app, step.task, ctx.journal)

@@ -12,6 +12,8 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.actions.flow import Expect, Wait
+from harness.actions.tasks import ExpireTask, RunTask
 from harness.devices.base import LogReader
 from harness.durations import format_duration_ms
 from harness.errors import BgtestError, StepFailed
@@ -82,7 +84,7 @@ class ExpectationSteps:
             self.ctx.restore_ns, self.ctx.restore_index = at, len(self.engine.events)
 
     def _evaluate(
-        self, step: m.Expect, anchor_ns: int, end_ns: int | None, what: str, closes_at: int | None = None
+        self, step: Expect, anchor_ns: int, end_ns: int | None, what: str, closes_at: int | None = None
     ) -> None:
         """Judge ``step`` over the window ``[anchor_ns, end_ns)``; ``end_ns`` None: what already
         happened up to ``closes_at`` (the expect step's own barrier)."""
@@ -220,7 +222,7 @@ class ExpectationSteps:
 
 
 # --------------------------------------------------------------------------- helpers
-def to_engine_expectation(step: m.Expect, window_ms: int | None) -> ex.Expectation:
+def to_engine_expectation(step: Expect, window_ms: int | None) -> ex.Expectation:
     """The YAML model of an expectation as the engine's spec: the same values, no re-parsing."""
     loc = step.location
     latency_from, latency_to = step.latency_states
@@ -254,7 +256,7 @@ def referenced_tasks(scenario: m.Scenario) -> list[str]:
             add(expect.task)
             for item in expect.in_order or ():
                 add(item.task)
-        if isinstance(step, (m.RunTask, m.ExpireTask)):
+        if isinstance(step, (RunTask, ExpireTask)):
             add(step.task)
     return names
 
@@ -272,14 +274,14 @@ def absence_expected(scenario: m.Scenario) -> set[str]:
             for item in expect.in_order or ():
                 if item.task:
                     loud.add(item.task)
-        if isinstance(step, (m.RunTask, m.ExpireTask)):
+        if isinstance(step, (RunTask, ExpireTask)):
             loud.add(step.task)
     return quiet - loud
 
 
-def _expectations(step: object) -> list[m.Expect]:
-    if isinstance(step, m.Expect):
+def _expectations(step: object) -> list[Expect]:
+    if isinstance(step, Expect):
         return [step]
-    if isinstance(step, m.Wait) and step.until is not None:
+    if isinstance(step, Wait) and step.until is not None:
         return [step.until]
     return []

@@ -1,3 +1,4 @@
+
 """One scenario on one device: setup → steps → finally → restore, judged from the device's logs.
 
 Time is device time. Every action step starts with a *barrier*: the runner has the journal
@@ -24,7 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.actions.flow import Expect, Wait
+from harness.actions.metrics import Metric
 from harness.actions.registry import ACTIONS, action_for
+from harness.actions.system import Diagnostics
 from harness.apps.target import AppUnderTest
 from harness.devices.base import Device, LogInterest, LogReader, MetricReader
 from harness.errors import BgtestError, DeviceError, StepFailed, UnsupportedAction
@@ -58,9 +62,9 @@ def log_interest(scenario: m.Scenario) -> LogInterest:
     """Every process/tag and subsystem the scenario's expectations name."""
     matches: list[Any] = list(scenario.fail_fast_on)
     for step in scenario.all_steps():
-        if isinstance(step, m.Wait) and step.until is not None:
+        if isinstance(step, Wait) and step.until is not None:
             step = step.until
-        if isinstance(step, m.Expect):
+        if isinstance(step, Expect):
             matches += [step, *(step.in_order or ()), *(step.fail_fast_on or ())]
     processes = {n for match in matches for n in (match.process, match.tag) if n}
     subsystems = {match.subsystem for match in matches if match.subsystem}
@@ -126,7 +130,7 @@ class ScenarioRunner(ExpectationSteps):
         self._let_time_pass(ms, what, until)
 
     def evaluate(
-        self, step: m.Expect, anchor_ns: int, end_ns: int | None, what: str, closes_at: int | None = None
+        self, step: Expect, anchor_ns: int, end_ns: int | None, what: str, closes_at: int | None = None
     ) -> None:
         self._evaluate(step, anchor_ns, end_ns, what, closes_at)
 
@@ -213,7 +217,7 @@ class ScenarioRunner(ExpectationSteps):
 
     def _start_metrics(self) -> None:
         """A scenario with ``metric:`` steps measures from its start: reset the OS's counters now."""
-        names = {n for step in self.scenario.all_steps() if isinstance(step, m.Metric) for n in step.names()}
+        names = {n for step in self.scenario.all_steps() if isinstance(step, Metric) for n in step.names()}
         if names:
             assert self.journal is not None
             self._metrics = self.device.metrics(self.app, self.journal)
@@ -387,7 +391,7 @@ class ScenarioRunner(ExpectationSteps):
         if not (diagnostics.available(self.device.platform) and self.app.ident):
             return None
         try:
-            diagnostics.execute(m.Diagnostics(), self)
+            diagnostics.execute(Diagnostics(), self)
             return self._barrier("diagnostics")
         except BgtestError:
             return None  # the failure message says diagnostics were not available

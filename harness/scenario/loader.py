@@ -20,8 +20,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness.scenario.errors import Diagnostic, ScenarioError, choices_hint, closest
-from harness.scenario.models import Scenario, StepBase
+from harness.scenario.models import Scenario
 from harness.scenario.platforms import LIBRARIES
+from harness.scenario.step import StepBase
 from harness.scenario.validation import STEP_SECTIONS, check_platforms, check_waits, describe_value, diagnose
 from harness.scenario.yamlmarks import MAX_BYTES, LMap, LSeq, Span, YamlLoadError, copy_tree, load_documents
 from harness.userfiles import UnreadableFile, read_bounded

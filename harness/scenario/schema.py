@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.actions.registry import ACTIONS
-from harness.scenario.models import STEP_MODELS, Network, Scenario
+from harness.scenario.models import Scenario
 
 SCHEMA_FILE = Path(__file__).with_name("scenario.schema.json")
 
@@ -35,18 +35,13 @@ def _no_required(model: type) -> bool:
 
 
 def _step_schema(defs: dict[str, Any]) -> dict[str, Any]:
-    bare = [k for k, m in STEP_MODELS.items() if _no_required(m)]
+    bare = [k for k, a in ACTIONS.items() if _no_required(a.model)]
     alts: list[dict[str, Any]] = [{"enum": bare, "description": "an action without options"}]
-    for kind, model in STEP_MODELS.items():
-        spec = ACTIONS[kind]
+    for kind, spec in ACTIONS.items():
+        model = spec.model
         forms: list[dict[str, Any]] = [{"$ref": f"#/definitions/{model.__name__}"}]
-        props = defs.get(model.__name__, {}).get("properties", {})
-        if model is Network:
-            forms.append({"enum": ["offline", "online", "airplane"]})
-        elif model.primary and model.primary in props:
-            compact = {k: v for k, v in props[model.primary].items() if k not in ("default", "title")}
-            if kind == "expect":
-                compact = {"type": "string", "description": "TASK STATE, e.g. periodic-sync succeeded"}
+        compact = model.compact_schema(defs.get(model.__name__, {}).get("properties", {}))
+        if compact is not None:
             forms.append(compact)
         if kind in bare:
             forms.append({"type": "null"})

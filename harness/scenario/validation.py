@@ -12,11 +12,13 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from harness.actions.registry import ACTIONS
+from harness.actions.flow import Expect
+from harness.actions.registry import ACTIONS, STEP_MODELS
 from harness.durations import format_duration_ms
 from harness.scenario.errors import Diagnostic, choices_hint, closest
-from harness.scenario.models import DEFAULT_MAX_WAIT_MS, STEP_MODELS, Expect, Scenario, StepBase, step_kind
-from harness.scenario.platforms import INCLUDE_KIND, OPTION_LIMITS, PLATFORMS
+from harness.scenario.models import DEFAULT_MAX_WAIT_MS, Scenario
+from harness.scenario.platforms import INCLUDE_KIND, PLATFORMS
+from harness.scenario.step import StepBase, step_kind
 from harness.scenario.yamlmarks import LMap, LSeq, Span
 
 STEP_SECTIONS = ("setup", "steps", "finally")
@@ -317,7 +319,7 @@ def _check_step(item: Any, span: Span, platforms: list[str], pspan: Span | None)
     elif isinstance(body, str) and isinstance(item, LMap):
         options = [(body, item.value_spans[kind])]
     for name, ospan in options:
-        limit = OPTION_LIMITS.get((kind, name))  # type: ignore[arg-type]
+        limit = spec.option_limits.get(name)
         if limit is None:
             continue
         allowed, why = limit
