@@ -113,6 +113,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="balance the shards by the wall times an earlier run wrote to results.json",
     )
     group.addoption(
+        "--bgtest-reruns",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run a failed scenario again up to N times, on another device when one is free; a pass "
+        "after a failure is reported as flaky",
+    )
+    group.addoption(
+        "--bgtest-device-filter",
+        action="append",
+        default=[],
+        metavar="FIELD OP VALUE",
+        help="use only devices that match: sdk>=31, model=Pixel*, profile=android-go, virtual=no "
+        "(repeat: all must match; docs/farms.md)",
+    )
+    group.addoption(
         "--bgtest-profile",
         action="append",
         default=[],
@@ -138,6 +154,9 @@ def pytest_configure(config: pytest.Config) -> None:
         report_dir=Path(report) if report else None,
         allow_embedded=not config.getoption("bgtest_no_embedded"),
         profiles=_profiles(config.getoption("bgtest_profile") or []),
+        reruns=_reruns(config.getoption("bgtest_reruns")),
+        device_filters=_filters(config.getoption("bgtest_device_filter") or []),
+        reconnect_timeout_s=_seconds("BGTEST_RECONNECT_TIMEOUT", os.environ.get("BGTEST_RECONNECT_TIMEOUT")),
     )
     config.stash[_SESSION] = DeviceSession(settings, note=lambda text: _note(config, text))
     results: list[dict[str, Any]] = []
@@ -277,9 +296,13 @@ class ScenarioItem(pytest.Item):
         )
         if result.artifacts:
             self.user_properties.append(("artifacts", result.artifacts))
+        if result.attempts:
+            self.user_properties.append(("attempts", str(len(result.attempts))))
+        if result.status == "flaky":
+            self.user_properties.append(("flaky", "true"))
         if result.status == "skipped":
             pytest.skip(result.failure)
-        if result.status != "passed":
+        if result.status not in ("passed", "flaky"):
             raise ScenarioFailed(render_failure(result))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
@@ -547,6 +570,11 @@ class _RunEnd:
         """Reports are written whole: a signal now waits until they are, then sets the exit."""
         with interrupts.deferred(then_raise=False):
             yield
+            junit = getattr(session.config.option, "xmlpath", None)
+            if junit and not hasattr(session.config, "workerinput") and Path(junit).is_file():
+                from harness.report.junit import mark_reruns
+
+                mark_reruns(Path(junit))  # after pytest's junitxml wrote it
         if session.config.getoption("bgtest_scenarios"):
             session.exitstatus = run_exit_code(int(session.exitstatus), session.config.stash[_RESULTS])
 
@@ -586,6 +614,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         write_report(results, path)
 
 
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    """A scenario that passed only on a rerun is FLAKY on pytest's terminal too, not PASSED."""
+    if report.when == "call" and report.passed and ("flaky", "true") in report.user_properties:
+        return "flaky", "R", ("FLAKY", {"yellow": True})
+    return None
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     results = list(config.stash.get(_RESULTS, []))
     if not results:
@@ -616,6 +651,35 @@ def virtual_android() -> Iterator[Any]:
         yield AndroidDevice(embedded.serial, embedded.server.host, embedded.server.port)
     finally:
         embedded.stop()
+
+
+def _reruns(value: int) -> int:
+    if value < 0:
+        raise pytest.UsageError(f"--reruns {value}: give a count of 0 or more")
+    return value
+
+
+def _seconds(name: str, text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise pytest.UsageError(f"${name}={text!r}: give seconds, a number above 0 (e.g. 5)")
+    return value
+
+
+def _filters(texts: list[str]) -> tuple[str, ...]:
+    """``--bgtest-device-filter`` values, each parsed now (a usage error names the bad one)."""
+    from harness.devices.filters import FilterError, parse_filters
+
+    try:
+        parse_filters(texts)
+    except FilterError as exc:
+        raise pytest.UsageError(exc.render()) from None
+    return tuple(texts)
 
 
 def _profiles(names: list[str]) -> tuple[str, ...]:

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from harness.logs.device_states import StateChange
 
-Status = Literal["passed", "failed", "error", "skipped"]
+#: ``flaky``: failed, then passed on a rerun (``--reruns``); ``attempts`` says how each went.
+Status = Literal["passed", "failed", "error", "skipped", "flaky"]
 
 
 @dataclass
@@ -140,6 +141,9 @@ class ScenarioResult:
     metrics: list[MetricReading] = field(default_factory=list)
     #: A farm device dropped out and the scenario ran again on another: which, and where.
     retried_from: str = ""
+    #: Every attempt when the scenario ran more than once (reruns, a device that dropped out),
+    #: first to last: attempt, status, device, failure, wall_s, artifacts.
+    attempts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def location(self) -> str:
@@ -152,3 +156,35 @@ class ScenarioResult:
             data["tasks"][name]["why"] = outcome.why()
             data["tasks"][name]["states"] = outcome.states
         return data
+
+
+def combined(attempts: list[ScenarioResult]) -> ScenarioResult:
+    """One scenario's result over its attempts: the last one's, with every attempt listed.
+
+    A pass after a failure of the scenario's own is ``flaky`` — reported as such, never as a
+    plain pass. A failure because the device dropped out (``retried_from``) is the farm's,
+    not the scenario's: a pass after it alone is a pass."""
+    final = attempts[-1]
+    if len(attempts) == 1:
+        return final
+    final.attempts = [
+        {
+            "attempt": n,
+            "status": a.status,
+            "device": a.device.get("serial", ""),
+            "failure": a.failure,
+            "wall_s": a.wall_s,
+            "artifacts": a.artifacts,
+            "dropped_out": bool(a.retried_from),
+        }
+        for n, a in enumerate(attempts, 1)
+    ]
+    dropped = [n for n, a in enumerate(attempts, 1) if a.retried_from]
+    if dropped:
+        gone = attempts[dropped[-1] - 1].retried_from
+        final.retried_from = (f"{gone} dropped out during attempt {dropped[-1]}; "
+                              f"rerun on {final.device.get('serial') or 'another device'}")
+    own = [a for a in attempts[:-1] if a.status in ("failed", "error") and not a.retried_from]
+    if final.status == "passed" and own:
+        final.status = "flaky"
+    return final

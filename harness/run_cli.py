@@ -43,6 +43,16 @@ def run(
     adb_server: list[str] = typer.Option(
         [], "--adb-server", metavar="HOST:PORT", help="adb server to use; repeat it for a farm of hosts"
     ),
+    device_filter: list[str] = typer.Option(
+        [], "--device-filter", metavar="FILTER",
+        help="use only devices that match: 'sdk>=31', 'model=Pixel*', profile=android-go, virtual=no "
+        "(repeat it: all must match)",
+    ),
+    reruns: int = typer.Option(
+        0, "--reruns", metavar="N", min=0,
+        help="run a failed scenario again up to N times, on another device when one is free; a pass "
+        "after a failure is FLAKY (exit 0, marked in the summary, JUnit and results.json)",
+    ),
     shard_index: int | None = typer.Option(
         None, "--shard-index", metavar="I", help="run shard I (1-based) of --shard-count N"
     ),
@@ -89,8 +99,9 @@ def run(
 ) -> None:
     """Run scenarios on a device (the attached one, --device, or a virtual one) and report.
 
-    Exit status: 0 all passed, 1 a scenario failed, 2 invalid input (nothing was run), 3 a
-    device or infrastructure error, 130/143 interrupted (SIGINT/SIGTERM).
+    Exit status: 0 all passed (flaky ones included: they passed on a rerun), 1 a scenario
+    failed, 2 invalid input (nothing was run), 3 a device or infrastructure error, 130/143
+    interrupted (SIGINT/SIGTERM).
     """
     from harness.report.live import RunConsole, terminal_stream
     from harness.report.redaction import RedactedStream
@@ -105,7 +116,8 @@ def run(
             shard = f"{shard_index}/{shard_count}" if shard_count is not None else None
             devices, servers = ",".join(device) or None, ",".join(adb_server) or None
             code = _run(live, paths, devices, servers, platform, keyword, junit, report, workers,
-                        no_embedded, xcrun, redact, debug, shard, shard_durations, profile)
+                        no_embedded, xcrun, redact, debug, shard, shard_durations, profile,
+                        device_filter, reruns)
     finally:
         live.stop()
     raise typer.Exit(code)
@@ -115,7 +127,8 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
          platform: Platform | None, keyword: str | None, junit: Path | None, report: Path,
          workers: int | None, no_embedded: bool, xcrun: str | None, redact: list[str], debug: bool,
          shard: str | None = None, shard_durations: Path | None = None,
-         profiles: list[str] | None = None) -> int:
+         profiles: list[str] | None = None, device_filters: list[str] | None = None,
+         reruns: int = 0) -> int:
     from harness.run import exits, preflight, shards
     from harness.scenario.loader import load_paths
 
@@ -139,6 +152,12 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
     unknown = [p for p in profiles or () if p not in PROFILES]
     if unknown:
         return _usage(live, str(UnknownProfileError(unknown[0])))
+    from harness.devices.filters import FilterError, parse_filters
+
+    try:
+        parse_filters(device_filters or [])
+    except FilterError as exc:
+        return _usage(live, exc.render())
     if keyword and (problem := _keyword_problem(keyword)):
         return _usage(live, f"-k {keyword!r}: {problem}")
     loaded = load_paths(paths)
@@ -191,6 +210,10 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
         args.append("--bgtest-no-embedded")
     for name in profiles or ():
         args.append(f"--bgtest-profile={name}")
+    for text in device_filters or ():
+        args.append(f"--bgtest-device-filter={text}")
+    if reruns:
+        args += ["--bgtest-reruns", str(reruns)]
     if shard:
         args += ["--bgtest-shard", shard]
     if shard_durations is not None:

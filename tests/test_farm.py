@@ -32,8 +32,10 @@ BGTEST = [sys.executable, "-m", "harness.cli"]
 DEMO = ROOT / "fixtures" / "apps" / "nwm_demo.yaml"
 
 
-def bgtest(*args: str, tmp: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
+def bgtest(
+    *args: str, tmp: Path, timeout: float = 300, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, **(extra_env or {}))
     env["ANDROID_ADB_SERVER_PORT"] = str(free_port())  # nothing where bgtest looks by default
     env["XDG_RUNTIME_DIR"] = str(tmp)  # this test's own leases
     env["COLUMNS"] = "250"

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.devices.adbwire import AdbWireError, _Conn
+from harness.devices.filters import describe, failed, parse_filters
 from harness.errors import DeviceError
 
 
@@ -126,14 +128,58 @@ def _is_pattern(text: str) -> bool:
     return any(ch in text for ch in "*?[")
 
 
-def android_candidates(adb_server: str | None, device: str | None) -> list[Candidate]:
-    """Every online device the run may use, across all its adb servers, filtered by ``device``.
+def android_candidates(
+    adb_server: str | None, device: str | None, filters: Sequence[str] = ()
+) -> list[Candidate]:
+    """Every online device the run may use, across all its adb servers, chosen by ``device``
+    and ``filters`` (harness/devices/filters.py).
 
     ``device`` is one serial, a comma list, or glob patterns (``emulator-*``). A serial named
     literally must be there and online; a pattern must match at least one online device; a
-    named server must answer. [] only when nothing was named and nothing is attached — the one
-    case for the embedded virtual device.
+    named server must answer; filters must leave at least one device. [] only when nothing was
+    named, nothing filtered and nothing is attached — the one case for the embedded virtual
+    device.
     """
+    chosen = _by_serial(adb_server, device)
+    if not filters:
+        return chosen
+    conditions = parse_filters(filters)
+    wanted = " ".join(repr(f) for f in filters)
+    if not chosen:
+        raise DeviceError(
+            f"device-filter {wanted}",
+            "no Android device is attached to filter",
+            hint="filters choose among the devices of the adb server(s); attach or `adb connect` one "
+            "(a virtual device: `bgtest sim android`)",
+        )
+    facts = {c.key: device_facts(c) for c in chosen}
+    kept = [c for c in chosen if not failed(conditions, facts[c.key])]
+    if not kept:
+        seen = "; ".join(f"{c.serial}: {describe(facts[c.key])}" for c in chosen)
+        raise DeviceError(f"device-filter {wanted}", "matches no online device", hint=f"the devices: {seen}")
+    return kept
+
+
+def device_facts(candidate: Candidate) -> dict[str, str]:
+    """What filters read of a device: one ``getprop`` (and, on a phone, its meminfo for the profile)."""
+    from harness.devices.android import AndroidDevice
+
+    try:
+        described = AndroidDevice(candidate.serial, candidate.host, candidate.port).describe()
+    except DeviceError as exc:
+        why = f"cannot tell what it is (--device-filter): {exc.message}"
+        raise DeviceError(candidate.serial, why) from None
+    return {
+        "serial": candidate.serial,
+        "model": described.get("model", ""),
+        "sdk": described.get("sdk", ""),
+        "profile": described.get("profile", ""),
+        "virtual": described.get("virtual", "no"),
+    }
+
+
+def _by_serial(adb_server: str | None, device: str | None) -> list[Candidate]:
+    """The online devices of the run's servers that ``device`` (serials, globs) names."""
     named_server = bool(adb_server and adb_server.strip())
     found: list[tuple[AttachedDevice, str, int]] = []
     for host, port in parse_server_addresses(adb_server):

@@ -25,7 +25,7 @@ from harness.durations import format_duration_ms
 #: From this width on the summary is drawn as tables; below it, as compact blocks.
 WIDE = 120
 
-STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}
+STATUS_STYLE = {"passed": "green", "flaky": "yellow", "failed": "red", "error": "red", "skipped": "yellow"}
 _STATE_STYLE = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}
 
 
@@ -84,6 +84,11 @@ def render_summary(console: Console, results: list[dict[str, Any]]) -> None:
         if r["status"] == "skipped":
             _heading(console, "-", r)
             console.print(_indented(Text(f"skipped: {_skip_reason(r) or 'no reason given'}")))
+    for r in results:
+        if r["status"] == "flaky":
+            _heading(console, "~", r)
+            console.print(_indented(Text("flaky: passed only on a rerun (--reruns)", style="yellow")))
+            _print_attempts(console, r)
     # one block per distinct failure: a device that is not there fails every scenario alike
     said: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in results:
@@ -99,8 +104,22 @@ def render_summary(console: Console, results: list[dict[str, Any]]) -> None:
         _print_block(console, r.get("failure", "").strip())
         if r.get("restored"):
             console.print(_indented(Text("restored: " + ", ".join(r["restored"]))))
+        _print_attempts(console, r)
         if r.get("artifacts"):
             console.print(_indented(Text(f"artifacts: {r['artifacts']}")))
+
+
+def _print_attempts(console: Console, result: dict[str, Any]) -> None:
+    """One line per attempt of a scenario that ran more than once: where, and how it went."""
+    for attempt in result.get("attempts") or []:
+        failure = (attempt.get("failure") or "").strip()
+        line = Text(f"attempt {attempt['attempt']} on {attempt.get('device') or 'its device'}: ")
+        line.append(attempt["status"], style=STATUS_STYLE.get(attempt["status"], ""))
+        if attempt.get("dropped_out"):
+            line.append(" (the device dropped out: quarantined)")
+        elif failure and attempt["status"] != "passed":
+            line.append(f" — {failure.splitlines()[0]}")
+        console.print(_indented(line))
 
 
 def _heading(console: Console, mark: str, result: dict[str, Any]) -> None:
@@ -117,7 +136,7 @@ def totals_line(results: Iterable[dict[str, Any]], wall_s: float) -> Text:
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     line = Text()
-    for status in ("passed", "failed", "error", "skipped"):
+    for status in ("passed", "flaky", "failed", "error", "skipped"):
         n = counts.get(status)
         if n:
             if line:

@@ -21,7 +21,9 @@ from harness.report.lanes import LANES, OUTCOME_COLORS
 from harness.report.timeline import timeline_svg
 
 REPORT_NAME = "index.html"
-_STATUS = {"passed": "#16a34a", "failed": "#dc2626", "error": "#dc2626", "skipped": "#6b7280"}
+_STATUS = {
+    "passed": "#16a34a", "flaky": "#d97706", "failed": "#dc2626", "error": "#dc2626", "skipped": "#6b7280",
+}
 
 _CSS = """
 :root{--fg:#111827;--muted:#6b7280;--line:#e5e7eb}

@@ -40,7 +40,8 @@ def for_error(exc: BaseException) -> int:
 
 
 def for_status(status: str, exit_code: int = 0) -> int:
-    """A scenario result's code: its recorded cause, else 1 for failed/error, 0 otherwise."""
+    """A scenario result's code: its recorded cause, else 1 for failed/error, 0 otherwise
+    (``flaky`` included: it passed on a rerun, and the reports say it is flaky)."""
     if exit_code:
         return exit_code
     return FAILED if status in ("failed", "error") else PASSED

@@ -21,8 +21,8 @@ from harness.devices.lease import DeviceLeases, Lease
 from harness.devices.pool import Candidate, android_candidates, list_devices
 from harness.errors import BgtestError, DeviceError
 from harness.report.artifacts import run_folder
-from harness.result import ScenarioResult, Status
-from harness.run import exits
+from harness.result import ScenarioResult, Status, combined
+from harness.run import exits, interrupts
 from harness.run.ledger import DeviceLedger
 from harness.run.requirements import facts, unmet
 from harness.run.settings import Settings
@@ -71,7 +71,8 @@ class DeviceSession:
             raise self._error
         if self._pool is None:
             try:
-                self._pool = android_candidates(self.settings.adb_server, self.settings.device)
+                self._pool = android_candidates(
+                    self.settings.adb_server, self.settings.device, self.settings.device_filters)
             except BgtestError as exc:
                 self._error = exc
                 raise
@@ -117,7 +118,10 @@ class DeviceSession:
 
     def _device_at(self, candidate: Candidate) -> AndroidDevice:
         if candidate.key not in self._devices:
-            self._devices[candidate.key] = AndroidDevice(candidate.serial, candidate.host, candidate.port)
+            device = AndroidDevice(candidate.serial, candidate.host, candidate.port)
+            if self.settings.reconnect_timeout_s is not None:
+                device.wire.reconnect_timeout = self.settings.reconnect_timeout_s
+            self._devices[candidate.key] = device
         return self._devices[candidate.key]
 
     def android(self) -> AndroidDevice:
@@ -129,14 +133,18 @@ class DeviceSession:
         return self._device_at(self._held.candidate)
 
     @contextmanager
-    def _android_lease(self, profile: str | None = None) -> Iterator[AndroidDevice]:
+    def _android_lease(
+        self, profile: str | None = None, avoid: frozenset[str] = frozenset()
+    ) -> Iterator[AndroidDevice]:
         """One scenario's Android device: a lease on a free one, released when it ends (a
-        virtual one is built as the ``profile`` asked; a phone is what it is)."""
+        virtual one is built as the ``profile`` asked; a phone is what it is). A device in
+        ``avoid`` (where this scenario just failed) is taken only when no other is free."""
         pool = self._android_pool()
         if not pool:
             yield self._embedded_as(profile)
             return
-        lease: Lease = self._leases.acquire(pool)
+        others = [c for c in pool if c.key not in avoid]
+        lease = (self._leases.try_acquire(others) if others and avoid else None) or self._leases.acquire(pool)
         self._last = lease.candidate
         try:
             yield self._device_at(lease.candidate)
@@ -221,12 +229,14 @@ class DeviceSession:
 
     # ------------------------------------------------------------- runs
     @contextmanager
-    def device_for(self, scenario: m.Scenario, platform: str) -> Iterator[Device]:
+    def device_for(
+        self, scenario: m.Scenario, platform: str, avoid: frozenset[str] = frozenset()
+    ) -> Iterator[Device]:
         """The device a scenario runs on for ``platform``, held for the scenario (a bgtest
-        error when there is none)."""
+        error when there is none); one in ``avoid`` only when no other is free."""
         asked = self.asked_profile(scenario, platform)
         if platform == "android":
-            with self._android_lease(asked) as device:
+            with self._android_lease(asked, avoid) as device:
                 yield device
         elif platform == "ios":
             from harness.devices.ios_pool import wanted_kind
@@ -250,22 +260,44 @@ class DeviceSession:
         """Run one scenario; ``number`` (its place in the whole run) names its report folder.
 
         A farm device that drops out during it is quarantined and the scenario runs once more
-        on another device, and the result says so."""
-        self._last = None
-        result = self._run_once(scenario, platform, observer, number)
-        if platform != "android" or result.exit_code != exits.INFRASTRUCTURE:
-            return result
+        on another device. With ``--reruns N`` a scenario that fails runs again, up to N
+        times, on another device when one is free; a pass after a failure is ``flaky``. The
+        result is the last attempt's, with every attempt listed."""
+        attempts: list[ScenarioResult] = []
+        avoid: set[str] = set()
+        reruns_left, dropout_retry = self.settings.reruns, True
+        while True:
+            self._last = None
+            result = self._run_once(scenario, platform, observer, number, attempt=len(attempts) + 1,
+                                    avoid=frozenset(avoid))
+            if self._last is not None:
+                result.device.setdefault("serial", self._last.serial)  # a scenario that never reached it
+            attempts.append(result)
+            if result.status in ("passed", "skipped") or interrupts.received() is not None:
+                break
+            gone = self._quarantine(scenario) if result.exit_code == exits.INFRASTRUCTURE else None
+            if gone is not None and dropout_retry and self._pool:
+                dropout_retry = False
+                result.retried_from = gone.serial
+                continue
+            if reruns_left <= 0 or (gone is not None and not self._pool):
+                break
+            reruns_left -= 1
+            if self._last is not None:
+                avoid.add(self._last.key)
+            done = self.settings.reruns - reruns_left
+            self.note(f"'{scenario.name}' {result.status} on {result.device.get('serial') or 'its device'}: "
+                      f"rerun {done} of {self.settings.reruns}")
+        return combined(attempts)
+
+    def _quarantine(self, scenario: m.Scenario) -> Candidate | None:
+        """The farm device the last attempt ran on, taken out of this run's pool if it dropped out."""
         gone = self._dropped_out()
         if gone is None or self._pool is None:
-            return result
+            return None
         self._pool = [c for c in self._pool if c != gone]
         self.note(f"<{gone.serial}> dropped out during '{scenario.name}': quarantined for this run")
-        if not self._pool:
-            return result
-        again = self._run_once(scenario, platform, observer, number, rerun=True)
-        where = self._last.serial if self._last else "another device"
-        again.retried_from = f"{gone.serial} dropped out during the first run; rerun on {where}"
-        return again
+        return gone
 
     def _run_once(
         self,
@@ -273,13 +305,14 @@ class DeviceSession:
         platform: str,
         observer: Any = None,
         number: int | None = None,
-        rerun: bool = False,
+        attempt: int = 1,
+        avoid: frozenset[str] = frozenset(),
     ) -> ScenarioResult:
         from harness.devices.ios_pool import KindMismatch
         from harness.run.runner import ScenarioRunner
 
         try:
-            with self.device_for(scenario, platform) as device:
+            with self.device_for(scenario, platform, avoid) as device:
                 app = app_under_test(scenario, platform)
                 why = unmet(scenario, facts(device, platform), self.asked_profile(scenario, platform))
                 if why is not None:
@@ -287,7 +320,7 @@ class DeviceSession:
                 self._runs += 1
                 artifacts = None
                 if self.settings.report_dir is not None:
-                    name = scenario.name + (" rerun" if rerun else "")
+                    name = scenario.name + (f" attempt {attempt}" if attempt > 1 else "")
                     artifacts = run_folder(self.settings.report_dir, number or self._runs, name, platform)
                 runner = ScenarioRunner(
                     scenario,

@@ -20,6 +20,11 @@ class Settings:
     report_dir: Path | None = None
     allow_embedded: bool = True  # start a virtual device when no real one is there
     profiles: tuple[str, ...] = ()  # --profile: the virtual devices' profiles (one per platform)
+    reruns: int = 0  # --reruns: run a failed scenario again up to this many times (flaky if it passes)
+    device_filters: tuple[str, ...] = ()  # --device-filter: sdk>=31, model=Pixel*, virtual=no …
+    #: $BGTEST_RECONNECT_TIMEOUT: seconds a farm device may be gone before its command fails
+    #: (None: the driver's default, long enough for a USB hiccup or a reboot's drop)
+    reconnect_timeout_s: float | None = None
 
     def profile_for(self, platform: str) -> str | None:
         """The ``--profile`` given for ``platform``'s virtual device (None: its default)."""

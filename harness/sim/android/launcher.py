@@ -1,9 +1,11 @@
 """Run virtual Android devices in the background and attach them to a real adb server.
 
-``VirtualAndroidFarm`` is what tests, ``bgtest sim android`` and (later) the embedded default
-use. All devices and their adbd share ONE thread with its own asyncio loop, because every
-device's state is single-threaded by design (CONTRACTS.md); the caller's thread only talks
-to them through ``call()`` or through adb itself.
+``VirtualAndroidFarm`` is what tests, ``bgtest sim android`` and the embedded default use.
+Each device runs with its adbd and its clock on a thread of its own, with its own asyncio
+loop: a device's state is single-threaded by design (CONTRACTS.md), and a device that is busy
+(advancing its clock through a 24-hour day) must not stall another one's ``adb shell`` — with
+one shared loop it did, for as long as the busy one worked. The caller's thread talks to a
+device only through ``call()`` or through adb itself.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..clock import ClockMode
 from .adb.adbd import AdbDaemon
-from .device import VirtualAndroidDevice
+from .device import VirtualAndroidDevice, load_all_commands
 
 T = TypeVar("T")
 
@@ -27,6 +29,9 @@ T = TypeVar("T")
 #: device there would show up twice, once as ``emulator-N``.
 FORBIDDEN_PORTS = {5037, *range(5554, 5586)}
 
+#: Seconds one device may take to build and listen (a loaded CI machine builds 32 at once).
+START_TIMEOUT_S = 120.0
+
 
 class AdbHost(Protocol):
     """The host-side adb server the farm announces its devices to (``harness.devices.adb_server``)."""
@@ -34,6 +39,85 @@ class AdbHost(Protocol):
     def connect(self, address: str, /) -> object: ...
 
     def disconnect(self, address: str, /) -> object: ...
+
+
+class _DeviceThread:
+    """One virtual device, its adbd and its clock driver on a thread with its own event loop."""
+
+    def __init__(self, build: Callable[[], VirtualAndroidDevice], host: str,
+                 configure: Callable[[VirtualAndroidDevice, AdbDaemon], None], name: str) -> None:
+        self._build, self._host, self._configure = build, host, configure
+        self.device: VirtualAndroidDevice | None = None
+        self.daemon: AdbDaemon | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.started: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._driver: asyncio.Task[None] | None = None
+        self.thread = threading.Thread(target=self._main, name=name, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float = 30.0) -> T:
+        if self.loop is None:
+            raise RuntimeError("the device is not running")
+        if threading.current_thread() is self.thread:
+            raise RuntimeError("call() from the device's own thread would deadlock; call fn directly")
+
+        async def run() -> T:
+            result = fn(*args)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout)
+
+    def stop(self) -> None:
+        """Close the adbd (its connections drop, as when the device dies) and end the thread."""
+        loop = self.loop
+        if loop is not None and self.thread.is_alive():
+            with _suppress_closed_loop():
+                asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(30)
+            with _suppress_closed_loop():
+                loop.call_soon_threadsafe(loop.stop)
+            self.thread.join(30)
+        self.loop = None
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self.loop = loop
+        try:
+            loop.run_until_complete(self._startup())
+        except BaseException as exc:
+            self.started.set_exception(exc)
+            loop.close()
+            self.loop = None
+            return
+        self.started.set_result(None)
+        try:
+            loop.run_forever()
+        finally:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.close()
+
+    async def _startup(self) -> None:
+        device = self._build()
+        daemon = await _listen(device, self._host)
+        self._configure(device, daemon)
+        self.device, self.daemon = device, daemon
+        self._driver = asyncio.get_running_loop().create_task(device.clock.drive())
+
+    async def _shutdown(self) -> None:
+        if self.daemon is not None:
+            await self.daemon.stop()
+        if self._driver is not None:
+            self._driver.cancel()
+            await asyncio.gather(self._driver, return_exceptions=True)
+            self._driver = None
 
 
 class VirtualAndroidFarm:
@@ -76,14 +160,18 @@ class VirtualAndroidFarm:
         #: Whether a device allows a key it does not know when the host offers it (the user
         #: taps "Allow"), or stays unauthorized to that host.
         self.allow_new_keys = allow_new_keys
-        self.devices: list[VirtualAndroidDevice] = []
-        self.daemons: list[AdbDaemon] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._drivers: list[asyncio.Task[None]] = []
+        self._threads: list[_DeviceThread] = []
         self._connected: list[str] = []
 
     # ----------------------------------------------------------------- access
+    @property
+    def devices(self) -> list[VirtualAndroidDevice]:
+        return [t.device for t in self._threads if t.device is not None]
+
+    @property
+    def daemons(self) -> list[AdbDaemon]:
+        return [t.daemon for t in self._threads if t.daemon is not None]
+
     @property
     def serials(self) -> list[str]:
         """adb's names for the devices: ``host:port`` as connected."""
@@ -93,29 +181,32 @@ class VirtualAndroidFarm:
     def ports(self) -> list[int]:
         return [d.port for d in self.daemons]
 
-    def call(self, fn: Callable[..., T], *args: Any, timeout: float = 30.0) -> T:
-        """Run ``fn(*args)`` on the devices' loop thread and return its result (awaited if async)."""
-        if self._loop is None:
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float = 30.0, on: int = 0) -> T:
+        """Run ``fn(*args)`` on device ``on``'s thread and return its result (awaited if async).
+
+        A device's objects belong to its thread: touch ``farm.devices[i]`` only through
+        ``call(..., on=i)``."""
+        if not self._threads:
             raise RuntimeError("the farm is not running")
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("call() from the loop thread would deadlock; call fn directly")
+        return self._threads[on].call(fn, *args, timeout=timeout)
 
-        async def run() -> T:
-            result = fn(*args)
-            if inspect.isawaitable(result):
-                result = await result
-            return result
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
+    def unplug(self, index: int) -> None:
+        """Device ``index`` dies: its adbd closes every connection and stops answering (adb
+        shows it offline, then gone). The others run on; ``stop()`` still disconnects it."""
+        self._threads[index].stop()
 
     # -------------------------------------------------------------- lifecycle
     def start(self) -> VirtualAndroidFarm:
-        started: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._thread = threading.Thread(target=self._thread_main, args=(started,),
-                                        name="bgtest-android-farm", daemon=True)
-        self._thread.start()
+        load_all_commands()  # once, here: the device threads would all race to import them
+        self._threads = [
+            _DeviceThread(self._builder(index), self.host, self._configure, f"bgtest-android-{index + 1}")
+            for index in range(self.count)
+        ]
         try:
-            started.result(60)
+            for thread in self._threads:
+                thread.start()
+            for thread in self._threads:
+                thread.started.result(START_TIMEOUT_S)
             if self.adb_server is not None:
                 for serial in self.serials:
                     self.adb_server.connect(serial)
@@ -131,14 +222,9 @@ class VirtualAndroidFarm:
             for serial in self._connected:
                 self.adb_server.disconnect(serial)
         self._connected.clear()
-        loop, thread = self._loop, self._thread
-        if loop is not None and thread is not None and thread.is_alive():
-            with _suppress_closed_loop():
-                asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(30)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(30)
-        self._loop = None
-        self._thread = None
+        for thread in self._threads:
+            thread.stop()
+        self._threads = []
 
     def __enter__(self) -> VirtualAndroidFarm:
         return self.start()
@@ -146,31 +232,9 @@ class VirtualAndroidFarm:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # --------------------------------------------------------- on the thread
-    def _thread_main(self, started: concurrent.futures.Future[None]) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._startup())
-        except BaseException as exc:
-            started.set_exception(exc)
-            loop.close()
-            self._loop = None
-            return
-        started.set_result(None)
-        try:
-            loop.run_forever()
-        finally:
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.close()
-
-    async def _startup(self) -> None:
-        for index in range(self.count):
+    # --------------------------------------------------------- on a device thread
+    def _builder(self, index: int) -> Callable[[], VirtualAndroidDevice]:
+        def build() -> VirtualAndroidDevice:
             device = VirtualAndroidDevice(
                 serial=f"bgtest-{index + 1:04d}",
                 model=self.model,
@@ -181,23 +245,16 @@ class VirtualAndroidFarm:
             )
             if self.clock_mode == "scaled":
                 device.clock.set_mode("scaled", self.scale)
-            daemon = await _listen(device, self.host)
-            daemon.allow_new_keys = self.allow_new_keys
-            if self.host_keys:
-                device.props.set("ro.adb.secure", "1")
-                for key in self.host_keys:
-                    daemon.allow_key(key)
-            self.devices.append(device)
-            self.daemons.append(daemon)
-            self._drivers.append(asyncio.get_running_loop().create_task(device.clock.drive()))
+            return device
 
-    async def _shutdown(self) -> None:
-        for daemon in self.daemons:
-            await daemon.stop()
-        for task in self._drivers:
-            task.cancel()
-        await asyncio.gather(*self._drivers, return_exceptions=True)
-        self._drivers.clear()
+        return build
+
+    def _configure(self, device: VirtualAndroidDevice, daemon: AdbDaemon) -> None:
+        daemon.allow_new_keys = self.allow_new_keys
+        if self.host_keys:
+            device.props.set("ro.adb.secure", "1")
+            for key in self.host_keys:
+                daemon.allow_key(key)
 
 
 def _server_keys(adb_server: AdbHost | None) -> list[str]:
