@@ -165,8 +165,9 @@ def test_a_device_that_dies_mid_run_is_quarantined_and_the_scenario_reruns_on_an
                         "  - shell: [echo, one]\n  - shell: [echo, two]\n  - shell: [echo, three]\n")
     report, junit = tmp_path / "report", tmp_path / "junit.xml"
     try:
-        proc = bgtest("run", str(scenario), "--adb-server", f"127.0.0.1:{relay.port}", "--report", str(report),
-                      "--junit", str(junit), tmp=tmp_path, extra_env={"BGTEST_RECONNECT_TIMEOUT": "1"})
+        proc = bgtest("run", str(scenario), "--adb-server", f"127.0.0.1:{relay.port}", "--report",
+                      str(report), "--junit", str(junit), tmp=tmp_path,
+                      extra_env={"BGTEST_RECONNECT_TIMEOUT": "1"})
     finally:
         relay.close()
     out = proc.stdout + proc.stderr
