@@ -214,17 +214,22 @@ class AdbWire:
         finally:
             conn.close()
 
-    def open_stream(self, command: str) -> ShellStream:
-        """Start a long-running command (``logcat``); read it with ``chunks()``, end it with ``close()``."""
-        return ShellStream(self._open(f"shell,v2,raw:{command}", None))
+    def open_stream(self, command: str, on_stderr: Callable[[bytes], None] | None = None) -> ShellStream:
+        """Start a long-running command (``logcat``); read it with ``chunks()``, end it with ``close()``.
+
+        Its stderr goes to ``on_stderr`` (shell v2 keeps the two apart): a command may say
+        something to bgtest there without mixing it into the log it streams.
+        """
+        return ShellStream(self._open(f"shell,v2,raw:{command}", None), on_stderr)
 
 
 class ShellStream:
     """A shell v2 stream whose stdout is read chunk by chunk; ``close()`` works from any thread."""
 
-    def __init__(self, conn: _Conn) -> None:
+    def __init__(self, conn: _Conn, on_stderr: Callable[[bytes], None] | None = None) -> None:
         self._conn = conn
         self._closed = False
+        self._on_stderr = on_stderr
         conn.sock.sendall(struct.pack("<BI", _V2_CLOSE_STDIN, 0))
 
     def chunks(self) -> Iterator[bytes]:
@@ -237,6 +242,8 @@ class ShellStream:
                 payload = conn.read_exact(length)
                 if kind == _V2_STDOUT and payload:
                     yield payload
+                elif kind == _V2_STDERR and payload and self._on_stderr is not None:
+                    self._on_stderr(payload)
                 elif kind == _V2_EXIT:
                     return
         except AdbWireError as exc:

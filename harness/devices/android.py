@@ -412,7 +412,6 @@ class AndroidDevice:
     # --------------------------------------------------------------- reboot
     def reboot(self) -> None:
         """Ask for a reboot; :meth:`rebooting` waits for it to finish."""
-        self.round_trips.add("adb")
         try:
             self.wire.shell("reboot", timeout=10)
         except AdbWireError:
@@ -431,6 +430,20 @@ class AndroidDevice:
             journal.pause()
         yield
         deadline = time.monotonic() + timeout
+        if journal is not None:
+            # The log reader sees the link drop, waits for adbd and for boot completion, and
+            # reopens logcat (DeviceJournal.open): waiting on it costs no request of its own.
+            followed = journal.wait_rebooted(timeout)
+            if followed:
+                journal.resume()
+                return
+            if followed is False:
+                raise DeviceError(
+                    self.serial,
+                    f"did not finish rebooting within {timeout:.0f} s"
+                    + (f": {journal.error}" if journal.error else ""),
+                    hint="check the device; `adb wait-for-device` and `getprop sys.boot_completed`",
+                )
         went_away = False
         back = False
         try:

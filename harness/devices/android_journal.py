@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from harness.devices.android import AndroidDevice
 
 LOGCAT = ["logcat", "-v", "threadtime", "-v", "year", "-b", "main,system,crash,events"]
+#: waits on the device until init has set sys.boot_completed (toybox/mksh; sleep takes fractions)
+BOOT_WAIT = 'until [ "$(getprop sys.boot_completed)" = 1 ]; do sleep 0.1; done'
+BOOTED = "bgtest-booted"
 
 
 class DeviceJournal(JournalReader):
@@ -52,6 +55,8 @@ class DeviceJournal(JournalReader):
         self._stream: ShellStream | None = None
         self._first = True
         self._streaming = False
+        self._boot_wait = False  # the next logcat request waits for boot completion first
+        self._booted = False  # since the last pause(): the new boot completed and is followed
 
     # ------------------------------------------------------------- lifecycle
     def start(self, timeout: float = 10.0) -> None:
@@ -71,15 +76,24 @@ class DeviceJournal(JournalReader):
         self.journal.flush()
 
     def open(self, since: str | None) -> Iterator[bytes]:
-        """``LogSource`` for the journal: one logcat run, resumed at ``since`` when given."""
+        """``LogSource`` for the journal: one logcat run, resumed at ``since`` when given.
+
+        After a reboot the same request first waits on the device for ``sys.boot_completed``
+        (AOSP init sets it once the system server has booted; ``adb wait-for-device`` only
+        means adbd is up) and says so on stderr, then becomes logcat: one round trip for the
+        boot wait and the new boot's log, which logcat reads from the start of its buffer.
+        """
         args = list(LOGCAT)
         if since is not None:
             args += ["-T", since]
         elif self._first:
             args += ["-T", "1"]  # from now on: the scenario's own records, not yesterday's
         self._first = False
+        command = shlex.join(args)
+        if self._boot_wait:
+            command = f"{BOOT_WAIT}; echo {BOOTED} >&2; exec {command}"
         try:
-            stream = self.device.wire.open_stream(shlex.join(args))
+            stream = self.device.wire.open_stream(command, on_stderr=self._on_stderr)
         except AdbWireError as exc:
             raise ConnectionError(str(exc)) from exc
         self._stream = stream
@@ -97,25 +111,41 @@ class DeviceJournal(JournalReader):
             with self._cond:
                 self._cond.notify_all()
 
+    def _on_stderr(self, data: bytes) -> None:
+        if self._boot_wait and BOOTED.encode() in data:
+            self._boot_wait = False
+            self._mark_booted()
+
+    def _mark_booted(self) -> None:
+        with self._cond:
+            self._booted = True
+            self._cond.notify_all()
+
     def _on_disconnect(self, error: BaseException | None) -> None:
         deadline = time.monotonic() + self.reconnect_timeout
         rebooting = self._reboot_expected
-        back = False
         if rebooting:
             try:  # one request while the device boots, not a poll
                 self.device.wire.wait_for("device", min(self.reconnect_timeout, 30.0))
-                back = True
             except AdbWireError:
-                pass  # the loop below decides (and says so when the device stays away)
+                pass  # an older adb server, or slow: the loop below decides
+            else:
+                # adbd is back, so this is the new boot: the next logcat request waits for
+                # boot completion on the device before it streams (see `open`)
+                self._reboot_expected = False
+                self.journal.rebooted()
+                self._boot_wait = True
+                return
         delay = 0.02
         while not self._stop and time.monotonic() < deadline:
             try:
-                if back or self.device.wire.state() == "device":
+                if self.device.wire.state() == "device":
                     if not rebooting:
                         return
                     if self.device.wire.shell("getprop sys.boot_completed", timeout=5).out.strip() == "1":
                         self._reboot_expected = False
                         self.journal.rebooted()
+                        self._mark_booted()
                         return
             except (AdbWireError, OSError):
                 pass
@@ -123,6 +153,24 @@ class DeviceJournal(JournalReader):
             delay = min(delay * 1.5, 0.5)
         if not self._stop:
             self.error = f"the device did not come back within {self.reconnect_timeout:.0f} s"
+            self._wake()
+
+    def pause(self) -> None:
+        with self._cond:
+            self._booted = False
+        super().pause()
+
+    def wait_rebooted(self, timeout: float) -> bool | None:
+        """Block until the reader is following the new boot, which has completed (True), or
+        ``timeout`` passed (False): the driver's reboot needs no requests of its own."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self._booted:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._stop or self.error:
+                    return False
+                self._cond.wait(min(left, 0.5))
+        return True
 
     # ------------------------------------------------------------- barriers
     def barrier(self, marker: str, timeout: float = 30.0) -> LogRecord:

@@ -76,6 +76,10 @@ class JournalReader(abc.ABC):
             self.error = ""
             self._start_thread()
 
+    def wait_rebooted(self, timeout: float) -> bool | None:
+        """This reader does not watch the boot: the driver waits for it (see ``LogReader``)."""
+        return None
+
     # ------------------------------------------------------------- queries
     @property
     def lock(self) -> threading.RLock:
