@@ -288,13 +288,22 @@ class IosDevice:
         xcrun: Xcrun | None = None,
         wda_url: str | None = None,
         kind: str | None = None,
+        virtual: bool | None = None,
     ) -> None:
         self.udid = udid
         self.round_trips = RoundTrips()
         self.xcrun = (xcrun or Xcrun()).counted(lambda: self.round_trips.add("xcrun"))
         self.wda_url = wda_url
         self._kind = kind
-        self._virtual: bool | None = None
+        self._virtual = virtual  # None: asked once (``simctl bgtest clock``)
+        #: Cached answers (issue 17: each xcrun call is a process start, 100-500 ms on a Mac).
+        #: The list entry's name, runtime and type never change; no iOS step changes the clock
+        #: mode (there is no shell step); the status bar overrides are read once per scenario
+        #: (while its journal is open) and again by the restore, which puts them back.
+        self._entry: SimDevice | None = None
+        self._clock_answer: str | None = None
+        self._status_bar: str | None = None
+        self._in_scenario = False  # a journal is open: the per-scenario caches hold
         self._wda: Any = None
         self._pids: dict[str, int] = {}
         self._exec_names: dict[str, str] = {}
@@ -334,11 +343,12 @@ class IosDevice:
             )
         return DeviceCommandError(self.udid, result.command, result.exit_code, result.out, result.err, hint)
 
-    def _device_entry(self) -> SimDevice | None:
-        for dev in list_simulators(self.xcrun):
-            if dev.udid == self.udid:
-                return dev
-        return None
+    def _device_entry(self, fresh: bool = True) -> SimDevice | None:
+        """This simulator's ``simctl list`` entry; ``fresh=False`` may answer from the last one
+        (for its name, runtime and type, which never change — its state does)."""
+        if fresh or self._entry is None:
+            self._entry = next((d for d in list_simulators(self.xcrun) if d.udid == self.udid), None)
+        return self._entry
 
     def check(self) -> SimDevice:
         """The simulator exists (else a bgtest message naming it) and is booted."""
@@ -375,6 +385,7 @@ class IosDevice:
         if self._virtual is None:
             result = self.xcrun.run(["simctl", "bgtest", "clock", self.udid])
             self._virtual = result.exit_code == 0
+            self._clock_answer = result.out if self._virtual else None
         return self._virtual
 
     @property
@@ -384,7 +395,7 @@ class IosDevice:
         return self._kind
 
     def describe(self) -> dict[str, str]:
-        entry = self._device_entry()
+        entry = self._device_entry(fresh=False)
         return {
             "serial": self.udid,
             "model": entry.name if entry else "?",
@@ -403,7 +414,7 @@ class IosDevice:
         """Which device profile this iPhone is: from its device type (an iPhone 7 or older is iphone-7)."""
         from harness.profiles import ios_profile
 
-        entry = self._device_entry()
+        entry = self._device_entry(fresh=False)
         return ios_profile(entry.name if entry else "")
 
     def metrics(self, app: AppUnderTest, journal: LogReader) -> IosMetrics:
@@ -665,6 +676,10 @@ class IosDevice:
     def status_bar(self) -> str:
         return self.simctl(["status_bar", self.udid, "list"], check=False).out
 
+    def _clear_status_bar(self) -> None:
+        self._status_bar = None
+        self.simctl(["status_bar", self.udid, "clear"])
+
     # --------------------------------------------------------------- reboot
     def reboot(self, timeout: float = 180.0) -> None:
         """Shut down and boot; :meth:`rebooting` waits until it has booted."""
@@ -703,7 +718,9 @@ class IosDevice:
         """1 on a simulator or an iPhone; on the virtual one as its clock mode says."""
         if not self.is_virtual:
             return 1.0
-        return vendor_clock_rate(self.simctl(["bgtest", "clock", self.udid]).out)
+        if self._clock_answer is None:
+            self._clock_answer = self.simctl(["bgtest", "clock", self.udid]).out
+        return vendor_clock_rate(self._clock_answer)
 
     # ------------------------------------------------------------- BGTasks
     def simulate_launch(self, bundle: str, identifier: str) -> str:
@@ -762,7 +779,9 @@ class IosDevice:
         """What the guard saves: on the virtual iPhone one ``simctl bgtest state`` (JSON) and the
         status bar; elsewhere a read per setting (notifyutil, status_bar, each app)."""
         state = IosState()
-        state.status_bar = self.status_bar()
+        if self._status_bar is None or not self._in_scenario:
+            self._status_bar = self.status_bar()
+        state.status_bar = self._status_bar
         info = self.vendor_info()
         if info:
             return self._from_vendor_state(state, info, bundles)
@@ -811,6 +830,7 @@ class IosDevice:
             except BgtestError as exc:
                 done.append(f"{what} (FAILED: {exc.message})")  # the why, for the report
 
+        self._status_bar = None  # overrides are what the restore is about: read them again
         now = self.snapshot(bundles)
         low_power = saved.low_power
         if Facet.SAVER in touched and low_power is not None and now.low_power != low_power:
@@ -828,7 +848,7 @@ class IosDevice:
         if Facet.NETWORK in touched and online is not None and now.network != online:
             attempt(f"network {'on' if online else 'off'}", lambda: self.network(airplane=not online))
         if now.status_bar != saved.status_bar and len(saved.status_bar.splitlines()) <= 2:
-            attempt("status bar overrides cleared", lambda: self.simctl(["status_bar", self.udid, "clear"]))
+            attempt("status bar overrides cleared", self._clear_status_bar)
         if Facet.SCREEN in touched and self.wda_url:
             attempt("screen unlocked", lambda: self.screen(True))
         return done
@@ -841,9 +861,17 @@ class IosDevice:
         app's stdout through ``launch --console-pty``."""
         from harness.devices.ios_journal import IosDeviceJournal
 
+        self._status_bar = None
+        self._in_scenario = True
+        if app.ident and app.executable:
+            self._exec_names[app.ident] = app.executable  # the model says it: no appinfo at launch
         journal = IosDeviceJournal(self, engine, predicate=self.log_predicate(interest, app))
         journal.start()
         return journal
+
+    def journal_closed(self) -> None:
+        """The scenario's journal stopped: from now on every state read asks the device."""
+        self._in_scenario = False
 
     def log_predicate(self, interest: LogInterest, app: AppUnderTest) -> str:
         """What ``log stream`` must deliver: the app, the BackgroundTasks/dasd lines, bgtest's
@@ -871,9 +899,12 @@ class IosDevice:
         """As on Android: every scenario on the shared virtual iPhone starts from a fresh install."""
         if not (app.ident and app.install_path):
             return
-        if self.is_installed(app.ident):
-            self.stop_app(app.ident)
-            self.uninstall(app.ident)
+        # ``uninstall`` ends a running app and is content when there is nothing to remove, so
+        # no is-installed check and no terminate first (two calls, not up to five)
+        self._pids.pop(app.ident, None)
+        result = self.simctl(["uninstall", self.udid, app.ident], check=False)
+        if result.exit_code != 0 and result.error_domain is None:
+            raise self._error(result)  # not a "no such app" answer: the device itself (gone, shut down)
         self.install(app.install_path)
 
     # --------------------------------------------------------------- artifacts

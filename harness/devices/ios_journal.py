@@ -86,6 +86,7 @@ class IosDeviceJournal(JournalReader):
         self._ceiling: int | None = None  # while draining a barrier: stdout is older than its marker
         self._last_stdout = 0.0  # monotonic time of the last stdout line
         self._virtual = device.is_virtual
+        self._spoke = False  # the stream printed something (its banner): it is listening
 
     # ------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -96,6 +97,7 @@ class IosDeviceJournal(JournalReader):
         self._stop = True
         if self.device.on_console == self.attach_console:
             self.device.on_console = None
+        self.device.journal_closed()
         _end(self._proc)
         for console in self._consoles:
             _end(console.proc)
@@ -121,6 +123,7 @@ class IosDeviceJournal(JournalReader):
                     break
                 yield chunk
                 with self._cond:
+                    self._spoke = True
                     self._cond.notify_all()
         finally:
             _end(proc)
@@ -208,6 +211,7 @@ class IosDeviceJournal(JournalReader):
         while the stream may not have started yet); a ``DeviceError`` when it never does."""
         deadline = time.monotonic() + timeout
         wait = 0.5
+        self._await_stream(min(timeout, 5.0))
         while True:
             self.device.log_marker(marker)
             left = deadline - time.monotonic()
@@ -223,6 +227,21 @@ class IosDeviceJournal(JournalReader):
                     hint="is `xcrun simctl spawn UDID log stream --style ndjson` working?",
                 )
             wait = min(wait * 2, 5.0)
+
+    def _await_stream(self, timeout: float) -> None:
+        """Before the first marker: until ``log stream`` has printed its banner ("Filtering the
+        log data using …", research ios.md §2: it comes first, even with ndjson), so the marker
+        is written once instead of again after half a second unseen. The rewrite loop in
+        `barrier` still covers a stream that prints no banner or starts listening later."""
+        if self._spoke or not self.predicate:
+            return
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not (self._spoke or self._stop or self.error):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._cond.wait(min(left, 0.2))
 
     #: The virtual iPhone's stand-in copies app stdout by polling (every 50 ms), as its log
     #: stream does: a line printed before a marker may arrive just after it.
