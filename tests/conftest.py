@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -11,19 +12,33 @@ import pytest
 from harness.devices.adb_server import AdbServer
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _private_state_dir() -> Iterator[None]:
-    """bgtest's state ledger (and anything else in its state folder) away from the user's."""
-    with tempfile.TemporaryDirectory(prefix="bgtest-state-") as folder:
-        old = os.environ.get("BGTEST_STATE_DIR")
-        os.environ["BGTEST_STATE_DIR"] = folder
+@contextlib.contextmanager
+def _env_folder(variable: str, prefix: str) -> Iterator[None]:
+    """``variable`` names a fresh temporary folder while the block runs, then what it was."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        old = os.environ.get(variable)
+        os.environ[variable] = folder
         try:
             yield
         finally:
             if old is None:
-                os.environ.pop("BGTEST_STATE_DIR", None)
+                os.environ.pop(variable, None)
             else:
-                os.environ["BGTEST_STATE_DIR"] = old
+                os.environ[variable] = old
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_state_dir() -> Iterator[None]:
+    """bgtest's state ledger (and anything else in its state folder) away from the user's."""
+    with _env_folder("BGTEST_STATE_DIR", "bgtest-state-"):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_proxy_ca() -> Iterator[None]:
+    """The fault proxy's CA (harness/network) in a folder of the session, not the user's cache."""
+    with _env_folder("BGTEST_PROXY_CONFDIR", "bgtest-proxy-ca-"):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -129,6 +129,18 @@ UniquePolicy = Literal["keep", "replace", "append", "append_or_replace", "update
 Outcome = Literal["success", "retry", "failure", "crash", "hang"]
 
 
+def _status_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+#: A status (``429``) or a status class (``5xx``) in ``retry_on``.
+RetryStatus = Annotated[
+    str,
+    BeforeValidator(_status_text),
+    Field(pattern=r"^([1-5]xx|[1-5][0-9][0-9])$", description="a status class (5xx, 4xx) or a status (429)"),
+]
+
+
 class Constraints(_Model):
     """WorkManager ``Constraints``: what must hold before the work may run (JobScheduler enforces them)."""
 
@@ -208,7 +220,17 @@ class HttpCall(_Model):
 
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
     url: str = Field(min_length=1)
-    status: int = Field(200, ge=100, le=599, description="status the server answers when the network is up")
+    status: int = Field(
+        200, ge=100, le=599,
+        description="status the server answers when the network is up and no proxy is set "
+        "(with the device's http_proxy set, the request really goes through it and its answer counts)",
+    )
+    timeout_ms: DurationMs = _dur(
+        "timeout", "30s", "the client's timeout for this call: an answer that takes longer (or never "
+        "comes) fails it with a SocketTimeoutException")
+    body_kb: SizeKb = Field(
+        0, alias="body", description="size of the request body (an upload), e.g. 256KB; bandwidth "
+        "rules charge it")
 
 
 class Worker(_Model):
@@ -227,11 +249,19 @@ class Worker(_Model):
     )
     http: tuple[HttpCall, ...] = Field(
         (),
-        description="calls made during doWork(); a 5xx answer or a missing "
-        "network gives 'on_network_error', a 4xx gives failure",
+        description="calls made during doWork(), in order; the first that fails decides the "
+        "result: a status in retry_on gives retry, any other 4xx/5xx failure, no answer "
+        "(no network, timeout, reset) on_network_error",
+    )
+    retry_on: tuple[RetryStatus, ...] = Field(
+        ("5xx",),
+        description="HTTP statuses that make doWork() return Result.retry(): a class (5xx, 4xx) or "
+        "a status (429); native_workmanager's HTTP workers retry on >= 500 only",
+        json_schema_extra=_one_or_many,
     )
     on_network_error: Outcome = Field(
-        "retry", description="result when an HTTP call fails for lack of network"
+        "retry", description="result when an HTTP call gets no answer: no network, timeout, "
+        "connection reset or refused"
     )
     # What one run costs the device. Optional: without them the virtual device uses the OS
     # model's figures for the engine (the deployment guide: a native worker 2-5 MB and <50 ms
@@ -254,10 +284,14 @@ class Worker(_Model):
         description="CPU it keeps busy while it runs, in cores (0.25 = a quarter of one core)",
     )
 
-    @field_validator("outcomes", mode="before")
+    @field_validator("outcomes", "retry_on", mode="before")
     @classmethod
     def _outcome_list(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+        return [value] if isinstance(value, (str, int)) else value
+
+    def retries(self, status: int) -> bool:
+        """Whether an answer with ``status`` makes this worker ask for a retry."""
+        return any(entry == str(status) or entry == f"{status // 100}xx" for entry in self.retry_on)
 
     def outcome(self, run_attempt: int) -> Outcome:
         """The scripted result of run attempt ``run_attempt`` (0-based); the last entry repeats."""

@@ -59,6 +59,10 @@ class _Conn:
     def request(self, service: str) -> None:
         data = service.encode()
         self.sock.sendall(b"%04x" % len(data) + data)
+        self.status()
+
+    def status(self) -> None:
+        """``OKAY``, or ``FAIL`` + hex4 + message raised as an error."""
         status = self.read_exact(4)
         if status == b"OKAY":
             return
@@ -211,6 +215,19 @@ class AdbWire:
             raise AdbWireError(f"`{command}` gave no answer in {timeout} s") from exc
         except AdbWireError as exc:
             raise AdbWireError(f"`{command}`: {exc}") from exc
+        finally:
+            conn.close()
+
+    def reverse(self, command: str, timeout: float = 10.0) -> None:
+        """One ``adb reverse`` request on the device's transport (``forward:tcp:P;tcp:Q``,
+        ``killforward:tcp:P``): the server accepts the service, then the device answers in the
+        stream, ``OKAY`` or ``FAIL`` + message (adb commandline.cpp: ``adb_command`` reads two
+        statuses; daemon services.cpp ``reverse_service``)."""
+        conn = self._open(f"reverse:{command}", timeout)
+        try:
+            conn.status()
+        except TimeoutError as exc:
+            raise AdbWireError(f"reverse:{command}: no answer in {timeout} s") from exc
         finally:
             conn.close()
 

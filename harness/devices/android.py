@@ -70,6 +70,7 @@ class AndroidState:
     mobile_data: str = ""
     airplane: str = ""
     screen_on: bool | None = None
+    http_proxy: str = ""
     buckets: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -87,9 +88,25 @@ class AndroidState:
             f"wifi={'on' if self.wifi_on == '1' else 'off'} data={'on' if self.mobile_data == '1' else 'off'}"
             f" airplane={'on' if self.airplane == '1' else 'off'}"
         )
+        if proxy_port(self.http_proxy) is not None:
+            parts.append(f"http_proxy={self.http_proxy}")
         for pkg, bucket in self.buckets.items():
             parts.append(f"{pkg} bucket={bucket}")
         return ", ".join(parts)
+
+
+#: What ``settings get global http_proxy`` says when no global proxy is set; ``:0`` is how a
+#: proxy is cleared (an empty or deleted setting leaves the proxy ConnectivityService already
+#: applied in place: AOSP ProxyTracker handles only a non-empty HTTP_PROXY).
+NO_PROXY = ("", "null", ":0")
+
+
+def proxy_port(value: str) -> int | None:
+    """The port of a loopback ``http_proxy`` (``127.0.0.1:8080``): the one ``adb reverse`` leads to."""
+    host, sep, port = value.strip().rpartition(":")
+    if sep and host in ("127.0.0.1", "localhost") and port.isdigit() and int(port) > 0:
+        return int(port)
+    return None
 
 
 #: The reads of one snapshot, in order: one shell command for all of them (Mobly's getprops idea).
@@ -103,6 +120,7 @@ _SNAPSHOT_READS: tuple[tuple[str, ...], ...] = (
     ("settings", "get", "global", "wifi_on"),
     ("settings", "get", "global", "mobile_data"),
     ("settings", "get", "global", "airplane_mode_on"),
+    ("settings", "get", "global", "http_proxy"),
 )
 
 
@@ -119,6 +137,8 @@ class AndroidDevice:
         self.wire = AdbWire(serial, host, port, on_request=lambda: self.round_trips.add("adb"))
         self._props: dict[str, str] | None = None
         self._profile: str | None = None
+        #: ports this driver opened with ``adb reverse`` (removed by the restore)
+        self._reversed: set[int] = set()
 
     def __repr__(self) -> str:
         return f"<AndroidDevice|{self.serial}>"
@@ -395,6 +415,62 @@ class AndroidDevice:
                 check=False,
             )
 
+    # ------------------------------------------------------------ proxy
+    def route_to_proxy(self, port: int) -> None:
+        """Send the apps' HTTP to the proxy on the adb server's machine, port ``port``.
+
+        ``adb reverse tcp:P tcp:P`` opens the device's loopback port P onto the host's, over
+        adb (USB or TCP), and ``settings put global http_proxy 127.0.0.1:P`` makes it every
+        app's default proxy (ConnectivityService applies Settings.Global.HTTP_PROXY). A device
+        refusing either is an error naming the command (exit 3): never a silent pass.
+        """
+        try:
+            self.wire.reverse(f"forward:tcp:{port};tcp:{port}")
+        except AdbWireError as exc:
+            raise DeviceError(
+                self.serial, f"`adb reverse tcp:{port} tcp:{port}` was refused: {exc}",
+                hint="the device must allow adb reverse (Android 5+, adb over USB or TCP)",
+            ) from exc
+        self._reversed.add(port)
+        try:
+            self.set_http_proxy(f"127.0.0.1:{port}")
+        except DeviceCommandError as exc:  # the device's refusal, not the scenario's failure
+            raise DeviceError(self.serial, f"the global HTTP proxy was refused: {exc.message}",
+                              hint="a device policy (work profile, MDM) may forbid a global proxy") from exc
+
+    def set_http_proxy(self, value: str) -> None:
+        """The global HTTP proxy, ``host:port``; a value of :data:`NO_PROXY` clears it."""
+        if value in NO_PROXY:
+            # ``:0`` is what clears the proxy apps see; then the setting goes, as it was
+            self.sh(shlex.join(["settings", "put", "global", "http_proxy", ":0"]) + " && "
+                    + shlex.join(["settings", "delete", "global", "http_proxy"]))
+            return
+        self.sh(["settings", "put", "global", "http_proxy", value])
+
+    def unroute(self, port: int) -> None:
+        """``adb reverse --remove tcp:P``; a rule already gone (a reconnect drops them) is fine."""
+        self._reversed.discard(port)
+        try:
+            self.wire.reverse(f"killforward:tcp:{port}")
+        except AdbWireError as exc:
+            if "not found" not in str(exc):
+                raise DeviceError(self.serial, f"`adb reverse --remove tcp:{port}` failed: {exc}") from exc
+
+    def _restore_proxy(
+        self, saved: str, now: str, attempt: Callable[[str, Callable[[], object]], None]
+    ) -> None:
+        # The reverse rules this driver made, and the one the current setting points at (a run
+        # that died left it: the ledger's repair has only the setting to go by).
+        ports = set(self._reversed)
+        if now != saved and proxy_port(now) is not None:
+            ports.add(proxy_port(now))  # type: ignore[arg-type]
+        if now != saved and not (now in NO_PROXY and saved in NO_PROXY):
+            shown = saved if saved not in NO_PROXY else "none"
+            attempt(f"http proxy {shown}", lambda: self.set_http_proxy(saved))
+        for port in sorted(ports):
+            if port != proxy_port(saved):
+                attempt(f"adb reverse tcp:{port} removed", lambda port=port: self.unroute(port))
+
     def standby_bucket(self, package: str, bucket: str | int) -> None:
         value = str(BUCKETS.get(str(bucket).lower(), bucket))
         self.sh(["am", "set-standby-bucket", package, value])
@@ -580,8 +656,8 @@ class AndroidDevice:
             re.search(rf"^\s*{kind} powered: true", battery, re.M)
             for kind in ("AC", "USB", "Wireless", "Dock")
         )
-        state.low_power, state.wifi_on, state.mobile_data, state.airplane = out[5:9]
-        for package, text in zip(packages, out[9:], strict=True):
+        state.low_power, state.wifi_on, state.mobile_data, state.airplane, state.http_proxy = out[5:10]
+        for package, text in zip(packages, out[10:], strict=True):
             if text.isdigit():
                 state.buckets[package] = int(text)
         return state
@@ -635,6 +711,8 @@ class AndroidDevice:
         ):
             screen_on = saved.screen_on
             attempt(f"screen {'on' if screen_on else 'off'}", lambda: self.screen(screen_on))
+        if Facet.PROXY in touched:
+            self._restore_proxy(saved.http_proxy, now.http_proxy, attempt)
         if Facet.BUCKET in touched:
             for package, bucket in saved.buckets.items():
                 if now.buckets.get(package) != bucket:

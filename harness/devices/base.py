@@ -38,6 +38,7 @@ class Facet(enum.Enum):
     NETWORK = "network"
     BUCKET = "standby bucket"
     SCREEN = "screen"
+    PROXY = "http proxy"
 
 
 class DeviceState(Protocol):
@@ -109,6 +110,11 @@ class LogReader(Protocol):
         """After :meth:`pause` and a reboot: True once the reader follows the new, completed
         boot, False if not within ``timeout``; None when this reader does not watch the boot
         (the driver then waits by itself)."""
+        ...
+
+    def inject(self, rec: LogRecord) -> None:
+        """Add a record from outside the device log (a request the fault proxy saw): the
+        expectations see it like any line, and the saved journal keeps it. Any thread."""
         ...
 
     def records_since(self, anchor_ns: int) -> list[LogRecord]: ...

@@ -86,6 +86,9 @@ class JournalReader(abc.ABC):
         """Held by the reader while it feeds the engine; hold it to read or change the engine."""
         return self.journal.lock  # type: ignore[return-value]
 
+    def inject(self, rec: LogRecord) -> None:
+        self.journal.add_external(rec)
+
     def records(self) -> list[LogRecord]:
         """The records parsed live (in selective mode, those the expectations can use)."""
         with self.journal.lock:

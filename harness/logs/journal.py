@@ -19,6 +19,7 @@ Thread model: a reader thread calls `feed` / `disconnected`; the runner reads un
 
 from __future__ import annotations
 
+import heapq
 import os
 import tempfile
 import threading
@@ -76,6 +77,7 @@ class Journal:
         self._interest_dirty = True
         self._held: object | None = None
         self.always_tags = frozenset(always_tags)  # materialised even in selective mode (markers)
+        self._external: list[LogRecord] = []  # records from outside the device log (add_external)
         if engine is not None and self.selective:
             engine.on_add.append(self.refresh_interest)
 
@@ -168,6 +170,18 @@ class Journal:
                     self.by_task.setdefault(name, []).append(ev)
             return True
 
+    def add_external(self, rec: LogRecord) -> None:
+        """A record that did not come from the device's log (a request the proxy saw): searched
+        like any record, and kept apart so a re-read of the device stream still has it."""
+        with self.lock:
+            self._external.append(rec)
+            if rec.time_ns > self._last_ns:
+                self._last_ns = rec.time_ns
+            self.records.append(rec)
+            self.by_tag.setdefault(rec.tag, []).append(rec)
+            if self.engine is not None:
+                self.engine.feed(rec)
+
     def flush(self) -> list[LogRecord]:
         """End of a finished stream (e.g. `logcat -d`): the last line and pending record count."""
         with self.lock:
@@ -259,6 +273,7 @@ class Journal:
                 return list(self.records)
         with self.lock:
             size, marks, spool = self._spooled, list(self._marks), self._spool
+            external = list(self._external)
         replay = Journal(platform=self.platform, reference_ns=self._reference_ns, selective=False,
                          time_style=self.time_style)
         pos = 0
@@ -277,6 +292,8 @@ class Journal:
             elif kind == "reboot":
                 replay.rebooted()
         replay.flush()
+        if external:  # in device-time order among the device's own records
+            return list(heapq.merge(replay.records, external, key=lambda r: r.time_ns))
         return replay.records
 
     def iter_lines(self) -> Iterator[str]:

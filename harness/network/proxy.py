@@ -109,6 +109,9 @@ class _FaultInjector:
                 502, f"502 Bad Gateway: [Errno -2] Name or service not known: {req.pretty_host}\n",
                 {"Content-Type": "text/plain"})
         elif answer.kind == "reset":
+            # recorded before the client sees the connection go: the record is in the journal
+            # before the device can react to it
+            self._record(pending, None, "reset", None if pending.virtual else self._elapsed_ms(pending))
             flow.kill()
         elif answer.kind == "timeout":
             if pending.virtual:
@@ -127,7 +130,9 @@ class _FaultInjector:
             return
         transfer_ms = 0
         if decision.bandwidth_bytes_s:
-            size = len(flow.response.raw_content or b"") + len(bytes(flow.response.headers))
+            # both ways through the one slow link: the upload, then the answer
+            size = (len(flow.request.raw_content or b"") + len(flow.response.raw_content or b"")
+                    + len(bytes(flow.response.headers)))
             transfer_ms = int(size * 1000 / decision.bandwidth_bytes_s)
         if pending.virtual:
             delay = decision.latency_ms + transfer_ms

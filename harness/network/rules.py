@@ -155,6 +155,47 @@ class Decision:
     bandwidth_bytes_s: float | None = None
 
 
+@dataclass(frozen=True)
+class Conditions:
+    """Network quality for every request (``network: {latency: 2s, loss: 30%, bandwidth: 64kbps}``).
+
+    Loss is per request, not per packet (the proxy sees requests): that share of requests
+    gets no answer and runs into the client's timeout. It is deterministic so a scenario
+    means the same every run: with 30 %, request n is lost when ⌊0.3·(n+1)⌋ > ⌊0.3·n⌋ — the
+    4th, 7th, 10th … (counted from the scenario's first request).
+    """
+
+    latency_ms: int = 0
+    loss: float = 0.0  # 0..1
+    bandwidth_bytes_s: float | None = None
+
+    def lost(self, n: int) -> bool:
+        """Whether request ``n`` (0-based) is lost."""
+        return int(self.loss * (n + 1) + 1e-9) > int(self.loss * n + 1e-9)
+
+    def describe(self) -> str:
+        parts = []
+        if self.latency_ms:
+            parts.append(f"latency {format_duration_ms(self.latency_ms)}")
+        if self.loss:
+            parts.append(f"loss {self.loss * 100:g}%")
+        if self.bandwidth_bytes_s:
+            parts.append(f"bandwidth {self.bandwidth_bytes_s:g} B/s")
+        return ", ".join(parts) or "normal"
+
+
+def parse_loss(value: str | float) -> float:
+    """``30%`` or ``0.3`` → 0.3."""
+    text = str(value).strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise RuleError(f"loss {value!r}: write a share such as 30%") from None
+    if not 0 <= share <= 1:
+        raise RuleError(f"loss {value!r}: between 0% and 100%")
+    return share
+
+
 @dataclass
 class RuleSet:
     """The rules of one scenario, with the per-rule counters the answer sequences need.
@@ -163,7 +204,9 @@ class RuleSet:
     """
 
     rules: list[Rule] = field(default_factory=list)
+    conditions: Conditions = field(default_factory=Conditions)
     _hits: list[int] = field(default_factory=list)
+    _requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -180,19 +223,38 @@ class RuleSet:
         return cls(rules)
 
     def replace(self, rules: Iterable[Rule]) -> None:
-        """A new scenario's rules: counters start again from zero."""
+        """New rules (a scenario's, or its next ``server:`` step's): their counters start at zero."""
         with self._lock:
             self.rules = list(rules)
             self._hits = [0] * len(self.rules)
 
+    def set_conditions(self, conditions: Conditions) -> None:
+        with self._lock:
+            self.conditions = conditions
+
+    def reset(self) -> None:
+        """No rules, no conditions, the loss count from zero: the next scenario starts clean."""
+        with self._lock:
+            self.rules, self._hits, self._requests = [], [], 0
+            self.conditions = Conditions()
+
     def decide(self, host: str, method: str, path: str) -> Decision:
         with self._lock:
+            cond = self.conditions
+            lost = cond.lost(self._requests)
+            self._requests += 1
+            decision = Decision(None, None, Answer("pass"))
             for i, rule in enumerate(self.rules):
                 if rule.matches(host, method, path):
                     answer = rule.answer(self._hits[i])
                     self._hits[i] += 1
-                    return Decision(rule, i, answer, rule.latency_ms, rule.bandwidth_bytes_s)
-        return Decision(None, None, Answer("pass"))
+                    decision = Decision(rule, i, answer, rule.latency_ms, rule.bandwidth_bytes_s)
+                    break
+        if not (cond.latency_ms or cond.loss or cond.bandwidth_bytes_s):
+            return decision
+        speeds = [b for b in (decision.bandwidth_bytes_s, cond.bandwidth_bytes_s) if b]
+        return Decision(decision.rule, decision.rule_index, Answer("timeout") if lost else decision.answer,
+                        decision.latency_ms + cond.latency_ms, min(speeds) if speeds else None)
 
     def hits(self) -> list[int]:
         with self._lock:

@@ -64,6 +64,7 @@ class VirtualClock:
         self._anchor_wall = wall()
         self._firing = False
         self._wake: asyncio.Event | None = None
+        self._io: set[asyncio.Future[object]] = set()
         self.events_run = 0
 
     # ----------------------------------------------------------------- reading
@@ -134,7 +135,28 @@ class VirtualClock:
     def advance_to(self, when_ms: float) -> int:
         return self.advance(max(0.0, when_ms - self.now_exact_ms()))
 
-    def _run_until(self, target: float, move: bool) -> int:
+    def hold(self, pending: asyncio.Future[object]) -> None:
+        """An event started I/O whose answer decides what happens next in device time (a
+        worker's HTTP request through the proxy): :meth:`advance_async` runs no later event
+        until it is done. The answer itself says how much device time the exchange took
+        (``harness/network/virtual_time.py``), so the clock never waits on the wall."""
+        self._io.add(pending)
+        pending.add_done_callback(self._io.discard)
+
+    async def advance_async(self, delta_ms: float) -> int:
+        """:meth:`advance`, letting the event loop carry held I/O between events."""
+        import asyncio
+
+        if delta_ms < 0:
+            raise ValueError("time does not go backwards")
+        target = self.now_exact_ms() + delta_ms
+        ran = self._run_until(target, move=True, stop_on_io=True)
+        while self._io:
+            await asyncio.wait(list(self._io))
+            ran += self._run_until(target, move=True, stop_on_io=True)
+        return ran
+
+    def _run_until(self, target: float, move: bool, stop_on_io: bool = False) -> int:
         if self._firing:
             # An event asked to advance time (e.g. a worker "sleeping"): just move the target.
             if move and target > self._anchor_ms:
@@ -152,7 +174,9 @@ class VirtualClock:
                     self._set_now(timer.when_ms)
                 timer.callback()
                 ran += 1
-            if move and target > self.now_exact_ms():
+                if stop_on_io and self._io:
+                    break
+            if move and target > self.now_exact_ms() and not (stop_on_io and self._io):
                 self._set_now(target)
         finally:
             self._firing = False

@@ -47,14 +47,8 @@ def clock_command(clock: ClockControl, args: list[str]) -> str:
         return _status(clock)
     verb, rest = args[0], args[1:]
     if verb == "advance":
-        if len(rest) != 1:
-            raise ClockCommandError("clock advance needs one duration, e.g. 500ms, 30s, 15m, 6h, 1d")
-        try:
-            delta = parse_duration_ms(rest[0])
-        except DurationError as exc:
-            raise ClockCommandError(str(exc)) from None
-        ran = clock.advance(delta)
-        return f"advanced {format_duration_ms(delta)} to {clock.now_ms()}, {ran} events"
+        delta = _advance_delta(rest)
+        return _advanced(clock, delta, clock.advance(delta))
     if verb == "mode":
         if rest == ["manual"]:
             clock.set_mode("manual")
@@ -72,6 +66,30 @@ def clock_command(clock: ClockControl, args: list[str]) -> str:
             raise ClockCommandError("clock mode manual|realtime|scaled N")
         return _status(clock)
     raise ClockCommandError(f"unknown clock command: {verb}")
+
+
+async def clock_command_io(clock: ClockControl, args: list[str]) -> str:
+    """:func:`clock_command` on a device whose events may wait on I/O (a worker's HTTP request
+    through ``adb reverse``): ``advance`` lets the device's event loop carry it between events
+    (``VirtualClock.advance_async``)."""
+    advance_async = getattr(clock, "advance_async", None)
+    if args[:1] != ["advance"] or advance_async is None:
+        return clock_command(clock, args)
+    delta = _advance_delta(args[1:])
+    return _advanced(clock, delta, await advance_async(delta))
+
+
+def _advance_delta(rest: list[str]) -> int:
+    if len(rest) != 1:
+        raise ClockCommandError("clock advance needs one duration, e.g. 500ms, 30s, 15m, 6h, 1d")
+    try:
+        return parse_duration_ms(rest[0])
+    except DurationError as exc:
+        raise ClockCommandError(str(exc)) from None
+
+
+def _advanced(clock: ClockControl, delta: int, ran: int) -> str:
+    return f"advanced {format_duration_ms(delta)} to {clock.now_ms()}, {ran} events"
 
 
 def _status(clock: ClockControl) -> str:

@@ -75,6 +75,7 @@ class VirtualAndroidDevice:
         from .os.connectivity import Connectivity
         from .os.deviceidle import DeviceIdleController
         from .os.fs import FileSystem
+        from .os.httpclient import HttpClient
         from .os.jobscheduler import JobScheduler
         from .os.logd import Logd
         from .os.memory import MemoryModel
@@ -105,6 +106,8 @@ class VirtualAndroidDevice:
         self.battery = BatteryService(self)
         self.power = PowerManager(self)
         self.net = Connectivity(self)
+        #: apps' HTTP calls through the global proxy, when one is set (os/httpclient.py)
+        self.http = HttpClient(self.settings, self.connect_loopback)
         self.idle = DeviceIdleController(self)
         self.standby = AppStandby(self)
         self.alarms = AlarmManager(self)
@@ -185,6 +188,10 @@ class VirtualAndroidDevice:
     #: Set by the adbd serving this device (``adbd.AdbDaemon.connect_reverse``): a device-side
     #: TCP connection to a loopback port that ``adb reverse`` leads to the host.
     reverse_connect: Callable[[int], Awaitable[LoopbackSocket | None]] | None = None
+
+    async def connect_loopback(self, port: int) -> LoopbackSocket | None:
+        """A device-side connection to ``127.0.0.1:port``: only ``adb reverse`` listens there."""
+        return await self.reverse_connect(port) if self.reverse_connect is not None else None
 
     #: Set by the adbd serving this device (``adbd.AdbDaemon.request_reboot``).
     reboot_hook: Callable[[str], None] | None = None

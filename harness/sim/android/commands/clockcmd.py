@@ -3,7 +3,7 @@ shared with the virtual iPhone) and its hardware cable."""
 
 from __future__ import annotations
 
-from ...clockcmd import USAGE, ClockCommandError, clock_command
+from ...clockcmd import USAGE, ClockCommandError, clock_command_io
 from ..registry import CommandContext, cmd_service
 
 _HELP = f"""Virtual device (bgtest) commands:
@@ -15,14 +15,14 @@ _HELP = f"""Virtual device (bgtest) commands:
 
 
 @cmd_service("bgtest")
-def cmd_bgtest(ctx: CommandContext) -> int:
+async def cmd_bgtest(ctx: CommandContext) -> int:
     args = ctx.argv[1:]
     if not args or args[0] in ("help", "-h"):
         ctx.out(_HELP)
         return 0 if args else 255
     if args[0] == "clock":
         try:
-            ctx.out(clock_command(ctx.device.clock, args[1:]))
+            ctx.out(await clock_command_io(ctx.device.clock, args[1:]))
         except ClockCommandError as exc:
             ctx.err(f"Error: {exc}")
             return 255

@@ -16,6 +16,7 @@ gives the 30 s, 60 s, 120 s … series.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -486,7 +487,9 @@ class WorkManagerRuntime:
         worker = self.model.workers[spec.worker]
         outcome = worker.outcome(attempt)
         timer = None
-        if outcome != "hang":
+        if self._through_proxy(worker, outcome, job.ran_as_expedited):
+            self._call_through_proxy(spec.id, worker, outcome, attempt)
+        elif outcome != "hang":
             timer = self.device.clock.schedule_in(
                 worker.duration_ms, lambda: self._finish(spec.id, outcome, attempt), "worker")
         self._running[spec.id] = (job, now, timer)
@@ -522,6 +525,7 @@ class WorkManagerRuntime:
         return not callable(fn) or bool(fn(self.package, self.uid, "connected"))
 
     def _network_result(self, worker: Any, outcome: str, expedited: bool) -> tuple[str, str]:
+        """The run's result from the model's statuses (no proxy: the server is the model)."""
         calls = getattr(worker, "http", ())
         if not calls or outcome not in ("success", "retry"):
             return outcome, {"success": "completed", "retry": "retry requested"}.get(outcome, "failed")
@@ -531,13 +535,64 @@ class WorkManagerRuntime:
                 f'java.net.UnknownHostException: Unable to resolve host "{host}": '
                 "No address associated with hostname")
         for call in calls:
-            if call.status >= 500:
-                return worker.on_network_error, f"HTTP {call.status}"
             if call.status >= 400:
-                return "failure", f"HTTP {call.status}"
+                return _http_verdict(worker, outcome, call.status, f"HTTP {call.status}")
         return outcome, f"HTTP {calls[-1].status}"
 
-    def _finish(self, spec_id: str, outcome: str, attempt: int) -> None:
+    # ------------------------------------------------ HTTP through the device's proxy
+    def _through_proxy(self, worker: Any, outcome: str, expedited: bool) -> bool:
+        """With a global proxy set and a network up, the worker's calls are real requests
+        (``os/httpclient.py``) and their answers decide the result; the device's event loop
+        must be running to carry them (it is, under adbd)."""
+        http = getattr(self.device, "http", None)
+        if not getattr(worker, "http", ()) or outcome not in ("success", "retry") or http is None:
+            return False
+        if http.proxy() is None or not self._has_network(expedited):
+            return False
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    def _call_through_proxy(self, spec_id: str, worker: Any, outcome: str, attempt: int) -> None:
+        """doWork's calls, in order, until one fails; then the rest of doWork, then the result.
+
+        Device time stands still while the requests are on the wire (``VirtualClock.hold``);
+        each answer says how much device time it took, and the worker finishes that much
+        later than its own ``duration``.
+        """
+        http = self.device.http  # type: ignore[attr-defined]
+        start = self.device.now_ms()
+
+        async def do_work() -> tuple[int, tuple[str, str]]:
+            elapsed, verdict = 0, (outcome, "")
+            for call in worker.http:
+                answer = await http.call(call.method, call.url, start + elapsed, call.timeout_ms,
+                                         b"x" * (call.body_kb * 1024))
+                elapsed += answer.elapsed_ms
+                verdict = _http_verdict(worker, outcome, answer.status, answer.message)
+                if answer.status is None or answer.status >= 400:
+                    break
+            return elapsed, verdict
+
+        def answered(task: asyncio.Task[tuple[int, tuple[str, str]]]) -> None:
+            entry = self._running.get(spec_id)
+            if not self.alive or entry is None or task.cancelled():
+                return  # stopped, cancelled or the process died while the request was out
+            elapsed, verdict = task.result()
+            timer = self.device.clock.schedule_in(
+                worker.duration_ms + elapsed, lambda: self._finish(spec_id, outcome, attempt, verdict),
+                "worker")
+            self._running[spec_id] = (entry[0], entry[1], timer)
+
+        task = asyncio.get_running_loop().create_task(do_work())
+        task.add_done_callback(answered)  # before the hold: the finish is scheduled when time moves on
+        self.device.clock.hold(task)  # type: ignore[arg-type]
+
+    def _finish(
+        self, spec_id: str, outcome: str, attempt: int, verdict: tuple[str, str] | None = None
+    ) -> None:
         if not self.alive or spec_id not in self._running:
             return
         spec = self.db.specs.get(spec_id)
@@ -545,7 +600,9 @@ class WorkManagerRuntime:
             self._running.pop(spec_id, None)
             return
         message = "Diagnostics printed"
-        if spec.worker != _DIAG_KEY:
+        if verdict is not None:  # the proxy's answers decided it
+            outcome, message = verdict
+        elif spec.worker != _DIAG_KEY:
             expedited = self._running[spec_id][0].ran_as_expedited
             outcome, message = self._network_result(self.model.workers[spec.worker], outcome, expedited)
         if outcome == "crash":
@@ -695,3 +752,15 @@ def _resolve_system_job_service(device: JobsContext, package: str) -> WorkManage
 
 
 SERVICE_RESOLVERS[SYSTEM_JOB_SERVICE] = _resolve_system_job_service
+
+
+def _http_verdict(worker: Any, outcome: str, status: int | None, message: str) -> tuple[str, str]:
+    """What one call's answer makes of the run, by the worker's rules: no answer gives
+    ``on_network_error``, a status in ``retry_on`` retry, any other 4xx/5xx failure, and a
+    good answer leaves the scripted outcome (native_workmanager: ``shouldRetry = code >= 500``,
+    exceptions retry; NWM ``workers/HttpRequestWorker.kt``)."""
+    if status is None:
+        return worker.on_network_error, message
+    if status >= 400:
+        return ("retry" if worker.retries(status) else "failure"), message
+    return outcome, message
