@@ -458,6 +458,28 @@ def pytest_collection_modifyitems(
             writer._file = redaction.RedactedStream(writer._file)  # every console line
 
 
+_INTERRUPTED = "bgtest_interrupted"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    """After SIGINT/SIGTERM no scenario starts, on any worker.
+
+    A worker that saw the signal may still be handed a scenario (xdist moves a stopped
+    worker's queue to the others), and xdist starts a replacement for a worker that ended
+    on the interrupt: that process never saw the signal, so the controller tells it through
+    its workerinput (see :meth:`_Workers.pytest_configure_node`).
+    """
+    if not isinstance(item, ScenarioItem):
+        return None
+    sig = interrupts.received()
+    name = sig.name if sig is not None else getattr(item.config, "workerinput", {}).get(_INTERRUPTED)
+    if name is None:
+        return None
+    item.session.shouldstop = f"interrupted ({name}): no further scenarios"
+    return True  # handled: not run, no report (it did not start)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Number the scenario runs in collection order: every xdist worker collects the same list,
     so the numbers (and the report folders they name) are unique under ``-n`` too."""
@@ -536,6 +558,9 @@ class _Workers:
         self.pids: list[int] = []
 
     def pytest_configure_node(self, node: Any) -> None:
+        sig = interrupts.received()
+        if sig is not None:  # a replacement for a worker the interrupt stopped: it starts nothing
+            node.workerinput[_INTERRUPTED] = sig.name
         channel = node.gateway.remote_exec("import os; channel.send(os.getpid())")
         self.pids.append(int(channel.receive(timeout=60)))
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from harness.devices.adb_server import AdbServer, free_port
@@ -82,6 +82,38 @@ def wait_for_log(server: AdbServer, serial: str, tag: str, timeout: float = 120)
         timer.cancel()
         proc.kill()
         proc.wait()
+
+
+@contextlib.contextmanager
+def keep_talking(server: AdbServer, serial: str, every: float = 10.0) -> Iterator[None]:
+    """The device logs a line every ``every`` s while the block runs.
+
+    A scenario that "hangs" on ``shell: [logcat]`` hangs only while logcat has something to
+    say now and then: bgtest's shell read gives up after 60 s of silence. On a loaded machine
+    two xdist workers can reach their hanging steps more than that apart; without this the
+    first one's step ends on its own, and its worker rightly starts its next scenario before
+    the test has sent its signal.
+    """
+    stop = threading.Event()
+
+    def talk() -> None:
+        while not stop.wait(every):
+            adb = [server.binary, "-P", str(server.port), "-s", serial]
+            subprocess.run(
+                [*adb, "shell", "log", "-t", "KEEPALIVE", "tick"],
+                capture_output=True,
+                env=server.env,
+                timeout=60,
+                check=False,
+            )
+
+    thread = threading.Thread(target=talk, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 class SignalAtCommand:
