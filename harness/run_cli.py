@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
@@ -284,9 +285,12 @@ def devices(
             f"no Android devices on the adb server at {host}:{port} (`bgtest run` will start a virtual one)"
         )
     from harness.devices.ios_pool import print_ios_targets
+    from harness.run.settings import Settings
 
+    settings = Settings.build(os.environ, xcrun=xcrun)
+    ios = (settings.xcrun, settings.wda_url, settings.device_url)
     if not found:
-        print_ios_targets(console, xcrun)
+        print_ios_targets(console, *ios)
         return
     table = Table(title=f"Android devices (adb server {host}:{port})")
     for column in ("serial", "state", "model", "SDK", "profile", "kind"):
@@ -303,7 +307,7 @@ def devices(
                 pass
         table.add_row(d.serial, d.state, d.model.replace("_", " ") or "-", sdk, profile, kind)
     console.print(table)
-    print_ios_targets(console, xcrun)
+    print_ios_targets(console, *ios)
 
 
 def _exit_on_interrupt(command: Callable[..., None]) -> Callable[..., None]:

@@ -26,6 +26,7 @@ from harness.devices.ios import (
 )
 from harness.errors import BgtestError, DeviceError, UnsupportedAction
 from harness.run.embedded import EmbeddedIphone
+from harness.run.settings import Settings
 
 APP = str(Path(__file__).resolve().parents[1] / "fixtures" / "apps" / "nwm_ios_demo.yaml")
 BUNDLE = "dev.brewkits.nwmIosDemo"
@@ -63,12 +64,17 @@ def log_messages(device: IosDevice) -> list[str]:
 
 
 # ---------------------------------------------------------------- xcrun itself
-def test_xcrun_path_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("BGTEST_XCRUN", raising=False)
-    assert xcrun_argv() == ["xcrun"]
-    monkeypatch.setenv("BGTEST_XCRUN", "/opt/x/bgtest-xcrun --flag")
-    assert xcrun_argv() == ["/opt/x/bgtest-xcrun", "--flag"]
-    assert xcrun_argv("/usr/bin/xcrun") == ["/usr/bin/xcrun"]
+def test_xcrun_path_order() -> None:
+    """--xcrun over $BGTEST_XCRUN over xcrun on PATH, decided once in the settings."""
+    assert xcrun_argv(Settings.build({}).xcrun) == ["xcrun"]
+    env = {"BGTEST_XCRUN": "/opt/x/bgtest-xcrun --flag"}
+    assert xcrun_argv(Settings.build(env).xcrun) == ["/opt/x/bgtest-xcrun", "--flag"]
+    assert xcrun_argv(Settings.build(env, xcrun="/usr/bin/xcrun").xcrun) == ["/usr/bin/xcrun"]
+
+
+def test_the_driver_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BGTEST_XCRUN", "/opt/x/bgtest-xcrun")
+    assert xcrun_argv() == ["xcrun"] and Xcrun().argv0 == ["xcrun"]
 
 
 def test_missing_xcrun_is_a_bgtest_message() -> None:

@@ -133,9 +133,9 @@ steps:
 def test_unknown_udid_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from harness.sim.ios.launcher import xcrun_path
 
-    monkeypatch.setenv("BGTEST_XCRUN", xcrun_path())
     monkeypatch.setenv("BGTEST_SIM_HOME", str(tmp_path / "home"))
-    sess = DeviceSession(Settings(device="00000000-0000-0000-0000-000000000000"), note=lambda _: None)
+    settings = Settings(device="00000000-0000-0000-0000-000000000000", xcrun=xcrun_path())
+    sess = DeviceSession(settings, note=lambda _: None)
     [scenario] = load_file(IOS_SCENARIOS[0])
     result = sess.run(scenario, "ios")
     sess.close()
@@ -179,10 +179,9 @@ def test_a_simulator_scenario_is_skipped_when_only_an_iphone_is_there(
 
     from harness.sim.ios.launcher import xcrun_path
 
-    monkeypatch.setenv("BGTEST_XCRUN", xcrun_path())
     monkeypatch.setenv("BGTEST_SIM_HOME", str(tmp_path / "home"))
     subprocess.run([xcrun_path(), "simctl", "bgtest", "reset", "--kind", "device"], check=True)
-    sess = DeviceSession(Settings(allow_embedded=False), note=lambda _: None)
+    sess = DeviceSession(Settings(allow_embedded=False, xcrun=xcrun_path()), note=lambda _: None)
     [scenario] = load_file(ROOT / "scenarios" / "ios_simulator_refuses_submit.yaml")
     result = sess.run(scenario, "ios")
     sess.close()
@@ -203,17 +202,15 @@ def test_devices_lists_booted_simulators_and_wda(monkeypatch: pytest.MonkeyPatch
     running = start_ios(kind="device", wda_port=0, clock="manual", reset=True, home=home)
     try:
         monkeypatch.setenv("BGTEST_SIM_HOME", str(home.path))
-        monkeypatch.setenv("BGTEST_WDA_URL", running.url)
         out = io.StringIO()
-        print_ios_targets(Console(file=out, width=200), xcrun_path())
+        print_ios_targets(Console(file=out, width=200), xcrun_path(), wda_url=running.url)
         text = out.getvalue()
     finally:
         running.stop()
     assert running.udid in text and "virtual iPhone (device)" in text and "iOS 17.2" in text
     assert running.url in text  # the WDA endpoint answered /status
     out = io.StringIO()
-    monkeypatch.delenv("BGTEST_XCRUN", raising=False)
-    monkeypatch.setattr("harness.devices.ios_pool.wda_urls", lambda: ["http://127.0.0.1:9"])
+    monkeypatch.setattr("harness.devices.ios_pool.wda_urls", lambda *_: ["http://127.0.0.1:9"])
     monkeypatch.setenv("PATH", str(tmp_path))  # no xcrun anywhere
     print_ios_targets(Console(file=out, width=200), None)
     assert "no xcrun here" in out.getvalue() and "no WebDriverAgent answering" in out.getvalue()

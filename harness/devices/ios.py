@@ -1,9 +1,9 @@
 """The iOS driver: every command bgtest sends to an iOS simulator (or an iPhone) goes through here.
 
 The tool is ``xcrun`` run as a subprocess — the real one on a Mac, the virtual iPhone's
-stand-in elsewhere — from a configurable path (``--xcrun``, ``$BGTEST_XCRUN``, default
-``xcrun``). Arguments are always argv lists; nothing goes through a shell. The commands, their
-outputs and exit codes are the ones in research/ios.md §1–§4:
+stand-in elsewhere — from a configurable path (``Settings.xcrun``: ``--xcrun``, else
+``$BGTEST_XCRUN``; default ``xcrun``). Arguments are always argv lists; nothing goes through
+a shell. The commands, their outputs and exit codes are the ones in research/ios.md §1–§4:
 
 - ``simctl launch --terminate-running-process`` always (relaunch without it is ill-defined);
   environment as ``SIMCTL_CHILD_*``; ``--console-pty`` keeps the app's stdout flowing into the
@@ -53,9 +53,9 @@ _LAUNCH_PID = re.compile(r"^\s*(\S+): (\d+)\s*$", re.M)
 
 
 def xcrun_argv(path: str | None = None) -> list[str]:
-    """The ``xcrun`` to run: ``--xcrun``, else ``$BGTEST_XCRUN``, else ``xcrun`` (a command line is split)."""
-    value = path or os.environ.get("BGTEST_XCRUN") or "xcrun"
-    return shlex.split(value)
+    """The ``xcrun`` to run: the configured one (``Settings.xcrun``: ``--xcrun``, else
+    ``$BGTEST_XCRUN``), else ``xcrun`` on PATH; a command line is split."""
+    return shlex.split(path or "xcrun")
 
 
 @dataclass

@@ -47,11 +47,12 @@ def xcrun_available(path: str | None = None) -> bool:
     return shutil.which(argv[0]) is not None or os.path.exists(argv[0])
 
 
-def wda_urls() -> list[str]:
-    """WDA endpoints worth asking: ``$BGTEST_WDA_URL`` (comma-separated), ``$DEVICE_URL``, localhost:8100."""
-    urls = [u.strip() for u in os.environ.get("BGTEST_WDA_URL", "").split(",") if u.strip()]
-    if os.environ.get("DEVICE_URL"):
-        urls.append(os.environ["DEVICE_URL"])
+def wda_urls(configured: str | None, device_url: str | None = None) -> list[str]:
+    """WDA endpoints worth asking: the configured ones (``Settings.wda_url``, comma-separated),
+    ``device_url`` (``$DEVICE_URL``), then WDA's default port on this host."""
+    urls = [u.strip() for u in (configured or "").split(",") if u.strip()]
+    if device_url:
+        urls.append(device_url)
     urls.append("http://localhost:8100")
     return list(dict.fromkeys(u.rstrip("/") for u in urls))
 
@@ -64,9 +65,10 @@ class WdaEndpoint:
     simulator: bool
 
 
-def reachable_wda(urls: list[str] | None = None, timeout: float = 0.5) -> list[WdaEndpoint]:
+def reachable_wda(urls: list[str], timeout: float = 0.5) -> list[WdaEndpoint]:
+    """The endpoints among ``urls`` whose ``/status`` answers, with what they say they are."""
     found = []
-    for url in urls if urls is not None else wda_urls():
+    for url in urls:
         status = reachable(url, timeout)
         if status is None:
             continue
@@ -122,14 +124,19 @@ def choose_ios(
     return None
 
 
-def print_ios_targets(console: Any, xcrun_path: str | None = None) -> None:
-    """``bgtest devices``' iOS part: booted simulators (through xcrun) and WDA endpoints that answer."""
+def print_ios_targets(
+    console: Any, xcrun_path: str | None, wda_url: str | None = None, device_url: str | None = None
+) -> None:
+    """``bgtest devices``' iOS part: booted simulators (through xcrun) and WDA endpoints that answer.
+
+    The caller passes what its settings say (``Settings.xcrun``, ``wda_url``, ``device_url``).
+    """
     from rich.table import Table
 
     from harness.profiles import ios_profile
 
     xcrun = Xcrun(xcrun_path)
-    if xcrun_path or os.environ.get("BGTEST_XCRUN") or xcrun_available():
+    if xcrun_path or xcrun_available():
         try:
             booted = booted_simulators(xcrun)
         except BgtestError as exc:
@@ -148,7 +155,8 @@ def print_ios_targets(console: Any, xcrun_path: str | None = None) -> None:
             console.print(f"no iOS simulator booted ({xcrun.path} simctl list devices)")
     else:
         console.print("no xcrun here (not a Mac): `bgtest run` starts a virtual iPhone for iOS scenarios")
-    endpoints = reachable_wda()
+    urls = wda_urls(wda_url, device_url)
+    endpoints = reachable_wda(urls)
     if endpoints:
         table = Table(title="WebDriverAgent endpoints")
         for column in ("url", "device", "OS", "simulator"):
@@ -157,4 +165,4 @@ def print_ios_targets(console: Any, xcrun_path: str | None = None) -> None:
             table.add_row(ep.url, ep.device, ep.os, "yes" if ep.simulator else "no")
         console.print(table)
     else:
-        console.print("no WebDriverAgent answering at " + ", ".join(wda_urls()))
+        console.print("no WebDriverAgent answering at " + ", ".join(urls))

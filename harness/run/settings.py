@@ -16,7 +16,8 @@ class Settings:
     adb_server: str | None = None  # HOST:PORT of the adb server (farms)
     xcrun: str | None = None  # the xcrun to run (a command line)
     ios_device: str | None = None  # an iOS UDID to use
-    wda_url: str | None = None  # WebDriverAgent of the iOS target
+    wda_url: str | None = None  # WebDriverAgent of the iOS target (comma-separated: several)
+    device_url: str | None = None  # $DEVICE_URL, facebook-wda's own: one more WDA `bgtest devices` asks
     report_dir: Path | None = None
     allow_embedded: bool = True  # start a virtual device when no real one is there
     profiles: tuple[str, ...] = ()  # --profile: the virtual devices' profiles (one per platform)
@@ -35,12 +36,13 @@ class Settings:
     @classmethod
     def build(cls, environ: Mapping[str, str], **given: object) -> Settings:
         """``given`` (options; None = not given) over ``BGTEST_XCRUN`` / ``BGTEST_IOS_DEVICE`` /
-        ``BGTEST_WDA_URL`` from ``environ``."""
+        ``BGTEST_WDA_URL`` / ``DEVICE_URL`` from ``environ``."""
         values = {k: v for k, v in given.items() if v is not None}
         env = {
             "xcrun": environ.get("BGTEST_XCRUN") or None,
             "ios_device": environ.get("BGTEST_IOS_DEVICE") or None,
             "wda_url": environ.get("BGTEST_WDA_URL") or None,
+            "device_url": environ.get("DEVICE_URL") or None,
         }
         for key, value in env.items():
             if value is not None:
