@@ -8,7 +8,6 @@ no ``{paths}...`` in the usage line — arguments show as their metavar, options
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import typer
@@ -87,6 +86,7 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", "-V", callback=_print_version, is_eager=True, help="print the version and exit"
     ),
@@ -96,7 +96,7 @@ def _options(
 ) -> None:
     """Options for every command."""
     if no_color:
-        os.environ["NO_COLOR"] = "1"  # read by rich, pytest and bgtest's own colour choice
+        ctx.color = False  # click passes it to the command's context: cli_options.chosen_color
 
 
 def _register() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 import typer
 
 
@@ -13,3 +14,14 @@ def color_option() -> Any:
     return typer.Option(
         None, "--color/--no-color", help="colour the output (default: on a terminal, unless NO_COLOR is set)"
     )
+
+
+def chosen_color(flag: bool | None) -> bool | None:
+    """The colour choice a command passes down: its own ``--color/--no-color``, else bgtest's
+    ``bgtest --no-color COMMAND``, which the top-level callback leaves on click's context (click
+    hands ``color`` from a group's context to its commands'). None: decide by ``NO_COLOR`` and
+    the terminal (:func:`harness.report.console.use_color`)."""
+    if flag is not None:
+        return flag
+    ctx = click.get_current_context(silent=True)
+    return ctx.color if ctx is not None else None

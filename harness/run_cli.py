@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from harness.cli_options import color_option
+from harness.cli_options import chosen_color, color_option
 from harness.errors import BgtestError
 from harness.report.console import make_console
 
@@ -108,7 +108,7 @@ def run(
     from harness.report.redaction import RedactedStream
 
     terminal = RedactedStream(terminal_stream())  # every line goes through the run's redaction
-    live = RunConsole(console=make_console(color, file=terminal), steps=not quiet, debug=debug)
+    live = RunConsole(console=make_console(chosen_color(color), file=terminal), steps=not quiet, debug=debug)
     live.start("checking the scenario files")
     try:
         if (shard_index is None) != (shard_count is None):
@@ -267,7 +267,6 @@ def devices(
     ),
 ) -> None:
     """List attached devices (phones, farm devices, virtual ones) with model, SDK and state."""
-    from rich.console import Console
     from rich.table import Table
 
     from harness.devices.android import AndroidDevice
@@ -279,7 +278,7 @@ def devices(
         typer.echo(f"bgtest: {exc.render()}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
     found = list_devices(host, port)
-    console = Console()
+    console = make_console(chosen_color(None))
     if not found:
         console.print(
             f"no Android devices on the adb server at {host}:{port} (`bgtest run` will start a virtual one)"

@@ -7,11 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from typer.testing import CliRunner
 
 from harness import __version__
 from harness.cli import _register, app
+from harness.cli_options import chosen_color
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -90,6 +92,21 @@ def test_validate_honours_no_color() -> None:
     assert "\x1b[31m" in colored.output
     plain = runner.invoke(app, ["validate", bad], env={"NO_COLOR": "1"})
     assert plain.exit_code == 2 and "\x1b[" not in plain.output
+
+
+def test_global_no_color_is_passed_down_not_written_into_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    bad = str(ROOT / "tests" / "scenario_corpus" / "bad_doze_mode.yaml")
+    res = runner.invoke(app, ["--no-color", "validate", bad])
+    assert res.exit_code == 2 and "\x1b[" not in res.output
+    assert "NO_COLOR" not in os.environ  # the next command in this process still colours
+    group = click.Context(click.Group("bgtest"))
+    group.color = False  # what `bgtest --no-color` leaves for its command
+    with click.Context(click.Command("validate"), parent=group):
+        assert chosen_color(None) is False and chosen_color(True) is True
+    assert chosen_color(None) is None  # no command running: NO_COLOR and the terminal decide
 
 
 def test_validate_a_folder_skips_app_models() -> None:

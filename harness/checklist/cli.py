@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import typer
 
+from harness.cli_options import chosen_color
 from harness.errors import BgtestError
+from harness.report.console import use_color
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
@@ -31,7 +32,9 @@ def _init(path: Path) -> None:
     typer.echo(f"wrote {path}: edit the app, tasks, load and thresholds, then run `bgtest checklist {path}`")
 
 
-def _run_scenarios(folder: Path, report: Path, device: str | None, platform: str | None) -> None:
+def _run_scenarios(
+    folder: Path, report: Path, device: str | None, platform: str | None, color: bool | None
+) -> None:
     """The checklist's scenarios through the bgtest pytest plugin, quietly (the checklist prints),
     with bgtest run's status line meanwhile (which scenario and step, for how long)."""
     import pytest
@@ -46,7 +49,7 @@ def _run_scenarios(folder: Path, report: Path, device: str | None, platform: str
         args += ["--bgtest-device", device]
     if platform:
         args += ["--bgtest-platform", platform]
-    live = RunConsole(console=make_console(None, file=RedactedStream(terminal_stream())), steps=False)
+    live = RunConsole(console=make_console(color, file=RedactedStream(terminal_stream())), steps=False)
     live.start("starting the checklist's scenarios")
     try:
         pytest.main(args, plugins=[live])
@@ -71,6 +74,7 @@ def checklist(
     from harness.scenario.errors import ScenarioError
     from harness.scenario.loader import load_paths
 
+    color = chosen_color(None)  # `bgtest --no-color checklist`
     if path.is_dir():
         path = path / "checklist.yaml"
     if init:
@@ -85,7 +89,7 @@ def checklist(
     try:
         config = load_checklist(path, tuple(ITEMS))
     except ScenarioError as exc:
-        typer.echo(exc.render(color=sys.stdout.isatty()))
+        typer.echo(exc.render(color=use_color(color)))
         typer.echo(f"\n{len(exc.diagnostics)} problem(s) in {path}: nothing was run.", err=True)
         raise typer.Exit(EXIT_INVALID) from None
     if platform == "android":
@@ -110,10 +114,10 @@ def checklist(
     planned = plan(config, folder, items)
     loaded = load_paths([p.file for p in planned])
     if not loaded.ok:  # an enqueue link or task name that a scenario cannot hold
-        typer.echo(loaded.error().render(color=sys.stdout.isatty()))
+        typer.echo(loaded.error().render(color=use_color(color)))
         raise typer.Exit(EXIT_INVALID)
     try:
-        _run_scenarios(folder, report, device, platform)
+        _run_scenarios(folder, report, device, platform, color)
     except BgtestError as exc:
         typer.echo(f"bgtest: {exc.render()}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
@@ -136,7 +140,7 @@ def checklist(
     from harness.checklist.render import checklist_html, print_checklist
 
     write_report(results, report, top=checklist_html(judged, metrics), title="bgtest checklist")
-    print_checklist(judged, metrics, report)
+    print_checklist(judged, metrics, report, color)
     failed = any(i.status == "failed" for i in judged) or any(m.status == "alert" for m in metrics)
     raise typer.Exit(EXIT_FAILED if failed else 0)
 

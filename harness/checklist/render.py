@@ -18,11 +18,14 @@ def _target(m: Metric) -> tuple[str, str]:
     return f"{better} {m.shown(m.threshold.target)}", f"{worse} {m.shown(m.threshold.alert)}"
 
 
-def print_checklist(items: list[Item], metrics: list[Metric], report: Path) -> None:
-    from rich.console import Console
+def print_checklist(
+    items: list[Item], metrics: list[Metric], report: Path, color: bool | None = None
+) -> None:
     from rich.table import Table
 
-    console = Console()
+    from harness.report.console import make_console
+
+    console = make_console(color)
     table = Table(title="Pre-Deployment Checklist", show_lines=False)
     for column in ("", "item", "detail"):
         table.add_column(column, overflow="fold")

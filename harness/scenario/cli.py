@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from harness.cli_options import color_option
+from harness.cli_options import chosen_color, color_option
 from harness.report.console import use_color
 
 EXIT_INVALID = 2
@@ -41,7 +41,7 @@ def validate(
             f"bgtest: internal error while validating: {exc!r} (run with --debug for details)", err=True
         )
         raise typer.Exit(EXIT_INVALID) from None
-    colored = use_color(color)
+    colored = use_color(chosen_color(color))
     if result.ok and result.files == 0:
         typer.echo("bgtest: no scenario files (*.yaml, *.yml) under " + ", ".join(map(str, paths)), err=True)
         raise typer.Exit(EXIT_INVALID)
