@@ -96,8 +96,8 @@ def test_the_runner_and_the_actions_never_name_a_platform(room: str) -> None:
     """Platform knowledge lives in the drivers (harness/devices) and the action table's text."""
     for path in (ROOT / room).rglob("*.py"):
         code = path.read_text()
-        if path.name in ("session.py", "embedded.py", "settings.py", "ledger.py"):
-            continue  # picking a device per platform is their job (the ledger keeps a copy on Android)
+        if path.name in ("session.py", "embedded.py", "settings.py"):
+            continue  # picking a device per platform is their job
         for needle in (
             '== "ios"',
             '== "android"',

@@ -18,7 +18,9 @@ from safety_util import ROOT, env, run, start, sync_tag, wait_for_log
 
 from harness.devices.adb_server import AdbServer
 from harness.devices.android import AndroidDevice
-from harness.run.ledger import DEVICE_FILE, DeviceLedger
+from harness.devices.base import KeepsNotes
+from harness.devices.ios import IosDevice
+from harness.run.ledger import NOTE, DeviceLedger
 from harness.sim.android.launcher import VirtualAndroidFarm
 
 
@@ -94,7 +96,7 @@ def test_sigkill_mid_scenario_then_the_next_run_restores_and_says_so(
     (entry,) = (state / "ledger").glob("*.json")
     recorded = json.loads(entry.read_text())
     assert set(recorded["kinds"]) == {"battery", "doze", "network", "power saver"}  # Facet values
-    assert dev.sh(["cat", DEVICE_FILE]).exit_code == 0  # the device's own copy
+    assert dev.read_note(NOTE) is not None  # the device's own copy
 
     proc = run(
         "run",
@@ -113,7 +115,7 @@ def test_sigkill_mid_scenario_then_the_next_run_restores_and_says_so(
     assert "doze unforced" in said and "airplane mode off" in said
     _restored(dev)
     assert not entry.exists()
-    assert dev.sh(["cat", DEVICE_FILE], check=False).exit_code != 0
+    assert dev.read_note(NOTE) is None
 
 
 def test_a_run_from_another_host_finds_the_devices_own_ledger(
@@ -134,6 +136,21 @@ def test_a_run_from_another_host_finds_the_devices_own_ledger(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "was left changed by an earlier run" in " ".join(proc.stdout.split())
     _restored(dev)
+
+
+def test_the_device_copy_goes_where_the_driver_keeps_notes(
+    farm: VirtualAndroidFarm, adb_server: AdbServer, tmp_path: Path
+) -> None:
+    """The ledger names no platform: a driver that keeps notes gets the copy, one that does not
+    (the iOS simulator, whose state is on the host) has the host file only."""
+    assert not isinstance(IosDevice("0F00-UDID"), KeepsNotes)
+    dev = AndroidDevice(farm.serials[0], adb_server.host, adb_server.port)
+    assert isinstance(dev, KeepsNotes)
+    text = json.dumps({"quote": "it's $HOME; `x` \\n"})
+    dev.write_note("probe.json", text)
+    assert dev.read_note("probe.json") == text  # one argument, never interpreted by the shell
+    dev.remove_note("probe.json")
+    assert dev.read_note("probe.json") is None
 
 
 def test_a_ledger_of_a_live_run_is_left_to_it(

@@ -53,6 +53,7 @@ BUCKETS = {
 
 
 _SEP = "--bgtest-snapshot--"
+NOTES_DIR = "/data/local/tmp"
 
 
 @dataclass
@@ -199,6 +200,29 @@ class AndroidDevice:
             "profile": self.profile(),
             "low_ram": self.getprop("ro.config.low_ram") or "false",
         }
+
+    # ------------------------------------------------------------- bgtest's notes (KeepsNotes)
+    def note_path(self, name: str) -> str:
+        """Where a note lives: the shell user's folder, writable without root on every Android
+        and kept across reboots (``/data/local/tmp``, owned by ``shell``)."""
+        return f"{NOTES_DIR}/bgtest-{name}"
+
+    def write_note(self, name: str, text: str) -> None:
+        """One round trip: ``printf`` into a temporary file, then ``mv`` over the note (a rename
+        on the same file system: the note is the old text or the new one, never half)."""
+        path = self.note_path(name)
+        tmp = path + ".tmp"
+        # printf, not echo: the text is one quoted argument, never interpreted
+        write = f"{shlex.join(['printf', '%s', text])} > {shlex.quote(tmp)}"
+        self.sh(f"{write} && {shlex.join(['mv', tmp, path])}")
+
+    def read_note(self, name: str) -> str | None:
+        result = self.sh(["cat", self.note_path(name)], check=False)
+        text = result.out.strip()
+        return text if result.exit_code == 0 and text else None
+
+    def remove_note(self, name: str) -> None:
+        self.sh(["rm", "-f", self.note_path(name)], check=False)
 
     # ------------------------------------------------------------- profile, metrics
     def profile(self) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from harness.apps.target import AppUnderTest
@@ -220,6 +220,24 @@ class MetricReader(Protocol):
         ...
 
     def measure(self, name: str) -> Measurement: ...
+
+
+@runtime_checkable
+class KeepsNotes(Protocol):
+    """A driver that can keep a small text file of bgtest's own *on the device*, across runs
+    and hosts. The state ledger (``run/ledger.py``) keeps a copy of its entry there, so a run
+    from another host still finds what a killed run left changed; a device whose state lives
+    on the host anyway (a simulator) does without. ``name`` is a plain file name."""
+
+    def write_note(self, name: str, text: str) -> None:
+        """Replace the note whole (never half-written); raises ``BgtestError`` when it cannot."""
+        ...
+
+    def read_note(self, name: str) -> str | None:
+        """The note's text, or None when there is none."""
+        ...
+
+    def remove_note(self, name: str) -> None: ...
 
 
 def vendor_clock_ms(line: str) -> int | None:

@@ -8,9 +8,10 @@ runner records the values to restore and, before each new kind of change, what i
 
 * on the host, one JSON file per device in ``$XDG_STATE_HOME/bgtest/ledger`` (written to a
   temporary file, synced and renamed: a power cut leaves the old entry or the new one);
-* on an Android device too, ``/data/local/tmp/bgtest-ledger.json``, so a run from another
-  host (or after the host's state folder is gone) still finds it. The iOS simulator's
-  state lives on the host; its entry is the host file.
+* on the device too, when its driver can keep a note there
+  (:class:`~harness.devices.base.KeepsNotes`), so a run from another host (or after the
+  host's state folder is gone) still finds it. A device whose state lives on the host (a
+  simulator) has the host file only.
 
 When the scenario's restore has put everything back the entry is removed; what could not be
 restored stays recorded. At the start of every run, a device with an entry left by a run
@@ -24,7 +25,6 @@ import dataclasses
 import importlib
 import json
 import os
-import shlex
 import socket
 import tempfile
 import time
@@ -32,12 +32,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.devices.base import Facet
+from harness.devices.base import Facet, KeepsNotes
 from harness.errors import BgtestError
 from harness.report.paths import safe_name
 
 VERSION = 1
-DEVICE_FILE = "/data/local/tmp/bgtest-ledger.json"
+NOTE = "ledger.json"
+"""The name of the device's own copy (:meth:`~harness.devices.base.KeepsNotes.write_note`)."""
 MAX_ENTRY_BYTES = 256 * 1024
 
 
@@ -137,8 +138,9 @@ class DeviceLedger:
         return self.root / "ledger" / f"{safe_name(self.device.serial)}.json"
 
     @property
-    def _on_device(self) -> bool:
-        return getattr(self.device, "platform", "") == "android"
+    def _notes(self) -> KeepsNotes | None:
+        """The device, when it keeps a copy of the entry itself."""
+        return self.device if isinstance(self.device, KeepsNotes) else None
 
     # ------------------------------------------------------------------ writing
     def begin(self, saved: Any, packages: Sequence[str], scenario: str = "") -> None:
@@ -190,9 +192,9 @@ class DeviceLedger:
     def clear(self) -> None:
         with contextlib.suppress(OSError):
             self.path.unlink()
-        if self._on_device:
+        if self._notes is not None:
             with contextlib.suppress(BgtestError):
-                self.device.sh(["rm", "-f", DEVICE_FILE], check=False)
+                self._notes.remove_note(NOTE)
 
     def _write(self) -> None:
         assert self.entry is not None
@@ -201,14 +203,9 @@ class DeviceLedger:
             _atomic_write(self.path, text)
         except OSError as exc:
             self.warning = f"cannot write the state ledger {self.path}: {exc.strerror or exc}"
-        if self._on_device:
-            # printf, not echo: the JSON is one quoted argument, never interpreted
-            tmp = DEVICE_FILE + ".tmp"
-            command = f"{shlex.join(['printf', '%s', text])} > {shlex.quote(tmp)} && " + shlex.join(
-                ["mv", tmp, DEVICE_FILE]
-            )
+        if self._notes is not None:
             with contextlib.suppress(BgtestError):
-                self.device.sh(command, check=False)
+                self._notes.write_note(NOTE, text)
 
     # ------------------------------------------------------------------ reading
     def read_host(self) -> Entry | None:
@@ -220,16 +217,16 @@ class DeviceLedger:
             return None
 
     def read_device(self) -> Entry | None:
-        if not self._on_device:
+        if self._notes is None:
             return None
         try:
-            result = self.device.sh(["cat", DEVICE_FILE], check=False)
+            text = self._notes.read_note(NOTE)
         except BgtestError:
             return None
-        if result.exit_code != 0 or not result.out.strip():
+        if text is None or len(text) > MAX_ENTRY_BYTES:
             return None
         try:
-            return Entry.from_json(result.out.strip())
+            return Entry.from_json(text)
         except (ValueError, TypeError):
             return None
 
