@@ -16,6 +16,8 @@ deciding when requests run (research ios.md §3, native_workmanager.md §1f).
 from __future__ import annotations
 
 import contextlib
+import copy
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +54,11 @@ def new_state(kind: Kind = "simulator", home: SimHome | None = None, profile: st
     phone.d["profile"] = chosen.name
     world.create_device("iPad (10th generation)", kind="simulator", boot=False)
     return state
+
+
+#: What ``simctl clone`` copies besides the data directory: installed apps and the user's settings
+#: (a clone of a shut-down device has no processes, tasks or status-bar overrides to copy).
+_CLONED = ("apps", "privacy", "media", "appearance", "log_verbose", "pasteboard", "notify", "network")
 
 
 # =============================================================================== world
@@ -144,13 +151,15 @@ class World:
         return [Device(self, d) for d in self.state["devices"].values()]
 
     def create_device(self, name: str, kind: Kind = "simulator", boot: bool = False,
-                      runtime: str = RUNTIME_ID) -> Device:
-        n = len(self.state["devices"])
+                      runtime: str = RUNTIME_ID, type_id: str | None = None) -> Device:
+        """A new device (``simctl create``): shut down, no apps; ``type_id`` defaults from the name."""
+        n = int(self.state.get("device_seq", len(self.state["devices"])))
+        self.state["device_seq"] = n + 1  # never reuse a seed: a deleted device's UDID stays unique
         udid = seeded_uuid(f"{self.home.path}:{name}:{n}:{kind}")
         d = {
             "udid": udid,
             "name": name,
-            "type": DEVICE_TYPES.get(name, DEVICE_TYPES["iPhone 15"]),
+            "type": type_id or DEVICE_TYPES.get(name, DEVICE_TYPES["iPhone 15"]),
             "runtime": runtime,
             "kind": kind,
             "state": "Shutdown",
@@ -181,6 +190,25 @@ class World:
         dev = Device(self, d)
         if boot:
             dev.boot()
+        return dev
+
+    def delete_device(self, dev: Device) -> None:
+        """``simctl delete``: a booted device is shut down first; its data and logs go with it."""
+        if dev.booted:
+            dev.shutdown()
+        del self.state["devices"][dev.udid]
+        shutil.rmtree(self.home.device_dir(dev.udid), ignore_errors=True)
+        shutil.rmtree(self.home.path / "Logs" / dev.udid, ignore_errors=True)
+
+    def clone_device(self, src: Device, name: str) -> Device:
+        """``simctl clone``: a shut-down copy with the source's apps, settings and data, a new UDID."""
+        dev = self.create_device(
+            name, kind="simulator", runtime=str(src.d["runtime"]), type_id=str(src.d["type"])
+        )
+        for key in _CLONED:
+            if key in src.d:
+                dev.d[key] = copy.deepcopy(src.d[key])
+        shutil.copytree(src.data_path, dev.data_path, dirs_exist_ok=True)
         return dev
 
     def find(self, ref: str) -> Device:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["simulator", "device"]
 
@@ -34,6 +34,45 @@ DEVICE_TYPES = {
     "iPad (10th generation)": "com.apple.CoreSimulator.SimDeviceType.iPad-10th-generation",
 }
 
+#: The device types of ``simctl list devicetypes`` (CoreSimulator's profiles, in its JSON shape): which
+#: runtimes each one runs is ``min/maxRuntimeVersionString``.
+DEVICE_TYPE_PROFILES: list[dict[str, Any]] = [
+    {
+        "productFamily": "iPhone",
+        "bundlePath": "/Library/Developer/CoreSimulator/Profiles/DeviceTypes/iPhone 7.simdevicetype",
+        "maxRuntimeVersion": 1048575,
+        "maxRuntimeVersionString": "15.255.255",
+        "identifier": "com.apple.CoreSimulator.SimDeviceType.iPhone-7",
+        "modelIdentifier": "iPhone9,1",
+        "minRuntimeVersionString": "10.0.0",
+        "minRuntimeVersion": 655360,
+        "name": "iPhone 7",
+    },
+    {
+        "productFamily": "iPhone",
+        "bundlePath": "/Library/Developer/CoreSimulator/Profiles/DeviceTypes/iPhone 15.simdevicetype",
+        "maxRuntimeVersion": 4294967295,
+        "maxRuntimeVersionString": "65535.255.255",
+        "identifier": "com.apple.CoreSimulator.SimDeviceType.iPhone-15",
+        "modelIdentifier": "iPhone15,4",
+        "minRuntimeVersionString": "17.0.0",
+        "minRuntimeVersion": 1114112,
+        "name": "iPhone 15",
+    },
+    {
+        "productFamily": "iPad",
+        "bundlePath": "/Library/Developer/CoreSimulator/Profiles/DeviceTypes/"
+        "iPad (10th generation).simdevicetype",
+        "maxRuntimeVersion": 4294967295,
+        "maxRuntimeVersionString": "65535.255.255",
+        "identifier": "com.apple.CoreSimulator.SimDeviceType.iPad-10th-generation",
+        "modelIdentifier": "iPad13,18",
+        "minRuntimeVersionString": "16.0.0",
+        "minRuntimeVersion": 1048576,
+        "name": "iPad (10th generation)",
+    },
+]
+
 #: Seconds an app keeps running after it leaves the screen before it is suspended [A, archive].
 SUSPEND_AFTER_MS = 5_000
 #: Budget of a BGAppRefreshTask (WWDC19 707) and of a BGProcessingTask ("several minutes" [U]).
@@ -47,9 +86,19 @@ INPROC_MAX_ATTEMPTS = 3
 
 SPRINGBOARD = "com.apple.springboard"
 PREFERENCES = "com.apple.Preferences"
+#: The built-in apps a session or ``simctl launch`` may start: bundle id -> (name, bundle, executable),
+#: as the iOS 17 runtime ships them under ``/Applications`` (the Simulator has no Camera or App Store).
 SYSTEM_APPS = {
     PREFERENCES: ("Settings", "/Applications/Preferences.app", "Preferences"),
     "com.apple.mobilesafari": ("Safari", "/Applications/MobileSafari.app", "MobileSafari"),
+    "com.apple.Health": ("Health", "/Applications/Health.app", "Health"),
+    "com.apple.mobileslideshow": ("Photos", "/Applications/MobileSlideShow.app", "MobileSlideShow"),
+    "com.apple.Maps": ("Maps", "/Applications/Maps.app", "Maps"),
+    "com.apple.MobileSMS": ("Messages", "/Applications/MobileSMS.app", "MobileSMS"),
+    "com.apple.mobilecal": ("Calendar", "/Applications/MobileCal.app", "MobileCal"),
+    "com.apple.MobileAddressBook": ("Contacts", "/Applications/Contacts.app", "Contacts"),
+    "com.apple.reminders": ("Reminders", "/Applications/Reminders.app", "Reminders"),
+    "com.apple.DocumentsApp": ("Files", "/Applications/DocumentsApp.app", "DocumentsApp"),
 }
 
 BACKGROUND_TASKS = "/System/Library/Frameworks/BackgroundTasks.framework/BackgroundTasks"

@@ -24,9 +24,21 @@ from ...durations import DurationError, parse_duration_ms
 from ..clock import ClockMode
 from ..clockcmd import ClockCommandError, clock_command
 from .device import Device, World, new_state, open_world
-from .facts import RUNTIME_ID, RUNTIMES, SYSTEM_APPS, SimError, sim_error
+from .facts import DEVICE_TYPE_PROFILES, RUNTIME_ID, RUNTIMES, SYSTEM_APPS, SimError, sim_error
+from .nsjson import iso_date, sim_json
 from .oslog import HEADERS, RENDER, json_object, ndjson_line, shown_at_level
 from .predicate import PredicateError, compile_predicate
+from .simctl_devices import (
+    cmd_addmedia,
+    cmd_clone,
+    cmd_create,
+    cmd_delete,
+    cmd_getenv,
+    cmd_logverbose,
+    cmd_privacy,
+    cmd_rename,
+    cmd_runtime,
+)
 from .state import SimHome
 
 _POLL_S = 0.05
@@ -58,35 +70,11 @@ def _invalid_argument() -> SimError:
 
 
 # =========================================================================== list
-def _sim_json(obj: Any, depth: int = 0) -> str:
-    """simctl's NSJSONSerialization style: two-space indent, ``" : "``, escaped slashes, and an
-    empty array or object opened and closed on lines of their own with a blank line between."""
-    pad, inner = "  " * depth, "  " * (depth + 1)
-    if isinstance(obj, dict):
-        if not obj:
-            return "{\n\n" + pad + "}"
-        items = [f"{inner}{_scalar(str(k))} : {_sim_json(v, depth + 1)}" for k, v in obj.items()]
-        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(obj, list):
-        if not obj:
-            return "[\n\n" + pad + "]"
-        return "[\n" + ",\n".join(inner + _sim_json(v, depth + 1) for v in obj) + "\n" + pad + "]"
-    return _scalar(obj)
-
-
-def _scalar(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False).replace("/", "\\/")
-
-
-def _iso(ms: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000.0))
-
-
 def _device_json(dev: Device) -> dict[str, Any]:
     d = dev.d
     out: dict[str, Any] = {}
     if d.get("last_booted") is not None:
-        out["lastBootedAt"] = _iso(d["last_booted"])
+        out["lastBootedAt"] = iso_date(d["last_booted"])
     out.update(
         {
             "dataPath": str(dev.data_path),
@@ -119,49 +107,11 @@ def _runtime_json(identifier: str = RUNTIME_ID) -> dict[str, Any]:
         "name": name,
         "supportedDeviceTypes": [
             {k: t[k] for k in ("bundlePath", "name", "identifier", "productFamily")}
-            for t in _DEVICE_TYPES_JSON
+            for t in DEVICE_TYPE_PROFILES
             if int(str(t["minRuntimeVersionString"]).split(".")[0]) <= major
             <= int(str(t["maxRuntimeVersionString"]).split(".")[0])
         ],
     }
-
-
-_DEVICE_TYPES_JSON = [
-    {
-        "productFamily": "iPhone",
-        "bundlePath": "/Library/Developer/CoreSimulator/Profiles/DeviceTypes/iPhone 7.simdevicetype",
-        "maxRuntimeVersion": 1048575,
-        "maxRuntimeVersionString": "15.255.255",
-        "identifier": "com.apple.CoreSimulator.SimDeviceType.iPhone-7",
-        "modelIdentifier": "iPhone9,1",
-        "minRuntimeVersionString": "10.0.0",
-        "minRuntimeVersion": 655360,
-        "name": "iPhone 7",
-    },
-    {
-        "productFamily": "iPhone",
-        "bundlePath": "/Library/Developer/CoreSimulator/Profiles/DeviceTypes/iPhone 15.simdevicetype",
-        "maxRuntimeVersion": 4294967295,
-        "maxRuntimeVersionString": "65535.255.255",
-        "identifier": "com.apple.CoreSimulator.SimDeviceType.iPhone-15",
-        "modelIdentifier": "iPhone15,4",
-        "minRuntimeVersionString": "17.0.0",
-        "minRuntimeVersion": 1114112,
-        "name": "iPhone 15",
-    },
-    {
-        "productFamily": "iPad",
-        "bundlePath": "/Library/Developer/CoreSimulator/Profiles/DeviceTypes/"
-        "iPad (10th generation).simdevicetype",
-        "maxRuntimeVersion": 4294967295,
-        "maxRuntimeVersionString": "65535.255.255",
-        "identifier": "com.apple.CoreSimulator.SimDeviceType.iPad-10th-generation",
-        "modelIdentifier": "iPad13,18",
-        "minRuntimeVersionString": "16.0.0",
-        "minRuntimeVersion": 1048576,
-        "name": "iPad (10th generation)",
-    },
-]
 
 
 def cmd_list(world: World, args: list[str], io: Io) -> int:
@@ -199,7 +149,7 @@ def cmd_list(world: World, args: list[str], io: Io) -> int:
     if as_json:
         doc: dict[str, Any] = {}
         if section in (None, "devicetypes"):
-            doc["devicetypes"] = _DEVICE_TYPES_JSON
+            doc["devicetypes"] = DEVICE_TYPE_PROFILES
         if section in (None, "runtimes"):
             doc["runtimes"] = [_runtime_json(r) for r in sorted(RUNTIMES)]
         if section in (None, "devices"):
@@ -207,11 +157,11 @@ def cmd_list(world: World, args: list[str], io: Io) -> int:
                               for r in sorted(RUNTIMES)}
         if section in (None, "pairs"):
             doc["pairs"] = {}
-        io.out(_sim_json(doc))
+        io.out(sim_json(doc))
         return 0
     if section in (None, "devicetypes"):
         io.out("== Device Types ==")
-        for t in _DEVICE_TYPES_JSON:
+        for t in DEVICE_TYPE_PROFILES:
             io.out(f"{t['name']} ({t['identifier']})")
     if section in (None, "runtimes"):
         io.out("== Runtimes ==")
@@ -1084,6 +1034,9 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
             "apps": {bid: dev.springboard.app_state(bid) for bid in d["apps"]},
             "requests": [{**r, "blocked": dev.bgtasks.blocked_reason(r)} for r in d["requests"]],
             "running": d["running"],
+            "privacy": d.get("privacy", {}),
+            "media": d.get("media", []),
+            "log_verbose": bool(d.get("log_verbose", False)),
         }
         io.out(json.dumps(doc, indent=2))
         return 0
@@ -1143,6 +1096,15 @@ _IN_WORLD: dict[str, Callable[[World, list[str], Io], int]] = {
     "status_bar": cmd_status_bar,
     "ui": cmd_ui,
     "bgtest": cmd_bgtest,
+    "addmedia": cmd_addmedia,
+    "clone": cmd_clone,
+    "create": cmd_create,
+    "delete": cmd_delete,
+    "getenv": cmd_getenv,
+    "logverbose": cmd_logverbose,
+    "privacy": cmd_privacy,
+    "rename": cmd_rename,
+    "runtime": cmd_runtime,
 }
 _OUTSIDE: dict[str, Callable[[SimHome, list[str], Io], int]] = {
     "launch": launch,
@@ -1155,18 +1117,27 @@ _HELP = """usage: simctl [--set <path>] [--profiles <path>] <subcommand> ...
 Command line utility to control the Simulator
 
 Subcommands:
+\taddmedia            Add photos, live photos, videos, or contacts to the library of a device.
 \tappinfo             Show information about an installed application.
 \tboot                Boot a device or device pair.
 \tbootstatus          Checks device boot status.
+\tclone               Clone an existing device.
+\tcreate              Create a new device.
+\tdelete              Delete specified devices, unavailable devices, or all devices.
 \terase               Erase a device's contents and settings.
 \tget_app_container   Print the path of the installed app's container
+\tgetenv              Print an environment variable from a running device.
 \tinstall             Install an app on a device.
 \tio                  Set up a device IO operation.
 \tlaunch              Launch an application by identifier on a device.
 \tlist                List available devices, device types, runtimes, or device pairs.
 \tlistapps            Show the installed applications.
+\tlogverbose          enable or disable verbose logging for a device
 \topenurl             Open a URL in a device.
+\tprivacy             Grant, revoke, or reset privacy and permissions
 \tpush                Send a simulated push notification
+\trename              Rename a device.
+\truntime             Perform operations on runtimes
 \tshutdown            Shutdown a device.
 \tspawn               Spawn a process by executing a given executable on a device.
 \tstatus_bar          Set or clear status bar overrides
