@@ -199,3 +199,45 @@ def test_session_routes_facebook_wda_calls(device_wda: tuple[wda.Client, SimHome
     s.tap_hold(10, 400, 0.5)
     with pytest.raises(wda.WDARequestError, match="keyboard focus"):
         s.send_keys("abc")
+
+
+def test_performiohidevent_element_scroll_and_touch_and_hold(device_wda: tuple[wda.Client, SimHome]) -> None:
+    c, _ = device_wda
+    s = c.session(BID)
+    assert c.app_current()["name"] == ""  # XCUIApplication.identifier, as WDA answers it
+    s.press_duration("home", 0.2)  # POST /wda/performIoHidEvent, consumer page, Menu
+    assert c.app_current()["bundleId"] == "com.apple.springboard"
+    s.press_duration("volumeUp", 0.1)  # reaches no modelled screen, still OK
+    s.press_duration("power", 0.1)
+    assert c.locked() is True
+    c.unlock()
+    icons = s(name="Home screen icons").get(timeout=2)
+    icons.scroll()  # toVisible
+    icons.scroll("down", 0.5)
+    icons._wda_req("post", "/scroll", {"name": "NWM Demo"})
+    icons._wda_req("post", "/scroll", {"predicateString": "label == 'Settings'"})
+    with pytest.raises(wda.WDARequestError, match="didn't match any elements"):
+        icons._wda_req("post", "/scroll", {"name": "Not There"})
+    with pytest.raises(wda.WDARequestError, match="Unsupported scroll type"):
+        icons._wda_req("post", "/scroll", {})
+    icons.tap_hold(0.5)
+    assert c.app_current()["bundleId"] == "com.apple.springboard"  # a long press opens nothing here
+    with pytest.raises(wda.WDARequestError, match="must be numbers"):
+        s._session_http.post("/wda/performIoHidEvent", {"usage": 0x40})
+
+
+def test_sessions_of_built_in_apps_and_siri(device_wda: tuple[wda.Client, SimHome]) -> None:
+    c, _ = device_wda
+    health = c.session("com.apple.Health")
+    assert c.app_current()["bundleId"] == "com.apple.Health"
+    assert health.app_state("com.apple.Health").value == 4
+    assert 'name="Health"' in c.source()
+    health.siri_activate("open NWM Demo")  # Siri opens an app by its name
+    assert c.app_current()["bundleId"] == BID
+    health.siri_activate("open WebDriverAgentRunner-Runner")  # not an app here: Siri only talks
+    health.siri_activate("what time is it")
+    assert c.app_current()["bundleId"] == BID
+    with pytest.raises(wda.WDARequestError, match="text"):
+        health._session_http.post("/wda/siri/activate", {})
+    with pytest.raises(wda.WDARequestError, match=r"Cannot launch com\.example\.none"):
+        c.session("com.example.none")

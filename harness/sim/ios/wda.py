@@ -170,6 +170,12 @@ _ORIENTATIONS = {
 }
 
 
+#: HID usage page and usages (USB HID Usage Tables, Consumer page) WDA's performIoHidEvent takes.
+_HID_CONSUMER_PAGE = 0x0C
+_HID_MENU = 0x40
+_HID_POWER = 0x30
+
+
 class WdaServer:
     """``WdaServer(home, udid).start()``; ``url`` is what ``wda.Client(url)`` takes."""
 
@@ -404,6 +410,18 @@ class WdaServer:
             if key == "POST /wda/touchAndHold":
                 return None  # a long press: none of these screens has a context menu
             return self._with_device(lambda w, d: (self._tap_at(d, x, y), self._tap_at(d, x, y))[0])
+        if key == "POST /wda/siri/activate":
+            text = data.get("text")
+            if not isinstance(text, str) or not text:
+                raise WdaError("invalid argument", "'text' argument must be provided")
+            return self._with_device(lambda w, d: self._siri(d, text))
+        if key == "POST /wda/performIoHidEvent":
+            try:
+                page, usage = int(data["page"]), int(data["usage"])
+                float(data.get("duration", 0))
+            except (KeyError, TypeError, ValueError):
+                raise WdaError("invalid argument", "'page', 'usage' and 'duration' must be numbers") from None
+            return self._with_device(lambda w, d: self._hid_event(d, page, usage))
         if key == "POST /wda/deactivateApp":
             return self._with_device(self._deactivate)
         if key == "POST /wda/pressButton":
@@ -541,11 +559,12 @@ class WdaServer:
                 "processArguments": {"args": [], "env": {}},
             }
         proc = dev.d["procs"][bid]
-        name = dev.d["apps"][bid]["name"] if bid in dev.d["apps"] else SYSTEM_APPS.get(bid, ("",))[0]
         return {
             "pid": proc["pid"],
             "bundleId": bid,
-            "name": name,
+            # FBCustomCommands handleActiveAppInfo: name is XCUIApplication.identifier, the app
+            # element's accessibility identifier, which apps leave empty (facebook-wda's example too)
+            "name": "",
             "processArguments": {"args": proc["args"], "env": proc["env"]},
         }
 
@@ -556,6 +575,32 @@ class WdaServer:
         level = float(dev.d["battery"])
         state = (3 if level >= 1.0 else 2) if dev.d["charging"] else 1
         return {"level": level, "state": state}
+
+    @staticmethod
+    def _siri(dev: Device, text: str) -> None:
+        """XCUISiriService activateWithVoiceRecognitionText (FBCustomCommands handleActivateSiri):
+        "open <app name>" opens that app as Siri would; Siri answers anything else (an app it does
+        not know, such as the WDA runner facebook-wda's get_clipboard names) by talking, not acting."""
+        verb, _, target = text.strip().partition(" ")
+        if verb.lower() != "open":
+            return
+        names = {app["name"].lower(): bid for bid, app in dev.d["apps"].items()}
+        names.update({name.lower(): bid for bid, (name, _bundle, _exe) in SYSTEM_APPS.items()})
+        bid = names.get(target.strip().lower())
+        if bid is not None:
+            WdaServer._launch(dev, bid, [], {})
+
+    @staticmethod
+    def _hid_event(dev: Device, page: int, usage: int) -> None:
+        """XCUIDevice performIOHIDEvent (FBCustomCommands handlePeformIOHIDEvent): on the consumer
+        page (0x0C) Menu (0x40) is the home button and Power (0x30) locks; volume (0xE9/0xEA), the
+        snapshot chord (0x65) and every other usage reach no screen modelled here."""
+        if page != _HID_CONSUMER_PAGE:
+            return
+        if usage == _HID_MENU:
+            dev.springboard.home_screen()
+        elif usage == _HID_POWER:
+            dev.d["locked"] = True  # a press on a locked phone only lights the screen: still locked
 
     @staticmethod
     def _deactivate(world: World, dev: Device) -> None:
@@ -621,6 +666,32 @@ class WdaServer:
         elif verb == "toggle" and arg == "lpm":
             dev.power.set_low_power(not dev.d["lpm"])
 
+    @staticmethod
+    def _scroll(el: Element, data: dict[str, Any]) -> None:
+        """FBElementCommands handleScroll: ``name``, ``direction``, ``predicateString`` or
+        ``toVisible``, checked in that order. Every screen here fits the display, so a scroll moves
+        nothing and every element is already visible; a child that is not there is still an error."""
+        kids = el.walk()[1:]
+        name = data.get("name")
+        if name is not None:
+            if not any(k.name == name for k in kids):
+                raise WdaError("no such element", f"'{name}' identifier didn't match any elements")
+            return None
+        if data.get("direction") is not None:
+            return None
+        predicate = data.get("predicateString")
+        if predicate is not None:
+            try:
+                match = compile_predicate(str(predicate), _attr)
+            except PredicateError as exc:
+                raise WdaError("invalid selector", f"Cannot parse '{predicate}': {exc}") from None
+            if not any(match(k) for k in kids):
+                raise WdaError("no such element", f"'{predicate}' predicate didn't match any elements")
+            return None
+        if data.get("toVisible") is not None:
+            return None
+        raise WdaError("invalid argument", "Unsupported scroll type")
+
     def _element(self, dev: Device, method: str, uid: str, what: str, data: dict[str, Any]) -> Any:
         el = next((e for e in tree(dev).walk() if e.uid == uid), None)
         if el is None:
@@ -632,6 +703,10 @@ class WdaServer:
         if method == "POST" and what in ("click", "tap"):
             self._perform(dev, el)
             return None
+        if method == "POST" and what == "touchAndHold":
+            return None  # XCUIElement pressForDuration: none of these screens has a context menu
+        if method == "POST" and what == "scroll":
+            return self._scroll(el, data)
         if method == "GET":
             if what == "rect":
                 return _attr(el, "rect")
