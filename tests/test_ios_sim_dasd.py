@@ -130,6 +130,26 @@ def test_simulated_launch_without_a_pending_request_does_nothing(tmp_path: Path)
     msgs = sim.messages()
     assert f"Simulating launch for task with identifier {REFRESH}" in msgs
     assert not any(m.startswith("Starting simulated task") for m in msgs)
+    # what a phone logs then (tests/real_logs/rnbgfetch219-xcode-not-scheduled.log)
+    assert msgs[-1] == f"No task request with identifier {REFRESH} has been scheduled"
+
+
+def test_a_simulated_refresh_launch_has_no_30s_budget(tmp_path: Path) -> None:
+    """The debugger's launch runs with a nil dasd activity: nothing expires it but the
+    debugger's own _simulateExpiration (decompiled BGTaskScheduler.m; research ios.md §3),
+    unlike the same task launched by dasd (test_refresh_budget_expires_a_long_task)."""
+    sim, pid = _sim(tmp_path, "device")
+    sim.ok("openurl", "booted", "bgdemo://enqueue/long")
+    sim.lldb(pid, "_simulateLaunchForTaskWithIdentifier", REFRESH)
+    sim.ok("bgtest", "clock", "advance", "4m")  # the worker takes 5 min; a dasd launch gets 30 s
+    msgs = sim.messages()
+    assert f"Starting simulated task: <BGAppRefreshTask: {REFRESH}>" in msgs
+    assert not any(m.startswith(("Expiring", "Will expire", "Marking simulated")) for m in msgs)
+    assert [t["ident"] for t in sim.state()["running"]] == [REFRESH]
+    sim.ok("bgtest", "clock", "advance", "2m")  # the work ends by itself: completed, not expired
+    msgs = sim.messages()
+    assert f"Marking simulated task complete: <BGAppRefreshTask: {REFRESH}>" in msgs
+    assert not any(m.startswith("Expiring") for m in msgs)
 
 
 def test_simulator_refuses_submit_and_the_debug_hook_runs_the_handler(tmp_path: Path) -> None:

@@ -184,6 +184,11 @@ class BGTaskScheduler:
             "kind": req["kind"],
             "ident": req["ident"],
             "started": now,
+            # A simulated launch has no budget: BGTaskScheduler runs it with a nil dasd activity,
+            # and only dasd's willExpireActivities (matched by the activity's uuid) or
+            # _simulateExpirationForTaskWithIdentifier: (which requires the nil activity) expire a
+            # task — decompiled BGTaskScheduler.m, iOS 18.2 (research ios.md §3). On a phone a
+            # debugger-launched refresh task runs past 30 s until the developer expires it.
             "deadline": None if simulated else now + budget,
             "simulated": simulated,
             "end": None,
@@ -249,6 +254,7 @@ class BGTaskScheduler:
             if req["ident"] == ident:
                 self.dasd_launch(req, simulated=True)
                 return
+        self.dev.bglog(bid, f"No task request with identifier {ident} has been scheduled", type="Error")
 
     def simulate_expiration(self, bid: str, ident: str) -> None:
         self.dev.bglog(bid, f"Simulating expiration for task with identifier {ident}")
