@@ -12,8 +12,10 @@ storage and ``/data/local/tmp``, and may not look inside ``/data`` elsewhere. Ca
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import stat as _stat
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -32,12 +34,14 @@ ALIASES = {
     "/mnt/user/0/primary": "/storage/emulated/0",
 }
 READ_ONLY = ("/system", "/vendor", "/product", "/system_ext", "/apex", "/odm")
-SHELL_WRITABLE = ("/storage/emulated/0", "/data/local/tmp")
+#: The Shell app's data, where bugreportz leaves its zips. The Shell app runs as the shell user
+#: (android:sharedUserId="android.uid.shell", frameworks/base/packages/Shell/AndroidManifest.xml),
+#: so ``adb shell`` reads and removes them (Mobly's take_bug_report ``rm``s the zip after the pull).
+SHELL_APP_FILES = "/data/user_de/0/com.android.shell/files"
+SHELL_WRITABLE = ("/storage/emulated/0", "/data/local/tmp", SHELL_APP_FILES)
 SHELL_UID = 2000
 #: Cores of the virtual phone (``nproc``, ``/sys/devices/system/cpu``).
 CPU_COUNT = 8
-#: The Shell app's data, where bugreportz leaves its zips; the shell user reads it.
-SHELL_APP_FILES = "/data/user_de/0/com.android.shell/files"
 #: the shell user's groups (``id`` on Android 14), for group read permission
 SHELL_GROUPS = frozenset(
     {2000, 1004, 1007, 1011, 1015, 1028, 1078, 1079, 3001, 3002, 3003, 3006, 3009, 3011, 3012}
@@ -161,7 +165,16 @@ class FileSystem:
             self._mk(f"/proc/{name}", S_IFREG | 0o444)
         self._mk("/system/build.prop", S_IFREG | 0o600)
         self._build_sys_cpu()
+        for path in ("/proc/sys", "/proc/sys/kernel", "/proc/sys/kernel/random"):
+            self._mk(path, S_IFDIR | 0o555)
+        self._mk("/proc/sys/kernel/random/boot_id", S_IFREG | 0o444)
         self.dynamic["/proc/uptime"] = self._proc_uptime
+        # a UUID the kernel makes once per boot (drivers/char/random.c, proc_do_uuid): how a client
+        # tells a new boot from the old one after ``adb reboot``
+        self.dynamic["/proc/sys/kernel/random/boot_id"] = lambda: (
+            str(uuid.UUID(bytes=hashlib.md5(f"{self.device.serial}/{self.device.boot_count}".encode()).digest()))
+            + "\n"
+        ).encode()
         self.dynamic["/proc/version"] = lambda: (
             b"Linux version 5.15.137-android14-11-gbf4f9bc41c3b (build-user@build-host) "
             b"(Android (10087095, +pgo, +bolt, +lto, -mlgo, based on r487747c) clang version 17.0.2) "
