@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,6 +151,24 @@ def test_reboot_waits_for_the_drop_then_boot_completed(device: AndroidDevice) ->
     with device.rebooting(None, timeout=60):
         device.reboot()
     assert device.getprop("sys.boot_completed") == "1"
+
+
+def test_a_reboot_over_before_the_wait_starts_is_still_seen(
+    device: AndroidDevice, farm: VirtualAndroidFarm, adb_server: AdbServer
+) -> None:
+    """A loaded host can run the harness late: the virtual device has dropped, booted and come
+    back before rebooting() asks the server anything. The boot id, not the missed drop, decides
+    (this used to wait the whole timeout and fail "it never went offline")."""
+    booted = threading.Event()
+    boots = farm.call(lambda: farm.devices[0].boot_count)
+    farm.call(lambda: farm.devices[0].bus.subscribe("boot_completed", lambda **_: booted.set()))
+    with device.rebooting(None, timeout=60):
+        device.reboot()
+        # the whole reboot, before rebooting() looks: a new boot, completed, listed by the server
+        assert booted.wait(60)
+        adb_server.client().wait_for(device.serial, state="device", timeout=60)
+    assert device.getprop("sys.boot_completed") == "1"
+    assert farm.call(lambda: farm.devices[0].boot_count) == boots + 1
 
 
 def test_journal_survives_a_reboot_without_loss_or_duplicates(device: AndroidDevice) -> None:

@@ -231,13 +231,17 @@ class AdbWire:
         finally:
             conn.close()
 
-    def open_stream(self, command: str, on_stderr: Callable[[bytes], None] | None = None) -> ShellStream:
+    def open_stream(
+        self, command: str, on_stderr: Callable[[bytes], None] | None = None, timeout: float | None = None
+    ) -> ShellStream:
         """Start a long-running command (``logcat``); read it with ``chunks()``, end it with ``close()``.
 
         Its stderr goes to ``on_stderr`` (shell v2 keeps the two apart): a command may say
-        something to bgtest there without mixing it into the log it streams.
+        something to bgtest there without mixing it into the log it streams. ``timeout``:
+        seconds a read may wait for data before it fails (``TimeoutError``); None, a logcat's
+        case, waits as long as the command runs.
         """
-        return ShellStream(self._open(f"shell,v2,raw:{command}", None), on_stderr)
+        return ShellStream(self._open(f"shell,v2,raw:{command}", timeout), on_stderr)
 
 
 class ShellStream:

@@ -54,6 +54,12 @@ BUCKETS = {
 
 _SEP = "--bgtest-snapshot--"
 NOTES_DIR = "/data/local/tmp"
+#: The kernel's id of the running boot (a new random UUID every boot): what proves a reboot.
+_BOOT_ID = "/proc/sys/kernel/random/boot_id"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_BOOT_CHECK = f"getprop sys.boot_completed; cat {_BOOT_ID} 2>/dev/null"
+#: How long to wait for the server to report the old boot's link gone before asking the device.
+_DROP_WAIT_S = 5.0
 
 
 @dataclass
@@ -140,6 +146,7 @@ class AndroidDevice:
         self._profile: str | None = None
         #: ports this driver opened with ``adb reverse`` (removed by the restore)
         self._reversed: set[int] = set()
+        self._boot_id: str | None = None  # read by reboot(), compared by rebooting()
 
     def __repr__(self) -> str:
         return f"<AndroidDevice|{self.serial}>"
@@ -511,24 +518,44 @@ class AndroidDevice:
 
     # --------------------------------------------------------------- reboot
     def reboot(self) -> None:
-        """Ask for a reboot; :meth:`rebooting` waits for it to finish."""
+        """Ask for a reboot; :meth:`rebooting` waits for it to finish.
+
+        The same command first prints the kernel's boot id, which :meth:`rebooting` compares
+        afterwards: no extra round trip for the proof that a new boot really happened.
+        """
+        out = b""
         try:
-            self.wire.shell("reboot", timeout=10)
-        except AdbWireError:
-            pass
+            stream = self.wire.open_stream(f"cat {_BOOT_ID} 2>/dev/null; reboot", timeout=10)
+            try:
+                for chunk in stream.chunks():
+                    out += chunk
+            finally:
+                stream.close()
+        except (AdbWireError, OSError):
+            pass  # `reboot` never returns: its link drops (or the device is still going down at 10 s)
+        boot_id = out.decode("ascii", "replace").strip()
+        self._boot_id = boot_id if _UUID.fullmatch(boot_id) else None
 
     @contextlib.contextmanager
     def rebooting(self, journal: LogReader | None = None, timeout: float = 180.0) -> Iterator[None]:
         """``with device.rebooting(journal): device.reboot()`` returns when ``sys.boot_completed`` is 1.
 
-        The journal is paused (its next break is the reboot, not a hiccup) and resumed after.
-        Mobly's race: ``reboot`` returns before the link drops, so first wait for the device
-        to go away (the server reports it offline or gone), then for it to come back, then
-        for boot completion — never trust a ``boot_completed=1`` read before the drop.
+        The journal is paused (its next break is the reboot, not a hiccup) and resumed after;
+        a journal that follows the reboot from its own stream's break is simply waited on.
+        Without one: Mobly's race, ``reboot`` returns before the link drops, so a
+        ``boot_completed=1`` read then is the old boot's. Seeing the link go away is no sure
+        proof either: the server's
+        wait-for-disconnect samples the device's state (every 100 ms in adb's ``wait_for_state``),
+        and a virtual device is offline for well under a second — on a loaded host the whole
+        reboot can be over before the wait is asked, which used to cost the full timeout and
+        fail. The proof is the kernel's boot id (read by :meth:`reboot` in the same command)
+        changing; the wait-for-disconnect only spares polling while the old boot goes down.
         """
+        self._boot_id = None
         if journal is not None:
             journal.pause()
         yield
+        before, self._boot_id = self._boot_id, None
         deadline = time.monotonic() + timeout
         if journal is not None:
             # The log reader sees the link drop, waits for adbd and for boot completion, and
@@ -544,37 +571,29 @@ class AndroidDevice:
                     + (f": {journal.error}" if journal.error else ""),
                     hint="check the device; `adb wait-for-device` and `getprop sys.boot_completed`",
                 )
-        went_away = False
-        back = False
-        try:
-            # the server's own waits: one request each instead of a polling loop
-            self.wire.wait_for("disconnect", timeout)
-            went_away = True
-            self.wire.wait_for("device", max(1.0, deadline - time.monotonic()))
-            back = True
-        except AdbWireError:
-            pass  # an older adb server, or a timeout: the polling below decides
+        went_away = False  # the server saw the link drop, or a new boot id was read
         delay = 0.01
-        while time.monotonic() < deadline:
-            if back:
-                state = "device"  # the server said so; only the boot is left to wait for
-            else:
+        while (left := deadline - time.monotonic()) > 0:
+            if not went_away:
                 try:
-                    state = self.wire.state()
+                    # the server's own waits: one request each instead of a polling loop
+                    self.wire.wait_for("disconnect", min(left, _DROP_WAIT_S))
+                    went_away = True
                 except AdbWireError:
-                    state = "missing"
-            if state != "device":
-                went_away = True
-            elif went_away:
-                try:
-                    if self.wire.shell("getprop sys.boot_completed", timeout=10).out.strip() == "1":
-                        if journal is not None:
-                            journal.resume()
-                        return
-                except AdbWireError:
-                    pass
+                    pass  # missed (the reboot was already over) or an older server: the boot id decides
+            try:
+                self.wire.wait_for("device", max(0.01, deadline - time.monotonic()))
+                completed, _, boot = self.wire.shell(_BOOT_CHECK, timeout=10).out.partition("\n")
+            except AdbWireError:
+                completed = boot = ""
+            new_boot = boot.strip() not in ("", before) if before is not None else went_away
+            went_away = went_away or new_boot
+            if new_boot and completed.strip() == "1":
+                if journal is not None:
+                    journal.resume()
+                return
             time.sleep(delay)
-            delay = min(delay * 1.5, 0.5 if went_away else 0.05)
+            delay = min(delay * 1.5, 0.5)
         raise DeviceError(
             self.serial,
             f"did not finish rebooting within {timeout:.0f} s"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import random
 import stat as _stat
 import uuid
 from collections.abc import Callable, Iterable
@@ -40,6 +41,8 @@ READ_ONLY = ("/system", "/vendor", "/product", "/system_ext", "/apex", "/odm")
 SHELL_APP_FILES = "/data/user_de/0/com.android.shell/files"
 SHELL_WRITABLE = ("/storage/emulated/0", "/data/local/tmp", SHELL_APP_FILES)
 SHELL_UID = 2000
+#: The kernel's id of the current boot (a host compares it across ``reboot``).
+BOOT_ID = "/proc/sys/kernel/random/boot_id"
 #: Cores of the virtual phone (``nproc``, ``/sys/devices/system/cpu``).
 CPU_COUNT = 8
 #: the shell user's groups (``id`` on Android 14), for group read permission
@@ -163,6 +166,10 @@ class FileSystem:
             self._mk(f"/system/bin/{name}", S_IFREG | 0o755, uid=0, gid=2000, data=elf)
         for name in ("uptime", "version", "loadavg", "meminfo", "cpuinfo"):
             self._mk(f"/proc/{name}", S_IFREG | 0o444)
+        for path in ("/proc/sys", "/proc/sys/kernel", "/proc/sys/kernel/random"):
+            self._mk(path, S_IFDIR | 0o555)
+        self._mk(BOOT_ID, S_IFREG | 0o444)
+        self.dynamic[BOOT_ID] = self._boot_id
         self._mk("/system/build.prop", S_IFREG | 0o600)
         self._build_sys_cpu()
         for path in ("/proc/sys", "/proc/sys/kernel", "/proc/sys/kernel/random"):
@@ -206,6 +213,13 @@ class FileSystem:
         pnode = self._lookup(parent)
         assert pnode is not None and pnode.children is not None, path
         pnode.children[name] = _Node(mode, self._now(), uid, gid, data)
+
+    def _boot_id(self) -> bytes:
+        """A new random UUID each boot, as the kernel makes one (drivers/char/random.c): what tells
+        a host that a reboot really happened. Derived from serial and boot count, so a run is
+        repeatable and no boot ever shows the previous one's."""
+        bits = random.Random(f"{self.device.serial}/boot/{self.device.boot_count}").getrandbits(128)
+        return f"{uuid.UUID(int=bits, version=4)}\n".encode()
 
     def _proc_uptime(self) -> bytes:
         up = max(0, self.device.uptime_ms()) / 1000.0
