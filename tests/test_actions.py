@@ -110,6 +110,7 @@ def test_state_changing_actions_name_what_the_guard_restores() -> None:
         "battery_saver",
         "low_power",
         "network",
+        "server",
         "standby_bucket",
         "screen",
     }

@@ -310,6 +310,7 @@ STEP_WITH_LABEL = {
     "Reboot": None,
     "RunTask": None,
     "Screen": "screen: on",
+    "Server": "server: []",
     "Shell": "shell: [log, -t, probe, hello]",
     "StandbyBucket": "standby_bucket: active",
     "StopApp": "stop_app",
@@ -518,6 +519,63 @@ def _data(r: Rig) -> tuple[object, object]:
     return last_note(r.android("  - network: {data: off}\n")), last_note(
         r.android("  - network: {data: on}\n")
     )
+
+
+# ---- the fault proxy (issue 13): the demo app's 256 KB upload, 5 s of work, a 30 s timeout
+def _upload(r: Rig, rule: str, network: str = "") -> str:
+    """The upload's scenario status with ``rule`` answering it (and ``network`` quality)."""
+    steps = f"  - server: [{rule}]\n" + (f"  - network: {network}\n" if network else "")
+    steps += "  - launch: nwmdemo://enqueue/upload\n"
+    steps += "  - expect: {task: upload, state: succeeded, within: 20s}\n"
+    return status(r.android(steps, head="app: {model: nwm_demo}\n"))
+
+
+_OK = "{host: api.example.com, method: POST, path: /upload, respond: 201}"
+
+
+@probe(("Step", "server"), ("Server", "rules"), ("ServerRule", "respond"))
+def _server_respond(r: Rig) -> tuple[object, object]:
+    return _upload(r, _OK), _upload(r, _OK.replace("201", "503"))
+
+
+@probe(("ServerRule", "host"))
+def _server_host(r: Rig) -> tuple[object, object]:  # a rule for another host: the real one is asked
+    return _upload(r, _OK), _upload(r, _OK.replace("api.", "cdn."))
+
+
+@probe(("ServerRule", "method"))
+def _server_method(r: Rig) -> tuple[object, object]:
+    return _upload(r, _OK), _upload(r, _OK.replace("POST", "GET"))
+
+
+@probe(("ServerRule", "path"))
+def _server_path(r: Rig) -> tuple[object, object]:
+    return _upload(r, _OK), _upload(r, _OK.replace("/upload", "/sync"))
+
+
+@probe(("ServerRule", "latency"))
+def _server_latency(r: Rig) -> tuple[object, object]:  # 5 s of work + 20 s on the wire > 20 s
+    return _upload(r, _OK), _upload(r, _OK.replace("}", ", latency: 20s}"))
+
+
+@probe(("ServerRule", "bandwidth"))
+def _server_bandwidth(r: Rig) -> tuple[object, object]:  # 256 KB at 64 kbps: past the timeout
+    return _upload(r, _OK), _upload(r, _OK.replace("}", ", bandwidth: 64kbps}"))
+
+
+@probe(("Network", "latency"))
+def _net_latency(r: Rig) -> tuple[object, object]:
+    return _upload(r, _OK, "{latency: 0s}"), _upload(r, _OK, "{latency: 20s}")
+
+
+@probe(("Network", "loss"))
+def _net_loss(r: Rig) -> tuple[object, object]:
+    return _upload(r, _OK, "{loss: 0%}"), _upload(r, _OK, "{loss: 100%}")
+
+
+@probe(("Network", "bandwidth"))
+def _net_bandwidth(r: Rig) -> tuple[object, object]:
+    return _upload(r, _OK, "{bandwidth: 10mbps}"), _upload(r, _OK, "{bandwidth: 64kbps}")
 
 
 @probe(("Network", "airplane"))

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from harness.apps.target import AppUnderTest
     from harness.devices.base import Device, Facet, LogReader
     from harness.metrics import Measurement
+    from harness.network.session import ScenarioNetwork
     from harness.scenario.step import StepBase
     from harness.scenario.values import Comparison
 
@@ -68,6 +69,11 @@ class RunContext(Protocol):
 
     def record_metric(self, reading: Measurement, bound: Comparison | None) -> None:
         """Keep a reading (and how it fared against its bound) in the scenario's result."""
+        ...
+
+    @property
+    def network(self) -> ScenarioNetwork:
+        """The fault proxy's part in this scenario (``harness/network``), started on first use."""
         ...
 
 

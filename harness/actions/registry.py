@@ -30,6 +30,7 @@ ACTIONS: dict[str, Action[Any]] = {
         power.BatterySaverAction(),
         power.LowPowerAction(),
         network.NetworkAction(),
+        network.ServerAction(),
         power.StandbyBucketAction(),
         power.ScreenAction(),
         tasks.RunTaskAction(),

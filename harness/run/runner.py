@@ -34,8 +34,10 @@ from harness.devices.base import Device, LogInterest, LogReader, MetricReader
 from harness.errors import BgtestError, DeviceError, StepFailed, UnsupportedAction
 from harness.logs import expect as ex
 from harness.logs.device_states import state_changes
+from harness.logs.record import LogRecord
 from harness.logs.vocab import VocabState, library_vocabularies, load_vocabulary
 from harness.metrics import Measurement
+from harness.network.session import ScenarioNetwork
 from harness.report import redaction
 from harness.report.artifacts import ArtifactWriter
 from harness.result import MetricReading, ScenarioResult, StepResult
@@ -109,6 +111,7 @@ class ScenarioRunner(ExpectationSteps):
         self._virtual = False
         self._metrics: MetricReader | None = None
         self._step_index = 0
+        self._network: ScenarioNetwork | None = None
 
     # ----------------------------------------------------------------- RunContext
     @property
@@ -140,6 +143,17 @@ class ScenarioRunner(ExpectationSteps):
     def measure(self, name: str) -> Measurement:
         assert self._metrics is not None, "metrics start with the scenario"
         return self._metrics.measure(name)
+
+    @property
+    def network(self) -> ScenarioNetwork:
+        if self._network is None:
+            self._network = ScenarioNetwork(self._inject)
+        return self._network
+
+    def _inject(self, record: LogRecord) -> None:
+        """A request the proxy saw, into the journal (on the proxy's thread)."""
+        if self.journal is not None:
+            self.journal.inject(record)
 
     def record_metric(self, reading: Measurement, bound: Comparison | None) -> None:
         ok = None if bound is None or reading.value is None else bound.ok(reading.value)
@@ -207,6 +221,7 @@ class ScenarioRunner(ExpectationSteps):
             self._mark_restore()
         self._phase("finally", self.scenario.finally_, interruptible=False)
         with interrupts.deferred(then_raise=False):  # a signal now waits until the device is back
+            self._finish_network()
             self.result.restored = self.guard.restore()
             self._finish()
         received = interrupts.received()
@@ -214,6 +229,21 @@ class ScenarioRunner(ExpectationSteps):
             interrupted = Interrupted(received)
         if interrupted is not None:
             raise interrupted
+
+    def _finish_network(self) -> None:
+        """Server rules that matched no request fail the scenario: a typo in a host must not
+        pass as a server that was never asked."""
+        if self._network is None:
+            return
+        unmatched = self._network.finish()
+        if not unmatched:
+            return
+        text = "\n".join(f"  {line}" for line in unmatched)
+        if self.result.status == "passed":
+            self.result.status = "failed"
+            self.result.failure = f"server rules that matched no request:\n{text}"
+        else:
+            self.result.failure += f"\nalso, server rules that matched no request:\n{text}"
 
     def _start_metrics(self) -> None:
         """A scenario with ``metric:`` steps measures from its start: reset the OS's counters now."""
