@@ -3,9 +3,10 @@
 Run: ``.venv/bin/python bench/bench_independent_clients.py``. The clients and their operations
 are ``tests/independent_clients.py``: isim (a PyPI ``xcrun simctl`` wrapper) against the xcrun
 stand-in, facebook-wda against the WDA server, Mobly's ``AndroidDevice`` against a virtual
-Android device through the real adb server. Prints, per client and in all, passed/total and the
-share, against the 77 % issue 16 measured before this work and its 95 % target, then every
-failing operation with its error. Exits 1 below the target.
+Android device through the real adb server, adb-shell straight to the virtual adbd, the adb 36
+command line and (where ``apt-get install adb`` put it) Debian's adb 29. Prints, per
+client and in all, passed/total and the share, against the 77 % issue 16 measured before this
+work and its 95 % target, then every failing operation with its error. Exits 1 below the target.
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from adb_shell.auth.keygen import keygen  # noqa: E402
 from independent_clients import (  # noqa: E402
+    DEBIAN_ADB,
     IOS_APP,
     Outcome,
+    adb_cli_operations,
+    adb_shell_operations,
     isim_operations,
     mobly_operations,
     run,
@@ -31,7 +36,7 @@ from independent_clients import (  # noqa: E402
     xcrun_on_path,
 )
 
-from harness.devices.adb_server import AdbServer, adb_binary  # noqa: E402
+from harness.devices.adb_server import AdbServer, adb_binary, free_port  # noqa: E402
 from harness.sim.android.launcher import VirtualAndroidFarm  # noqa: E402
 from harness.sim.ios.device import open_world  # noqa: E402
 from harness.sim.ios.launcher import start_ios  # noqa: E402
@@ -79,11 +84,38 @@ def _mobly(work: Path) -> list[Outcome]:
         server.stop()
 
 
+def _adb_shell(work: Path) -> list[Outcome]:
+    key = work / "adbkey"
+    keygen(str(key))
+    with VirtualAndroidFarm(count=1, host_keys=[Path(f"{key}.pub").read_text()]) as farm:
+        ops, close = adb_shell_operations(farm.ports[0], key, work)
+        try:
+            return run("adb-shell (direct)", ops)
+        finally:
+            close()
+
+
+def _adb_cli(work: Path, binary: str, label: str) -> list[Outcome]:
+    server = AdbServer(port=free_port(), binary=binary, owned=True)
+    server.adb("start-server", timeout=30)
+    try:
+        with VirtualAndroidFarm(count=1, adb_server=server) as farm:
+            return run(label, adb_cli_operations(server, farm.serials[0], work))
+    finally:
+        server.stop()
+
+
 def main() -> int:
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="bgtest-clients-") as tmp:
         work = Path(tmp)
-        for name, measure in (("isim", _isim), ("wda", _wda), ("mobly", _mobly)):
+        clients = [("isim", _isim), ("wda", _wda), ("mobly", _mobly), ("adb-shell", _adb_shell),
+                   ("adb36", lambda w: _adb_cli(w, adb_binary(), "adb 36 CLI"))]
+        if DEBIAN_ADB.exists():
+            clients.append(("adb29", lambda w: _adb_cli(w, str(DEBIAN_ADB), "adb 29 CLI (Debian)")))
+        else:
+            print("  (Debian's adb 29 is not installed: not measured)")
+        for name, measure in clients:
             part = work / name
             part.mkdir()
             t0 = time.perf_counter()

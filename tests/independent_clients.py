@@ -1,6 +1,6 @@
 """Operations that independently written clients perform against the virtual devices (issue 16).
 
-Three clients nobody here wrote, each used as its authors document it:
+Clients nobody here wrote, each used as its authors document it:
 
 - **isim** (PyPI, pinned in the dev extra): Microsoft's Python wrapper around ``xcrun simctl``.
   It runs ``xcrun`` from ``PATH``, so a test puts a two-line ``xcrun`` shim in front of
@@ -9,6 +9,9 @@ Three clients nobody here wrote, each used as its authors document it:
 - **facebook-wda** (a runtime dependency): the WebDriverAgent client, against the WDA server.
 - **Mobly** (PyPI, pinned in the dev extra): Google's ``AndroidDevice`` against a virtual Android
   device through the real adb server.
+- **adb-shell** (PyPI, pinned in the dev extra): a pure-Python client of adbd's own protocol,
+  straight to the virtual adbd with no adb server between them.
+- **the adb command line**: adb 36 (bundled with adbutils) and, where installed, Debian's adb 29.
 
 Each operation is one call a user of that client makes, with the check its caller would make
 on the answer. ``run`` returns one :class:`Outcome` per operation: the share of passing ones is
@@ -372,6 +375,133 @@ def mobly_operations(serial: str, log_dir: Path) -> tuple[list[Operation], Calla
         ("adb.reverse", lambda: ad().adb.reverse(["tcp:18080", "tcp:18080"])),
         ("stop services", lambda: ad().services.stop_all()),
     ], teardown
+
+
+# ================================================================================= adb-shell
+def adb_shell_operations(port: int, key: Path, work: Path) -> tuple[list[Operation], Callable[[], None]]:
+    """adb-shell's AdbDeviceTcp straight to the virtual adbd (no adb server): strict about every
+    packet and about the device's CLSE after each stream. ``key`` (and ``key.pub``, which the
+    device trusts) sign the AUTH token."""
+    from adb_shell.adb_device import AdbDeviceTcp
+    from adb_shell.auth.sign_cryptography import CryptographySigner
+
+    quick = {"transport_timeout_s": 5.0, "read_timeout_s": 5.0}
+    dev = AdbDeviceTcp("127.0.0.1", port, default_transport_timeout_s=5.0)
+    src, back = work / "direct.bin", work / "direct.back"
+    src.write_bytes(bytes(range(256)) * 512)
+
+    def connect() -> None:
+        dev.connect(rsa_keys=[CryptographySigner(str(key))], transport_timeout_s=5.0, auth_timeout_s=5.0)
+        check(dev.available, "not available after AUTH")
+
+    def stat() -> None:
+        mode, size, _mtime = dev.stat("/data/local/tmp/direct.bin", **quick)
+        check(size == src.stat().st_size and mode & 0o170000 == 0o100000, f"{mode:o} {size}")
+
+    def pull() -> None:
+        dev.pull("/data/local/tmp/direct.bin", str(back), **quick)
+        check(back.read_bytes() == src.read_bytes(), "pulled bytes differ")
+
+    def root() -> None:
+        dev.root(**quick)  # a user build refuses: the next shell is still the shell user
+        uid = dev.shell("id -u", **quick).strip()
+        check(uid == "2000", uid)
+
+    return [
+        ("connect (AUTH with the key)", connect),
+        ("shell", lambda: check(dev.shell("echo hi", **quick) == "hi\n", "echo")),
+        ("shell getprop", lambda: check(
+            dev.shell("getprop ro.build.type", **quick).strip() == "user", "type")),
+        ("exec_out", lambda: check(dev.exec_out("echo raw", **quick) == "raw\n", "exec_out")),
+        ("streaming_shell", lambda: check(
+            "".join(dev.streaming_shell("seq 3", **quick)) == "1\n2\n3\n", "seq")),
+        ("push", lambda: dev.push(str(src), "/data/local/tmp/direct.bin", **quick)),
+        ("stat", stat),
+        ("list", lambda: check(any(e.filename == b"direct.bin" for e in dev.list("/data/local/tmp", **quick)),
+                               "listed")),
+        ("pull", pull),
+        ("root on a user build", root),
+        ("shell after sync and root", lambda: check(dev.shell("echo again", **quick) == "again\n", "again")),
+    ], dev.close
+
+
+# ============================================================================= the adb CLI
+#: Debian's adb (platform-tools 29), where ``apt-get install adb`` put it: an older client that
+#: takes other paths through the protocol.
+DEBIAN_ADB = Path("/usr/lib/android-sdk/platform-tools/adb")
+
+
+def adb_cli_operations(server: Any, serial: str, work: Path) -> list[Operation]:
+    """The ``adb`` command line (``server``: a ``harness.devices.adb_server.AdbServer`` whose binary
+    is the client under test), as a script or a person types it."""
+
+    def adb(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        r = server.adb("-s", serial, *args, check=False, timeout=60)
+        if ok:
+            check(r.returncode == 0, f"adb {' '.join(args)}: exit {r.returncode}: {r.stderr}")
+        return r
+
+    src, back = work / "cli.bin", work / "cli.back"
+    src.write_bytes(bytes(range(256)) * 64)
+    apk = work / "nwm_demo.apk"
+    shutil.copy(ANDROID_APP, apk)
+
+    def exit_code() -> None:
+        r = adb("shell", "echo out; echo err >&2; exit 5", ok=False)
+        check((r.returncode, r.stdout, r.stderr) == (5, "out\n", "err\n"), repr(r))
+
+    def push_pull() -> None:
+        adb("push", str(src), "/data/local/tmp/cli.bin")
+        adb("pull", "/data/local/tmp/cli.bin", str(back))
+        check(back.read_bytes() == src.read_bytes(), "pulled bytes differ")
+
+    def push_system() -> None:
+        r = adb("push", str(src), "/system/cli.bin", ok=False)
+        check(r.returncode == 1 and "Read-only file system" in r.stdout + r.stderr, repr(r))  # adb 29: stdout
+
+    def root() -> None:
+        r = adb("root", ok=False)
+        check("adbd cannot run as root in production builds" in r.stdout + r.stderr, repr(r))
+
+    def screencap() -> None:
+        raw = subprocess.run([server.binary, "-P", str(server.port), "-s", serial, "exec-out", "screencap",
+                              "-p"], capture_output=True, env=server.env, timeout=60)
+        check(raw.returncode == 0 and raw.stdout.startswith(b"\x89PNG"), repr(raw.stdout[:16]))
+
+    def bugreport() -> None:
+        adb("bugreport", str(work))
+        check(any(p.suffix == ".zip" for p in work.iterdir()), "no zip pulled")
+
+    def reboot() -> None:
+        before = adb("shell", "cat /proc/sys/kernel/random/boot_id").stdout
+        adb("reboot")
+        adb("wait-for-device")
+        check(adb("shell", "getprop sys.boot_completed").stdout.strip() == "1", "boot_completed")
+        check(adb("shell", "cat /proc/sys/kernel/random/boot_id").stdout != before, "the same boot")
+
+    return [
+        ("devices -l", lambda: check(f"{serial}" in server.adb("devices", "-l").stdout, "listed")),
+        ("get-state", lambda: check(adb("get-state").stdout.strip() == "device", "state")),
+        ("get-serialno", lambda: check(adb("get-serialno").stdout.strip() == serial, "serial")),
+        ("shell echo", lambda: check(adb("shell", "echo hi").stdout == "hi\n", "echo")),
+        ("shell exit code and stderr", exit_code),
+        ("features", lambda: check("shell_v2" in adb("features").stdout, "shell_v2")),
+        ("push + pull", push_pull),
+        ("push into /system refused", push_system),
+        ("install -r", lambda: check("Success" in adb("install", "-r", str(apk)).stdout, "installed")),
+        ("pm list packages", lambda: check(ANDROID_PKG in adb("shell", "pm list packages").stdout, "pm")),
+        ("uninstall", lambda: check(adb("uninstall", ANDROID_PKG).stdout.strip() == "Success", "gone")),
+        ("root on a user build", root),
+        ("forward tcp:0", lambda: check(
+            adb("forward", "tcp:0", "tcp:8080").stdout.strip().isdigit(), "port")),
+        ("reverse + --list", lambda: (adb("reverse", "tcp:18081", "tcp:18081"), check(
+            "tcp:18081" in adb("reverse", "--list").stdout, "listed"))),
+        ("exec-out screencap -p", screencap),
+        ("logcat -d", lambda: (adb("shell", "log -t BgtestCli hello"), check(
+            "BgtestCli: hello" in adb("logcat", "-d", "-s", "BgtestCli").stdout, "line"))),
+        ("bugreport", bugreport),
+        ("reboot && wait-for-device", reboot),
+    ]
 
 
 def share(outcomes: list[Outcome]) -> float:
