@@ -9,7 +9,8 @@ same run:
   20 expectations (events, raw matches, count, never, in_order, latency, success_rate,
   fail_fast_on), selective materialisation on, best of 5.
 
-Prints lines/s for both and the ratio (target >= 0.25), and the expectations' verdicts so a
+Prints lines/s for both and the ratio (target >= 0.36: issue 9 asks that the live engine not
+fall below the figure it had before that issue), and the expectations' verdicts so a
 fast-but-wrong run is visible. `--full` also times full parsing (every line materialised).
 
     .venv/bin/python bench/bench_expectations.py [--lines N] [--full]
@@ -36,6 +37,7 @@ from harness.logs.vocab import VocabState, load_vocabulary
 
 T0 = calendar.timegm((2026, 5, 12, 8, 0, 0)) * 10**9
 S = 10**9
+TARGET = 0.36  # issue 9: the live engine's figure before it (README: benchmark figures)
 GREP_PATTERN = r"Worker result (SUCCESS|FAILURE|RETRY) for Work"
 
 NOISE = [
@@ -226,7 +228,7 @@ def main() -> int:
           f"  ({grep_hits} matching lines)")
     print(f"bgtest journal + 20 expects  : {ours_best:7.3f} s  {ours_lps:14,.0f} lines/s"
           f"  ({materialised:,} records materialised)")
-    print(f"ratio bgtest / grep          : {ours_lps / grep_lps:.3f}  (target >= 0.25)")
+    print(f"ratio bgtest / grep          : {ours_lps / grep_lps:.3f}  (target >= {TARGET})")
     print("verdicts: " + ", ".join(f"{s}" for s in statuses))
     if args.full:
         full = run_bgtest(path, full=True)

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .logcat_parser import Interest, LogcatParser
+from .logcat_parser import Interest, LogcatParser, prefix_tree
 from .oslog_parser import OslogParser
 from .record import LogRecord
 
@@ -327,15 +327,15 @@ class _LineReader:
         """Line starts worth parsing: a header naming a wanted tag, or no header at all. One
         regex pass: it starts with a literal newline, which `re` finds at C speed, and tries the
         fixed header layout only there (the first line is always parsed)."""
-        alts = b"|".join(re.escape(t.encode()) for t in sorted(interest.tags, key=len, reverse=True))
+        tags = prefix_tree(sorted({t.encode() for t in interest.tags}))
         col = _tag_column(data, fmt) if fmt.padded else None
         if col:
-            # the tag at its column; a line without a header; a line whose column moved
-            rx = re.compile(rb"\n(?:(?!" + fmt.lead + rb"|[\r\n])|.{%d}(?: (?:" % (col - 1) + alts + rb")"
-                            + fmt.tail + rb"|[^ ]|  ))")
+            # the tag at its column, a line whose column moved; a line without a header (the
+            # column first: most lines have a header, and its branch fails at the tag)
+            rx = re.compile(rb"\n(?:.{%d}(?: " % (col - 1) + tags + fmt.tail + rb"|[^ ]|  )|(?!"
+                            + fmt.lead + rb"|[\r\n]))")
         else:
-            rx = re.compile(rb"\n(?:" + fmt.scan + rb"(?:" + alts + rb")" + fmt.tail + rb"|(?!" + fmt.lead
-                            + rb"|[\r\n]))")
+            rx = re.compile(rb"\n(?:" + fmt.scan + tags + fmt.tail + rb"|(?!" + fmt.lead + rb"|[\r\n]))")
         out = [0]
         out += [m.start() + 1 for m in rx.finditer(data)]
         return out
