@@ -205,3 +205,32 @@ def test_an_unknown_library_is_refused_with_the_known_ones(tmp_path: Path) -> No
     result = runner.invoke(app, ["logs", "--library", "workmanagr", str(path)])
     assert result.exit_code == 2
     assert "unknown library 'workmanagr' for android; known: androidx.work" in result.stderr
+
+
+def test_short_lines_do_not_hide_the_next_line_from_the_column_scan(tmp_path: Path) -> None:
+    """Android Studio's tag sits in a padded column the scan jumps to without looking for
+    newlines: a line shorter than that column (a wrapped tail, a blank-ish line) must not
+    carry the jump into the next line and hide it. The selective read equals the full one."""
+    noise = f"2026-01-05 09:00:00.000  1522-1530  {'Noise':<23} {'com.example.wmplain':<36} D  tick"
+    lines = [noise]
+    for n in range(0, 45):
+        lines += ["x" * n, STUDIO_2022.splitlines()[n % 2], noise]
+    path = tmp_path / "studio.txt"
+    path.write_text("\n".join(lines) + "\n")
+    full = read_timeline(path, selective=False)
+    assert full.capture.format == "studio-2022"
+    assert [(e.task, e.event, e.line) for e in read_timeline(path).events] == \
+        [(e.task, e.event, e.line) for e in full.events]
+    assert len(full.events) >= 20
+
+
+def test_an_empty_capture_and_a_mapped_one_read_alike(tmp_path: Path) -> None:
+    """A non-empty file is read mapped (not copied); an empty one is refused as empty."""
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="empty capture"):
+        read_timeline(empty)
+    path = tmp_path / "studio.txt"
+    path.write_text(STUDIO_2022)
+    got = [(e.task, e.event) for e in read_timeline(path).events]
+    assert got == [("sync", "enqueued"), ("sync", "succeeded")]

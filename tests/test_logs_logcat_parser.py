@@ -206,3 +206,37 @@ def test_selective_matches_full_for_any_pid_width(items: list, chunk: int, style
     interest = Interest(frozenset({"WM-WorkerWrapper", "WM-Processor", "NativeWorkManager"}))
     full = [r for r in parse_all(text) if r.tag in interest.tags]
     assert parse_all(text, chunk=chunk, interest=interest) == full
+
+
+def test_a_short_line_does_not_hide_the_wanted_line_after_it() -> None:
+    """The column scan jumps over the header without looking for newlines: a line shorter than
+    the header (a `--------- beginning of` marker, a cut line) is jumped out of, and the wanted
+    line right after it must still be found, whatever the short line's length."""
+    wanted = "05-12 10:00:00.000  1234  1250 I WM-WorkerWrapper: Worker result SUCCESS for Work [ id=u ]"
+    head = "05-12 09:59:59.000   612   612 D Noise   : first line: the parser learns the layout here"
+    interest = Interest(frozenset({"WM-WorkerWrapper"}))
+    for n in range(0, 45):
+        text = f"{head}\n{'-' * n}\n{wanted}\n{head}\n"
+        got = parse_all(text, interest=interest)
+        assert [r.message for r in got] == ["Worker result SUCCESS for Work [ id=u ]"], n
+
+
+_SHORT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=40)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["WM-WorkerWrapper", "Noise", "NativeWorkManager"]), _MSG,
+                          st.lists(_SHORT, max_size=2)), min_size=1, max_size=30),
+       st.sampled_from([None, 97, 4096]), st.sampled_from(["threadtime", "year", "epoch"]))
+def test_selective_matches_full_between_short_lines(items: list, chunk: int | None, style: str) -> None:
+    """Lines without a header (any length) between records: the selective scan still finds
+    every wanted record the full parse finds."""
+    base = calendar.timegm((2026, 5, 12, 10, 0, 0)) * 10**9
+    text = format_threadtime(LogRecord(base, 700, 700, "D", "Noise", "layout"), style) + "\n"
+    for i, (tag, msg, shorts) in enumerate(items):
+        rec = LogRecord(base + (i + 1) * 1_000_000, 1000 + i, 2000 + i, "I", tag, msg)
+        text += format_threadtime(rec, style)
+        text += "".join("\n" + s for s in shorts) + "\n"
+    interest = Interest(frozenset({"WM-WorkerWrapper", "NativeWorkManager"}))
+    full = [r for r in parse_all(text) if r.tag in interest.tags]
+    assert parse_all(text, chunk=chunk, interest=interest) == full

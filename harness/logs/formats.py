@@ -21,7 +21,10 @@ regex pass per chunk, which keeps a million-line capture within a few times `gre
 from __future__ import annotations
 
 import calendar
+import mmap
+import os
 import re
+import stat
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -209,7 +212,7 @@ def sniff(path: str | Path, platform: str | None = None) -> tuple[bytes, str, st
     """Read a capture and detect its format: (bytes, format, platform). Raises `UnknownFormat`
     (its message names the file and the formats tried) and `OSError`."""
     p = Path(path)
-    data = p.read_bytes()
+    data = _mapped(p)
     head = data[:1 << 18].decode("utf-8", "replace").splitlines()[:2000]
     found = detect(head, platform)
     if found is not None:
@@ -223,6 +226,19 @@ def sniff(path: str | Path, platform: str | None = None) -> tuple[bytes, str, st
             f"{p}: no line has a log header bgtest knows; tried {', '.join(ALL_NAMES[:-1])} "
             f"(to read it as bare messages, give --platform android|ios)")
     return data, PLAIN, platform
+
+
+def _mapped(path: Path) -> bytes:
+    """The file's bytes: mapped, not copied, when it is a non-empty regular file (a million-line
+    capture is a hundred megabytes; the scans read it in place, `grep`-like). A mapping reads
+    like bytes for what the readers do (slices, `find`, regexes); it closes when dropped."""
+    with path.open("rb") as fh:
+        try:
+            if os.fstat(fh.fileno()).st_size and stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)  # type: ignore[return-value]
+        except (OSError, ValueError):
+            pass  # a file that cannot be mapped is read
+        return fh.read()
 
 
 def read_capture(path: str | Path, *, platform: str | None = None, interest: Interest | None = None,
@@ -256,7 +272,7 @@ class _LineCounter:
     def at(self, offset: int) -> int:
         if offset < self.pos:  # not expected: records come in stream order
             self.pos, self.line = 0, 1
-        self.line += self.data.count(b"\n", self.pos, offset)
+        self.line += self.data[self.pos:offset].count(b"\n")  # (a mapping has no count)
         self.pos = offset
         return self.line
 
@@ -278,7 +294,7 @@ def _read_threadtime(data: bytes, cap: Capture, interest: Interest | None, refer
 
 def _read_ndjson(data: bytes, cap: Capture) -> None:
     parser = OslogParser()
-    for line_no, raw in enumerate(data.split(b"\n"), 1):
+    for line_no, raw in enumerate(data[:].split(b"\n"), 1):
         for rec in parser.feed(raw + b"\n"):
             rec.seq = line_no
             cap.records.append(rec)
@@ -318,7 +334,7 @@ class _LineReader:
                 line = data[start: end if end != -1 else len(data)]
                 self.line(lines_at.at(start), line.decode("utf-8", "replace").rstrip("\r"))
         else:
-            for no, line in enumerate(data.decode("utf-8", "replace").split("\n"), 1):
+            for no, line in enumerate(data[:].decode("utf-8", "replace").split("\n"), 1):
                 self.line(no, line.rstrip("\r"))
         self._close()
 
@@ -329,15 +345,24 @@ class _LineReader:
         fixed header layout only there (the first line is always parsed)."""
         tags = prefix_tree(sorted({t.encode() for t in interest.tags}))
         col = _tag_column(data, fmt) if fmt.padded else None
-        if col:
-            # the tag at its column, a line whose column moved; a line without a header (the
-            # column first: most lines have a header, and its branch fails at the tag)
-            rx = re.compile(rb"\n(?:.{%d}(?: " % (col - 1) + tags + fmt.tail + rb"|[^ ]|  )|(?!"
-                            + fmt.lead + rb"|[\r\n]))")
-        else:
+        if not col:
             rx = re.compile(rb"\n(?:" + fmt.scan + tags + fmt.tail + rb"|(?!" + fmt.lead + rb"|[\r\n]))")
+            return [0, *(m.start() + 1 for m in rx.finditer(data))]
+        # the tag at its column, a line whose column moved; a line without a header (the column
+        # first: most lines have a header, and its branch fails at the tag). The skip to the
+        # column is DOTALL (sre jumps instead of testing each byte for a newline): a match that
+        # runs past its line's end is a short line, wanted if it has no header, and the search goes
+        # on from the newline it ran past, so the next line is still tried.
+        rx = re.compile(rb"\n(?:(?s:.{%d})(?: " % (col - 1) + tags + fmt.tail + rb"|[^ ]|  )|(?!"
+                        + fmt.lead + rb"|[\r\n]))")
         out = [0]
-        out += [m.start() + 1 for m in rx.finditer(data)]
+        search, find, header = rx.search, data.find, re.compile(fmt.lead).match
+        m = search(data)
+        while m is not None:
+            cut = find(b"\n", m.start() + 1, m.end())
+            if cut == -1 or header(data, m.start() + 1) is None:
+                out.append(m.start() + 1)
+            m = search(data, cut if cut != -1 else m.end())
         return out
 
     def line(self, no: int, text: str) -> None:

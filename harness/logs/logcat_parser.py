@@ -61,13 +61,18 @@ class Interest:
         `level_col`): ``\n`` is a literal prefix sre searches fast, `.{N}` is a fixed skip, so
         the cost is one pass for all tags instead of one `find` pass per needle. A line whose
         level is not at that column (a pid of six digits or more) matches the second branch,
-        and the caller falls back to the needle scan for that chunk."""
+        and the caller falls back to the needle scan for that chunk.
+
+        The skip is DOTALL: sre jumps N bytes at once instead of testing each for a newline
+        (a sixth of the scan). A line shorter than N may therefore be skipped into the next
+        one; a match that contains a newline after its first byte is such a line, and the
+        caller goes on searching from that newline, so the next line is still tried."""
         if not self.tags:
             return None
         rx = self._columns.get(level_col)
         if rx is None:
             alts = prefix_tree(sorted({t.encode() for t in self.tags}))
-            rx = re.compile(rb"\n.{%d}(?:(?P<w>[VDIWEFA] %s *:)|[^VDIWEFA\n])" % (level_col, alts))
+            rx = re.compile(rb"\n(?s:.{%d})(?:(?P<w>[VDIWEFA] %s *:)|[^VDIWEFA\n])" % (level_col, alts))
             self._columns[level_col] = rx
         return rx
 
@@ -245,10 +250,17 @@ class LogcatParser:
         needles = interest.needles
         if rx is not None:
             fast: set[int] = set()
-            for m in rx.finditer(data, start - 1 if start > 0 else 0, end):
+            search = rx.search
+            m = search(data, start - 1 if start > 0 else 0, end)
+            while m is not None:
+                cut = find(b"\n", m.start() + 1, m.end())
+                if cut != -1:  # a line shorter than the header (a marker): none of ours, go on
+                    m = search(data, cut, end)
+                    continue
                 if m.start("w") < 0:  # a line in another layout: this chunk takes the slow path
                     break
                 fast.add(m.start() + 1)
+                m = search(data, m.end(), end)
             else:
                 starts |= fast
                 needles = tuple(interest.literals)
