@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.checklist.items import ITEMS
+from harness.checklist.config import Checklist, PlatformPart
+from harness.checklist.items import ITEMS, Planned, judge
+from harness.checklist.lanes import assign, xdist_args
 from harness.devices.adb_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,11 +104,12 @@ def test_the_starter_checklist_runs_every_item_on_both_virtual_platforms(
     assert list(items) == list(ITEMS) and all(
         set(i) == {"id", "title", "status", "detail"} for i in data["items"]
     )
-    for automated in ("poor_network", "battery_saver", "force_close", "reboot", "background_execution",
-                      "constraints", "permissions", "load"):  # fmt: skip
+    for automated in ("low_end", "poor_network", "battery_saver", "force_close", "reboot",
+                      "background_execution", "constraints", "permissions", "load"):  # fmt: skip
         assert items[automated]["status"] == "passed", items[automated]
-    assert items["low_end"]["status"] == "manual" and "< 2 GB" in items["low_end"]["detail"]
+    assert items["low_end"]["detail"] == "android: passed; ios: passed"  # on android-go and iphone-7
     assert "100 of 100 runs succeeded" in items["load"]["detail"]
+    assert items["poor_network"]["detail"] == "android: passed; ios: passed"
     for platform in ("android", "ios"):
         metrics = [m for m in data["metrics"] if m["platform"] == platform]
         names = {m["name"] for m in metrics}
@@ -150,3 +153,84 @@ def test_an_alert_threshold_crossed_exits_1(tmp_path: Path) -> None:
     [memory] = [m for m in data["metrics"] if m["name"] == "memory per task"]
     assert memory["status"] == "alert" and memory["alert"] == 10 * 1024
     assert {m["platform"] for m in data["metrics"]} == {"android"}
+
+
+HEAVY_PERIODIC = """
+  photoSync:                          # the camera roll every hour: 250 MB of decoded bitmaps
+    kind: periodic
+    worker: dart-photo-backup
+    interval: 1h
+    unique: {name: photoSync, policy: keep}
+"""
+
+
+def test_a_profile_that_breaks_the_task_fails_the_low_end_item_and_only_it(tmp_path: Path) -> None:
+    """The team's periodic task needs 250 MB: a flagship runs it, the Android Go phone's low-memory
+    killer ends it every time. Exactly one item fails, with the Go phone's verdict."""
+    apps = tmp_path / "app" / "fixtures" / "apps"
+    apps.mkdir(parents=True)
+    model = (ROOT / "fixtures" / "apps" / "fwm_demo.yaml").read_text(encoding="utf-8")
+    (apps / "heavy_demo.yaml").write_text(model.replace("\nwork:\n", "\nwork:\n" + HEAVY_PERIODIC, 1))
+    path = tmp_path / "app" / "checklist.yaml"
+    path.write_text(
+        "android:\n  app: heavy_demo\n  task: photoSync\n  enqueue: fwmdemo://register/photoSync\n"
+        "items: [low_end, battery_saver, force_close, reboot, constraints]\n",
+        encoding="utf-8",
+    )
+    proc = bgtest(str(path), "--report", str(tmp_path / "r"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    items = {i["id"]: i for i in json.loads((tmp_path / "r" / "checklist.json").read_text())["items"]}
+    assert [i for i, item in items.items() if item["status"] != "passed"] == ["low_end"], items
+    detail = items["low_end"]["detail"]
+    assert detail.startswith("android: failed") and "expect photoSync succeeded" in detail
+    assert "on the android-go phone the app's process ended" in detail and "has died" in detail
+    results = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
+    assert {r["device"]["profile"] for r in results if r["status"] == "failed"} == {"android-go"}
+
+
+def _planned(*names: str) -> list[Planned]:
+    return [Planned(Path(f"/r/checklist/{n}.yaml"), None, n.split("_")[0]) for n in names]
+
+
+def test_lanes_deal_the_ios_scenarios_to_both_lanes_unless_a_real_ios_device_is_shared() -> None:
+    planned = _planned("android_day", "android_reboot", "ios_low_power", "ios_force_close", "ios_low_end")
+    assert assign(planned, ios_shared=False) == {
+        "android_day.yaml": "a", "android_reboot.yaml": "a",
+        "ios_low_power.yaml": "b", "ios_force_close.yaml": "a", "ios_low_end.yaml": "b",
+    }  # fmt: skip
+    shared = assign(planned, ios_shared=True)
+    assert {f: lane for f, lane in shared.items() if f.startswith("ios")} == dict.fromkeys(
+        ["ios_low_power.yaml", "ios_force_close.yaml", "ios_low_end.yaml"], "b"
+    )
+    assert xdist_args(assign(_planned("android_day", "android_reboot"), ios_shared=False)) == []
+    args = xdist_args(shared)
+    assert args[:4] == ["-n", "2", "--dist", "loadgroup"] and json.loads(args[-1]) == shared
+
+
+def _run(file: str, platform: str, status: str, exit_code: int = 0, failure: str = "") -> dict[str, object]:
+    return {"file": f"/r/checklist/{file}.yaml", "platform": platform, "status": status,
+            "exit_code": exit_code, "failure": failure, "device": {}}  # fmt: skip
+
+
+def test_a_run_the_device_cannot_mean_leaves_its_item_manual_and_a_failure_fails_it() -> None:
+    """A phone that is not low-end skips the low-end scenario; a real Simulator refuses the network
+    switch (exit 2): neither is a pass or a failure. A failed run fails the item whatever else ran."""
+    config = Checklist(Path("/r/checklist.yaml"), android=PlatformPart("android", network_task="up"),
+                       ios=PlatformPart("ios", network_task="refresh"))  # fmt: skip
+    planned = [
+        Planned(Path(f"/r/checklist/{n}.yaml"), item, n.split("_")[0])
+        for n, item in (("android_low_end", "low_end"), ("ios_low_end", "low_end"),
+                        ("android_poor_network", "poor_network"), ("ios_poor_network", "poor_network"))
+    ]  # fmt: skip
+    skipped = "asks for a android-go device; this phone is android-flagship"
+    results = [
+        _run("android_low_end", "android", "skipped", failure=skipped),
+        _run("ios_low_end", "ios", "passed"),
+        _run("android_poor_network", "android", "passed"),
+        _run("ios_poor_network", "ios", "error", 2, "<UDID> network: the Simulator shares the Mac's network"),
+    ]
+    low_end, network = judge(config, ["low_end", "poor_network"], planned, results)
+    assert low_end.status == "manual" and skipped in low_end.detail and "< 2 GB RAM" in low_end.detail
+    assert network.status == "manual" and "shares the Mac's network" in network.detail
+    results[1]["status"] = "failed"
+    assert judge(config, ["low_end"], planned, results)[0].status == "failed"

@@ -9,6 +9,7 @@ see, are checked afterwards with the same line lookup.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,15 @@ def load_app_model(source: str | Path | bytes, name: str | None = None) -> AppMo
             data = Path(source).read_bytes()
         except OSError as exc:
             raise AppModelError(file, 0, exc.strerror or str(exc)) from None
+    return _parse(data, file).model_copy(deep=True)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse(data: bytes, file: str) -> AppModel:
+    """One parse per distinct file content: a run reads the same few models again and again (each
+    scenario's loader, the session, both virtual devices, the checklist), and parsing and
+    validating one costs tens of milliseconds. Callers get a deep copy, so none can change
+    another's; errors are not cached (they are raised again)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

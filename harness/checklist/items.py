@@ -50,6 +50,7 @@ MANUAL = {
     "worker_inputs": "document each worker's expected JSON input and validate it; bgtest cannot see "
     "your input contracts",
 }
+_ENDED = ("killed", "died")
 _ANDROID_NET = ("android.permission.INTERNET", "android.permission.ACCESS_NETWORK_STATE")
 
 
@@ -113,6 +114,8 @@ def plan(config: Checklist, folder: Path, items: list[str]) -> list[Planned]:
             write("android_force_close", "force_close", android, **task)
         if "reboot" in wanted:
             write("android_reboot", "reboot", android, **task)
+        if "low_end" in wanted:
+            write("android_low_end", "low_end", android, **task)
         if "poor_network" in wanted and android.network_task and android.network_enqueue:
             write(
                 "android_poor_network",
@@ -136,6 +139,10 @@ def plan(config: Checklist, folder: Path, items: list[str]) -> list[Planned]:
             write("ios_low_power", "battery_saver", ios, **task)
         if "force_close" in wanted:
             write("ios_force_close", "force_close", ios, **task)
+        if "low_end" in wanted:
+            write("ios_low_end", "low_end", ios, **task)
+        if "poor_network" in wanted and ios.network_task and ios.network_enqueue:
+            write("ios_poor_network", "poor_network", ios, task=ios.network_task, enqueue=ios.network_enqueue)
     return out
 
 
@@ -151,11 +158,15 @@ def _by_item(planned: list[Planned], results: list[dict[str, Any]]) -> dict[str,
 
 
 def _from_runs(item: Item, runs: list[dict[str, Any]], missing: str = "") -> Item:
+    """✗ when a run failed; ✓ when every run passed; manual when nothing ran, or when a run was
+    skipped (its device is not what the item needs, e.g. a phone that is no Android Go one)."""
     if not runs:
         item.status, item.detail = "manual", missing
         return item
-    failed = [r for r in runs if r.get("status") != "passed"]
-    item.status = "failed" if failed else "passed"
+    judged = [r for r in runs if not _not_here(r)]
+    failed = [r for r in judged if r.get("status") != "passed"]
+    skipped = len(judged) < len(runs)
+    item.status = "failed" if failed else "manual" if skipped else "passed"
     item.detail = "; ".join(
         f"{r['platform']}: {r['status']}" + (f" ({r['failure'].splitlines()[0]})" if r.get("failure") else "")
         for r in runs
@@ -174,16 +185,9 @@ def judge(
         if item_id in MANUAL:
             item.detail = MANUAL[item_id]
         elif item_id == "low_end":
-            item = _low_end(item, results)
+            item = _low_end(item, runs.get(item_id, []))
         elif item_id == "poor_network":
-            missing = (
-                ""
-                if config.android and config.android.network_task
-                else ("give android.network_task/network_enqueue (a task that needs the network) to run it")
-            )
-            _from_runs(item, runs.get(item_id, []), missing)
-            if item.status != "manual":
-                item.detail += "; iOS: the Simulator shares the Mac's network, test offline by hand"
+            item = _poor_network(item, config, runs.get(item_id, []))
         elif item_id == "background_execution":
             item = _background(item, config, runs)
         elif item_id == "constraints":
@@ -203,16 +207,45 @@ def judge(
     return out
 
 
-def _low_end(item: Item, results: list[dict[str, Any]]) -> Item:
-    """Low-end phones are a property of the device: decided only where the run had one."""
-    low = [r for r in results if r.get("device", {}).get("profile") in ("android-go", "iphone-7")]
-    if low:
-        return _from_runs(item, low)
-    models = sorted({f"{r['platform']}: {r.get('device', {}).get('model', '?')}" for r in results})
-    item.detail = (
-        f"this run used {', '.join(models) or 'no device'}; run `bgtest checklist --device SERIAL` on an "
-        "Android phone with < 2 GB RAM (ro.config.low_ram) and on an iPhone 7-class device"
-    )
+def _not_here(run: dict[str, Any]) -> bool:
+    """A run that could not mean anything on its device: skipped (not the device it asks for), or
+    refused a step the device cannot do (exit 2, e.g. a network switch on a real Simulator)."""
+    return run.get("status") == "skipped" or (run.get("status") == "error" and run.get("exit_code") == 2)
+
+
+def _poor_network(item: Item, config: Checklist, runs: list[dict[str, Any]]) -> Item:
+    """The network task on each platform that names one; a platform without one is said (its
+    app may have no network work: that is not a failure, and not a pass for it either)."""
+    lacking = [
+        f"{p.platform}: not run (give {p.platform}.network_task/network_enqueue, a task that needs "
+        "the network, to run it)"
+        for p in (config.android, config.ios)
+        if p is not None and not p.network_task
+    ]
+    _from_runs(item, runs, "; ".join(lacking))
+    if runs and lacking:
+        item.detail += "; " + "; ".join(lacking)
+    return item
+
+
+def _low_end(item: Item, runs: list[dict[str, Any]]) -> Item:
+    """The tasks on a low-end profile: a virtual device is built as one, a phone only counts if it
+    is one (else its scenario is skipped and the item stays manual, with what to do by hand)."""
+    _from_runs(item, runs, "no platform configured for it")
+    if item.status == "manual" and runs:
+        item.detail += (
+            "; run `bgtest checklist --device SERIAL` on an Android phone with < 2 GB RAM "
+            "(ro.config.low_ram) and on an iPhone 7-class device"
+        )
+    for r in runs:
+        # the device's own word on why the task did not finish: its process ended under it
+        ended = [s for s in r.get("states", []) if s.get("lane") == "process" and s.get("value") in _ENDED]
+        if r.get("status") == "failed" and ended:
+            profile = r.get("device", {}).get("profile", r["platform"])
+            item.detail += (
+                f"; on the {profile} phone the app's process ended {len(ended)} time(s) "
+                f"(first: {ended[0]['line']})"
+            )
     return item
 
 
