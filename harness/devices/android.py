@@ -104,7 +104,8 @@ class AndroidState:
 
 #: What ``settings get global http_proxy`` says when no global proxy is set; ``:0`` is how a
 #: proxy is cleared (an empty or deleted setting leaves the proxy ConnectivityService already
-#: applied in place: AOSP ProxyTracker handles only a non-empty HTTP_PROXY).
+#: applied in place: AOSP ConnectivityService.handleDeprecatedGlobalHttpProxy acts only on a
+#: non-empty HTTP_PROXY).
 NO_PROXY = ("", "null", ":0")
 
 

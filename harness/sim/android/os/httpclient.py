@@ -1,7 +1,8 @@
 """An app's HTTP client on the virtual device, when the device has a global HTTP proxy.
 
 On a phone, ``settings put global http_proxy 127.0.0.1:8080`` makes ConnectivityService hand
-every app a default ProxyInfo (AOSP ``ProxyTracker`` reads ``Settings.Global.HTTP_PROXY``), and
+every app a default ProxyInfo (AOSP ``ConnectivityService.handleDeprecatedGlobalHttpProxy``
+reads ``Settings.Global.HTTP_PROXY`` into ``ProxyTracker``), and
 OkHttp / HttpURLConnection send their requests to it; ``adb reverse tcp:8080 tcp:8080`` carries
 the device's loopback port to the developer's machine. The virtual device does the same for
 real: a worker's request is written, in absolute form, on a device-side TCP connection to the
