@@ -4,8 +4,9 @@ Clients nobody here wrote, each used as its authors document it:
 
 - **isim** (PyPI, pinned in the dev extra): Microsoft's Python wrapper around ``xcrun simctl``.
   It runs ``xcrun`` from ``PATH``, so a test puts a two-line ``xcrun`` shim in front of
-  ``bgtest-xcrun``; verbs isim has no method for (``privacy``) go through the same shim with
-  ``subprocess``, as a plain wrapper script would.
+  ``bgtest-xcrun``; verbs isim has no method for (``privacy``, ``pbcopy``/``pbpaste``,
+  ``location``, ``keychain``) go through the same shim with ``subprocess``, as a plain wrapper
+  script would.
 - **facebook-wda** (a runtime dependency): the WebDriverAgent client, against the WDA server.
 - **Mobly** (PyPI, pinned in the dev extra): Google's ``AndroidDevice`` against a virtual Android
   device through the real adb server.
@@ -167,6 +168,25 @@ def isim_operations(work: Path) -> list[Operation]:
         st["new"].shutdown()
         st["new"].erase()
 
+    def pasteboard() -> None:
+        copy = subprocess.run(["xcrun", "simctl", "pbcopy", st["dev"].udid], input="from a script",
+                              capture_output=True, text=True, timeout=60)
+        check(copy.returncode == 0, copy.stderr)
+        paste = _simctl("pbpaste", st["dev"].udid)
+        check(paste.stdout == "from a script", repr(paste.stdout))
+
+    def location() -> None:
+        for argv in (("set", "37.3349,-122.0090"), ("clear",)):
+            r = _simctl("location", st["dev"].udid, *argv)
+            check(r.returncode == 0 and r.stdout == "", f"{r.returncode} {r.stderr}")
+
+    def keychain() -> None:
+        pem = work / "ca.pem"
+        pem.write_text("-----BEGIN CERTIFICATE-----\n")
+        for argv in (("add-root-cert", str(pem)), ("reset",)):
+            r = _simctl("keychain", st["dev"].udid, *argv)
+            check(r.returncode == 0, f"{r.returncode} {r.stderr}")
+
     def delete_created() -> None:
         st["new"].delete()
         isim.Device.from_identifier(st["clone"]).delete()
@@ -211,6 +231,9 @@ def isim_operations(work: Path) -> list[Operation]:
         ("simctl privacy revoke", privacy("revoke", "location", IOS_BID)),
         ("simctl privacy reset", privacy("reset", "all")),
         ("simctl privacy bad service", privacy_bad_service),
+        ("simctl pbcopy + pbpaste", pasteboard),
+        ("simctl location set + clear", location),
+        ("simctl keychain add-root-cert + reset", keychain),
     ]
 
 

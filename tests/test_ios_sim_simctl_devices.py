@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,32 @@ def test_addmedia(home: SimHome, tmp_path: Path) -> None:
 
 def test_help_lists_the_verbs(home: SimHome) -> None:
     text = ok(home, "help")
-    for verb in ("addmedia", "clone", "create", "delete", "getenv", "logverbose", "privacy", "rename",
-                 "runtime"):
+    for verb in ("addmedia", "clone", "create", "delete", "getenv", "keychain", "location", "logverbose",
+                 "pbcopy", "pbpaste", "privacy", "rename", "runtime"):
         assert f"\t{verb} " in text
+
+
+def test_pasteboard_location_and_keychain(home: SimHome, tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdin
+    sys.stdin = io.StringIO("copied from the Mac\n")
+    try:
+        assert simctl(["pbcopy", "booted"], Io(out, err), home) == 0
+    finally:
+        sys.stdin = old
+    assert ok(home, "pbpaste", "booted") == "copied from the Mac\n"  # as it is, no newline added
+    assert run(home, "pbpaste")[0] == 64
+    ok(home, "location", "booted", "set", "52.52,13.405")
+    assert json.loads(ok(home, "bgtest", "state", "booted"))["location"] == [52.52, 13.405]
+    ok(home, "location", "booted", "clear")
+    assert json.loads(ok(home, "bgtest", "state", "booted"))["location"] is None
+    for bad in ("91,0", "north", ""):
+        assert run(home, "location", "booted", "set", bad)[0] == 64
+    cert = tmp_path / "proxy-ca.pem"
+    cert.write_text("-----BEGIN CERTIFICATE-----\n")
+    ok(home, "keychain", "booted", "add-root-cert", str(cert))
+    assert json.loads(ok(home, "bgtest", "state", "booted"))["keychain"] == [
+        {"name": "proxy-ca.pem", "trust": "root"}]
+    assert run(home, "keychain", "booted", "add-cert", str(tmp_path / "none.pem"))[0] == 2
+    ok(home, "keychain", "booted", "reset")
+    assert json.loads(ok(home, "bgtest", "state", "booted"))["keychain"] == []

@@ -58,7 +58,8 @@ def new_state(kind: Kind = "simulator", home: SimHome | None = None, profile: st
 
 #: What ``simctl clone`` copies besides the data directory: installed apps and the user's settings
 #: (a clone of a shut-down device has no processes, tasks or status-bar overrides to copy).
-_CLONED = ("apps", "privacy", "media", "appearance", "log_verbose", "pasteboard", "notify", "network")
+_CLONED = ("apps", "privacy", "media", "appearance", "log_verbose", "pasteboard", "notify", "network",
+           "location", "keychain")
 
 
 # =============================================================================== world

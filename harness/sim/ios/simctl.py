@@ -34,7 +34,11 @@ from .simctl_devices import (
     cmd_create,
     cmd_delete,
     cmd_getenv,
+    cmd_keychain,
+    cmd_location,
     cmd_logverbose,
+    cmd_pbcopy,
+    cmd_pbpaste,
     cmd_privacy,
     cmd_rename,
     cmd_runtime,
@@ -1037,6 +1041,8 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
             "privacy": d.get("privacy", {}),
             "media": d.get("media", []),
             "log_verbose": bool(d.get("log_verbose", False)),
+            "location": d.get("location"),
+            "keychain": d.get("keychain", []),
         }
         io.out(json.dumps(doc, indent=2))
         return 0
@@ -1101,7 +1107,11 @@ _IN_WORLD: dict[str, Callable[[World, list[str], Io], int]] = {
     "create": cmd_create,
     "delete": cmd_delete,
     "getenv": cmd_getenv,
+    "keychain": cmd_keychain,
+    "location": cmd_location,
     "logverbose": cmd_logverbose,
+    "pbcopy": cmd_pbcopy,
+    "pbpaste": cmd_pbpaste,
     "privacy": cmd_privacy,
     "rename": cmd_rename,
     "runtime": cmd_runtime,
@@ -1128,12 +1138,16 @@ Subcommands:
 \tget_app_container   Print the path of the installed app's container
 \tgetenv              Print an environment variable from a running device.
 \tinstall             Install an app on a device.
+\tkeychain            Manipulate a device's keychain
 \tio                  Set up a device IO operation.
 \tlaunch              Launch an application by identifier on a device.
 \tlist                List available devices, device types, runtimes, or device pairs.
 \tlistapps            Show the installed applications.
+\tlocation            Control a device's simulated location
 \tlogverbose          enable or disable verbose logging for a device
 \topenurl             Open a URL in a device.
+\tpbcopy              Copy standard input onto the device pasteboard.
+\tpbpaste             Print the contents of the device's pasteboard to standard output.
 \tprivacy             Grant, revoke, or reset privacy and permissions
 \tpush                Send a simulated push notification
 \trename              Rename a device.

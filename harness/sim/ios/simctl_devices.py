@@ -1,5 +1,5 @@
 """``simctl`` verbs that manage devices and their user data: create, clone, delete, rename,
-runtime, getenv, logverbose, privacy, addmedia.
+runtime, getenv, logverbose, privacy, addmedia, pbcopy, pbpaste, location, keychain.
 
 Usage lines and service lists follow ``simctl help <verb>`` (Xcode 15/16, as quoted in research
 ios.md §1.4 and in the help texts wrappers such as node-simctl and isim copy); success is silent
@@ -9,8 +9,9 @@ value, ``runtime list`` the disk images). Choices no capture shows are marked [U
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .device import Device, World
 from .facts import DEVICE_TYPE_PROFILES, RUNTIMES, SimError, seeded_uuid, sim_error
@@ -284,4 +285,74 @@ def cmd_addmedia(world: World, args: list[str], io: Io) -> int:
             )
         added.append({"name": path.name, "kind": kind})
     dev.d.setdefault("media", []).extend(added)
+    return 0
+
+
+def cmd_pbcopy(world: World, args: list[str], io: Io, stdin: TextIO | None = None) -> int:
+    """``pbcopy [-v] <device>``: standard input onto the device's pasteboard (the one WDA's
+    setPasteboard/getPasteboard use)."""
+    refs = [a for a in args if a != "-v"]
+    if len(refs) != 1:
+        raise SimError("Usage: simctl pbcopy [-v] <device>", 64)
+    dev = world.find(refs[0])
+    dev.require_booted("lookup")
+    dev.d["pasteboard"] = (stdin or sys.stdin).read()
+    return 0
+
+
+def cmd_pbpaste(world: World, args: list[str], io: Io) -> int:
+    """``pbpaste [-v] <device>``: the pasteboard's text as it is, no newline added."""
+    refs = [a for a in args if a != "-v"]
+    if len(refs) != 1:
+        raise SimError("Usage: simctl pbpaste [-v] <device>", 64)
+    dev = world.find(refs[0])
+    dev.require_booted("lookup")
+    io.o.write(str(dev.d.get("pasteboard", "")))
+    io.o.flush()
+    return 0
+
+
+_LOCATION_USAGE = (
+    "Usage: simctl location <device> <action> [arguments]\n\n"
+    "    set <latitude>,<longitude>\n        Set the device's simulated location.\n"
+    "    clear\n        Stop any running scenario and clear the simulated location."
+)
+
+
+def cmd_location(world: World, args: list[str], io: Io) -> int:
+    """``location <device> set <lat>,<lon> | clear`` (Xcode 14+): the simulated location."""
+    if len(args) < 2 or args[1] not in ("set", "clear"):
+        raise SimError(_LOCATION_USAGE, 64)
+    dev = world.find(args[0])
+    dev.require_booted("lookup")
+    if args[1] == "clear":
+        dev.d["location"] = None
+        return 0
+    try:
+        lat, lon = (float(p) for p in args[2].split(","))
+    except (IndexError, ValueError):
+        raise SimError(f"Invalid coordinate: {' '.join(args[2:])}\n{_LOCATION_USAGE}", 64) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise SimError(f"Invalid coordinate: {args[2]}\n{_LOCATION_USAGE}", 64)
+    dev.d["location"] = [lat, lon]
+    return 0
+
+
+def cmd_keychain(world: World, args: list[str], io: Io) -> int:
+    """``keychain <device> add-root-cert <path> | add-cert <path> | reset`` (node-simctl's calls)."""
+    usage = "Usage: simctl keychain <device> [add-root-cert <path>] [add-cert <path>] [reset]"
+    if len(args) < 2 or args[1] not in ("add-root-cert", "add-cert", "reset"):
+        raise SimError(usage, 64)
+    dev = world.find(args[0])
+    dev.require_booted("lookup")
+    certs: list[dict[str, str]] = dev.d.setdefault("keychain", [])
+    if args[1] == "reset":
+        certs.clear()
+        return 0
+    if len(args) != 3:
+        raise SimError(usage, 64)
+    path = Path(args[2]).expanduser()
+    if not path.is_file():
+        raise sim_error("NSPOSIXErrorDomain", 2, f"Failed to read certificate at {args[2]}", 2)  # [U] text
+    certs.append({"name": path.name, "trust": "root" if args[1] == "add-root-cert" else "none"})
     return 0
