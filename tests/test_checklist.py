@@ -109,7 +109,7 @@ def test_the_starter_checklist_runs_every_item_on_both_virtual_platforms(
         assert items[automated]["status"] == "passed", items[automated]
     assert items["low_end"]["detail"] == "android: passed; ios: passed"  # on android-go and iphone-7
     assert "100 of 100 runs succeeded" in items["load"]["detail"]
-    assert items["poor_network"]["detail"] == "android: passed; ios: passed"
+    assert items["poor_network"]["detail"].startswith("android: passed; ios: passed; iOS: offline only")
     for platform in ("android", "ios"):
         metrics = [m for m in data["metrics"] if m["platform"] == platform]
         names = {m["name"] for m in metrics}
@@ -186,6 +186,31 @@ def test_a_profile_that_breaks_the_task_fails_the_low_end_item_and_only_it(tmp_p
     assert "on the android-go phone the app's process ended" in detail and "has died" in detail
     results = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
     assert {r["device"]["profile"] for r in results if r["status"] == "failed"} == {"android-go"}
+
+
+def test_an_app_that_gives_up_on_a_timeout_fails_the_poor_network_item(tmp_path: Path) -> None:
+    """The guide: a network timeout is retried. An upload worker that answers a timeout with
+    Result.failure() instead fails the poor-network item, at the retry expectation."""
+    apps = tmp_path / "app" / "fixtures" / "apps"
+    apps.mkdir(parents=True)
+    model = (ROOT / "fixtures" / "apps" / "nwm_demo.yaml").read_text(encoding="utf-8")
+    upload = '      - {method: POST, url: "https://api.example.com/upload", status: 201, body: 256KB}\n'
+    assert upload in model
+    (apps / "gives_up.yaml").write_text(model.replace(upload, upload + "    on_network_error: failure\n"))
+    path = tmp_path / "app" / "checklist.yaml"
+    path.write_text(
+        "android:\n  app: gives_up\n  task: periodic-sync\n  enqueue: nwmdemo://enqueue/periodic-sync\n"
+        "  network_task: upload\n  network_enqueue: nwmdemo://enqueue/upload\nitems: [poor_network]\n",
+        encoding="utf-8",
+    )
+    proc = bgtest(str(path), "--report", str(tmp_path / "r"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    [item] = json.loads((tmp_path / "r" / "checklist.json").read_text(encoding="utf-8"))["items"]
+    assert item["status"] == "failed" and "expect upload retried" in item["detail"], item
+    scenario = (tmp_path / "r" / "checklist" / "android_poor_network.yaml").read_text(encoding="utf-8")
+    assert '"host": "api.example.com", "method": "POST", "path": "/upload", "respond": ["timeout", 201]' in (
+        scenario
+    )
 
 
 def _planned(*names: str) -> list[Planned]:
