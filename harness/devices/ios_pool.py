@@ -1,6 +1,9 @@
 """Which iOS targets are there: booted simulators (``xcrun simctl list``) and WDA endpoints.
 
-Used by ``bgtest devices`` and by the session when it picks a target for an iOS scenario.
+Used by ``bgtest devices`` and by the session, which leases one target per iOS scenario: every
+booted simulator (or every UDID named) is a target, each with its own WebDriverAgent when
+``BGTEST_WDA_URL`` pairs one with it (``UDID=URL``), and a run spreads its scenarios over them
+as it does over Android devices.
 A scenario tagged ``ios-device`` needs BGTaskScheduler to really work — an iPhone, or the
 virtual iPhone started with ``--kind device`` — because on the Simulator ``submit`` fails with
 Code=1 (research ios.md §3); one tagged ``ios-simulator`` is about the Simulator's own
@@ -48,9 +51,14 @@ def xcrun_available(path: str | None = None) -> bool:
 
 
 def wda_urls(configured: str | None, device_url: str | None = None) -> list[str]:
-    """WDA endpoints worth asking: the configured ones (``Settings.wda_url``, comma-separated),
-    ``device_url`` (``$DEVICE_URL``), then WDA's default port on this host."""
-    urls = [u.strip() for u in (configured or "").split(",") if u.strip()]
+    """WDA endpoints worth asking: the configured ones (``Settings.wda_url``, comma-separated,
+    ``UDID=URL`` or URL), ``device_url`` (``$DEVICE_URL``), then WDA's default port on this host."""
+    urls = []
+    for item in (u.strip() for u in (configured or "").split(",")):
+        if not item:
+            continue
+        udid, sep, url = item.partition("=")
+        urls.append(url.strip() if sep and is_udid(udid.strip()) else item)
     if device_url:
         urls.append(device_url)
     urls.append("http://localhost:8100")
@@ -89,39 +97,82 @@ def booted_simulators(xcrun: Xcrun) -> list[SimDevice]:
     return [d for d in list_simulators(xcrun) if d.state == "Booted"]
 
 
-def choose_ios(
-    xcrun: Xcrun, udid: str | None = None, want_kind: str | None = None, wda_url: str | None = None
-) -> IosDevice | None:
-    """The target for a scenario: ``udid`` if given (checked), else a booted one of the wanted kind.
+@dataclass(frozen=True)
+class IosTarget:
+    """An iOS simulator as a lease sees it (harness/devices/lease.py)."""
 
-    None when nothing booted fits (the caller may start the virtual iPhone).
-    """
-    if udid:
-        device = IosDevice(udid, xcrun, wda_url=wda_url)
-        device.check()
-        return device
-    booted = booted_simulators(xcrun)
-    fallback: IosDevice | None = None
-    for entry in booted:
-        device = IosDevice(entry.udid, xcrun, wda_url=wda_url)
-        if want_kind is None or device.kind == want_kind:
-            return device
-        fallback = fallback or device
-    if want_kind == "device" and fallback is not None:
+    udid: str
+
+    @property
+    def serial(self) -> str:
+        return self.udid
+
+    @property
+    def key(self) -> str:
+        return f"ios/{self.udid}"
+
+
+def named_udids(*given: str | None) -> list[str]:
+    """The simulator UDIDs among ``--device`` / ``BGTEST_IOS_DEVICE`` values (comma lists; the
+    rest are adb serials)."""
+    parts = [p.strip() for text in given for p in (text or "").split(",")]
+    return list(dict.fromkeys(p for p in parts if is_udid(p)))
+
+
+def wda_pairs(text: str | None) -> tuple[dict[str, str], str | None]:
+    """``BGTEST_WDA_URL``: ``UDID=URL`` items pair an endpoint with one simulator; one bare URL
+    serves every target without its own (the one-target case). Two bare URLs are ambiguous."""
+    paired: dict[str, str] = {}
+    bare: list[str] = []
+    for item in (part.strip() for part in (text or "").split(",")):
+        if not item:
+            continue
+        udid, sep, url = item.partition("=")
+        if sep and is_udid(udid.strip()):
+            paired[udid.strip()] = url.strip().rstrip("/")
+        else:
+            bare.append(item.rstrip("/"))
+    if len(bare) > 1:
+        raise DeviceError(
+            "wda " + ", ".join(bare),
+            "several WebDriverAgent URLs and no simulator named for each",
+            hint="write BGTEST_WDA_URL as UDID=http://host:8100,UDID2=http://host:8101",
+        )
+    return paired, (bare[0] if bare else None)
+
+
+def ios_targets(xcrun: Xcrun, udids: list[str], wda_url: str | None = None) -> list[IosDevice]:
+    """The iOS targets a run may lease: the ``udids`` named (each checked: there and booted),
+    else every booted simulator; [] when none is booted (the caller may start the virtual one)."""
+    paired, shared = wda_pairs(wda_url)
+    if udids:
+        devices = [IosDevice(udid, xcrun, wda_url=paired.get(udid, shared)) for udid in udids]
+        for device in devices:
+            device.check()
+        return devices
+    return [IosDevice(e.udid, xcrun, wda_url=paired.get(e.udid, shared)) for e in booted_simulators(xcrun)]
+
+
+def of_kind(targets: list[IosDevice], want_kind: str | None) -> list[IosDevice]:
+    """The targets a scenario wanting ``want_kind`` may run on; :class:`KindMismatch` (the
+    scenario is skipped, with the reason) when there are targets but none of that kind."""
+    fitting = [t for t in targets if want_kind is None or t.kind == want_kind]
+    if fitting or not targets:
+        return fitting
+    other = targets[0]
+    if want_kind == "device":
         raise KindMismatch(
-            fallback.udid,
+            other.udid,
             "this scenario is tagged ios-device (BGTaskScheduler must really run) and only simulators "
             "are booted: on the Simulator submit fails with BGTaskSchedulerErrorDomain Code=1",
             hint="run it on an iPhone through WDA, or on the virtual iPhone (`bgtest sim ios --kind device`)",
         )
-    if want_kind == "simulator" and fallback is not None:
-        raise KindMismatch(
-            fallback.udid,
-            "this scenario is tagged ios-simulator (it checks the Simulator's own behaviour) and the only "
-            "target is an iPhone",
-            hint="boot a simulator (`xcrun simctl boot UDID`) or `bgtest sim ios --kind simulator`",
-        )
-    return None
+    raise KindMismatch(
+        other.udid,
+        "this scenario is tagged ios-simulator (it checks the Simulator's own behaviour) and the only "
+        "target is an iPhone",
+        hint="boot a simulator (`xcrun simctl boot UDID`) or `bgtest sim ios --kind simulator`",
+    )
 
 
 def print_ios_targets(

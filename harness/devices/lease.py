@@ -7,7 +7,8 @@ processes that know nothing of each other, and is released by the kernel when it
 — a SIGKILLed worker never leaves a device locked.
 
 Leases are taken per scenario, least recently used device first, so a run with more devices
-than workers still spreads its scenarios over all of them.
+than workers still spreads its scenarios over all of them. Android devices and iOS simulators
+are leased alike (anything with a host-unique ``key``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,27 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
-from harness.devices.pool import Candidate
 from harness.errors import DeviceError
+
+
+class Leasable(Protocol):
+    """Anything a run leases: an Android device on an adb server, an iOS simulator."""
+
+    @property
+    def key(self) -> str:
+        """Unique on this host (it names the lock file)."""
+        ...
+
+    @property
+    def serial(self) -> str: ...
+
+
+T = TypeVar("T", bound=Leasable)
 
 
 def default_lease_dir() -> Path:
@@ -32,10 +48,10 @@ def default_lease_dir() -> Path:
 
 
 @dataclass
-class Lease:
+class Lease(Generic[T]):
     """A held device; ``release()`` is idempotent and never raises."""
 
-    candidate: Candidate
+    candidate: T
     _fd: int | None
 
     def release(self) -> None:
@@ -56,14 +72,14 @@ class DeviceLeases:
     poll_s: float = 0.05
     sleep: Callable[[float], None] = time.sleep
 
-    def _path(self, candidate: Candidate) -> Path:
+    def _path(self, candidate: Leasable) -> Path:
         return self.root / (re.sub(r"[^A-Za-z0-9._-]", "_", candidate.key) + ".lock")
 
-    def try_acquire(self, candidates: Sequence[Candidate]) -> Lease | None:
+    def try_acquire(self, candidates: Sequence[T]) -> Lease[T] | None:
         """A lease on a free candidate (least recently leased first), or None when all are busy."""
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-        def last_used(candidate: Candidate) -> float:
+        def last_used(candidate: T) -> float:
             try:
                 return self._path(candidate).stat().st_mtime
             except OSError:
@@ -83,7 +99,7 @@ class DeviceLeases:
             return Lease(candidate, fd)
         return None
 
-    def acquire(self, candidates: Sequence[Candidate], timeout_s: float | None = None) -> Lease:
+    def acquire(self, candidates: Sequence[T], timeout_s: float | None = None) -> Lease[T]:
         """Wait for a free device. With ``timeout_s`` a :class:`DeviceError` names the busy ones."""
         if not candidates:
             raise ValueError("no candidates to lease")
@@ -101,3 +117,10 @@ class DeviceLeases:
                 )
             self.sleep(self.poll_s)
             waited += self.poll_s
+
+    def acquire_avoiding(self, candidates: Sequence[T], avoid: Collection[str]) -> Lease[T]:
+        """A lease on a device whose key is not in ``avoid`` when one of those is free (a rerun
+        goes to another device), else on any of ``candidates`` as it frees up."""
+        others = [c for c in candidates if c.key not in avoid]
+        lease = self.try_acquire(others) if avoid and others else None
+        return lease or self.acquire(candidates)

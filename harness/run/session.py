@@ -52,8 +52,8 @@ class DeviceSession:
     _embedded: Any = None
     _error: BgtestError | None = None
     _runs: int = 0
-    _ios: dict[str, Any] = field(default_factory=dict)  # wanted kind → IosDevice
-    _ios_errors: dict[str, BgtestError] = field(default_factory=dict)
+    _ios_targets: list[Any] | None = None  # the real iOS targets this session may lease
+    _ios_error: BgtestError | None = None
     _embedded_ios: Any = None
     _throwaway: set[str] = field(default_factory=set)  # embedded devices: they end with the run
     _recovered: set[str] = field(default_factory=set)
@@ -62,6 +62,8 @@ class DeviceSession:
     _leases: DeviceLeases = field(default_factory=DeviceLeases)
     _held: Lease | None = None  # the android_device fixture's session-long lease
     _last: Candidate | None = None  # the device of the last Android scenario
+    _last_key: str = ""  # the lease key and serial of the last scenario's device (any platform)
+    _last_serial: str = ""
     _profiled: dict[str, tuple[Any, AndroidDevice]] = field(default_factory=dict)  # profile → embedded
 
     # ------------------------------------------------------------- Android
@@ -143,9 +145,9 @@ class DeviceSession:
         if not pool:
             yield self._embedded_as(profile)
             return
-        others = [c for c in pool if c.key not in avoid]
-        lease = (self._leases.try_acquire(others) if others and avoid else None) or self._leases.acquire(pool)
+        lease = self._leases.acquire_avoiding(pool, avoid)
         self._last = lease.candidate
+        self._last_key, self._last_serial = lease.candidate.key, lease.candidate.serial
         try:
             yield self._device_at(lease.candidate)
         finally:
@@ -160,44 +162,41 @@ class DeviceSession:
         return None if last.serial in online else last
 
     # ------------------------------------------------------------- iOS
-    def ios(self, want_kind: str | None = None) -> Any:
-        """The iOS target for a scenario (``want_kind``: "device" / "simulator" from its tags)."""
-        key = want_kind or "any"
-        if key in self._ios:
-            return self._ios[key]
-        if key in self._ios_errors:
-            raise self._ios_errors[key]
-        try:
-            self._ios[key] = self._pick_ios(want_kind)
-        except BgtestError as exc:
-            self._ios_errors[key] = exc
-            raise
-        return self._ios[key]
+    def _ios_pool(self) -> list[Any]:
+        """The real iOS targets this session may lease ([] = none: the virtual iPhone)."""
+        if self._ios_error is not None:
+            raise self._ios_error
+        if self._ios_targets is None:
+            try:
+                self._ios_targets = self._find_ios()
+            except BgtestError as exc:
+                self._ios_error = exc
+                raise
+        return self._ios_targets
 
-    def _pick_ios(self, want_kind: str | None) -> Any:
+    def _find_ios(self) -> list[Any]:
         from harness.devices.ios import Xcrun
-        from harness.devices.ios_pool import choose_ios, is_udid, xcrun_available
+        from harness.devices.ios_pool import ios_targets, named_udids, xcrun_available
 
         settings = self.settings
-        udid = settings.ios_device or (settings.device if is_udid(settings.device) else None)
-        if udid or settings.xcrun or xcrun_available():
-            found = choose_ios(
-                Xcrun(settings.xcrun), udid=udid, want_kind=want_kind, wda_url=settings.wda_url
-            )
-            if found is not None:
+        udids = named_udids(settings.ios_device, settings.device)
+        if udids or settings.xcrun or xcrun_available():
+            found = ios_targets(Xcrun(settings.xcrun), udids, settings.wda_url)
+            if found or settings.allow_embedded:
                 return found
-            if not settings.allow_embedded:
-                raise DeviceError(
-                    "xcrun",
-                    "no iOS simulator is booted" + (" of kind device" if want_kind == "device" else ""),
-                    hint="boot one (`xcrun simctl boot UDID`) or drop --no-embedded",
-                )
-        elif not settings.allow_embedded:
+            raise DeviceError(
+                "xcrun", "no iOS simulator is booted",
+                hint="boot one (`xcrun simctl boot UDID`) or drop --no-embedded",
+            )
+        if not settings.allow_embedded:
             raise DeviceError(
                 "xcrun",
                 "no xcrun here (not a Mac) and --no-embedded",
                 hint="run on a Mac, pass --xcrun, or drop --no-embedded",
             )
+        return []
+
+    def _virtual_iphone(self, want_kind: str | None, profile: str | None = None) -> Any:
         if self._embedded_ios is None:
             from harness.run.embedded import EmbeddedIphone
 
@@ -206,9 +205,37 @@ class DeviceSession:
                 "no iOS simulator booted: started a virtual iPhone (virtual time) "
                 "— pass --xcrun or boot a simulator to use a real one"
             )
-        device = self._embedded_ios.device(want_kind or "simulator")
+        device = self._embedded_ios.device(want_kind or "simulator", profile)
         self._throwaway.add(device.serial)
         return device
+
+    def ios(self, want_kind: str | None = None) -> Any:
+        """An iOS target of ``want_kind`` ("device" / "simulator"; for Python tests and tools):
+        the first real one, else the virtual iPhone. Scenarios lease theirs (``device_for``)."""
+        from harness.devices.ios_pool import of_kind
+
+        pool = self._ios_pool()
+        return of_kind(pool, want_kind)[0] if pool else self._virtual_iphone(want_kind)
+
+    @contextmanager
+    def _ios_lease(
+        self, want_kind: str | None, profile: str | None, avoid: frozenset[str] = frozenset()
+    ) -> Iterator[Any]:
+        """One scenario's iOS target: a lease on a free booted simulator of the kind it wants
+        (several are shared out as Android devices are), or the virtual iPhone."""
+        from harness.devices.ios_pool import IosTarget, of_kind
+
+        pool = self._ios_pool()
+        if not pool:
+            yield self._virtual_iphone(want_kind, profile)
+            return
+        fitting = {IosTarget(d.udid): d for d in of_kind(pool, want_kind)}
+        lease = self._leases.acquire_avoiding(list(fitting), avoid)
+        self._last_key, self._last_serial = lease.candidate.key, lease.candidate.serial
+        try:
+            yield fitting[lease.candidate]
+        finally:
+            lease.release()
 
     def ledger(self, device: Device) -> DeviceLedger | None:
         """The device's state ledger; on first use in this session, first restore what an
@@ -241,10 +268,8 @@ class DeviceSession:
         elif platform == "ios":
             from harness.devices.ios_pool import wanted_kind
 
-            device = self.ios(wanted_kind(scenario.tags))
-            if asked is not None and self._embedded_ios is not None and device.is_virtual:
-                device = self._embedded_ios.device(device.kind, asked)
-            yield device
+            with self._ios_lease(wanted_kind(scenario.tags), asked, avoid) as device:
+                yield device
         else:
             raise _NoDriver(f"{platform}: no driver for this platform in this build")
 
@@ -267,11 +292,11 @@ class DeviceSession:
         avoid: set[str] = set()
         reruns_left, dropout_retry = self.settings.reruns, True
         while True:
-            self._last = None
+            self._last, self._last_key, self._last_serial = None, "", ""
             result = self._run_once(scenario, platform, observer, number, attempt=len(attempts) + 1,
                                     avoid=frozenset(avoid))
-            if self._last is not None:
-                result.device.setdefault("serial", self._last.serial)  # a scenario that never reached it
+            if self._last_serial:
+                result.device.setdefault("serial", self._last_serial)  # a scenario that never reached it
             attempts.append(result)
             if result.status in ("passed", "skipped") or interrupts.received() is not None:
                 break
@@ -283,8 +308,8 @@ class DeviceSession:
             if reruns_left <= 0 or (gone is not None and not self._pool):
                 break
             reruns_left -= 1
-            if self._last is not None:
-                avoid.add(self._last.key)
+            if self._last_key:
+                avoid.add(self._last_key)
             done = self.settings.reruns - reruns_left
             self.note(f"'{scenario.name}' {result.status} on {result.device.get('serial') or 'its device'}: "
                       f"rerun {done} of {self.settings.reruns}")
@@ -342,7 +367,7 @@ class DeviceSession:
         if self._embedded_ios is not None:
             self._embedded_ios.stop()
             self._embedded_ios = None
-        self._ios.clear()
+        self._ios_targets = None
         if self._held is not None:
             self._held.release()
             self._held = None
