@@ -15,7 +15,6 @@ from harness.network.records import PROXY_TAG, RequestRecord
 from harness.network.rules import Answer, Conditions, RuleError, RuleSet, parse_loss
 from harness.network.session import ScenarioNetwork
 from harness.sim.android.os.httpclient import proxy_address
-from harness.sim.android.workmanager.runtime import _http_verdict
 from harness.sim.clock import VirtualClock
 
 
@@ -30,12 +29,12 @@ def _worker(**extra: object) -> Worker:
 def test_the_answer_decides_the_result_by_the_workers_rules(
         retry_on: list[object] | None, status: int, result: str) -> None:
     worker = _worker(**({"retry_on": retry_on} if retry_on is not None else {}))
-    assert _http_verdict(worker, "success", status, f"HTTP {status}") == (result, f"HTTP {status}")
+    assert worker.http_outcome(status, "success") == result
 
 
 def test_no_answer_is_the_network_error_outcome() -> None:
-    assert _http_verdict(_worker(on_network_error="failure"), "success", None, "timeout")[0] == "failure"
-    assert _http_verdict(_worker(), "success", None, "timeout")[0] == "retry"
+    assert _worker(on_network_error="failure").http_outcome(None, "success") == "failure"
+    assert _worker().http_outcome(None, "success") == "retry"
 
 
 def test_a_bad_retry_status_is_refused_by_the_model() -> None:

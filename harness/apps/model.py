@@ -289,9 +289,18 @@ class Worker(_Model):
     def _outcome_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, (str, int)) else value
 
-    def retries(self, status: int) -> bool:
-        """Whether an answer with ``status`` makes this worker ask for a retry."""
-        return any(entry == str(status) or entry == f"{status // 100}xx" for entry in self.retry_on)
+    def http_outcome(self, status: int | None, scripted: Outcome) -> Outcome:
+        """What one call's answer makes of the run (``status`` None: no answer came): the
+        worker's rules, the same on every virtual device — no answer gives
+        ``on_network_error``, a status in ``retry_on`` retry, any other 4xx/5xx failure, a
+        good answer leaves the scripted outcome (native_workmanager: ``shouldRetry = code >=
+        500``, exceptions retry; NWM ``workers/HttpRequestWorker.kt``)."""
+        if status is None:
+            return self.on_network_error
+        if status >= 400:
+            retry = any(entry in (str(status), f"{status // 100}xx") for entry in self.retry_on)
+            return "retry" if retry else "failure"
+        return scripted
 
     def outcome(self, run_attempt: int) -> Outcome:
         """The scripted result of run attempt ``run_attempt`` (0-based); the last entry repeats."""

@@ -264,14 +264,10 @@ class AppRuntime:
                 if self.lib == "native_workmanager":
                     self.nslog(f"{what}: Error - The Internet connection appears to be offline.")
                 return worker.on_network_error
-            if call.status >= 500:
+            if call.status >= 400:  # retry_on decides, as on Android (Worker.http_outcome)
                 if self.lib == "native_workmanager":
                     self.nslog(f"{what}: Failed - Status {call.status}")
-                return worker.on_network_error
-            if call.status >= 400:
-                if self.lib == "native_workmanager":
-                    self.nslog(f"{what}: Failed - Status {call.status}")
-                return "failure"
+                return worker.http_outcome(call.status, outcome)
             if self.lib == "native_workmanager":
                 self.nslog(f"{what}: Success - Status {call.status}, Body size: 512 bytes")
         return "failure" if outcome == "crash" else outcome

@@ -536,7 +536,7 @@ class WorkManagerRuntime:
                 "No address associated with hostname")
         for call in calls:
             if call.status >= 400:
-                return _http_verdict(worker, outcome, call.status, f"HTTP {call.status}")
+                return (worker.http_outcome(call.status, outcome), f"HTTP {call.status}")
         return outcome, f"HTTP {calls[-1].status}"
 
     # ------------------------------------------------ HTTP through the device's proxy
@@ -571,7 +571,7 @@ class WorkManagerRuntime:
                 answer = await http.call(call.method, call.url, start + elapsed, call.timeout_ms,
                                          b"x" * (call.body_kb * 1024))
                 elapsed += answer.elapsed_ms
-                verdict = _http_verdict(worker, outcome, answer.status, answer.message)
+                verdict = (worker.http_outcome(answer.status, outcome), answer.message)
                 if answer.status is None or answer.status >= 400:
                     break
             return elapsed, verdict
@@ -752,15 +752,3 @@ def _resolve_system_job_service(device: JobsContext, package: str) -> WorkManage
 
 
 SERVICE_RESOLVERS[SYSTEM_JOB_SERVICE] = _resolve_system_job_service
-
-
-def _http_verdict(worker: Any, outcome: str, status: int | None, message: str) -> tuple[str, str]:
-    """What one call's answer makes of the run, by the worker's rules: no answer gives
-    ``on_network_error``, a status in ``retry_on`` retry, any other 4xx/5xx failure, and a
-    good answer leaves the scripted outcome (native_workmanager: ``shouldRetry = code >= 500``,
-    exceptions retry; NWM ``workers/HttpRequestWorker.kt``)."""
-    if status is None:
-        return worker.on_network_error, message
-    if status >= 400:
-        return ("retry" if worker.retries(status) else "failure"), message
-    return outcome, message
