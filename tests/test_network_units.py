@@ -75,6 +75,23 @@ def test_advance_async_runs_no_later_event_until_held_io_is_done() -> None:
     assert asyncio.run(scenario()) == ["answer@1000", "later@2000", "end@5000"]
 
 
+def test_io_started_outside_an_advance_is_answered_before_the_next_event() -> None:
+    """A worker started by ``am start`` (not by a clock advance): its request is still out
+    when the next advance comes, and no event may run before its answer."""
+    async def scenario() -> list[str]:
+        clock = VirtualClock(start_ms=0)
+        seen: list[str] = []
+        answer: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        clock.hold(answer)
+        clock.schedule_at(500, lambda: seen.append(f"timer@{clock.now_ms()}"))
+        asyncio.get_running_loop().call_soon(lambda: (seen.append(f"answer@{clock.now_ms()}"),
+                                                      answer.set_result(None)))
+        await clock.advance_async(1000)
+        return seen
+
+    assert asyncio.run(scenario()) == ["answer@0", "timer@500"]
+
+
 def test_proxy_records_are_searched_and_kept_in_the_saved_journal() -> None:
     journal = Journal(engine=ExpectationEngine(VocabState([])), selective=True)
     assert journal.selective  # the device's own lines live in the spool, re-read for the artifact

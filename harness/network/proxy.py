@@ -61,6 +61,7 @@ class _Pending:
 
     decision: Decision
     attempt: int
+    after_ms: int | None
     method: str
     url: str
     device_ms: int | None  # the virtual device's stamp; None: real time
@@ -89,11 +90,13 @@ class _FaultInjector:
         device_ms = parse_device_time_ms(req.headers.get(DEVICE_TIME_HEADER))
         req.headers.pop(DEVICE_TIME_HEADER, None)
         url = req.pretty_url
+        start_ns = self.proxy.now_ns(device_ms)
+        attempt, after_ms = self.proxy.log.next_attempt(req.method, url, start_ns)
         pending = _Pending(
             decision=self.proxy.rules.decide(req.pretty_host, req.method, req.path),
-            attempt=self.proxy.log.next_attempt(req.method, url),
+            attempt=attempt, after_ms=after_ms,
             method=req.method, url=redact_url(url), device_ms=device_ms,
-            start_ns=self.proxy.now_ns(device_ms), start_wall=time.monotonic())
+            start_ns=start_ns, start_wall=time.monotonic())
         flow.metadata["bgtest"] = pending
         decision = pending.decision
         if decision.latency_ms and not pending.virtual:
@@ -182,7 +185,7 @@ class _FaultInjector:
         self.proxy.log.add(RequestRecord(
             time_ns=pending.start_ns, method=pending.method, url=pending.url, status=status,
             outcome=outcome, duration_ms=duration_ms, attempt=pending.attempt,
-            rule=None if index is None else index + 1))
+            rule=None if index is None else index + 1, after_ms=pending.after_ms))
 
 
 def _listen_failure(exc: BaseException | None) -> str:

@@ -4,10 +4,12 @@ A `RequestRecord` becomes a `LogRecord` with tag :data:`PROXY_TAG` and one fixed
 form, so ``count``, ``in_order`` and the time between two attempts are asked of requests with
 the same engine and the same words as of task events::
 
-    GET https://api.example.com/sync 503 attempt=2 duration=12ms rule=1
+    GET https://api.example.com/sync 503 attempt=2 after=1m5s duration=12ms rule=1
 
 The outcome is the status, or ``timeout`` / ``reset`` / ``dns`` / ``error`` when no status
-came back. Time is device time (see ``virtual_time``). URLs are redacted before a record
+came back. ``after`` (from the second attempt on) is the time since the previous attempt
+started, in whole seconds: the backoff a scenario asserts with ``message: "attempt=2 after=1m"``.
+Time is device time (see ``virtual_time``). URLs are redacted before a record
 exists: the journal is saved as an artifact, and a token in a query string is a secret.
 """
 
@@ -59,11 +61,14 @@ class RequestRecord:
     duration_ms: int | None
     attempt: int
     rule: int | None  # 1-based index of the rule that decided it, None: passed through
+    after_ms: int | None = None  # since the previous attempt's start; None for the first
 
     def message(self) -> str:
         duration = "none" if self.duration_ms is None else format_duration_ms(self.duration_ms)
         rule = "-" if self.rule is None else str(self.rule)
-        return (f"{self.method} {self.url} {self.outcome} attempt={self.attempt} "
+        # whole seconds: a backoff is asserted in seconds, and a job may start a few ms late
+        after = "" if self.after_ms is None else f"after={format_duration_ms(self.after_ms // 1000 * 1000)} "
+        return (f"{self.method} {self.url} {self.outcome} attempt={self.attempt} {after}"
                 f"duration={duration} rule={rule}")
 
     def to_log_record(self, seq: int = 0) -> LogRecord:
@@ -82,16 +87,17 @@ class RequestLog:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._attempts: dict[tuple[str, str], int] = {}
+        self._attempts: dict[tuple[str, str], tuple[int, int]] = {}  # -> (count, last start ns)
         self.records: list[RequestRecord] = []
         self.listeners: list[Callable[[RequestRecord], None]] = []
 
-    def next_attempt(self, method: str, url: str) -> int:
+    def next_attempt(self, method: str, url: str, time_ns: int = 0) -> tuple[int, int | None]:
+        """This request's attempt number and the ms since the previous attempt started."""
         key = (method.upper(), url.split("?", 1)[0])
         with self._lock:
-            n = self._attempts.get(key, 0) + 1
-            self._attempts[key] = n
-            return n
+            n, last = self._attempts.get(key, (0, 0))
+            self._attempts[key] = (n + 1, time_ns)
+            return n + 1, (max(0, time_ns - last) // 1_000_000 if n else None)
 
     def add(self, record: RequestRecord) -> None:
         with self._lock:

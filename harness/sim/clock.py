@@ -166,6 +166,8 @@ class VirtualClock:
         self._firing = True
         try:
             while True:
+                if stop_on_io and self._io:
+                    break  # (also I/O an earlier command started: nothing runs before its answer)
                 due = self.next_due_ms()
                 if due is None or due > target:
                     break
@@ -174,8 +176,6 @@ class VirtualClock:
                     self._set_now(timer.when_ms)
                 timer.callback()
                 ran += 1
-                if stop_on_io and self._io:
-                    break
             if move and target > self.now_exact_ms() and not (stop_on_io and self._io):
                 self._set_now(target)
         finally:

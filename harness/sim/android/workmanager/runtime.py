@@ -581,9 +581,11 @@ class WorkManagerRuntime:
             if not self.alive or entry is None or task.cancelled():
                 return  # stopped, cancelled or the process died while the request was out
             elapsed, verdict = task.result()
-            timer = self.device.clock.schedule_in(
-                worker.duration_ms + elapsed, lambda: self._finish(spec_id, outcome, attempt, verdict),
-                "worker")
+            # from the start: device time may have moved while the request was out (a request
+            # started by a command other than a clock advance does not hold it back)
+            end = start + worker.duration_ms + elapsed
+            timer = self.device.clock.schedule_at(
+                end, lambda: self._finish(spec_id, outcome, attempt, verdict), "worker")
             self._running[spec_id] = (entry[0], entry[1], timer)
 
         task = asyncio.get_running_loop().create_task(do_work())
