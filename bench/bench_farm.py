@@ -147,6 +147,8 @@ def workers(scenarios: int, devices: int = 8) -> None:
     for i in range(scenarios):
         (flows / f"s{i:02d}.yaml").write_text(SCENARIO.format(i=i))
     walls: dict[int, float] = {}
+    scenario_walls: dict[int, float] = {}
+    load_before = os.getloadavg()[0]
     with sim(devices) as (_proc, server, serials):
         for n in (1, 2, 4, 8):
             env = dict(server.env, XDG_RUNTIME_DIR=str(folder / f"leases-{n}"))
@@ -162,19 +164,22 @@ def workers(scenarios: int, devices: int = 8) -> None:
                 raise SystemExit(f"-n {n} exited {run.returncode}:\n{said}")
             results = json.loads((folder / f"report-{n}" / "results.json").read_text())
             used = {r["device"]["serial"] for r in results}
+            scenario_walls[n] = statistics.mean(r["wall_s"] for r in results)
             print(f"  -n {n}: {walls[n]:6.2f} s wall, {len(used)} of {len(serials)} devices used", flush=True)
     print(f"bgtest run: {scenarios} scenarios over {devices} virtual devices (`bgtest sim android --count "
-          f"{devices}`), {os.cpu_count()} cores")
+          f"{devices}`), {os.cpu_count()} cores, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
+    print("  workers   wall      speed-up vs -n 1   mean scenario wall (its own steps)")
     for n, wall in walls.items():
-        print(f"  -n {n}   {wall:7.2f} s   speed-up {walls[1] / wall:5.2f}x vs -n 1"
-              + ("   (baseline)" if n == 1 else ""))
+        tag = "  (baseline)" if n == 1 else " " * 12
+        print(f"  -n {n}   {wall:7.2f} s   {walls[1] / wall:5.2f}x{tag}"
+              f"   {scenario_walls[n]:5.2f} s ({scenario_walls[n] / scenario_walls[1]:4.2f}x)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=("workers", "scale"), default=None)
     ap.add_argument("--count", type=int, default=32)
-    ap.add_argument("--samples", type=int, default=30)
+    ap.add_argument("--samples", type=int, default=100)
     ap.add_argument("--scenarios", type=int, default=16)
     args = ap.parse_args()
     if args.only in (None, "workers"):
@@ -205,7 +210,8 @@ def scale(n: int, samples: int) -> None:
             wall = time.perf_counter() - start
         rss_loaded = rss_mb(proc.pid)
 
-    print(f"bgtest sim android: {n} virtual devices in one process (a thread each), against 1")
+    print(f"bgtest sim android: {n} virtual devices in one process (a thread each), against 1; "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"  RSS, 1 device                        {rss1:8.1f} MB   baseline")
     print(f"  RSS, {n:2d} devices idle                 {rss_n:8.1f} MB   {rss_n / rss1:5.2f}x   "
           f"+{(rss_n - rss1) / (n - 1):.1f} MB per device added")

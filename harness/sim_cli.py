@@ -7,6 +7,7 @@ a host-side adb server (``harness.devices``), and the virtual devices never impo
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from enum import Enum
 
@@ -70,6 +71,10 @@ def android(
             models = demo_models() if apps else []
             farm = VirtualAndroidFarm(count=count, adb_server=server, clock_mode=clock.value, scale=scale,
                                       profile=profile.value, app_models=models)
+            # This process only hosts devices, a thread each: a busy device hands the
+            # interpreter lock on after 1 ms instead of CPython's 5 ms, so another's `adb shell`
+            # gets its turns sooner while the others advance their clocks (bench/bench_farm.py).
+            sys.setswitchinterval(0.001)
             farm.start()
         except (AdbServerError, OSError) as exc:
             typer.echo(f"error: {exc}", err=True)

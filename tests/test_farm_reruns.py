@@ -18,7 +18,7 @@ import pytest
 from safety_util import SignalAtCommand
 from test_farm import bgtest
 
-from harness.devices.adb_server import AdbServer
+from harness.devices.adb_server import AdbServer, free_port
 from harness.devices.adbwire import AdbWire
 from harness.devices.android import AndroidDevice
 from harness.devices.filters import FilterError, parse_filters
@@ -180,3 +180,14 @@ def test_a_device_that_dies_mid_run_is_quarantined_and_the_scenario_reruns_on_an
     assert result["retried_from"] == f"{doomed} dropped out during attempt 1; rerun on {spare}"
     assert [(a["device"], a["status"], a["dropped_out"]) for a in result["attempts"]] == [
         (doomed, "error", True), (spare, "passed", False)]
+
+
+def test_no_rerun_when_no_rerun_can_help(tmp_path: Path) -> None:
+    port = free_port()  # nothing answers there: every attempt would fail the same way
+    proc = bgtest("run", str(_scenario(tmp_path)), "--adb-server", f"127.0.0.1:{port}", "--reruns", "3",
+                  "--report", str(tmp_path / "r"), tmp=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 3, out
+    assert "no adb server answers there" in out and "rerun 1 of" not in out
+    [result] = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert result["attempts"] == []

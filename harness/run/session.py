@@ -305,7 +305,7 @@ class DeviceSession:
                 dropout_retry = False
                 result.retried_from = gone.serial
                 continue
-            if reruns_left <= 0 or (gone is not None and not self._pool):
+            if reruns_left <= 0 or (gone is not None and not self._pool) or self._would_fail_alike(result):
                 break
             reruns_left -= 1
             if self._last_key:
@@ -314,6 +314,12 @@ class DeviceSession:
             self.note(f"'{scenario.name}' {result.status} on {result.device.get('serial') or 'its device'}: "
                       f"rerun {done} of {self.settings.reruns}")
         return combined(attempts)
+
+    def _would_fail_alike(self, result: ScenarioResult) -> bool:
+        """A failure no rerun can change: the scenario asks what the platform cannot do, or the
+        run has no device at all (a server that does not answer, no simulator)."""
+        no_devices = self._error is not None or self._ios_error is not None
+        return result.exit_code == exits.INVALID_INPUT or no_devices
 
     def _quarantine(self, scenario: m.Scenario) -> Candidate | None:
         """The farm device the last attempt ran on, taken out of this run's pool if it dropped out."""
