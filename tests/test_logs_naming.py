@@ -93,3 +93,23 @@ def test_the_workspec_uuid_names_the_work_too() -> None:
     engine, (check,) = engine_with(Expectation(Match(task=U, state="enqueued"), within_ns=10 * S))
     feed(engine, lines(RUN))
     assert check.status == PASSED
+
+
+def test_on_ios_the_task_id_and_the_bgtask_identifier_both_name_the_task() -> None:
+    """native_workmanager runs a periodic task under its own BGTask identifier: the system's
+    lines name the identifier, the plugin's line ties it to the task id (issue #9 item 5)."""
+    from harness.logs.record import LogRecord
+
+    ident = "dev.brewkits.native_workmanager.refresh"
+    engine = ExpectationEngine(VocabState([load_vocabulary("native_workmanager_ios")]))
+    by_id, by_ident = (engine.add(Expectation(Match(task=t, state="started"), within_ns=60 * S), T0)
+                       for t in ("periodic-sync", ident))
+    scheduled = f"Scheduled task 'periodic-sync' with identifier '{ident}'"
+    for i, (subsystem, message) in enumerate([
+        ("", f"[NativeWorkManager] BGTaskSchedulerManager: {scheduled}"),
+        ("com.apple.BackgroundTasks", f"Running task: <BGAppRefreshTask: {ident}>"),
+    ]):
+        rec = LogRecord(T0 + (i + 1) * S, 80, 9, "Default", "", message, subsystem=subsystem, process="App")
+        engine.feed(rec)
+    assert by_id.status == PASSED, by_id.failure_message()
+    assert by_ident.status == PASSED, by_ident.failure_message()

@@ -195,6 +195,13 @@ def test_wait_until_sees_what_the_action_caused_before_the_wait(device: AndroidD
     assert result.status == "passed", result.failure  # it succeeded during the 10 minutes
 
 
+def test_wait_until_takes_a_glob_like_every_task_name(device: AndroidDevice, home: Path) -> None:
+    ok = run(device, home, API_BOTH + '  - wait: {until: "api-* retried", timeout: 30m}\n')
+    assert ok.status == "passed", ok.failure  # api-1 retries
+    text = failed(run(device, home, API_BOTH + '  - wait: {until: "api-* failed", timeout: 30m}\n'))
+    assert "api-*" in text
+
+
 def test_events_after_the_restore_are_apart(device: AndroidDevice, home: Path) -> None:
     result = run(
         device,
