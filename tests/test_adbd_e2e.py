@@ -8,13 +8,13 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import adbutils
 import pytest
+from adb_testutil import TIMEOUT_S, disconnect_awaited, wait_boot_completed
 
 from harness.devices.adb_server import AdbServer
 from harness.sim.android.launcher import VirtualAndroidFarm
@@ -197,31 +197,16 @@ def test_garbage_on_one_connection_leaves_the_adb_server_link_alone(adb_server: 
 
 
 # ------------------------------------------------------------------------ reboot
-def wait_boot_completed(d: adbutils.AdbDevice, timeout: float = 10.0) -> int:
-    """Poll getprop like a harness does; returns how many polls it took."""
-    deadline = time.monotonic() + timeout
-    polls = 0
-    while time.monotonic() < deadline:
-        polls += 1
-        try:
-            if d.shell("getprop sys.boot_completed") == "1":
-                return polls
-        except adbutils.AdbError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("sys.boot_completed never became 1")
-
-
 def test_adbutils_reboot_then_wait_for_and_boot_completed(adb_server: AdbServer,
                                                           fresh: VirtualAndroidFarm) -> None:
     serial = fresh.serials[0]
     device = fresh.devices[0]
     boots = fresh.call(lambda: device.boot_count)
     d = dev(adb_server, serial)
-    d.reboot()
     client = adb_server.client()
-    client.wait_for(serial, state="disconnect", timeout=10)
-    client.wait_for(serial, state="device", timeout=10)
+    with disconnect_awaited(client, serial):
+        d.reboot()
+    client.wait_for(serial, state="device", timeout=TIMEOUT_S)
     wait_boot_completed(d)
     assert fresh.call(lambda: device.boot_count) == boots + 1
 
@@ -232,8 +217,8 @@ def test_adb_reboot_then_wait_for_device(adb_server: AdbServer, fresh: VirtualAn
     boots = fresh.call(lambda: device.boot_count)
     r = adb_server.adb("-s", serial, "reboot")
     assert (r.returncode, r.stdout) == (0, "")
-    adb_server.adb("-s", serial, "wait-for-disconnect", timeout=20)
-    adb_server.adb("-s", serial, "wait-for-device", timeout=20)
+    adb_server.adb("-s", serial, "wait-for-disconnect", timeout=TIMEOUT_S)
+    adb_server.adb("-s", serial, "wait-for-device", timeout=TIMEOUT_S)
     wait_boot_completed(dev(adb_server, serial))
     assert fresh.call(lambda: device.boot_count) == boots + 1
     assert adb_server.adb("-s", serial, "get-state").stdout.strip() == "device"
@@ -243,8 +228,8 @@ def test_tcpip_restarts_adbd_and_the_server_redials(adb_server: AdbServer, fresh
     serial = fresh.serials[0]
     r = adb_server.adb("-s", serial, "tcpip", "5555")
     assert r.stdout == "restarting in TCP mode port: 5555\n"
-    adb_server.adb("-s", serial, "wait-for-disconnect", timeout=20)
-    adb_server.adb("-s", serial, "wait-for-device", timeout=20)
+    adb_server.adb("-s", serial, "wait-for-disconnect", timeout=TIMEOUT_S)
+    adb_server.adb("-s", serial, "wait-for-device", timeout=TIMEOUT_S)
     assert dev(adb_server, serial).shell("echo back") == "back"
     assert fresh.call(lambda: fresh.devices[0].boot_count) == 1  # adbd restarted, not the phone
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import adbutils
 import pytest
+from adb_testutil import TIMEOUT_S, disconnect_awaited, wait_boot_completed
 
 from harness.devices.adb_server import AdbServer
 from harness.sim.android.launcher import VirtualAndroidFarm
@@ -29,18 +29,6 @@ def farm(adb_server: AdbServer) -> Iterator[VirtualAndroidFarm]:
 
 def device(adb_server: AdbServer, farm: VirtualAndroidFarm) -> adbutils.AdbDevice:
     return adb_server.client().device(farm.serials[0])
-
-
-def wait_boot_completed(d: adbutils.AdbDevice, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if d.shell("getprop sys.boot_completed") == "1":
-                return
-        except adbutils.AdbError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("sys.boot_completed never became 1")
 
 
 def test_adbutils_install_of_an_app_model(adb_server: AdbServer, farm: VirtualAndroidFarm) -> None:
@@ -112,10 +100,10 @@ def test_force_stop_and_reboot_keep_the_app_stopped(adb_server: AdbServer, farm:
     d.shell(["am", "start", "-n", f"{NWM}/.MainActivity"])
     assert d.shell2(["am", "force-stop", NWM]).returncode == 0
     assert d.shell2(["pidof", NWM]).returncode == 1
-    d.reboot()
     client = adb_server.client()
-    client.wait_for(serial, state="disconnect", timeout=10)
-    client.wait_for(serial, state="device", timeout=10)
+    with disconnect_awaited(client, serial):
+        d.reboot()
+    client.wait_for(serial, state="device", timeout=TIMEOUT_S)
     wait_boot_completed(d)
     assert "stopped=true" in d.shell(["dumpsys", "package", NWM])
     # no BOOT_COMPLETED for a stopped app: its process did not start

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import adbutils
 import pytest
+from adb_testutil import TIMEOUT_S, disconnect_awaited, wait_boot_completed
 
 from harness.devices.adb_server import AdbServer
 from harness.sim.android.launcher import VirtualAndroidFarm
@@ -64,19 +64,11 @@ def test_reboot_over_adb_reschedules_workers(phone: adbutils.AdbDevice, adb_serv
     log = d.shell(["logcat", "-d", "-s", "WM-WorkerWrapper:D"])
     worker = "dev.brewkits.kmpworkmanager.background.data.KmpWorker"
     assert f"Delaying execution for {worker} because it is being executed before schedule." in log
-    d.reboot()
     client = adb_server.client()
-    client.wait_for(d.serial, state="disconnect", timeout=10)
-    client.wait_for(d.serial, state="device", timeout=10)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            if d.shell("getprop sys.boot_completed") == "1":
-                break
-        except adbutils.AdbError:
-            pass
-        assert time.monotonic() < deadline, "boot never completed"
-        time.sleep(0.05)
+    with disconnect_awaited(client, d.serial):
+        d.reboot()
+    client.wait_for(d.serial, state="device", timeout=TIMEOUT_S)
+    wait_boot_completed(d)
     assert "Rescheduling Workers." in d.shell(["logcat", "-d", "-s", "WM-ForceStopRunnable:D"])
     d.shell(["cmd", "bgtest", "clock", "advance", "2h"])
     assert results(d, "SUCCESS"), "the periodic work did not run after the reboot"
