@@ -222,7 +222,7 @@ def test_an_unknown_host_is_allowed_once_and_remembered(adb_server: AdbServer, o
         try:
             # the first time the phone asks "Allow USB debugging?", as a real one does
             assert adb_server.adb("connect", serial, check=False).stdout.startswith("failed to authenticate")
-            adb_server.adb("-s", serial, "wait-for-device", timeout=20)
+            adb_server.adb("-s", serial, "wait-for-device", timeout=60)
             assert adb_server.adb("-s", serial, "shell", "echo hi").stdout == "hi\n"
             keys = farm.call(lambda: device.fs.read("/data/misc/adb/adb_keys")).decode()
             assert len(keys.strip().splitlines()) == 2  # the farm's key and the server's, now allowed

@@ -42,7 +42,7 @@ def journal(sim: IosDevice) -> Iterator[IosDeviceJournal]:
     jr.stop()
 
 
-def wait_for(predicate, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

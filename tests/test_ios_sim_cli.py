@@ -189,7 +189,7 @@ def test_console_pty_streams_stdout_until_terminate(tmp_path: Path) -> None:
     assert first.startswith(f"{BID}: ")
     assert proc.stdout.readline().startswith("[NativeWorkManager] KMPBridge: Initialized")
     subprocess.run([*xcrun, "terminate", "booted", BID], env=env, check=True)
-    assert proc.wait(timeout=10) == 0  # the console ends with the app
+    assert proc.wait(timeout=60) == 0  # the console ends with the app
     assert "Handlers registered" in proc.stdout.read()
 
 

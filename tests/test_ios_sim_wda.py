@@ -165,7 +165,7 @@ def test_bgtest_sim_ios_prints_the_environment_and_serves_wda(tmp_path: Path) ->
         assert status["ready"] is True and "simulatorVersion" not in status["ios"]
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=60) == 0
 
 
 def test_screenshots_are_in_pixels_through_wda_and_simctl(device_wda: tuple[wda.Client, SimHome],

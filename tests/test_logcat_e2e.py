@@ -32,7 +32,7 @@ def log(farm: VirtualAndroidFarm, level: str, tag: str, message: str, advance_ms
     farm.call(write)
 
 
-def read_until(conn: adbutils.AdbConnection, needle: bytes, timeout: float = 10.0) -> bytes:
+def read_until(conn: adbutils.AdbConnection, needle: bytes, timeout: float = 60.0) -> bytes:
     """Read a live stream until ``needle`` arrives (the deadline only guards a hang)."""
     conn.conn.settimeout(timeout)
     data = b""
@@ -44,7 +44,7 @@ def read_until(conn: adbutils.AdbConnection, needle: bytes, timeout: float = 10.
     return data
 
 
-def wait_for(pred, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(pred, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not pred():
         if time.monotonic() > deadline:
@@ -97,7 +97,7 @@ def test_reboot_ends_the_stream_and_T_resumes_in_the_new_boot(adb_server: AdbSer
             read_until(conn, b"never printed", timeout=10)
     finally:
         conn.close()
-    client.wait_for(serial, state="device", timeout=20)
+    client.wait_for(serial, state="device", timeout=60)
     wait_for(lambda: d.shell("getprop sys.boot_completed") == "1")
     log(farm, "I", "Boot2", "after reboot")
     out = adb_server.adb("-s", serial, "logcat", "-d", "-T", last_time).stdout
