@@ -215,9 +215,9 @@ def test_adb_reboot_then_wait_for_device(adb_server: AdbServer, fresh: VirtualAn
     serial = fresh.serials[0]
     device = fresh.devices[0]
     boots = fresh.call(lambda: device.boot_count)
-    r = adb_server.adb("-s", serial, "reboot")
+    with disconnect_awaited(adb_server.client(), serial):  # asked first: `adb wait-for-disconnect` races
+        r = adb_server.adb("-s", serial, "reboot")
     assert (r.returncode, r.stdout) == (0, "")
-    adb_server.adb("-s", serial, "wait-for-disconnect", timeout=TIMEOUT_S)
     adb_server.adb("-s", serial, "wait-for-device", timeout=TIMEOUT_S)
     wait_boot_completed(dev(adb_server, serial))
     assert fresh.call(lambda: device.boot_count) == boots + 1
@@ -226,9 +226,9 @@ def test_adb_reboot_then_wait_for_device(adb_server: AdbServer, fresh: VirtualAn
 
 def test_tcpip_restarts_adbd_and_the_server_redials(adb_server: AdbServer, fresh: VirtualAndroidFarm) -> None:
     serial = fresh.serials[0]
-    r = adb_server.adb("-s", serial, "tcpip", "5555")
+    with disconnect_awaited(adb_server.client(), serial):  # offline for ~0.25 s only
+        r = adb_server.adb("-s", serial, "tcpip", "5555")
     assert r.stdout == "restarting in TCP mode port: 5555\n"
-    adb_server.adb("-s", serial, "wait-for-disconnect", timeout=TIMEOUT_S)
     adb_server.adb("-s", serial, "wait-for-device", timeout=TIMEOUT_S)
     assert dev(adb_server, serial).shell("echo back") == "back"
     assert fresh.call(lambda: fresh.devices[0].boot_count) == 1  # adbd restarted, not the phone
