@@ -218,3 +218,21 @@ def test_selective_journal_materialises_always_tags_and_follows_new_expectations
     j.feed(line(3, "again", tag="Other") + line(4, "x", tag="Y"))
     assert [r.message for r in j.tag("Other")] == ["again"]
     assert engine.checks[0].status == "passed"
+
+
+def test_resume_in_the_first_millisecond_skips_what_came_before_the_start() -> None:
+    """A virtual device in manual time logs a whole scenario in one millisecond. The next
+    scenario's journal starts at the last line (`-T 1`); a break and `-T` at that millisecond
+    shows the earlier scenario's lines again: they are older than the journal, not new."""
+
+    def at0(n: int) -> str:
+        return line(0, f"line {n}", tid=100 + n)  # one thread each: no joined records
+
+    j = Journal()
+    j.feed(at0(2) + at0(10) + at0(11))  # -T 1: the last line of the earlier scenario first
+    j.disconnected()
+    assert j.resume_since() == "05-12 10:00:00.000"
+    j.feed(at0(0) + at0(1) + at0(2) + at0(10) + at0(11) + at0(12) + line(3, "line 13"))
+    j.flush()
+    assert numbers(j) == [2, 10, 11, 12, 13]
+    assert j.dropped_duplicates == 4  # lines 0 and 1 (before the start), 2 and 10 (repeats)

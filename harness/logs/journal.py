@@ -73,6 +73,10 @@ class Journal:
         self._boundary_ms = -1
         self._boundary_keys: set[tuple] = set()
         self._resuming = False
+        # The first record since the start (or the last reboot): the journal holds the buffer
+        # from there on. A resume at its millisecond shows what came before it again.
+        self._anchor: tuple[int, tuple] | None = None  # (ms, key)
+        self._before_anchor = False
         self._interest: Interest | None = None
         self._interest_dirty = True
         self._held: object | None = None
@@ -136,6 +140,18 @@ class Journal:
         """Add one record unless it repeats one already seen at the resume boundary."""
         with self.lock:
             ms = rec.time_ns // 1_000_000
+            anchor = self._anchor
+            if self._before_anchor and anchor is not None:
+                # `-T` is inclusive of its millisecond, and before the journal's first record
+                # that millisecond may hold lines it never had (older than its start: on a
+                # virtual device in manual time, a whole earlier scenario). The anchor itself
+                # comes again and is dropped as a repeat below.
+                if ms == anchor[0] and rec.key() != anchor[1]:
+                    self.dropped_duplicates += 1
+                    return False
+                self._before_anchor = False
+            if self._anchor is None:
+                self._anchor = (ms, rec.key())
             if self._resuming:
                 if ms < self._boundary_ms:
                     self.dropped_duplicates += 1
@@ -193,6 +209,9 @@ class Journal:
             self._marks.append((self._spooled, "disconnect"))
             self._held = self._parser.discard_partial()
             self._resuming = self._boundary_ms >= 0
+            self._before_anchor = self._resuming and self._anchor is not None and (
+                self._anchor[0] == self._boundary_ms
+            )
             self.reconnects += 1
 
     def rebooted(self) -> None:
@@ -200,11 +219,13 @@ class Journal:
         with self.lock:
             self._marks.append((self._spooled, "reboot"))
             held, self._held = self._held, None
+            self._before_anchor = False  # the held record is the journal's own, after its anchor
             # the half record is the best there will ever be -- unless it was itself a repeat
             # read again after a resume, so it still goes through the boundary check
             for rec in self._parser.emit_held(held):
                 self.append(rec)
             self._resuming = False
+            self._anchor = None  # a new buffer: nothing before its first record
             seq = self._parser.offset if isinstance(self._parser, LogcatParser) else self._parser.seq
             self._parser = self._new_parser(seq)
             self.reboots += 1
