@@ -124,6 +124,25 @@ def run(
     raise typer.Exit(code)
 
 
+def _prestart(scenarios: list[Any], device: str | None, adb_server: str | None, platform: Platform | None,
+              workers: int | None, no_embedded: bool, profiles: list[str] | None,
+              device_filters: list[str] | None) -> None:
+    """Start the embedded Android device now, in parallel with pytest's start and collection,
+    when this run will want it: Android scenarios, no device or server named, one process (an
+    xdist worker starts its own), and — asked on the starting thread — nothing attached."""
+    android = [s for s in scenarios if "android" in s.platforms]
+    if not android or device or adb_server or workers or no_embedded or platform == Platform.ios:
+        return
+    from harness.devices.pool import android_candidates
+    from harness.run.embedded import prestart_android
+    from harness.run.settings import Settings
+
+    models = list(dict.fromkeys(Path(s.app.model_path) for s in android if s.app and s.app.model_path))
+    filters = tuple(device_filters or ())
+    profile = Settings(profiles=tuple(profiles or ())).profile_for("android")
+    prestart_android(models, profile, needed=lambda: not android_candidates(None, None, filters))
+
+
 def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: str | None,
          platform: Platform | None, keyword: str | None, junit: Path | None, report: Path,
          workers: int | None, no_embedded: bool, xcrun: str | None, redact: list[str], debug: bool,
@@ -173,64 +192,80 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
         return EXIT_INVALID
     if not loaded.scenarios:
         return _usage(live, f"no scenarios in {', '.join(map(str, paths))}")
-    import pytest
+    from harness.run import interrupts
+    from harness.run.embedded import discard_prestarted
 
-    from harness.plugin import result_of
-
-    live.extract = result_of
-    live.status(f"starting {len(loaded.scenarios)} scenario(s)")
-    args = [str(p) for p in paths]
-    args += [
-        "--bgtest-scenarios",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:terminal",  # the screen is bgtest's (report/live.py)
-        "--rootdir",
-        str(Path.cwd()),
-        "-o",
-        "testpaths=",
-        "-o",
-        "addopts=",
-    ]
-    if device:
-        args += ["--bgtest-device", device]
-    if adb_server:
-        args += ["--bgtest-adb-server", adb_server]
-    if platform:
-        args += ["--bgtest-platform", platform.value]
-    if keyword:
-        args += ["-k", keyword]
-    if junit:
-        args += [f"--junitxml={junit}", "-o", "junit_family=xunit2"]
-    if report:
-        args += ["--bgtest-report", str(report)]
-    if workers:
-        args += ["-n", str(workers)]
-    if no_embedded:
-        args.append("--bgtest-no-embedded")
-    for name in profiles or ():
-        args.append(f"--bgtest-profile={name}")
-    for text in device_filters or ():
-        args.append(f"--bgtest-device-filter={text}")
-    if reruns:
-        args += ["--bgtest-reruns", str(reruns)]
-    if shard:
-        args += ["--bgtest-shard", shard]
-    if shard_durations is not None:
-        args += ["--bgtest-shard-durations", str(shard_durations)]
-    for pattern in redact:
-        args.append(f"--bgtest-redact={pattern}")
-    if xcrun:
-        args += ["--bgtest-xcrun", xcrun]
+    interrupts.install()  # a signal from here on is an Interrupted (the plugin routes them so too)
     try:
+        _prestart(loaded.scenarios, device, adb_server, platform, workers, no_embedded, profiles,
+                  device_filters)
+        import pytest
+
+        from harness.plugin import result_of
+
+        live.extract = result_of
+        live.status(f"starting {len(loaded.scenarios)} scenario(s)")
+        args = [str(p) for p in paths]
+        args += [
+            "--bgtest-scenarios",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:terminal",  # the screen is bgtest's (report/live.py)
+            # pytest rewrites the asserts of every module of a plugin's distribution — all of
+            # harness, ~100 modules parsed and compiled again at each start (seconds before the
+            # first step); scenario items judge with the expectation engine, not with assert
+            "--assert=plain",
+            "--rootdir",
+            str(Path.cwd()),
+            "-o",
+            "testpaths=",
+            "-o",
+            "addopts=",
+        ]
+        if device:
+            args += ["--bgtest-device", device]
+        if adb_server:
+            args += ["--bgtest-adb-server", adb_server]
+        if platform:
+            args += ["--bgtest-platform", platform.value]
+        if keyword:
+            args += ["-k", keyword]
+        if junit:
+            args += [f"--junitxml={junit}", "-o", "junit_family=xunit2"]
+        if report:
+            args += ["--bgtest-report", str(report)]
+        if workers:
+            args += ["-n", str(workers)]
+        if no_embedded:
+            args.append("--bgtest-no-embedded")
+        for name in profiles or ():
+            args.append(f"--bgtest-profile={name}")
+        for text in device_filters or ():
+            args.append(f"--bgtest-device-filter={text}")
+        if reruns:
+            args += ["--bgtest-reruns", str(reruns)]
+        if shard:
+            args += ["--bgtest-shard", shard]
+        if shard_durations is not None:
+            args += ["--bgtest-shard-durations", str(shard_durations)]
+        for pattern in redact:
+            args.append(f"--bgtest-redact={pattern}")
+        if xcrun:
+            args += ["--bgtest-xcrun", xcrun]
         code = pytest.main(args, plugins=[live])
+    except interrupts.Interrupted as exc:  # before the plugin took over: nothing ran yet
+        live.stop()
+        typer.echo(f"bgtest: interrupted ({exc.signal.name}) while starting: no scenario was run", err=True)
+        return exc.exit_code
     except BgtestError as exc:
         if debug:
             raise
         live.stop()
         typer.echo(f"bgtest: {exc.render()}", err=True)
         return exits.for_error(exc)
+    finally:
+        discard_prestarted()
     live.finish(junit=str(junit) if junit else None, report_dir=str(report) if report else None)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         return _usage(live, "nothing matched (check -k and --platform)")

@@ -8,6 +8,7 @@ own server on 5037 and from the emulator probe on 5555–5585.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
 import shutil
 import signal
@@ -35,16 +36,14 @@ def adb_binary() -> str:
     env = os.environ.get("BGTEST_ADB")
     if env:
         return env
-    try:
-        import adbutils
-
-        bundled = Path(adbutils.__file__).parent / "binaries" / "adb"
+    # where adbutils keeps its bundled adb, found without importing it (a second of start-up)
+    spec = importlib.util.find_spec("adbutils")
+    if spec is not None and spec.origin:
+        bundled = Path(spec.origin).parent / "binaries" / "adb"
         if bundled.exists():
             if not os.access(bundled, os.X_OK):
                 bundled.chmod(0o755)
             return str(bundled)
-    except ImportError:  # pragma: no cover - adbutils is a dependency
-        pass
     found = shutil.which("adb")
     if found:
         return found
@@ -112,14 +111,32 @@ class AdbServer:
 
         return adbutils.AdbClient(host=self.host, port=self.port)
 
+    def _ask(self, service: str) -> str:
+        """One host service's answer, asked of the server directly (what the adb command line
+        sends for ``adb connect`` / ``disconnect``) instead of starting an adb client for it."""
+        from harness.devices.adbwire import AdbWireError, _Conn
+
+        try:
+            conn = _Conn(self.host, self.port, timeout=30)
+            try:
+                conn.request(service)
+                return conn.read_exact(int(conn.read_exact(4), 16)).decode("utf-8", "replace").strip()
+            finally:
+                conn.close()
+        except (AdbWireError, OSError, ValueError) as exc:
+            raise AdbServerError(f"adb {service} (server {self.host}:{self.port}): {exc}") from exc
+
     def connect(self, address: str) -> str:
-        out = self.adb("connect", address).stdout.strip()
+        out = self._ask(f"host:connect:{address}")
         if not out.startswith(("connected to", "already connected to")):
             raise AdbServerError(f"adb connect {address}: {out}")
         return out
 
     def disconnect(self, address: str) -> None:
-        self.adb("disconnect", address, check=False)
+        try:
+            self._ask(f"host:disconnect:{address}")
+        except AdbServerError:
+            pass  # gone already: what was wanted
 
     @classmethod
     def start_private(cls, port: int | None = None, timeout: float = 30.0) -> AdbServer:
@@ -129,6 +146,21 @@ class AdbServer:
         starts (SIGTERM during the embedded start-up leaked it every time). ``adb nodaemon
         server`` stays bgtest's child instead: a signal during start-up kills it, and on Linux
         it is told to die with bgtest (``PR_SET_PDEATHSIG``), so even a SIGKILL leaks nothing.
+        """
+        server = cls.spawn_private(port)
+        try:
+            server.wait_listening(timeout)
+        except BaseException:
+            server.stop()
+            raise
+        return server
+
+    @classmethod
+    def spawn_private(cls, port: int | None = None) -> AdbServer:
+        """The first half of :meth:`start_private`: the server's process, not yet waited for.
+
+        Spawned from the main thread it dies with bgtest, so a caller may wait for it on
+        another thread (:meth:`wait_listening`) while bgtest goes on starting up.
         """
         server = cls(port=port or free_port(), owned=True)
         argv = [server.binary, "-P", str(server.port), "nodaemon", "server"]
@@ -144,14 +176,9 @@ class AdbServer:
             )
         except OSError as exc:
             raise AdbServerError(f"cannot start adb server on port {server.port}: {exc}") from exc
-        try:
-            server._wait_listening(timeout)
-        except BaseException:
-            server.stop()
-            raise
         return server
 
-    def _wait_listening(self, timeout: float) -> None:
+    def wait_listening(self, timeout: float = 30.0) -> None:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         while True:
@@ -171,14 +198,14 @@ class AdbServer:
                 time.sleep(0.01)
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
+        process, self.process = self.process, None  # taken once: a second stop (another thread) skips it
+        if process is not None:
+            process.terminate()
             try:
-                self.process.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
+                process.kill()
+                process.wait()
         elif self.owned:
             try:
                 self.adb("kill-server", timeout=10, check=False)

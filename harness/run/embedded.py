@@ -8,10 +8,13 @@ as it would a phone or a simulator.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.devices.adb_server import AdbServer
+from harness.errors import BgtestError
 
 
 @dataclass
@@ -25,10 +28,20 @@ class EmbeddedAndroid:
     profile: str | None = None
     _farm: object = None
 
-    def start(self) -> EmbeddedAndroid:
+    def start(self, server: AdbServer | None = None) -> EmbeddedAndroid:
+        """Start the device on ``server`` (a private one spawned by :meth:`AdbServer.spawn_private`,
+        waited for here and stopped with the device), else on a private server started now."""
         from harness.sim.android.launcher import VirtualAndroidFarm
 
-        self.server = AdbServer.start_private()
+        if server is None:
+            self.server = AdbServer.start_private()
+        else:
+            self.server = server
+            try:
+                server.wait_listening()
+            except BaseException:
+                server.stop()
+                raise
         try:
             farm = VirtualAndroidFarm(count=1, adb_server=self.server, app_models=list(self.app_models),
                                       profile=self.profile)
@@ -47,6 +60,104 @@ class EmbeddedAndroid:
         if self.server is not None:
             self.server.stop()
             self.server = None
+
+
+def _stand_in_pycache() -> dict[str, str]:
+    """The ``xcrun`` stand-in is a Python process per call (a few hundred per run): let it keep
+    its compiled modules in a cache of bgtest's own, even where ``PYTHONDONTWRITEBYTECODE`` is
+    set, instead of compiling every module again at every call (half its CPU time). Nothing is
+    written next to the sources; Python checks each cached file against its source."""
+    import os
+    import tempfile
+
+    cache = Path(tempfile.gettempdir()) / f"bgtest-pycache-{os.getuid()}"
+    return {"PYTHONPYCACHEPREFIX": str(cache), "PYTHONDONTWRITEBYTECODE": ""}
+
+
+@dataclass
+class _Prestart:
+    app_models: list[Path]
+    profile: str | None
+    server: AdbServer | None = None
+    thread: threading.Thread | None = None
+    device: EmbeddedAndroid | None = None
+
+
+_prestarted: _Prestart | None = None
+_prestart_lock = threading.Lock()
+
+
+def prestart_android(app_models: list[Path], profile: str | None, needed: Callable[[], bool]) -> None:
+    """Start the embedded Android device on a thread now, while the run still loads and collects
+    its scenarios (issue 17: its adb server and ``adb connect`` are processes to wait for —
+    seconds before the first step when started on first use).
+
+    ``needed`` runs on that thread first (is no real device attached?): when it says no, or
+    fails, nothing starts and the session decides as it always did. :func:`take_android`
+    hands the device over; :func:`discard_prestarted` stops one nobody took.
+    """
+    global _prestarted
+    job = _Prestart(list(app_models), profile)
+    try:  # its process from this (the main) thread: it dies with bgtest, even on a SIGKILL
+        server = job.server = AdbServer.spawn_private()
+    except BgtestError:
+        return  # the session starts one itself, and reports what is wrong
+
+    def start() -> None:
+        try:
+            wanted = needed()
+        except Exception:  # the session asks again and reports it
+            wanted = False
+        if not wanted:
+            server.stop()
+            return
+        try:
+            job.device = EmbeddedAndroid(app_models=job.app_models, profile=job.profile).start(server)
+        except Exception:  # (start stopped its server) take_android starts again; the run sees why
+            job.device = None
+
+    with _prestart_lock:
+        if _prestarted is not None:
+            server.stop()
+            return
+        job.thread = threading.Thread(target=start, name="bgtest-prestart-android", daemon=True)
+        _prestarted = job
+    job.thread.start()
+
+
+def take_android(app_models: list[Path], profile: str | None) -> EmbeddedAndroid:
+    """The embedded Android device for the session: the prestarted one when it was built with
+    (at least) these app models and this profile, else one started now."""
+    global _prestarted
+    with _prestart_lock:
+        job, _prestarted = _prestarted, None
+    if job is not None and job.thread is not None:
+        job.thread.join()
+        fits = job.profile == profile and set(app_models) <= set(job.app_models)
+        if job.device is not None and fits:
+            return job.device
+        if job.device is not None:
+            job.device.stop()
+    # (a prestart that failed is tried again here, so its error reaches the run as usual)
+    return EmbeddedAndroid(app_models=list(app_models), profile=profile).start()
+
+
+def discard_prestarted() -> None:
+    """Stop a prestarted device the run never took (its scenarios were all deselected, or a
+    real device turned up); never raises."""
+    global _prestarted
+    with _prestart_lock:
+        job, _prestarted = _prestarted, None
+    if job is None or job.thread is None:
+        return
+    if job.server is not None and job.device is None:
+        job.server.stop()  # a start still under way ends at once (its adb server is gone)
+    job.thread.join()
+    if job.device is not None:
+        try:
+            job.device.stop()
+        except Exception:  # cleanup of a device nobody used
+            pass
 
 
 @dataclass
@@ -83,7 +194,7 @@ class EmbeddedIphone:
         running = start_ios(kind=kind, wda_port=0, clock="manual", reset=True, home=home,  # type: ignore[arg-type]
                             profile=profile)
         self._running.append(running)
-        xcrun = Xcrun(xcrun_path(), env={"BGTEST_SIM_HOME": str(home.path)})
+        xcrun = Xcrun(xcrun_path(), env={"BGTEST_SIM_HOME": str(home.path), **_stand_in_pycache()})
         device = IosDevice(running.udid, xcrun, wda_url=running.url, kind=kind)
         self._devices[key] = device
         return device

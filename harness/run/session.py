@@ -82,7 +82,7 @@ class DeviceSession:
 
     def _embedded_android(self) -> AndroidDevice:
         if self._android is None:
-            from harness.run.embedded import EmbeddedAndroid
+            from harness.run.embedded import take_android
 
             if not self.settings.allow_embedded:
                 raise DeviceError(
@@ -90,8 +90,7 @@ class DeviceSession:
                     "no Android device is attached to the adb server",
                     hint="attach one, `adb connect HOST:PORT`, or drop --no-embedded",
                 )
-            embedded = EmbeddedAndroid(
-                app_models=list(self.app_models), profile=self.settings.profile_for("android")).start()
+            embedded = take_android(list(self.app_models), self.settings.profile_for("android"))
             self._embedded = embedded
             assert embedded.server is not None
             self._throwaway.add(embedded.serial)

@@ -1,0 +1,143 @@
+"""Wall time of ``bgtest run scenarios/``: this checkout against a baseline commit, in one run.
+
+Run: ``.venv/bin/python bench/bench_wall.py [--baseline REV] [--rounds N] [--only TEXT]``.
+
+Both trees run the same command on the embedded virtual devices — the baseline is the commit
+``REV`` (default: the last one before issue 17's start-up and round-trip work) unpacked with
+``git archive`` into a temporary folder and imported from there — alternately, ``--rounds``
+times, so both see the same machine load; the medians are printed side by side with their
+ratio and the issue's targets:
+
+- the whole run (target <= 12 s on 2 cores),
+- the first step line after the command started (target <= 1 s),
+- each scenario's own wall time from results.json (Android <= 2 s, iOS <= 8 s each).
+
+Time on a shared machine is noisy: read the ratio, and the absolute figures only on an idle one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: main before issue 17's second round (reboot, iOS calls, start-up) — 2026-12-07
+DEFAULT_BASELINE = "6e81ee6"
+STEP_LINE = re.compile(r"device \+\S+\s*$")
+TREE = ("harness", "scenarios", "fixtures", "pyproject.toml")
+TARGETS = {"whole run": 12.0, "first step line": 1.0, "android": 2.0, "ios": 8.0}
+
+
+@dataclass
+class Figures:
+    whole: float = 0.0
+    first_step: float = 0.0
+    exit_code: int = 0
+    #: "file.yaml[platform]" -> seconds, as results.json has them
+    scenarios: dict[str, float] = field(default_factory=dict)
+
+
+def unpack(rev: str, into: Path) -> Path:
+    """The tree of ``rev`` (harness, scenarios, fixtures) in ``into``, without touching the checkout."""
+    data = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", rev, *TREE],
+        check=True,
+        capture_output=True,
+    ).stdout
+    into.mkdir(parents=True, exist_ok=True)
+    tar = into / "tree.tar"
+    tar.write_bytes(data)
+    with tarfile.open(tar) as archive:
+        archive.extractall(into, filter="data")
+    tar.unlink()
+    return into
+
+
+def run_once(tree: Path, paths: list[str], report: Path) -> Figures:
+    """``bgtest run`` of ``tree``'s code on ``paths``; stdout read line by line as it comes.
+
+    Compiled modules are as the environment has them: with ``PYTHONDONTWRITEBYTECODE`` set
+    (as on this project's machines) each start compiles bgtest's own modules again, in both
+    trees alike; without it the first round writes each tree's ``__pycache__``.
+    """
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONUNBUFFERED="1", COLUMNS="100", NO_COLOR="1")
+    env.pop("BGTEST_XCRUN", None)  # the embedded virtual iPhone, found next to this Python
+    cli = "from harness.cli import main; main()"
+    argv = [sys.executable, "-c", cli, "run", *paths, "--report", str(report)]
+    figures = Figures()
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        if not figures.first_step and STEP_LINE.search(raw.decode("utf-8", "replace")):
+            figures.first_step = time.monotonic() - start
+    figures.exit_code = proc.wait()
+    figures.whole = time.monotonic() - start
+    results = report / "results.json"
+    if results.exists():
+        for item in json.loads(results.read_text()):
+            name = Path(item.get("file") or item.get("name", "?")).name
+            figures.scenarios[f"{name}[{item.get('platform', '?')}]"] = float(item.get("wall_s") or 0.0)
+    return figures
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision to compare with")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each tree, alternating")
+    parser.add_argument("--only", help="only scenario files whose name contains this")
+    args = parser.parse_args()
+    scenario_files = sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml"))
+    if args.only:
+        scenario_files = [name for name in scenario_files if args.only in name]
+    paths = [f"scenarios/{name}" for name in scenario_files]
+    with tempfile.TemporaryDirectory(prefix="bgtest-bench-wall-") as tmp:
+        base_tree = unpack(args.baseline, Path(tmp) / "baseline")
+        runs: dict[str, list[Figures]] = {"baseline": [], "now": []}
+        for round_no in range(args.rounds):
+            for label, tree in (("baseline", base_tree), ("now", ROOT)):
+                report = Path(tmp) / f"report-{label}-{round_no}"
+                figures = run_once(tree, paths, report)
+                runs[label].append(figures)
+                print(f"  round {round_no + 1} {label:8}: {figures.whole:6.2f} s (exit {figures.exit_code})",
+                      flush=True)
+    base, now = runs["baseline"], runs["now"]
+
+    def row(what: str, was: float, is_: float, target: float | None) -> None:
+        ratio = f"{was / is_:.2f}×" if is_ and was else "-"
+        goal = f"<= {target:g} s {'ok' if is_ <= target else 'OVER'}" if target is not None else ""
+        print(f"{what:44} {was:8.2f} {is_:8.2f} {ratio:>7}   {goal}")
+
+    print(f"\nbaseline {args.baseline} vs this checkout, median of {args.rounds} round(s), load "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'':44} {'baseline':>8} {'now':>8} {'ratio':>7}   target")
+    row("whole `bgtest run` (s)", median([f.whole for f in base]), median([f.whole for f in now]),
+        TARGETS["whole run"] if not args.only else None)
+    row("first step line after start (s)", median([f.first_step for f in base]),
+        median([f.first_step for f in now]), TARGETS["first step line"])
+    keys = sorted({k for f in now for k in f.scenarios}, key=lambda k: ("[ios]" in k, k))
+    for key in keys:
+        platform = "ios" if key.endswith("[ios]") else "android"
+        row(key, median([f.scenarios.get(key, 0.0) for f in base]),
+            median([f.scenarios.get(key, 0.0) for f in now]), TARGETS[platform])
+    failed = [f.exit_code for f in now if f.exit_code]
+    if failed:
+        print(f"\nthis checkout's run exited {failed[0]}: the figures are not comparable")
+
+
+if __name__ == "__main__":
+    main()
