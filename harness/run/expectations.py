@@ -50,7 +50,9 @@ class ExpectationSteps:
     def _barrier(self, what: str, timeout: float = 30.0) -> int:
         raise NotImplementedError
 
-    def _let_time_pass(self, ms: int, what: str, until: Callable[[], bool] | None = None) -> None:
+    def _let_time_pass(
+        self, ms: int, what: str, until: Callable[[], bool] | None = None, only_fails_early: bool = False
+    ) -> None:
         raise NotImplementedError
 
     def _state_summary(self) -> str:
@@ -132,7 +134,10 @@ class ExpectationSteps:
             left_ms = max(0, (end_ns - now) // NS)
             if left_ms:
                 self._let_time_pass(
-                    left_ms, what, until=lambda: check.status != ex.PENDING or tripped() is not None
+                    left_ms,
+                    what,
+                    until=lambda: check.status != ex.PENDING or tripped() is not None,
+                    only_fails_early=spec.never,  # a `never` decides early only by failing
                 )
             self._name_unlinked(check)
             with self.journal.lock:

@@ -384,13 +384,21 @@ class ScenarioRunner(ExpectationSteps):
     def _device_now_ns(self) -> int:
         return self.engine.now_ns if self.engine is not None else 0
 
-    def _let_time_pass(self, ms: int, what: str, until: Callable[[], bool] | None = None) -> None:
+    def _let_time_pass(
+        self, ms: int, what: str, until: Callable[[], bool] | None = None, only_fails_early: bool = False
+    ) -> None:
         """Let ``ms`` of device time pass: a clock advance where the device's clock moves only
         when asked (a manual virtual clock), else real waiting — on a phone, and on a virtual
-        device whose clock is realtime or scaled (advancing that one would jump its clock)."""
+        device whose clock is realtime or scaled (advancing that one would jump its clock).
+
+        With ``until``, time passes in slices so a decided expectation stops the wait; one that
+        can only end early by failing (``never``) is walked in one advance on a manual clock:
+        the records come in the same order and decide the same way, in two round trips
+        instead of two per slice (a phone still waits in slices, to report a failure early)."""
         rate = self.device.clock_rate()
         done = 0
-        slice_ms = max(self.SLICE_MS, ms // 40) if until is not None else ms
+        sliced = until is not None and not (only_fails_early and rate is None)
+        slice_ms = max(self.SLICE_MS, ms // 40) if sliced else ms
         while done < ms:
             step = min(slice_ms, ms - done)
             if rate is None:
