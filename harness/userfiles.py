@@ -26,10 +26,12 @@ _KINDS = (
 class UnreadableFile(OSError):
     """A file bgtest refuses to read, or could not; ``reason`` says why, to follow "cannot read X: "."""
 
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], reason: str, *, missing: bool = False) -> None:
         super().__init__(f"{os.fspath(path)}: {reason}")
         self.path = os.fspath(path)
         self.reason = reason
+        #: the path names nothing: "check the path" helps here, not for a file that is too large
+        self.missing = missing
 
 
 def _kind(mode: int) -> str | None:
@@ -62,7 +64,8 @@ def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
     try:
         st = os.stat(p)
     except OSError as exc:
-        raise UnreadableFile(p, exc.strerror or str(exc)) from None
+        missing = isinstance(exc, FileNotFoundError)
+        raise UnreadableFile(p, exc.strerror or str(exc), missing=missing) from None
     _refuse_kind(p, st.st_mode)
     if st.st_size > limit:
         raise UnreadableFile(p, _too_large(st.st_size, limit))

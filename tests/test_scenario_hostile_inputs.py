@@ -78,6 +78,30 @@ def test_a_huge_file_is_refused_by_its_size_before_any_read(tmp_path: Path) -> N
         f.truncate(64 * 1024**3)  # sparse: 64 GiB that a read would try to allocate
     (diag,) = load_paths([huge]).diagnostics
     assert f"it is too large (68,719,476,736 bytes; the limit is {MAX_BYTES:,})" in diag.message
+    assert diag.hint is not None and "check the path" not in diag.hint and "split" in diag.hint
+
+
+def test_only_a_missing_file_is_told_to_check_its_path(tmp_path: Path) -> None:
+    (diag,) = load_paths([tmp_path / "nope.yaml"]).diagnostics
+    assert diag.hint is not None and diag.hint.startswith("check the path")
+
+
+@pytest.mark.parametrize(
+    ("text", "opened"),
+    [
+        ("steps:\n  - doze: [deep\n", "the '[' list that begins at line 3, column 11 is not closed"),
+        ("steps:\n  - launch: {deep_link: x\n  - wait: 1\n", "the '{' mapping that begins at line 3"),
+        ('steps:\n  - expect: {task: "a, state: ok}\n', "the quoted text that begins at line 3, column 20"),
+    ],
+)
+def test_an_unclosed_bracket_or_quote_is_shown_where_it_opened(text: str, opened: str) -> None:
+    """PyYAML finds the missing ']' only at the next line or the end of the file: the hint
+    names the line the mistake is on."""
+    with pytest.raises(ScenarioError) as caught:
+        load_text("name: t\n" + text, "s.yaml")
+    (diag,) = caught.value.diagnostics
+    assert diag.message.startswith("YAML syntax error")
+    assert diag.hint is not None and opened in diag.hint
 
 
 def test_a_file_that_reports_no_size_is_still_read_no_further_than_the_limit() -> None:

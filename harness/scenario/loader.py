@@ -124,6 +124,11 @@ def is_app_model(root: object) -> bool:
     return isinstance(root, LMap) and "package" in root and "steps" not in root and "name" not in root
 
 
+_UNREADABLE_HINT = (
+    "a scenario file is a regular file of at most 1 MB: split a large one (includes share steps)"
+)
+
+
 def _load_into(path: Path, result: LoadResult, env: Mapping[str, str], skip_step_lists: bool) -> None:
     ctx = _Ctx(env)
     file = str(path)
@@ -133,7 +138,7 @@ def _load_into(path: Path, result: LoadResult, env: Mapping[str, str], skip_step
         ctx.add(
             _start(file),
             f"cannot read scenario file: {exc.reason}",
-            "check the path; folders are searched for *.yaml and *.yml",
+            "check the path; folders are searched for *.yaml and *.yml" if exc.missing else _UNREADABLE_HINT,
         )
         data = None
     if data is not None:

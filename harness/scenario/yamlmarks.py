@@ -227,11 +227,25 @@ def load_documents(text: str | bytes, file: str = "<string>") -> list[Document]:
             problem = f"{problem} ({exc.context})"
         lines = text.splitlines()
         src = lines[line - 1] if 0 < line <= len(lines) else ""
-        raise YamlLoadError(
-            f"YAML syntax error: {problem}", Span(file, line, col, line, col), hint=_syntax_hint(problem, src)
-        ) from None
+        hint = _syntax_hint(problem, src) or _opened_at(exc, line)
+        span = Span(file, line, col, line, col)
+        raise YamlLoadError(f"YAML syntax error: {problem}", span, hint=hint) from None
     except yaml.YAMLError as exc:  # reader errors (control characters) carry no MarkedYAMLError
         raise YamlLoadError(f"YAML error: {exc}", Span(file, 1, 1, 1, 1)) from None
+
+
+def _opened_at(exc: yaml.MarkedYAMLError, line: int) -> str | None:
+    """Where the construct that is not closed began: an unclosed ``[`` is only found at the end
+    of the file, so the error's own line points far from the mistake."""
+    ctx = exc.context_mark
+    if ctx is None or ctx.line + 1 == line or not exc.context:
+        return None
+    what = exc.context.removeprefix("while parsing ").removeprefix("while scanning ").removeprefix("a ")
+    what = _CONSTRUCTS.get(what, what)
+    return f"the {what} that begins at line {ctx.line + 1}, column {ctx.column + 1} is not closed"
+
+
+_CONSTRUCTS = {"flow sequence": "'[' list", "flow mapping": "'{' mapping", "quoted scalar": "quoted text"}
 
 
 def _syntax_hint(problem: str, line: str) -> str | None:
