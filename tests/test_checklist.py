@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.checklist.config import Checklist, PlatformPart
 from harness.checklist.items import ITEMS, Planned, judge
@@ -213,21 +214,28 @@ def test_an_app_that_gives_up_on_a_timeout_fails_the_poor_network_item(tmp_path:
     )
 
 
-def _planned(*names: str) -> list[Planned]:
-    return [Planned(Path(f"/r/checklist/{n}.yaml"), None, n.split("_")[0]) for n in names]
+def _planned(folder: Path, **steps: int) -> list[Planned]:
+    """Scenario files of ``steps`` steps each (a name's prefix is its platform)."""
+    out = []
+    for name, count in steps.items():
+        path = folder / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({"steps": [{"wait": "1m"}] * count}), encoding="utf-8")
+        out.append(Planned(path, None, name.split("_")[0]))
+    return out
 
 
-def test_lanes_deal_the_ios_scenarios_to_both_lanes_unless_a_real_ios_device_is_shared() -> None:
-    planned = _planned("android_day", "android_reboot", "ios_low_power", "ios_force_close", "ios_low_end")
+def test_lanes_share_out_the_ios_steps_unless_a_real_ios_device_is_shared(tmp_path: Path) -> None:
+    planned = _planned(tmp_path, android_day=8, android_reboot=5, ios_low_power=10, ios_poor_network=10,
+                       ios_force_close=8, ios_low_end=4)  # fmt: skip
     assert assign(planned, ios_shared=False) == {
-        "android_day.yaml": "a", "android_reboot.yaml": "a",
-        "ios_low_power.yaml": "b", "ios_force_close.yaml": "a", "ios_low_end.yaml": "b",
-    }  # fmt: skip
+        "android_day.yaml": "a", "android_reboot.yaml": "a", "ios_low_power.yaml": "b",
+        "ios_poor_network.yaml": "a", "ios_force_close.yaml": "b", "ios_low_end.yaml": "a",
+    }  # fmt: skip  (Android's 5 + 10 + 4 steps against 10 + 8)
     shared = assign(planned, ios_shared=True)
     assert {f: lane for f, lane in shared.items() if f.startswith("ios")} == dict.fromkeys(
-        ["ios_low_power.yaml", "ios_force_close.yaml", "ios_low_end.yaml"], "b"
+        ["ios_low_power.yaml", "ios_poor_network.yaml", "ios_force_close.yaml", "ios_low_end.yaml"], "b"
     )
-    assert xdist_args(assign(_planned("android_day", "android_reboot"), ios_shared=False)) == []
+    assert xdist_args(assign(planned[:2], ios_shared=False)) == []
     args = xdist_args(shared)
     assert args[:4] == ["-n", "2", "--dist", "loadgroup"] and json.loads(args[-1]) == shared
 

@@ -19,21 +19,30 @@ from harness.errors import BgtestError
 
 @dataclass
 class EmbeddedAndroid:
-    """A private adb server plus one virtual device on it; ``stop()`` ends both."""
+    """A private adb server plus one virtual device on it; ``stop()`` ends both.
+
+    Given ``joins`` (another embedded device's server), the device joins that one instead and
+    leaves it running on ``stop()``: a run that also needs a device of another profile
+    (``device: {profile: android-go}``) would otherwise start a second server (a second or more).
+    """
 
     app_models: list[Path] = field(default_factory=list)
     server: AdbServer | None = None
     serial: str = ""
     #: the device profile it is built as (harness/profiles.py); None: the default flagship
     profile: str | None = None
+    joins: AdbServer | None = None
     _farm: object = None
 
     def start(self, server: AdbServer | None = None) -> EmbeddedAndroid:
         """Start the device on ``server`` (a private one spawned by :meth:`AdbServer.spawn_private`,
-        waited for here and stopped with the device), else on a private server started now."""
+        waited for here and stopped with the device), on the server it ``joins``, else on a
+        private server started now."""
         from harness.sim.android.launcher import VirtualAndroidFarm
 
-        if server is None:
+        if self.joins is not None:
+            self.server = self.joins
+        elif server is None:
             self.server = AdbServer.start_private()
         else:
             self.server = server
@@ -47,7 +56,8 @@ class EmbeddedAndroid:
                                       profile=self.profile)
             farm.start()
         except BaseException:
-            self.server.stop()
+            if self.joins is None:
+                self.server.stop()
             raise
         self._farm = farm
         self.serial = farm.serials[0]
@@ -57,9 +67,9 @@ class EmbeddedAndroid:
         if self._farm is not None:
             self._farm.stop()  # type: ignore[attr-defined]
             self._farm = None
-        if self.server is not None:
+        if self.server is not None and self.joins is None:
             self.server.stop()
-            self.server = None
+        self.server = None
 
 
 def _stand_in_pycache() -> dict[str, str]:

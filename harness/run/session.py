@@ -109,7 +109,8 @@ class DeviceSession:
         if profile not in self._profiled:
             from harness.run.embedded import EmbeddedAndroid
 
-            embedded = EmbeddedAndroid(app_models=list(self.app_models), profile=profile).start()
+            embedded = EmbeddedAndroid(
+                app_models=list(self.app_models), profile=profile, joins=self._embedded.server).start()
             assert embedded.server is not None
             self._throwaway.add(embedded.serial)
             self.note(f"started a virtual {profile} device ({embedded.serial}) for scenarios asking for it")
