@@ -228,16 +228,20 @@ def test_lanes_share_out_the_ios_steps_unless_a_real_ios_device_is_shared(tmp_pa
     planned = _planned(tmp_path, android_day=8, android_reboot=5, ios_low_power=10, ios_poor_network=10,
                        ios_force_close=8, ios_low_end=4)  # fmt: skip
     assert assign(planned, ios_shared=False) == {
-        "android_day.yaml": "a", "android_reboot.yaml": "a", "ios_low_power.yaml": "b",
-        "ios_poor_network.yaml": "a", "ios_force_close.yaml": "b", "ios_low_end.yaml": "a",
+        "android_day.yaml": "1", "android_reboot.yaml": "1", "ios_low_power.yaml": "2",
+        "ios_poor_network.yaml": "1", "ios_force_close.yaml": "2", "ios_low_end.yaml": "1",
     }  # fmt: skip  (Android's 5 + 10 + 4 steps against 10 + 8)
-    shared = assign(planned, ios_shared=True)
+    four = assign(planned, ios_shared=False, lanes=4)
+    assert [four[f"ios_{n}.yaml"] for n in ("low_power", "poor_network", "force_close", "low_end")] == [
+        "4", "3", "2", "1"]  # fmt: skip
+    shared = assign(planned, ios_shared=True, lanes=4)
     assert {f: lane for f, lane in shared.items() if f.startswith("ios")} == dict.fromkeys(
-        ["ios_low_power.yaml", "ios_poor_network.yaml", "ios_force_close.yaml", "ios_low_end.yaml"], "b"
+        ["ios_low_power.yaml", "ios_poor_network.yaml", "ios_force_close.yaml", "ios_low_end.yaml"], "2"
     )
     assert xdist_args(assign(planned[:2], ios_shared=False)) == []
     args = xdist_args(shared)
     assert args[:4] == ["-n", "2", "--dist", "loadgroup"] and json.loads(args[-1]) == shared
+    assert xdist_args(four)[:2] == ["-n", "4"]
 
 
 def _run(file: str, platform: str, status: str, exit_code: int = 0, failure: str = "") -> dict[str, object]:

@@ -86,7 +86,7 @@ def checklist(
     """Run the deployment guide's pre-release checklist for your app and measure its Success Metrics."""
     from harness.checklist.config import load_checklist
     from harness.checklist.items import ITEMS, judge, plan
-    from harness.checklist.lanes import assign, xdist_args
+    from harness.checklist.lanes import assign, lane_count, xdist_args
     from harness.checklist.metrics import measure
     from harness.report.html import write_report
     from harness.scenario.errors import ScenarioError
@@ -135,7 +135,7 @@ def checklist(
         typer.echo(loaded.error().render(color=use_color(color)))
         raise typer.Exit(EXIT_INVALID)
     try:
-        lanes = xdist_args(assign(planned, ios_shared=_ios_shared(device)))
+        lanes = xdist_args(assign(planned, ios_shared=_ios_shared(device), lanes=lane_count()))
         _run_scenarios(folder, report, device, platform, color, lanes)
     except BgtestError as exc:
         typer.echo(f"bgtest: {exc.render()}", err=True)

@@ -1,12 +1,12 @@
-"""Two lanes for the checklist's scenarios, run side by side by pytest-xdist (``--dist loadgroup``).
+"""Lanes for the checklist's scenarios, run side by side by pytest-xdist (``--dist loadgroup``).
 
 Nearly all of a checklist's wall time is the iOS scenarios: every step there is an ``xcrun``
-process or a few (a marker, a state read, a clock step), so they wait on process start-up far
-more than on the CPU of any one process. Android's scenarios share one virtual phone (and the
-Android Go one) in one lane; the iOS scenarios are shared out by their number of steps, each
-lane with its own virtual iPhone. A real iOS simulator or iPhone may be picked by both lanes at
-once, and nothing leases it yet: then every iOS scenario stays in one lane, so one device never
-runs two scenarios.
+process or a few (a marker, a state read, a clock step), so an iOS lane is one process start-up
+after another, single-threaded; a second lane starts its processes on the other core. Android's scenarios share one virtual phone (and the
+Android Go one) in lane 1; the iOS scenarios are shared out by their number of steps over all
+lanes (one per core, at least two), each lane with its own virtual iPhone. A real iOS simulator
+or iPhone may be picked by several lanes at once, and nothing leases it yet: then every iOS
+scenario stays in lane 2, so one device never runs two scenarios.
 
 The checklist passes the lanes with ``--bgtest-lanes`` (file name → lane) and loads this module
 with ``-p`` so that the xdist workers, which collect the scenarios themselves, mark them too.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,25 +40,34 @@ def _steps(path: Path) -> int:
     return len(doc.get("steps") or []) + len(doc.get("finally") or [])
 
 
-def assign(planned: Sequence[Planned], ios_shared: bool) -> dict[str, str]:
-    """File name → lane ("a" or "b"). Android in "a"; the iOS scenarios, longest first, each to
-    the lane with less work so far, so the lanes end about together (all of them in "b" when
-    ``ios_shared``)."""
-    lanes = {p.file.name: "a" for p in planned if p.platform == "android"}
-    load = {"a": ANDROID_LANE_COST if lanes else 0, "b": 0}
+def lane_count() -> int:
+    """One lane per core (at least two: the iOS scenarios wait on process start-ups more than on
+    the CPU), and no more: each lane is a worker process with its own virtual devices."""
+    return max(2, os.cpu_count() or 2)
+
+
+def assign(planned: Sequence[Planned], ios_shared: bool, lanes: int = 2) -> dict[str, str]:
+    """File name → lane ("1" … ``lanes``). Android in lane 1; the iOS scenarios, longest first,
+    each to the lane with the least work so far, so the lanes end about together (all of them in
+    lane 2 when ``ios_shared``)."""
+    out = {p.file.name: "1" for p in planned if p.platform == "android"}
+    load = {str(n): 0 for n in range(1, lanes + 1)}
+    load["1"] = ANDROID_LANE_COST if out else 0
     ios = sorted((p for p in planned if p.platform != "android"), key=lambda p: -_steps(p.file))
     for p in ios:
-        lane = "b" if ios_shared or load["b"] <= load["a"] else "a"
-        lanes[p.file.name] = lane
+        # the lightest lane; among equals the later one (lane 1 also starts the Android devices)
+        lane = "2" if ios_shared else min(reversed(load), key=lambda k: load[k])
+        out[p.file.name] = lane
         load[lane] += _steps(p.file)
-    return lanes
+    return out
 
 
 def xdist_args(lanes: dict[str, str]) -> list[str]:
-    """pytest arguments for running the lanes in parallel; none when one lane (or no xdist) is there."""
-    if len(set(lanes.values())) < 2 or importlib.util.find_spec("xdist") is None:
+    """pytest arguments that run the lanes side by side; none for one lane (or without xdist)."""
+    used = len(set(lanes.values()))
+    if used < 2 or importlib.util.find_spec("xdist") is None:
         return []
-    return ["-n", "2", "--dist", "loadgroup", "-p", __name__, OPTION, json.dumps(lanes)]
+    return ["-n", str(used), "--dist", "loadgroup", "-p", __name__, OPTION, json.dumps(lanes)]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
