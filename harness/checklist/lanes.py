@@ -2,11 +2,12 @@
 
 Nearly all of a checklist's wall time is the iOS scenarios: every step there is an ``xcrun``
 process or a few (a marker, a state read, a clock step), so an iOS lane is one process start-up
-after another, single-threaded; a second lane starts its processes on the other core. Android's scenarios share one virtual phone (and the
-Android Go one) in lane 1; the iOS scenarios are shared out by their number of steps over all
-lanes (one per core, at least two), each lane with its own virtual iPhone. A real iOS simulator
-or iPhone may be picked by several lanes at once, and nothing leases it yet: then every iOS
-scenario stays in lane 2, so one device never runs two scenarios.
+after another, single-threaded; a second lane starts its processes on the other core. Android's
+scenarios share one virtual phone (and the Android Go one) in lane 1; the iOS scenarios are
+shared out by their number of steps over all lanes (one per core, at least two), each lane with
+its own virtual iPhone. A real iOS simulator or iPhone may be picked by several lanes at once,
+and nothing leases it yet: then every iOS scenario stays in lane 2, so one device never runs two
+scenarios.
 
 The checklist passes the lanes with ``--bgtest-lanes`` (file name → lane) and loads this module
 with ``-p`` so that the xdist workers, which collect the scenarios themselves, mark them too.
