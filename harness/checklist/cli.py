@@ -59,8 +59,10 @@ def _run_scenarios(
     from harness.report.live import RunConsole, terminal_stream
     from harness.report.redaction import RedactedStream
 
+    # --assert=plain as bgtest run: rewriting the asserts of all of harness costs seconds per process
     args = [str(folder), "--bgtest-scenarios", "--bgtest-report", str(report), "-p", "no:cacheprovider",
-            "-p", "no:terminal", "--rootdir", str(folder), "-o", "testpaths=", "-o", "addopts="]  # fmt: skip
+            "-p", "no:terminal", "--assert=plain", "--rootdir", str(folder), "-o", "testpaths=",
+            "-o", "addopts="]  # fmt: skip
     if device:
         args += ["--bgtest-device", device]
     if platform:
