@@ -99,6 +99,16 @@ def test_android_studio_flutter_run_and_wrapped_pastes(tmp_path: Path, text: str
     assert events(path) == [("sync", "enqueued"), ("sync", "succeeded")]
 
 
+def test_a_tag_format_line_quoted_in_backticks_is_read(tmp_path: Path) -> None:
+    """`-v tag` lines pasted as inline code, as in Evernote/android-job issue #538: the opening
+    backtick is Markdown, as it is for the other logcat formats."""
+    path = tmp_path / "paste.txt"
+    path.write_text(f"`D/WM-SystemJobScheduler: Scheduling work ID {U}Job ID 0`\n"
+                    f"`I/WM-WorkerWrapper: Worker result SUCCESS for Work [ id={U}, tags={{ sync }} ]`\n")
+    assert sniff(path)[1] == "tag"
+    assert events(path) == [("sync", "enqueued"), ("sync", "succeeded")]
+
+
 IDENT = "com.example.refresh"
 SUBMIT = f"submitTaskRequest: <BGAppRefreshTaskRequest: {IDENT}, earliestBeginDate: 2026-05-12 08:15:00>"
 RUNNING = f"Running task: <BGAppRefreshTask: {IDENT}>"

@@ -108,7 +108,7 @@ FORMATS: tuple[LineFormat, ...] = (
     # -v process: `I( 1234) msg  (Tag)`
     _f("process", "android", rf"^{_LVL}\( *(?P<pid>\d+)\) (?P<msg>.*?)  \((?P<tag>[^()]*)\)$"),
     # -v tag: `I/Tag   : msg`
-    _f("tag", "android", rf"^{_LVL}/(?P<tag>[^:]*?) *: ?(?P<msg>.*)$", rb"[VDIWEFA]/", rb" *:"),
+    _f("tag", "android", rf"^{_JUNK}{_LVL}/(?P<tag>[^:]*?) *: ?(?P<msg>.*)$", rb"[VDIWEFA]/", rb" *:"),
     # iOS: Xcode's console (NSLog): `2020-03-04 10:00:03.996042+0300 App[989:242302] msg`
     _f("xcode-console", "ios",
        rf"^(?:\(lldb\) )?{_JUNK}{_DATE} {_CLOCK}{_ZONE} (?P<process>[^\[\s]+)\[(?P<pid>\d+):"
