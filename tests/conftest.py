@@ -8,8 +8,17 @@ import tempfile
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from harness.devices.adb_server import AdbServer
+
+# Hypothesis times every example against a 200 ms deadline by default, and its too_slow health
+# check times data generation: both are wall-clock assertions, and at load 20 a process can
+# wait longer than that for a CPU (a slow example is re-run, and passing then is "Flaky"). The
+# properties are what the tests prove; how fast an example runs is bench/'s business. Loaded
+# before any test module is imported, so every @settings(...) there starts from this profile.
+settings.register_profile("bgtest", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("bgtest")
 
 
 @contextlib.contextmanager
