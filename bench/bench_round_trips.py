@@ -94,6 +94,10 @@ BEFORE: dict[str, tuple[int, list[tuple[str, int]]]] = {
 }  # fmt: skip
 
 
+#: the channels of each scenario's total, by key (``{"xcrun": 18, "wda": 3}``)
+CHANNELS: dict[str, dict[str, int]] = {}
+
+
 def run_bundled(only: str | None = None) -> dict[str, tuple[int, list[tuple[str, int]]]]:
     """Each bundled scenario on the embedded devices: (total round trips, per step)."""
     scenarios = [s for p in sorted((ROOT / "scenarios").glob("*.yaml")) for s in load_file(p)]
@@ -112,7 +116,8 @@ def run_bundled(only: str | None = None) -> dict[str, tuple[int, list[tuple[str,
                 with session.device_for(scenario, platform) as device:  # embedded: the same every run
                     before = device.round_trips.copy()
                 result = session.run(scenario, platform)
-                total = sum(device.round_trips.since(before).values())
+                CHANNELS[key] = device.round_trips.since(before)
+                total = sum(CHANNELS[key].values())
                 steps = [(s.kind, sum(s.round_trips.values())) for s in result.steps]
                 found[key] = (total, steps)
     finally:
@@ -152,9 +157,16 @@ def main() -> None:
             f"a doze step: {max(doze)} round trips "
             "(before: 14 and 13; the issue counted ~24 with the snapshot)"
         )
+    reboot = [n for _, steps in now.values() for kind, n in steps if kind == "reboot"]
+    if reboot:
+        print(f"a reboot step: {max(reboot)} adb round trips (target <= 4; before: 22, 9 this morning)")
     if "ios_low_power.yaml[ios]" in now:
         total = now["ios_low_power.yaml[ios]"][0]
-        print(f"ios_low_power.yaml: {total} xcrun calls (target <= 12; before: 47, {47 / total:.1f}×)")
+        channels = ", ".join(f"{n} {c}" for c, n in sorted(CHANNELS["ios_low_power.yaml[ios]"].items()))
+        print(
+            f"ios_low_power.yaml: {total} requests ({channels}) (target <= 12; before: 47, "
+            f"{47 / total:.1f}×; 38 this morning)"
+        )
 
 
 if __name__ == "__main__":
