@@ -187,3 +187,26 @@ def test_working_set_quota_refills_when_old_sessions_leave_the_window(device: Vi
     device.clock.advance(3 * 60 * MIN)
     assert len(svc.starts) == 6
     assert device.clock.events_run - events < 50, "quota waiting must not poll"
+
+
+def test_a_restricted_app_gets_one_session_a_day_however_short_its_jobs(device: VirtualAndroidDevice) -> None:
+    """QuotaController's session cap, not only its run time: 2-second jobs an hour apart use
+    48 s of the 10 minutes, yet RESTRICTED allows one session per 24 h (RARE three)."""
+    sh(device, f"am set-standby-bucket {PLAIN} restricted")
+    svc = Service(device, 2_000)
+    start = device.now_ms()
+    for hour in range(24):
+        device.jobs.schedule(JobInfo(uid(device), PLAIN, 100 + hour, "com.example.wmplain.Job", callback=svc))
+        device.clock.advance(60 * MIN)
+    assert len(svc.starts) == 1
+    device.clock.advance(60 * MIN)  # the first session leaves the 24 h window: the waiting jobs run
+    assert len(svc.starts) > 1 and svc.starts[1] - start >= 24 * 60 * MIN
+
+
+def test_a_rare_app_gets_three_sessions_a_day(device: VirtualAndroidDevice) -> None:
+    sh(device, f"am set-standby-bucket {PLAIN} rare")
+    svc = Service(device, 2_000)
+    for hour in range(12):
+        device.jobs.schedule(JobInfo(uid(device), PLAIN, 200 + hour, "com.example.wmplain.Job", callback=svc))
+        device.clock.advance(60 * MIN)
+    assert len(svc.starts) == 3

@@ -73,6 +73,8 @@ QUOTA_WINDOW_MS = {
     FREQUENT: 8 * 3_600_000, RARE: 24 * 3_600_000, RESTRICTED: 24 * 3_600_000,
 }
 ALLOWED_TIME_PER_PERIOD_MS = 10 * 60_000
+#: QcConstants.TIMING_SESSION_COALESCING_DURATION_MS: runs this close are one session.
+SESSION_COALESCING_MS = 5_000
 #: Expedited-job budget per rolling 24 h.
 EJ_LIMIT_MS = {
     EXEMPTED: 60 * 60_000, ACTIVE: 30 * 60_000, WORKING_SET: 30 * 60_000, FREQUENT: 10 * 60_000,
@@ -526,7 +528,33 @@ class JobScheduler:
         if self._treat_as_ej(js) or bucket <= ACTIVE or self._plugged():
             return True
         window = QUOTA_WINDOW_MS.get(bucket, QUOTA_WINDOW_MS[RARE])
-        return self._used(self._usage.get(js.package), window) < ALLOWED_TIME_PER_PERIOD_MS
+        usage = self._usage.get(js.package)
+        if self._used(usage, window) >= ALLOWED_TIME_PER_PERIOD_MS:
+            return False
+        # QuotaController also caps the sessions per window (MAX_SESSION_COUNT_*: RARE 3,
+        # RESTRICTED 1 a day): a 2-second job every hour is far under the 10 minutes of run
+        # time, yet a restricted app gets one session a day.
+        limit = self._max_sessions(js.package)
+        return limit is None or self._sessions(usage, window) < limit
+
+    def _max_sessions(self, package: str) -> int | None:
+        quota = getattr(getattr(self.device, "standby", None), "quota", None)
+        try:
+            return int(quota(package).max_sessions) if quota else None
+        except Exception:
+            return None
+
+    def _sessions(self, usage: deque[tuple[int, int]] | None, window: int) -> int:
+        """Timing sessions that end inside the window; runs less than
+        ``SESSION_COALESCING_MS`` apart are one session, as QuotaController counts them."""
+        sessions: list[list[int]] = []
+        for s, e in usage or ():
+            if sessions and s - sessions[-1][1] <= SESSION_COALESCING_MS:
+                sessions[-1][1] = max(sessions[-1][1], e)
+            else:
+                sessions.append([s, e])
+        start = self.device.now_ms() - window
+        return sum(e > start for _s, e in sessions)
 
     def _implicit_bits(self, js: JobStatus) -> int:
         bits = 0
