@@ -105,6 +105,11 @@ class Action(Generic[S]):
     def why_not(self, platform: str) -> str:
         return str(getattr(self, f"{platform}_why_not", ""))
 
+    def touched(self, step: S) -> frozenset[Facet]:
+        """What this step changes: ``touches`` unless the step's options narrow it (the ledger
+        and the restore name only what a step can have changed)."""
+        return self.touches
+
     def describe(self, step: S) -> str:
         """The step in one short line as the user wrote it (console, JUnit, HTML)."""
         if step.label:

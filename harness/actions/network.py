@@ -182,6 +182,12 @@ class NetworkAction(Action[Network]):
     ios = "device: WDA Control Center; the Simulator has no network switch (fails at run time)"
     touches = frozenset({Facet.NETWORK, Facet.PROXY})
 
+    def touched(self, step: Network) -> frozenset[Facet]:
+        switches = step.wifi is not None or step.data is not None or step.airplane is not None
+        return frozenset(
+            ({Facet.NETWORK} if switches else set()) | ({Facet.PROXY} if step.shapes_quality else set())
+        )
+
     def describe(self, step: Network) -> str:
         if step.label or not step.shapes_quality:
             return super().describe(step)

@@ -338,7 +338,8 @@ class ScenarioRunner(ExpectationSteps):
 
     def _step(self, step: Any, record: StepResult) -> None:
         action = action_for(step)
-        if action.available(self.device.platform) and self.guard.before(action.touches):
+        touched = action.touched(step)
+        if action.available(self.device.platform) and self.guard.before(touched):
             self.result.start_state = self.guard.saved_dict()
         if action.marks_start:
             start = self._barrier(record.summary)
@@ -349,7 +350,7 @@ class ScenarioRunner(ExpectationSteps):
         self.ctx.window = None
         try:
             action.execute(step, self)
-            if action.touches:
+            if touched:
                 # the state as the step left it: the timeline's lanes, and the live view's note
                 after = self.device.snapshot(self.app.ids)
                 record.state = after.as_dict()
