@@ -26,7 +26,7 @@ def bgtest(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, ANDROID_ADB_SERVER_PORT=str(free_port()), COLUMNS="200")  # never the user's adb
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", "checklist", *args],
-        capture_output=True, text=True, timeout=400, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=600, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
     )  # fmt: skip
 
 
@@ -242,6 +242,7 @@ def test_lanes_share_out_the_ios_steps_unless_a_real_ios_device_is_shared(tmp_pa
     args = xdist_args(shared)
     assert args[:4] == ["-n", "2", "--dist", "loadgroup"] and json.loads(args[-1]) == shared
     assert xdist_args(four)[:2] == ["-n", "4"]
+    assert xdist_args(assign(planned, ios_shared=True, lanes=1)) == []  # --lanes 1: one after another
 
 
 def _run(file: str, platform: str, status: str, exit_code: int = 0, failure: str = "") -> dict[str, object]:

@@ -84,6 +84,10 @@ def checklist(
         Path("bgtest-report"), "--report", help="where checklist.json and index.html go"
     ),
     init: bool = typer.Option(False, "--init", help="write a commented starter checklist.yaml and stop"),
+    lanes: int | None = typer.Option(
+        None, "--lanes", min=1, max=16,
+        help="scenarios in N parallel lanes (default: one per core, at least 2; 1: one after another)",
+    ),
 ) -> None:
     """Run the deployment guide's pre-release checklist for your app and measure its Success Metrics."""
     from harness.checklist.config import load_checklist
@@ -137,8 +141,8 @@ def checklist(
         typer.echo(loaded.error().render(color=use_color(color)))
         raise typer.Exit(EXIT_INVALID)
     try:
-        lanes = xdist_args(assign(planned, ios_shared=_ios_shared(device), lanes=lane_count()))
-        _run_scenarios(folder, report, device, platform, color, lanes)
+        parallel = xdist_args(assign(planned, ios_shared=_ios_shared(device), lanes=lanes or lane_count()))
+        _run_scenarios(folder, report, device, platform, color, parallel)
     except BgtestError as exc:
         typer.echo(f"bgtest: {exc.render()}", err=True)
         raise typer.Exit(EXIT_FAILED) from None

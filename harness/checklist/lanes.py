@@ -54,10 +54,11 @@ def assign(planned: Sequence[Planned], ios_shared: bool, lanes: int = 2) -> dict
     out = {p.file.name: "1" for p in planned if p.platform == "android"}
     load = {str(n): 0 for n in range(1, lanes + 1)}
     load["1"] = ANDROID_LANE_COST if out else 0
+    shared_lane = "2" if lanes > 1 else "1"
     ios = sorted((p for p in planned if p.platform != "android"), key=lambda p: -_steps(p.file))
     for p in ios:
         # the lightest lane; among equals the later one (lane 1 also starts the Android devices)
-        lane = "2" if ios_shared else min(reversed(load), key=lambda k: load[k])
+        lane = shared_lane if ios_shared else min(reversed(load), key=lambda k: load[k])
         out[p.file.name] = lane
         load[lane] += _steps(p.file)
     return out
