@@ -181,3 +181,19 @@ def test_a_symlink_planted_in_the_report_folder_is_not_followed_out(tmp_path: Pa
     (report / "journal.txt").symlink_to(tmp_path / "elsewhere.txt")
     with pytest.raises(UnsafeArtifactPath):
         inside(report, "journal.txt")
+
+
+@pytest.mark.parametrize(
+    ("step", "col"),
+    [
+        ("server: {host: a.b, respnd: [503]}", 25),
+        ("server: [{host: a.b, respond: [503]}, {host: a.b, respnd: [1]}]", 55),
+    ],
+)
+def test_a_typo_in_a_server_rule_is_shown_at_its_key_in_server(step: str, col: int) -> None:
+    """The model wraps the step's value (`server.rules[0]`); the message names what was written."""
+    with pytest.raises(ScenarioError) as caught:
+        load_text(BASE + f"steps:\n  - {step}\n", "s.yaml")
+    (diag,) = caught.value.diagnostics
+    assert diag.message == "unknown field 'respnd' in server"
+    assert (diag.line, diag.col) == (4, col)

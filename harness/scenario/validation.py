@@ -25,23 +25,33 @@ STEP_SECTIONS = ("setup", "steps", "finally")
 ALL_KINDS = (*STEP_MODELS, INCLUDE_KIND)
 
 
-def locate(tree: Any, loc: tuple[Any, ...], root: Span, want_key: bool = False) -> tuple[Span, Any, int]:
-    """The span of the deepest node on ``loc`` present in the tree, that node, and how deep it got.
+def locate(
+    tree: Any, loc: tuple[Any, ...], root: Span, want_key: bool = False
+) -> tuple[Span, Any, tuple[Any, ...]]:
+    """The span of the deepest node on ``loc`` present in the tree, that node, and the parts of
+    ``loc`` the YAML has.
 
     ``want_key`` points at the *key* of the last part (for unknown fields) instead of its value.
+    A part the YAML does not write is stepped over when the rest still leads somewhere: a
+    model's own wrapper field (``server: {host: …}`` is ``server.rules[0]`` to the model) or the
+    ``[0]`` of one mapping written for a list of one.
     """
-    node, span, depth = tree, getattr(tree, "span", root), 0
+    node, span, seen = tree, getattr(tree, "span", root), ()
     for i, part in enumerate(loc):
+        last = i == len(loc) - 1
         if isinstance(node, LMap) and isinstance(part, str) and part in node:
-            if want_key and i == len(loc) - 1:
-                return node.key_spans[part], node[part], depth + 1
+            if want_key and last:
+                return node.key_spans[part], node[part], (*seen, part)
             span, node = node.value_spans[part], node[part]
         elif isinstance(node, LSeq) and isinstance(part, int) and 0 <= part < len(node):
             span, node = node.item_spans[part], node[part]
+        elif not last and ((isinstance(part, str) and isinstance(node, (LMap, LSeq)))
+                           or (part == 0 and isinstance(node, LMap))):
+            continue
         else:
             break
-        depth += 1
-    return span, node, depth
+        seen = (*seen, part)
+    return span, node, seen
 
 
 def _classify(ann: Any) -> Any:
@@ -148,13 +158,15 @@ def diagnose(exc: ValidationError, tree: LMap, root: Span) -> list[Diagnostic]:
         etype = err["type"]
         if etype == "missing" and loc and (loc[:-1], loc[-1]) in typos:
             continue
-        span, node, _ = locate(tree, loc, root, want_key=etype == "extra_forbidden")
-        message, hint = _explain(err, loc, node)
+        span, node, seen = locate(tree, loc, root, want_key=etype == "extra_forbidden")
+        message, hint = _explain(err, loc, node, seen)
         out.append(Diagnostic.at(span, message, hint))
     return out
 
 
-def _explain(err: dict[str, Any], loc: tuple[Any, ...], node: Any) -> tuple[str, str | None]:
+def _explain(
+    err: dict[str, Any], loc: tuple[Any, ...], node: Any, seen: tuple[Any, ...] = ()
+) -> tuple[str, str | None]:
     etype, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     field = loc[-1] if loc else "scenario"
     if isinstance(field, int):  # an item of a list: name the list
@@ -164,7 +176,9 @@ def _explain(err: dict[str, Any], loc: tuple[Any, ...], node: Any) -> tuple[str,
         return _explain_step(value)
     if etype == "extra_forbidden":
         model = _model_at(loc[:-1])
-        owner = loc[-2] if len(loc) >= 2 and isinstance(loc[-2], str) else "scenario"
+        # named as written: `server: {respnd: …}` is an unknown field in server, not in "rules"
+        written = [p for p in (seen or loc)[:-1] if isinstance(p, str)]
+        owner = written[-1] if written else "scenario"
         allowed = field_names(model) if model else []
         if model is StepBase or (model and issubclass(model, StepBase)):
             allowed = [n for n in allowed if n != "label"] + ["label"]
