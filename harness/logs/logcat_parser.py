@@ -7,8 +7,10 @@ with ``errors="replace"`` so a bad byte never costs a record, let alone a traceb
 Multi-line messages: logd stores one message with embedded newlines and logcat prints every
 line with the full prefix. Consecutive lines whose prefix (time, pid, tid, level, tag) is
 byte-identical are therefore joined into one record. This also joins two log calls from the
-same thread in the same millisecond with the same tag -- which is what we want for
-WorkManager's DiagnosticsWorker, whose section title and table are such a pair.
+same thread in the same millisecond with the same tag (logcat prints nothing that tells them
+apart) -- which is what we want for WorkManager's DiagnosticsWorker, whose section title and
+table are such a pair; the vocabularies match every physical line of a joined record on its
+own (vocab.py), so two results joined this way are still two events.
 
 Selective parsing (`Interest`): the expectation engine only needs records with a handful of
 tags. Scanning the buffer for those tags with `bytes.find` (C speed, like grep) and parsing
