@@ -167,6 +167,11 @@ def test_any_artifact_name_is_confined_to_its_folder(name: str) -> None:
     assert ".." not in cleaned and len(cleaned) <= 100
 
 
+def test_an_accented_artifact_name_is_suggested_without_its_accents() -> None:
+    assert safe_name("ünïcode résumé.png") == "unicode-resume.png"
+    assert safe_name("🚀.png") == "png"  # nothing foldable: never an empty or hidden name
+
+
 @pytest.mark.parametrize("name", ["../../x", "/etc/passwd", "a/../../b", "..", ".hidden", "a\x00b", "a\\b"])
 def test_escaping_artifact_names_are_written_inside(tmp_path: Path, name: str) -> None:
     report = tmp_path / "report"

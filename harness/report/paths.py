@@ -9,6 +9,7 @@ written, so a name that reaches a writer by another road still cannot leave the 
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 MAX_NAME = 100
@@ -20,8 +21,10 @@ class UnsafeArtifactPath(ValueError):
 
 
 def safe_name(name: str) -> str:
-    """``name`` as a plain file name: no folders, no leading dot, only ``A-Za-z0-9._-``."""
-    cleaned = _UNSAFE.sub("-", name).lstrip(".-")
+    """``name`` as a plain file name: no folders, no leading dot, only ``A-Za-z0-9._-``; accents
+    are dropped from their letters (``résumé.png`` → ``resume.png``, not ``r-sum-.png``)."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    cleaned = _UNSAFE.sub("-", folded).lstrip(".-")
     cleaned = re.sub(r"\.{2,}", ".", cleaned)[:MAX_NAME]
     return cleaned or "artifact"
 
