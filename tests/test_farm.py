@@ -6,6 +6,7 @@ virtual devices; `bgtest run` as a user runs it, in a subprocess.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -189,18 +190,32 @@ def _scenarios(folder: Path, count: int) -> Path:
 
 
 def test_a_farm_run_leases_every_device_to_one_worker_at_a_time(tmp_path: Path, server: AdbServer) -> None:
+    """Two adb servers (two hosts of a farm), two devices each, two workers: every device used,
+    and no two scenarios ever on one device at once — on a device, the scenarios' device-time
+    spans never overlap (a shared device would interleave them and mix their journals)."""
     flows = _scenarios(tmp_path / "flows", 6)
-    with VirtualAndroidFarm(count=3, adb_server=server, app_models=[DEMO]) as farm:
-        report = tmp_path / "report"
-        proc = bgtest("run", str(flows), "--adb-server", f"127.0.0.1:{server.port}", "-n", "2",
-                      "--report", str(report), tmp=tmp_path)
-        out = proc.stdout + proc.stderr
-        assert proc.returncode == 0, out
-        assert "started a virtual one" not in out
-        results = json.loads((report / "results.json").read_text())
-        assert sorted(r["name"] for r in results) == [f"farm scenario {i}" for i in range(6)]
-        assert {r["status"] for r in results} == {"passed"}
-        assert {r["device"]["serial"] for r in results} == set(farm.serials)
+    other = AdbServer.start_private()
+    try:
+        with VirtualAndroidFarm(count=2, adb_server=server, app_models=[DEMO]) as a, VirtualAndroidFarm(
+            count=2, adb_server=other, app_models=[DEMO]
+        ) as b:
+            report = tmp_path / "report"
+            proc = bgtest("run", str(flows), "--adb-server", f"127.0.0.1:{server.port}", "--adb-server",
+                          f"127.0.0.1:{other.port}", "-n", "2", "--report", str(report), tmp=tmp_path)
+            out = proc.stdout + proc.stderr
+            assert proc.returncode == 0, out
+            assert "started a virtual one" not in out
+            results = json.loads((report / "results.json").read_text())
+            assert sorted(r["name"] for r in results) == [f"farm scenario {i}" for i in range(6)]
+            assert {r["status"] for r in results} == {"passed"}
+            assert {r["device"]["serial"] for r in results} == set(a.serials + b.serials)
+            assert all(0 < r["device_start_ms"] <= r["device_end_ms"] for r in results)
+            for serial in a.serials + b.serials:
+                spans = sorted((r["device_start_ms"], r["device_end_ms"]) for r in results
+                               if r["device"]["serial"] == serial)
+                assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans)), spans
+    finally:
+        other.stop()
 
 
 # ------------------------------------------------------------------ shards
