@@ -272,3 +272,16 @@ def test_a_run_the_device_cannot_mean_leaves_its_item_manual_and_a_failure_fails
     assert network.status == "manual" and "shares the Mac's network" in network.detail
     results[1]["status"] = "failed"
     assert judge(config, ["low_end"], planned, results)[0].status == "failed"
+
+
+def test_a_success_rate_target_above_100_percent_is_refused(tmp_path: Path) -> None:
+    """It could never be met: every run would fail the metric, whatever the app did."""
+    from harness.checklist.config import load_checklist
+    from harness.scenario.errors import ScenarioError
+
+    text = ("android:\n  app: nwm_demo\n  task: periodic-sync\n  enqueue: nwmdemo://enqueue/periodic-sync\n"
+            "thresholds:\n  success_rate: {target: 195%}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_checklist(_in_repo(tmp_path, text), tuple(ITEMS))
+    (diag,) = caught.value.diagnostics
+    assert (diag.line, diag.col) == (6, 26) and "between 0% and 100%" in diag.message

@@ -213,8 +213,11 @@ def _number(r: _Reader, metric: str, unit: str, value: Any, span: Span) -> float
     except ValueError:
         r.fail(span, f"thresholds.{metric}: not a number: {value!r}")
         return None
-    if number < 0 or number != number:
+    if number < 0 or number != number or number == float("inf"):
         r.fail(span, f"thresholds.{metric}: must be zero or more")
+        return None
+    if unit == "%" and number > 100:  # a success rate above 100 % could never be met
+        r.fail(span, f"thresholds.{metric}: {value} is a share: between 0% and 100%")
         return None
     return number
 
