@@ -10,6 +10,8 @@ format is one line and exit 2.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -191,6 +193,22 @@ def test_lines_without_a_header_are_counted_and_listed_with_verbose(tmp_path: Pa
     assert "1 line without a header" in plain.stdout and "garbage" not in plain.stdout
     verbose = runner.invoke(app, ["logs", "--verbose", str(path)])
     assert "line 3: garbage that lost its header" in verbose.stdout
+
+
+def test_a_device_file_is_refused_unread_and_a_pipe_is_read(tmp_path: Path) -> None:
+    """`bgtest logs /dev/zero` read until the kernel killed it; a pipe (`<(adb logcat -d)`)
+    ends, so it stays welcome."""
+    result = runner.invoke(app, ["logs", "/dev/zero"])
+    assert result.exit_code == 2 and "it is a character device" in result.stderr
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(["sh", "-c", f"cat > {fifo}"], stdin=subprocess.PIPE)
+    assert writer.stdin is not None
+    writer.stdin.write(STUDIO_LEGACY.encode())
+    writer.stdin.close()
+    result = runner.invoke(app, ["logs", str(fifo)])
+    writer.wait(timeout=30)
+    assert result.exit_code == 0 and "succeeded" in result.stdout
 
 
 def test_a_file_in_no_known_format_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ regex pass per chunk, which keeps a million-line capture within a few times `gre
 from __future__ import annotations
 
 import calendar
+import errno
 import mmap
 import os
 import re
@@ -233,8 +234,12 @@ def _mapped(path: Path) -> bytes:
     capture is a hundred megabytes; the scans read it in place, `grep`-like). A mapping reads
     like bytes for what the readers do (slices, `find`, regexes); it closes when dropped."""
     with path.open("rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # /dev/zero would be read until memory runs out
+            kind = "a character device" if stat.S_ISCHR(mode) else "a block device"
+            raise OSError(errno.EINVAL, f"it is {kind}; give a saved capture, or a pipe: <(adb logcat -d)")
         try:
-            if os.fstat(fh.fileno()).st_size and stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            if os.fstat(fh.fileno()).st_size and stat.S_ISREG(mode):
                 return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)  # type: ignore[return-value]
         except (OSError, ValueError):
             pass  # a file that cannot be mapped is read
