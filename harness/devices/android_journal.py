@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from harness.devices.android import AndroidDevice
 
 LOGCAT = ["logcat", "-v", "threadtime", "-v", "year", "-b", "main,system,crash,events"]
-#: waits on the device until init has set sys.boot_completed (toybox/mksh; sleep takes fractions)
-BOOT_WAIT = 'until [ "$(getprop sys.boot_completed)" = 1 ]; do sleep 0.1; done'
+#: waits on the device until init has set sys.boot_completed (whole seconds: old toolbox sleeps
+#: take no fractions, and a failing sleep would make this a busy loop on the phone)
+BOOT_WAIT = 'until [ "$(getprop sys.boot_completed)" = 1 ]; do sleep 1; done'
 BOOTED = "bgtest-booted"
 
 
