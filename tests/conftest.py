@@ -36,6 +36,22 @@ def _env_folder(variable: str, prefix: str) -> Iterator[None]:
                 os.environ[variable] = old
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``-n 2`` balances by work stealing, not by xdist's default chunks.
+
+    The default scheduler commits a chunk of tests to a worker in collection order and never
+    takes it back: a minutes-long test (the iOS signal points, a whole checklist run) that
+    lands near the end of a chunk runs alone while the other worker idles. Work stealing
+    splits the collection and lets an idle worker take half of the other's queue.
+    """
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import WorkStealingScheduling
+
+    return WorkStealingScheduling(config, log)  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_state_dir() -> Iterator[None]:
     """bgtest's state ledger (and anything else in its state folder) away from the user's."""
