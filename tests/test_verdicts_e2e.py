@@ -134,7 +134,10 @@ def test_level_is_the_lowest_level_that_matches(device: AndroidDevice, home: Pat
 
 
 def test_broadcast_component_reaches_the_command(device: AndroidDevice, home: Path) -> None:
+    # an app never launched is in the NEVER standby bucket, where its work never runs (as on
+    # Android): this test does not lean on an earlier one having launched it
     steps = """
+  - standby_bucket: active
   - broadcast:
       action: dev.bgtest.api_demo.ENQUEUE
       extras: {task: api-2}
