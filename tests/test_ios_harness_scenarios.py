@@ -76,6 +76,24 @@ steps:
     assert "dev.brewkits.native_workmanager.refresh" in step.message  # the identifier it resolved
 
 
+def test_a_request_the_simulator_refuses_is_never_enqueued(session: DeviceSession) -> None:
+    """The Simulator refuses BGTaskScheduler requests (Code=1) in the submit call itself: an
+    `enqueued` check must fail there, not pass on the submit line that precedes the refusal."""
+    result = run_text(
+        session,
+        """
+name: a refused request is not pending
+platforms: [ios]
+app: {model: nwm_demo}
+steps:
+  - launch: {deep_link: "nwmdemo://enqueue/periodic-sync"}
+  - expect: {task: dev.brewkits.native_workmanager.refresh, state: enqueued, within: 1m}
+""",
+    )
+    assert result.status == "failed", result.failure
+    assert "enqueued" in result.failure
+
+
 def test_failure_restores_low_power_mode(session: DeviceSession) -> None:
     result = run_text(
         session,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.logs.expect import ExpectationEngine
 from harness.logs.record import LogRecord
 from harness.logs.vocab import TaskEvent, VocabState, load_vocabulary, merged_vocabularies
 
@@ -163,3 +164,43 @@ def test_every_library_of_a_platform_applies_a_shared_rule_once() -> None:
     state = VocabState([vocab])
     line = f"Worker result SUCCESS for Work [ id={U}, tags={{ sync, com.example.SyncWorker }} ]"
     assert [(e.task, e.state) for e in state.events(rec("WM-WorkerWrapper", line))] == [("sync", "succeeded")]
+
+
+def test_a_submit_the_framework_refuses_is_not_enqueued() -> None:
+    # research/ios.md §3: "submitTaskRequest: %@" then "Error submitting task request: %@, error: %@"
+    ident = "dev.brewkits.native_workmanager.refresh"
+    refused = [
+        ios(f"submitTaskRequest: <BGAppRefreshTaskRequest: {ident}, earliestBeginDate: (null)>", 0),
+        ios(f"Error submitting task request: <BGAppRefreshTaskRequest: {ident}, earliestBeginDate: (null)>, "
+            'error: Error Domain=BGTaskSchedulerErrorDomain Code=1 "(null)"', 0),
+    ]
+    assert read(refused, IOS) == []
+    other = "com.example.other"  # a refusal names its own request only
+    assert read([refused[0], ios(refused[1].message.replace(ident, other), 0)], IOS) == [(ident, "enqueued")]
+
+
+def test_an_accepted_submit_is_enqueued_at_its_own_time() -> None:
+    ident = "com.example.sync"
+    submit = ios(f"submitTaskRequest: <BGProcessingTaskRequest: {ident}, earliestBeginDate: (null)>", 10)
+    state = VocabState([load_vocabulary(IOS)])
+    assert state.events(submit) == []  # its next line may still refuse it
+    [ev] = state.events(ios("some other line of the app", 11))
+    assert (ev.task, ev.state, ev.time_ns) == (ident, "enqueued", 10_000_000)
+    state = VocabState([load_vocabulary(IOS)])
+    state.events(submit)
+    [ev] = state.release_awaiting(up_to_ns=10_000_000)  # a barrier after it: nothing refused it
+    assert ev.state == "enqueued"
+
+
+def test_an_engine_sees_an_accepted_submit_at_the_barrier_and_never_a_refused_one() -> None:
+    ident = "com.example.sync"
+    engine = ExpectationEngine(VocabState([load_vocabulary(IOS)]))
+    engine.feed(ios(f"submitTaskRequest: <BGAppRefreshTaskRequest: {ident}, earliestBeginDate: (null)>", 5))
+    engine.advance_to(5_000_000)
+    assert [(e.task, e.state) for e in engine.events] == [(ident, "enqueued")]
+    engine = ExpectationEngine(VocabState([load_vocabulary(IOS)]))
+    engine.feed(ios(f"submitTaskRequest: <BGAppRefreshTaskRequest: {ident}, earliestBeginDate: (null)>", 5))
+    engine.feed(ios(f"Error submitting task request: <BGAppRefreshTaskRequest: {ident}, earliestBeginDate: "
+                    '(null)>, error: Error Domain=BGTaskSchedulerErrorDomain Code=3 "(null)"', 5))
+    engine.advance_to(5_000_000)
+    assert engine.events == []

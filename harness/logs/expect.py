@@ -852,6 +852,9 @@ class ExpectationEngine:
         """The journal holds every record up to device time `now_ns`: close due windows."""
         if now_ns > self.now_ns:
             self.now_ns = now_ns
+        if self.vocab is not None:
+            for ev in self.vocab.release_awaiting(self.now_ns):  # no refusal came: it was pending
+                self._event(ev)
         self._expire(self.now_ns)
         if self._dirty:
             self._prune()

@@ -119,6 +119,9 @@ class Rule:
     start_sequence: str = ""
     hold_state: str = ""
     use_state: str = ""
+    #: this line takes back the event of rule ``refuses`` that the same process logged just
+    #: before, for the same task (a submit the framework then refused)
+    refuses: str = ""
 
 
 @dataclass
@@ -133,8 +136,13 @@ class Vocabulary:
     by_process: dict[str, list[Rule]] = field(default_factory=dict)
     anywhere: list[Rule] = field(default_factory=list)
 
+    #: rule id -> the rules that may take its event back (see ``Rule.refuses``)
+    refusals: dict[str, list[Rule]] = field(default_factory=dict)
+
     def __post_init__(self) -> None:
         for rule in self.rules:
+            if rule.refuses:
+                self.refusals.setdefault(rule.refuses, []).append(rule)
             tables = {"tag": self.by_tag, "subsystem": self.by_subsystem, "process": self.by_process}
             table = tables.get(rule.key)
             if table is None:
@@ -210,6 +218,7 @@ def _compile_rule(doc: dict, source: str, ignore: re.Pattern[str] | None) -> Rul
         dedupe_after=tuple(str(x) for x in doc.get("dedupe_after") or ()),
         multiline=bool(doc.get("multiline")), ignore=ignore, start_sequence=seq,
         hold_state=str(doc.get("hold_state") or ""), use_state=str(doc.get("use_state") or ""),
+        refuses=str(doc.get("refuses") or ""),
     )
 
 
@@ -273,6 +282,27 @@ def _split_names(text: str | None) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+#: how long a submit waits for its refusal while other processes log: the framework refuses in
+#: the same call, microseconds later (dasd's own lines about the submit come milliseconds later)
+_REFUSAL_NS = 5_000_000
+
+
+@dataclass(slots=True)
+class _Awaiting:
+    """An event held until the next line of its process shows it was not refused."""
+
+    state: str
+    rec: LogRecord
+    rule: Rule
+    names: list[str]
+    uuid: str | None
+    ids: tuple[str, ...]
+    line: int
+
+    def emit(self, vocab: VocabState, out: list[TaskEvent]) -> None:
+        vocab._emit(self.state, self.rec, self.rule, self.names, self.uuid, out, ids=self.ids, line=self.line)
+
+
 class VocabState:
     """Applies one or more vocabularies to one device's records: keeps UUID links, the
     UUID -> JobScheduler job id map, and the recent events used for `dedupe`."""
@@ -290,6 +320,12 @@ class VocabState:
         self._opened: dict[int, list[tuple[str, int]]] = {}  # pid -> (UUID, time) started, class unknown
         self._held_state: dict[tuple[str, int, str], str] = {}  # (hold key, pid, process) -> state
         self._names_cache: dict[tuple[object, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        #: (pid, process) -> an event whose next line may refuse it (out once that line does not)
+        self._awaiting: dict[tuple[int, str], _Awaiting] = {}
+        self._refusals: dict[str, list[Rule]] = {}
+        for vocab in self.vocabularies:
+            for rid, rules in vocab.refusals.items():
+                self._refusals.setdefault(rid, []).extend(rules)
 
     @property
     def tags(self) -> frozenset[str]:
@@ -351,6 +387,8 @@ class VocabState:
     # -- matching ---------------------------------------------------------------------------
     def events(self, rec: LogRecord) -> list[TaskEvent]:
         out: list[TaskEvent] = []
+        if self._awaiting:
+            self._settle(rec, out)
         msg = rec.message
         lines = msg.split("\n") if "\n" in msg else None
         for vocab in self.vocabularies:
@@ -424,6 +462,11 @@ class VocabState:
 
     def _apply(self, rule: Rule, m: re.Match[str], rec: LogRecord, out: list[TaskEvent], line: int) -> None:
         gd = m.groupdict()
+        if rule.refuses:
+            held = self._awaiting.get((rec.pid, rec.process))
+            if held is not None and held.rule.id == rule.refuses and gd.get("task") in held.names:
+                del self._awaiting[(rec.pid, rec.process)]  # refused: it never was pending
+            return
         ordered, ids = self._names(rule, gd)
         alias = gd.get("alias")
         if alias and ordered:
@@ -471,7 +514,38 @@ class VocabState:
             if uuid:
                 self._unresolved.setdefault(uuid, []).append((rule, state, rec, tuple(ids), line))
             return
+        if rule.id in self._refusals:
+            earlier = self._awaiting.pop((rec.pid, rec.process), None)
+            if earlier is not None:
+                earlier.emit(self, out)
+            held = _Awaiting(state, rec, rule, ordered, uuid, tuple(ids), line)
+            self._awaiting[(rec.pid, rec.process)] = held
+            return
         self._emit(state, rec, rule, ordered, uuid, out, ids=tuple(ids), line=line)
+
+    # -- events a next line may refuse -------------------------------------------------------------
+    def _settle(self, rec: LogRecord, out: list[TaskEvent]) -> None:
+        """Before ``rec``'s own events: an awaiting event of ``rec``'s process goes out unless
+        ``rec`` refuses it; one of another process goes out once its process had a moment to
+        say so (the framework logs the refusal in the same call, right after the submit)."""
+        for key, held in list(self._awaiting.items()):
+            if key == (rec.pid, rec.process):
+                if any(r.regex.search(rec.message) for r in self._refusals.get(held.rule.id, ())):
+                    continue  # _apply decides, by task
+            elif rec.time_ns - held.rec.time_ns <= _REFUSAL_NS:
+                continue
+            del self._awaiting[key]
+            held.emit(self, out)
+
+    def release_awaiting(self, up_to_ns: int | None = None) -> list[TaskEvent]:
+        """Events no refusal followed, logged at or before ``up_to_ns`` (None: all). The journal
+        holds every record up to a barrier's time, so a refusal would have been read by then."""
+        out: list[TaskEvent] = []
+        for key, held in list(self._awaiting.items()):
+            if up_to_ns is None or held.rec.time_ns <= up_to_ns:
+                del self._awaiting[key]
+                held.emit(self, out)
+        return out
 
     def _link(self, uuid: str, names: list[str], out: list[TaskEvent], *, release: bool = True) -> None:
         """Tie a UUID to names. A line that prints the work's tags (a result line, a Diagnostics
@@ -559,7 +633,7 @@ class VocabState:
         """Stop waiting: every held event is emitted under the best name known (its worker
         class, from a start sequence) or else its UUID -- at the end of a log file, or when
         WorkManager's diagnostics did not name it. In the order they were logged."""
-        out: list[TaskEvent] = []
+        out: list[TaskEvent] = self.release_awaiting()
         held = sorted(((h, u) for u, hs in self._unresolved.items() for h in hs),
                       key=lambda x: (x[0][2].seq, x[0][4]))
         self._unresolved.clear()
