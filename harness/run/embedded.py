@@ -94,6 +94,8 @@ class _Prestart:
 
 
 _prestarted: _Prestart | None = None
+#: how long a run that is ending waits for a prestart nobody took
+_DISCARD_WAIT_S = 10.0
 _prestart_lock = threading.Lock()
 
 
@@ -162,7 +164,11 @@ def discard_prestarted() -> None:
         return
     if job.server is not None and job.device is None:
         job.server.stop()  # a start still under way ends at once (its adb server is gone)
-    job.thread.join()
+    # Bounded: a signal raised in the main thread in the middle of an import can leave that
+    # module's import lock to a thread that never gets it back (seen: bgtest hung here for good
+    # after a SIGTERM during start-up). The thread is a daemon and its adb server is stopped
+    # above; a device it might still finish lives in this process and ends with it.
+    job.thread.join(timeout=_DISCARD_WAIT_S)
     if job.device is not None:
         try:
             job.device.stop()
