@@ -109,7 +109,8 @@ def test_ios_events_of_a_step_are_after_its_start(ios_session: DeviceSession) ->
     """A barrier answered from the last marker (nothing asked of the iPhone since, its clock
     standing still) keeps the guarantee: what the step causes is not before the step."""
     text = (
-        "name: t\napp: {model: nwm_ios_demo}\nsteps:\n"
+        # an iPhone: the Simulator refuses BGTaskScheduler requests, so nothing is enqueued there
+        "name: t\ntags: [ios-device]\napp: {model: nwm_ios_demo}\nsteps:\n"
         '  - launch: {deep_link: "nwmios://enqueue/periodic-sync"}\n'
         "  - expect: {task: dev.brewkits.native_workmanager.refresh, state: enqueued, within: 1m}\n"
     )

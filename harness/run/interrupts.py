@@ -12,9 +12,11 @@ reports a process killed by it), whatever happens afterwards.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
+from types import FrameType
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -52,7 +54,11 @@ def exit_code() -> int | None:
     return 128 + int(_state.received) if _state.received is not None else None
 
 
-def _handler(signum: int, frame: object) -> None:
+#: how soon a signal that arrived inside the import machinery is delivered again
+_REDELIVER_S = 0.02
+
+
+def _handler(signum: int, frame: FrameType | None) -> None:
     sig = signal.Signals(signum)
     if _state.received is None:
         _state.received = sig
@@ -60,6 +66,15 @@ def _handler(signum: int, frame: object) -> None:
         return
     if _state.depth:
         _state.pending = True
+        return
+    if frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+        # Raised here, the exception lands in importlib's own bookkeeping (a module lock's
+        # weakref callback): Python prints "Exception ignored … Traceback" and can leave the
+        # lock to a thread that then waits forever. Deliver it again a moment later, when the
+        # main thread runs ordinary code.
+        timer = threading.Timer(_REDELIVER_S, os.kill, (os.getpid(), signum))
+        timer.daemon = True
+        timer.start()
         return
     raise Interrupted(signum)
 
