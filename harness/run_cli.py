@@ -254,6 +254,9 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
         if xcrun:
             args += ["--bgtest-xcrun", xcrun]
         code = pytest.main(args, plugins=[live])
+        # The first signal decides the exit code, also when pytest caught it before the plugin
+        # was configured (it then says INTERRUPTED, 2: a usage error's code in bgtest).
+        code = interrupts.exit_code() or code
     except interrupts.Interrupted as exc:  # before the plugin took over: nothing ran yet
         live.stop()
         typer.echo(f"bgtest: interrupted ({exc.signal.name}) while starting: no scenario was run", err=True)
