@@ -137,7 +137,9 @@ def _prestart(scenarios: list[Any], device: str | None, adb_server: str | None, 
     from harness.run.embedded import prestart_android
     from harness.run.settings import Settings
 
-    models = list(dict.fromkeys(Path(s.app.model_path) for s in android if s.app and s.app.model_path))
+    # every scenario's model, as the session asks for (the plugin lists them all): a prestarted
+    # device with fewer would not fit, and the run would start a second one and wait for it
+    models = list(dict.fromkeys(Path(s.app.model_path) for s in scenarios if s.app and s.app.model_path))
     filters = tuple(device_filters or ())
     profile = Settings(profiles=tuple(profiles or ())).profile_for("android")
     prestart_android(models, profile, needed=lambda: not android_candidates(None, None, filters))
