@@ -81,6 +81,16 @@ class AdbServer:
         env["ANDROID_ADB_SERVER_PORT"] = str(self.port)
         env["ANDROID_ADB_SERVER_HOST"] = self.host
         env["ADB_EMU"] = "0"
+        if self.owned:
+            # A private server serves bgtest's virtual devices only. With USB and mDNS discovery
+            # on it would claim a plugged-in phone from the user's own server on 5037, and it
+            # accepts no client until its first USB scan is done — which on a machine without
+            # USB access is never, so every first request waited out the 3 s fallback
+            # (AOSP client/main.cpp adb_server_main: the smart socket stays disabled until
+            # adb_wait_for_device_initialization(), adb.cpp: init_cv.wait_for(lock, 3s, …);
+            # ADB_USB=0 reports the scan complete at once).
+            env["ADB_USB"] = "0"
+            env["ADB_MDNS"] = "0"
         if self.owned and not _can_make(Path(env.get("HOME", "/nonexistent")) / ".android"):
             # adb keeps its keys in $HOME/.android and refuses to start without it; a private
             # server can live in a home of its own.
