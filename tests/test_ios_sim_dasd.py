@@ -10,7 +10,7 @@ import pytest
 
 from harness.sim.ios.simctl import Io, simctl
 from harness.sim.ios.state import SimHome
-from harness.sim.ios.xcrun import lldb
+from harness.sim.ios.lldb import lldb
 
 APP = """
 package: dev.example.bgdemo

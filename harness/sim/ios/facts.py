@@ -123,6 +123,16 @@ def sim_error(domain: str, code: int, message: str, exit_code: int | None = None
     )
 
 
+def invalid_argument() -> SimError:
+    """What simctl answers to an option or value it does not take (``EINVAL``)."""
+    return sim_error(
+        "NSPOSIXErrorDomain",
+        22,
+        "Simulator device failed to complete the requested operation.\nInvalid argument",
+        22,
+    )
+
+
 def short_hex(seed: str) -> str:
     return hashlib.sha1(seed.encode()).hexdigest()[:8].upper()
 

@@ -1,0 +1,155 @@
+"""``simctl bgtest …``: the vendor sub-command a real Mac does not have — virtual time and the
+hardware a simulator lacks (battery, cable, network, the app switcher's force-quit)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from ..clockcmd import ClockCommandError, clock_command
+from .device import new_state
+from .facts import SimError, sim_error
+
+if TYPE_CHECKING:
+    from ..clock import ClockMode
+    from .device import World
+    from .simctl import Io
+
+
+_BGTEST_HELP = """Virtual iPhone (bgtest) commands:
+  simctl bgtest clock
+      Print the device time (epoch ms) and the clock mode.
+  simctl bgtest clock advance DURATION
+      Run every event due in DURATION (500ms, 30s, 15m, 6h, 1d) in order, then return.
+  simctl bgtest clock mode manual|realtime|scaled N
+  simctl bgtest battery <device> [--level 0-100] [--charging|--unplugged]
+  simctl bgtest network <device> on|off
+  simctl bgtest lowpower <device> on|off
+  simctl bgtest forcequit <device> <bundle id>     (the user swipes the app away)
+  simctl bgtest state <device>                     (JSON: apps, pending requests, running tasks)
+  simctl bgtest reset [--kind simulator|device] [--profile iphone-flagship|iphone-7]
+                                                   (a fresh world)"""
+
+
+def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
+    if not args or args[0] in ("help", "-h", "--help"):
+        io.out(_BGTEST_HELP)
+        return 0 if args else 64
+    verb, rest = args[0], args[1:]
+    if verb == "clock":
+        return _clock(world, rest, io)
+    if verb == "reset":
+        kind = "device" if "device" in rest or "--kind=device" in rest else "simulator"
+        profile = next((a.split("=", 1)[1] for a in rest if a.startswith("--profile=")), None)
+        if "--profile" in rest and rest.index("--profile") + 1 < len(rest):
+            profile = rest[rest.index("--profile") + 1]
+        from harness.profiles import UnknownProfileError
+
+        try:
+            fresh = new_state(kind, world.home, profile)  # type: ignore[arg-type]
+        except UnknownProfileError as exc:
+            raise SimError(str(exc), 64) from None
+        world.state.clear()
+        world.state.update(fresh)
+        world.clock = type(world.clock)(start_ms=int(world.state["clock"]["ms"]))
+        return 0
+    if not rest:
+        raise SimError(_BGTEST_HELP, 64)
+    dev = world.find(rest[0])
+    if verb == "battery":
+        it = iter(rest[1:])
+        for a in it:
+            if a == "--level":
+                try:
+                    level = int(next(it, "x"))
+                except ValueError:
+                    raise SimError("battery: --level takes 0-100", 64) from None
+                if not 0 <= level <= 100:
+                    raise SimError("battery: --level takes 0-100", 64)
+                dev.power.set_battery(level=level / 100.0)
+            elif a == "--charging":
+                dev.power.set_battery(charging=True)
+            elif a == "--unplugged":
+                dev.power.set_battery(charging=False)
+            else:
+                raise SimError(f"battery: unknown option {a}", 64)
+        level = dev.d["battery"]
+        power = "charging" if dev.d["charging"] else "unplugged"
+        io.out(f"level {round(level * 100) if level >= 0 else -1} {power}")
+        return 0
+    if verb in ("network", "lowpower"):
+        if len(rest) != 2 or rest[1] not in ("on", "off"):
+            raise SimError(f"{verb}: on|off", 64)
+        if verb == "network":
+            dev.d["network"] = rest[1] == "on"
+        else:
+            dev.power.set_low_power(rest[1] == "on")
+        return 0
+    if verb == "forcequit":
+        if len(rest) != 2:
+            raise SimError("forcequit: <device> <bundle id>", 64)
+        if not dev.springboard.force_quit(rest[1]):
+            raise sim_error(
+                "FBSOpenApplicationServiceErrorDomain", 4, f'The request to open "{rest[1]}" failed.', 4
+            )
+        return 0
+    if verb == "state":
+        d = dev.d
+        doc = {
+            "udid": dev.udid,
+            "kind": dev.kind,
+            "state": d["state"],
+            "now_ms": world.now(),
+            "low_power": d["lpm"],
+            "battery": d["battery"],
+            "charging": d["charging"],
+            "network": d["network"],
+            "front": d["front"],
+            "force_quit": d["force_quit"],
+            "apps": {bid: dev.springboard.app_state(bid) for bid in d["apps"]},
+            "requests": [{**r, "blocked": dev.bgtasks.blocked_reason(r)} for r in d["requests"]],
+            "running": d["running"],
+            "privacy": d.get("privacy", {}),
+            "media": d.get("media", []),
+            "log_verbose": bool(d.get("log_verbose", False)),
+            "location": d.get("location"),
+            "keychain": d.get("keychain", []),
+        }
+        io.out(json.dumps(doc, indent=2))
+        return 0
+    raise SimError(f"Unknown bgtest command: {verb}\n{_BGTEST_HELP}", 64)
+
+
+class _WorldClock:
+    """The world's clock as the shared ``clock`` verb drives it (mode and scale live in the state)."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    @property
+    def mode(self) -> ClockMode:
+        return self._world.state["clock"]["mode"]  # type: ignore[no-any-return]
+
+    @property
+    def scale(self) -> float:
+        return float(self._world.state["clock"]["scale"])
+
+    def now_ms(self) -> int:
+        return self._world.now()
+
+    def advance(self, delta_ms: int) -> int:
+        return self._world.advance(delta_ms)
+
+    def set_mode(self, mode: ClockMode, scale: float = 1.0) -> None:
+        self._world.set_clock_mode(mode, scale)
+
+
+def _clock(world: World, args: list[str], io: Io) -> int:
+    if (args and len(args[0]) == 36) or args[:1] == ["booted"]:
+        world.find(args[0])
+        args = args[1:]
+    try:
+        io.out(clock_command(_WorldClock(world), args))
+    except ClockCommandError as exc:
+        raise SimError(f"Error: {exc}", 64) from None
+    return 0

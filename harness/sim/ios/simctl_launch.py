@@ -1,0 +1,116 @@
+"""``simctl launch``: start an app (its ``SIMCTL_CHILD_*`` environment, ``--stdout=``) and, with
+``--console-pty``, copy its stdout until its process is gone — without holding the home's lock."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING
+
+from .device import open_world
+from .facts import SimError, invalid_argument
+from .state import POLL_S
+
+if TYPE_CHECKING:
+    from .simctl import Io
+    from .state import SimHome
+
+
+class LaunchOpts:
+    def __init__(self) -> None:
+        self.console = False
+        self.wait = False
+        self.terminate = False
+        self.stdout: str | None = None
+        self.stderr: str | None = None
+        self.udid = ""
+        self.bundle = ""
+        self.argv: list[str] = []
+
+
+def parse_launch(args: list[str]) -> LaunchOpts:
+    opts = LaunchOpts()
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        a = rest.pop(0)
+        if a in ("--console", "--console-pty"):
+            opts.console = True
+        elif a in ("-w", "--wait-for-debugger"):
+            opts.wait = True
+        elif a == "--terminate-running-process":
+            opts.terminate = True
+        elif a.startswith("--stdout="):
+            opts.stdout = a.split("=", 1)[1]
+        elif a.startswith("--stderr="):
+            opts.stderr = a.split("=", 1)[1]
+        elif a.startswith("--arch="):
+            continue
+        else:
+            raise invalid_argument()
+    if len(rest) < 2:
+        raise SimError(
+            "Usage: simctl launch [-w | --wait-for-debugger] [--console|--console-pty] "
+            "[--stdout=<path>] [--stderr=<path>] [--terminate-running-process] [--arch=<arch>] "
+            "<device> <app bundle identifier> [<argv 1> <argv 2> ... <argv n>]",
+            64,
+        )
+    opts.udid, opts.bundle, opts.argv = rest[0], rest[1], rest[2:]
+    return opts
+
+
+def child_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """``SIMCTL_CHILD_FOO=bar`` in simctl's environment becomes ``FOO=bar`` in the app's."""
+    env = os.environ if environ is None else environ
+    return {k[len("SIMCTL_CHILD_") :]: v for k, v in env.items() if k.startswith("SIMCTL_CHILD_")}
+
+
+def launch(home: SimHome, args: list[str], io: Io) -> int:
+    opts = parse_launch(args)
+    with open_world(home) as world:
+        dev = world.find(opts.udid)
+        stdout_path = None
+        if opts.stdout and not opts.console:
+            stdout_path = os.path.abspath(opts.stdout)
+            with open(stdout_path, "a"):
+                pass  # the real simctl creates the file before the app writes to it
+        pid = dev.springboard.launch(
+            opts.bundle, opts.argv, child_env(), terminate_running=opts.terminate, stdout_path=stdout_path
+        )
+        udid = dev.udid
+        start = home.stdout_file(pid).stat().st_size if home.stdout_file(pid).exists() else 0
+        io.out(f"{opts.bundle}: {pid}")
+    if not opts.console:
+        return 0
+    follow_stdout(home, udid, opts.bundle, pid, start, io)
+    return 0
+
+
+def follow_stdout(home: SimHome, udid: str, bundle: str, pid: int, offset: int, io: Io) -> None:
+    """``--console-pty``: copy the app's stdout until the app's process is gone."""
+    path = home.stdout_file(pid)
+    pos = 0
+    # the lines printed while launching come first
+    while True:
+        try:
+            with path.open("rb") as fh:
+                fh.seek(pos)
+                data = fh.read()
+        except OSError:
+            data = b""
+        if data:
+            cut = data.rfind(b"\n")
+            if cut >= 0:
+                io.o.write(data[: cut + 1].decode("utf-8", "replace"))
+                io.o.flush()
+                pos += cut + 1
+        state = home.read_state()
+        alive = False
+        if state is not None:
+            proc = state["devices"].get(udid, {}).get("procs", {}).get(bundle)
+            alive = proc is not None and proc.get("pid") == pid
+            if alive and state["clock"]["mode"] != "manual":
+                with open_world(home):
+                    pass  # let realtime device time move the app along
+        if not alive:
+            return
+        time.sleep(POLL_S)
