@@ -182,17 +182,29 @@ class DeviceSession:
         udids = named_udids(settings.ios_device, settings.device)
         if udids or settings.xcrun or xcrun_available():
             found = ios_targets(Xcrun(settings.xcrun), udids, settings.wda_url)
-            if found or settings.allow_embedded:
+            if found:
                 return found
-            raise DeviceError(
-                "xcrun", "no iOS simulator is booted",
-                hint="boot one (`xcrun simctl boot UDID`) or drop --no-embedded",
-            )
-        if not settings.allow_embedded:
+            if not settings.allow_embedded:
+                raise DeviceError(
+                    "xcrun", "no iOS simulator is booted",
+                    hint="boot one (`xcrun simctl boot UDID`) or drop --no-embedded",
+                )
+        elif not settings.allow_embedded:
             raise DeviceError(
                 "xcrun",
                 "no xcrun here (not a Mac) and --no-embedded",
                 hint="run on a Mac, pass --xcrun, or drop --no-embedded",
+            )
+        named = _naming_options(settings)
+        if named:
+            # A run that names its devices (a phone, a farm, a filter such as virtual=no) must
+            # never go green on a virtual device started in their place (docs/farms.md).
+            raise DeviceError(
+                "xcrun",
+                f"no iOS simulator or iPhone among the devices this run names ({named}); "
+                "the virtual iPhone is started only when no device is named",
+                hint="name the iOS target too (--device UDID, --xcrun, or the BGTEST_XCRUN=… line "
+                "`bgtest sim ios` prints), or leave the iOS scenarios out with --platform android",
             )
         return []
 
@@ -388,6 +400,15 @@ class DeviceSession:
 
 class _NoDriver(BgtestError):
     """A platform this build has no driver for: the scenario is skipped, not failed."""
+
+
+def _naming_options(settings: Settings) -> str:
+    """The options by which ``settings`` name this run's devices ('' when none does)."""
+    named = [f"--device {settings.device}" if settings.device else "",
+             f"--adb-server {settings.adb_server}" if settings.adb_server else "",
+             *(f"--device-filter {f}" for f in settings.device_filters),
+             f"xcrun {settings.xcrun}" if settings.xcrun else ""]
+    return ", ".join(n for n in named if n)
 
 
 def _not_run(scenario: m.Scenario, platform: str, status: Status, why: str, exit_code: int) -> ScenarioResult:
