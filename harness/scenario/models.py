@@ -133,6 +133,20 @@ class Requires(StrictModel):
             raise ValueError("requires: needs profile, low_ram or sdk")
         return self
 
+    def never_met_on(self, platform: str) -> str | None:
+        """What no ``platform`` device can ever be (run/requirements.py skips it there), or None.
+
+        An iPhone has no Android API level and no ``ro.config.low_ram``; a profile list without
+        one of the platform's profiles fits none of its devices.
+        """
+        if self.profile is not None and not any(PROFILES[p].platform == platform for p in self.profile):
+            return f"profile {' or '.join(self.profile)} (none of them is for {platform})"
+        if platform == "ios" and self.sdk is not None:
+            return f"sdk {self.sdk} (an Android API level)"
+        if platform == "ios" and self.low_ram:
+            return "low_ram: true (Android's ro.config.low_ram)"
+        return None
+
 
 DEFAULT_MAX_WAIT_MS = 30 * 86_400_000
 """Waits longer than 30 days are refused unless the scenario raises ``max_wait``: on a phone a
@@ -193,6 +207,11 @@ class Scenario(StrictModel):
                 raise ValueError(
                     f"device profile {name} is for {PROFILES[name].platform}; this scenario runs on "
                     f"{', '.join(self.platforms)}")
+        for platform in self.platforms:
+            never = self.requires.never_met_on(platform) if self.requires else None
+            if never:
+                raise ValueError(f"requires {never}: on {platform} this scenario would always be skipped; "
+                                 "remove it, or the platform from platforms:")
         return self
 
     def all_steps(self) -> list[StepBase]:
