@@ -117,10 +117,11 @@ def scenario_wall(runs: int) -> None:
                 with session.device_for(scenario, "android") as device:
                     if key == "poor" and i == 0:
                         start = time.perf_counter()
-                        network_session.shared_proxy()
+                        network_session.shared_proxy(session.settings.proxy_confdir)
                         first_start = time.perf_counter() - start
                     start = time.perf_counter()
-                    result = ScenarioRunner(scenario, device, app_under_test(scenario, "android")).run()
+                    result = ScenarioRunner(scenario, device, app_under_test(scenario, "android"),
+                                            settings=session.settings).run()
                     wall = time.perf_counter() - start
                 if result.status != "passed":
                     raise SystemExit(f"{scenario.name}: {result.status}: {result.failure}")

@@ -140,9 +140,10 @@ def _prestart(scenarios: list[Any], device: str | None, adb_server: str | None, 
     # every scenario's model, as the session asks for (the plugin lists them all): a prestarted
     # device with fewer would not fit, and the run would start a second one and wait for it
     models = list(dict.fromkeys(Path(s.app.model_path) for s in scenarios if s.app and s.app.model_path))
-    filters = tuple(device_filters or ())
-    profile = Settings(profiles=tuple(profiles or ())).profile_for("android")
-    prestart_android(models, profile, needed=lambda: not android_candidates(None, None, filters))
+    settings = Settings.build(os.environ, profiles=tuple(profiles or ()))
+    filters, server = tuple(device_filters or ()), settings.default_adb_server
+    prestart_android(models, settings.profile_for("android"), adb=settings.adb,
+                     needed=lambda: not android_candidates(None, None, filters, server))
 
 
 def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: str | None,
@@ -311,9 +312,11 @@ def devices(
 
     from harness.devices.android import AndroidDevice
     from harness.devices.pool import list_devices, parse_server_address
+    from harness.run.settings import Settings
 
+    settings = Settings.build(os.environ, xcrun=xcrun)
     try:
-        host, port = parse_server_address(adb_server)
+        host, port = parse_server_address(adb_server, settings.default_adb_server)
     except BgtestError as exc:
         typer.echo(f"bgtest: {exc.render()}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
@@ -324,9 +327,7 @@ def devices(
             f"no Android devices on the adb server at {host}:{port} (`bgtest run` will start a virtual one)"
         )
     from harness.devices.ios_pool import print_ios_targets
-    from harness.run.settings import Settings
 
-    settings = Settings.build(os.environ, xcrun=xcrun)
     ios = (settings.xcrun, settings.wda_url, settings.device_url)
     if not found:
         print_ios_targets(console, *ios)

@@ -55,10 +55,11 @@ def android(
 ) -> None:
     """Start virtual Android devices, connect them to the adb server and run until Ctrl-C."""
     from harness.apps.demo import demo_models
-    from harness.devices.adb_server import AdbServer, AdbServerError
+    from harness.devices.adb_server import AdbServer, AdbServerError, adb_binary
+    from harness.run.settings import Settings
     from harness.sim.android.launcher import VirtualAndroidFarm
 
-    server = AdbServer(port=adb_port)
+    server = AdbServer(port=adb_port, binary=adb_binary(Settings.from_environment().adb))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

@@ -79,7 +79,8 @@ def test_a_simulator_another_run_holds_is_not_leased(
     (tmp_path / "s.yaml").write_text("name: s\nplatforms: [ios]\nsteps:\n  - low_power: on\n")
     [scenario] = load_file(tmp_path / "s.yaml")
     leases = DeviceLeases(tmp_path / "leases")
-    session = DeviceSession(Settings(xcrun=xcrun_path(), allow_embedded=False), note=lambda _: None,
+    settings = Settings.build(os.environ, xcrun=xcrun_path(), allow_embedded=False)
+    session = DeviceSession(settings, note=lambda _: None,
                             _leases=leases)
     held = leases.try_acquire([IosTarget(udids[0])])  # as another bgtest process would
     assert held is not None

@@ -7,6 +7,7 @@ failure; actions iOS cannot do are validation errors naming the platform.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +26,8 @@ IOS_SCENARIOS = sorted((ROOT / "scenarios").glob("ios_*.yaml"))
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeviceSession]:
     notes: list[str] = []
     # no xcrun on this machine: the embedded virtual iPhone
-    sess = DeviceSession(Settings(report_dir=tmp_path_factory.mktemp("reports")), note=notes.append)
+    settings = Settings.build(os.environ, report_dir=tmp_path_factory.mktemp("reports"))
+    sess = DeviceSession(settings, note=notes.append)
     yield sess
     assert any("started a virtual iPhone" in n for n in notes)
     sess.close()
@@ -152,7 +154,7 @@ def test_unknown_udid_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path
     from harness.sim.ios.launcher import xcrun_path
 
     monkeypatch.setenv("BGTEST_SIM_HOME", str(tmp_path / "home"))
-    settings = Settings(device="00000000-0000-0000-0000-000000000000", xcrun=xcrun_path())
+    settings = Settings.build(os.environ, device="00000000-0000-0000-0000-000000000000", xcrun=xcrun_path())
     sess = DeviceSession(settings, note=lambda _: None)
     [scenario] = load_file(IOS_SCENARIOS[0])
     result = sess.run(scenario, "ios")
@@ -199,7 +201,8 @@ def test_a_simulator_scenario_is_skipped_when_only_an_iphone_is_there(
 
     monkeypatch.setenv("BGTEST_SIM_HOME", str(tmp_path / "home"))
     subprocess.run([xcrun_path(), "simctl", "bgtest", "reset", "--kind", "device"], check=True)
-    sess = DeviceSession(Settings(allow_embedded=False, xcrun=xcrun_path()), note=lambda _: None)
+    settings = Settings.build(os.environ, allow_embedded=False, xcrun=xcrun_path())
+    sess = DeviceSession(settings, note=lambda _: None)
     [scenario] = load_file(ROOT / "scenarios" / "ios_simulator_refuses_submit.yaml")
     result = sess.run(scenario, "ios")
     sess.close()

@@ -5,6 +5,7 @@ from before it (the barrier guarantee)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,7 +90,8 @@ IOS_LIMITS = {"ios_low_power": 23}
 
 @pytest.fixture(scope="module")
 def ios_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeviceSession]:
-    session = DeviceSession(Settings(report_dir=tmp_path_factory.mktemp("reports")), note=lambda _: None)
+    settings = Settings.build(os.environ, report_dir=tmp_path_factory.mktemp("reports"))
+    session = DeviceSession(settings, note=lambda _: None)
     yield session
     session.close()
 

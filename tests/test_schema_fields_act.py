@@ -108,7 +108,8 @@ class Rig:
         names the rig's adb server and serial): where ``device:`` and ``requires:`` are read."""
         if self._session is None:
             self._session = DeviceSession(
-                Settings(adb_server=f"{self.server.host}:{self.server.port}", device=self.device.serial),
+                Settings.build(os.environ, adb_server=f"{self.server.host}:{self.server.port}",
+                               device=self.device.serial),
                 note=lambda _: None,
             )
         text = f"name: probe\n{head}app: {{model: api_demo}}\nsteps:\n{steps}"
@@ -136,7 +137,8 @@ def rig(
     (home / "artifacts").mkdir()
     (home / "night.yaml").write_text("- launch: apidemo://enqueue/api-2\n")
     models = [home / "fixtures/apps/api_demo.yaml", ROOT / "fixtures/apps/nwm_demo.yaml"]
-    ios = DeviceSession(Settings(report_dir=tmp_path_factory.mktemp("ios-reports")), note=lambda _: None)
+    settings = Settings.build(os.environ, report_dir=tmp_path_factory.mktemp("ios-reports"))
+    ios = DeviceSession(settings, note=lambda _: None)
     background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="off-phone-probes")
     try:
         with VirtualAndroidFarm(adb_server=adb_server, app_models=models) as farm:

@@ -31,11 +31,11 @@ class AdbServerError(BgtestError):
     """The adb server could not be started or reached."""
 
 
-def adb_binary() -> str:
-    """Path of the adb binary: $BGTEST_ADB, then the one bundled with adbutils, then $PATH."""
-    env = os.environ.get("BGTEST_ADB")
-    if env:
-        return env
+def adb_binary(configured: str | None = None) -> str:
+    """Path of the adb binary: ``configured`` (Settings.adb, $BGTEST_ADB), then the one bundled
+    with adbutils, then $PATH."""
+    if configured:
+        return configured
     # where adbutils keeps its bundled adb, found without importing it (a second of start-up)
     spec = importlib.util.find_spec("adbutils")
     if spec is not None and spec.origin:
@@ -149,7 +149,9 @@ class AdbServer:
             pass  # gone already: what was wanted
 
     @classmethod
-    def start_private(cls, port: int | None = None, timeout: float = 30.0) -> AdbServer:
+    def start_private(
+        cls, port: int | None = None, timeout: float = 30.0, binary: str | None = None
+    ) -> AdbServer:
         """Start a fresh server on a free (or given) private port; ``stop()`` kills it.
 
         ``adb start-server`` forks a daemon that outlives bgtest if bgtest is stopped while it
@@ -157,7 +159,7 @@ class AdbServer:
         server`` stays bgtest's child instead: a signal during start-up kills it, and on Linux
         it is told to die with bgtest (``PR_SET_PDEATHSIG``), so even a SIGKILL leaks nothing.
         """
-        server = cls.spawn_private(port)
+        server = cls.spawn_private(port, binary)
         try:
             server.wait_listening(timeout)
         except BaseException:
@@ -166,13 +168,13 @@ class AdbServer:
         return server
 
     @classmethod
-    def spawn_private(cls, port: int | None = None) -> AdbServer:
+    def spawn_private(cls, port: int | None = None, binary: str | None = None) -> AdbServer:
         """The first half of :meth:`start_private`: the server's process, not yet waited for.
 
         Spawned from the main thread it dies with bgtest, so a caller may wait for it on
         another thread (:meth:`wait_listening`) while bgtest goes on starting up.
         """
-        server = cls(port=port or free_port(), owned=True)
+        server = cls(port=port or free_port(), binary=adb_binary(binary), owned=True)
         argv = [server.binary, "-P", str(server.port), "nodaemon", "server"]
         try:
             server.process = subprocess.Popen(

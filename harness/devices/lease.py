@@ -19,7 +19,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
@@ -41,10 +41,10 @@ class Leasable(Protocol):
 T = TypeVar("T", bound=Leasable)
 
 
-def default_lease_dir() -> Path:
-    """Per user, on this host: every bgtest process of the user sees the same leases."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return Path(base) / f"bgtest-leases-{os.getuid()}"
+def lease_dir(runtime_dir: Path | None) -> Path:
+    """Per user, on this host (``runtime_dir``: Settings.runtime_dir, $XDG_RUNTIME_DIR, else the
+    temp folder): every bgtest process of the user sees the same leases."""
+    return (runtime_dir or Path(tempfile.gettempdir())) / f"bgtest-leases-{os.getuid()}"
 
 
 @dataclass
@@ -68,7 +68,7 @@ class Lease(Generic[T]):
 class DeviceLeases:
     """Takes leases on candidate devices; waits (interruptibly) while all are in use."""
 
-    root: Path = field(default_factory=default_lease_dir)
+    root: Path  # lease_dir(settings.runtime_dir)
     poll_s: float = 0.05
     sleep: Callable[[float], None] = time.sleep
 

@@ -9,7 +9,6 @@ virtual phone started in its place.
 from __future__ import annotations
 
 import fnmatch
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,12 +27,14 @@ class AttachedDevice:
     transport_id: str = ""
 
 
-def parse_server_address(text: str | None) -> tuple[str, int]:
-    """``host:port``, ``port`` or empty (``$ANDROID_ADB_SERVER_*`` then 127.0.0.1:5037)."""
+#: adb's own default server (Settings.default_adb_server carries $ANDROID_ADB_SERVER_*)
+DEFAULT_SERVER = "127.0.0.1:5037"
+
+
+def parse_server_address(text: str | None, default: str = DEFAULT_SERVER) -> tuple[str, int]:
+    """``host:port``, ``port`` or empty (then ``default``: the settings' ``default_adb_server``)."""
     if not text:
-        host = os.environ.get("ANDROID_ADB_SERVER_HOST", "127.0.0.1")
-        port = int(os.environ.get("ANDROID_ADB_SERVER_PORT", "5037"))
-        return host, port
+        text = default
     if ":" in text:
         host, _, port_text = text.rpartition(":")
     else:
@@ -46,10 +47,10 @@ def parse_server_address(text: str | None) -> tuple[str, int]:
         ) from None
 
 
-def parse_server_addresses(text: str | None) -> list[tuple[str, int]]:
-    """Several servers (a farm of hosts) as ``host:port,host:port``; empty means the default one."""
+def parse_server_addresses(text: str | None, default: str = DEFAULT_SERVER) -> list[tuple[str, int]]:
+    """Several servers (a farm of hosts) as ``host:port,host:port``; empty means ``default``."""
     parts = [part.strip() for part in (text or "").split(",") if part.strip()]
-    return [parse_server_address(part) for part in parts] or [parse_server_address(None)]
+    return [parse_server_address(part) for part in parts] or [parse_server_address(default)]
 
 
 def list_devices(host: str = "127.0.0.1", port: int = 5037, required: bool = False) -> list[AttachedDevice]:
@@ -129,7 +130,10 @@ def _is_pattern(text: str) -> bool:
 
 
 def android_candidates(
-    adb_server: str | None, device: str | None, filters: Sequence[str] = ()
+    adb_server: str | None,
+    device: str | None,
+    filters: Sequence[str] = (),
+    default_server: str = DEFAULT_SERVER,
 ) -> list[Candidate]:
     """Every online device the run may use, across all its adb servers, chosen by ``device``
     and ``filters`` (harness/devices/filters.py).
@@ -137,10 +141,10 @@ def android_candidates(
     ``device`` is one serial, a comma list, or glob patterns (``emulator-*``). A serial named
     literally must be there and online; a pattern must match at least one online device; a
     named server must answer; filters must leave at least one device. [] only when nothing was
-    named, nothing filtered and nothing is attached — the one case for the embedded virtual
-    device.
+    named, nothing filtered and nothing is attached to ``default_server`` (the settings'
+    ``default_adb_server``) — the one case for the embedded virtual device.
     """
-    chosen = _by_serial(adb_server, device)
+    chosen = _by_serial(adb_server, device, default_server)
     if not filters:
         return chosen
     conditions = parse_filters(filters)
@@ -178,17 +182,17 @@ def device_facts(candidate: Candidate) -> dict[str, str]:
     }
 
 
-def _by_serial(adb_server: str | None, device: str | None) -> list[Candidate]:
+def _by_serial(adb_server: str | None, device: str | None, default_server: str) -> list[Candidate]:
     """The online devices of the run's servers that ``device`` (serials, globs) names."""
     named_server = bool(adb_server and adb_server.strip())
     found: list[tuple[AttachedDevice, str, int]] = []
-    for host, port in parse_server_addresses(adb_server):
+    for host, port in parse_server_addresses(adb_server, default_server):
         found += [(d, host, port) for d in list_devices(host, port, required=named_server)]
     online = [Candidate(d.serial, host, port) for d, host, port in found if d.state == "device"]
     wanted = [w.strip() for w in (device or "").split(",") if w.strip()]
     if not wanted:
         if not online and named_server:
-            servers = ", ".join(f"{h}:{p}" for h, p in parse_server_addresses(adb_server))
+            servers = ", ".join(f"{h}:{p}" for h, p in parse_server_addresses(adb_server, default_server))
             raise DeviceError(
                 f"adb-server {servers}",
                 "has no device online",

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -45,14 +44,6 @@ class ProxyError(BgtestError):
     """The proxy could not start or was refused; an infrastructure error, never a pass."""
 
     exit_code = 3
-
-
-def default_confdir() -> Path:
-    """Where the proxy's CA lives: kept across runs, so a phone that trusts it keeps trusting it."""
-    env = os.environ.get("BGTEST_PROXY_CONFDIR")
-    if env:
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bgtest" / "mitmproxy"
 
 
 @dataclass
@@ -200,11 +191,11 @@ def _listen_failure(exc: BaseException | None) -> str:
 class FaultProxy:
     """The proxy as a service: start, load rules, read records, stop."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, confdir: Path | None = None,
+    def __init__(self, *, confdir: Path, host: str = "127.0.0.1", port: int = 0,
                  clock_offset_ns: int = 0) -> None:
         self.host = host
         self.requested_port = port
-        self.confdir = confdir or default_confdir()
+        self.confdir = confdir  # its CA (Settings.proxy_confdir), kept: a phone that trusts it keeps doing so
         self.clock_offset_ns = clock_offset_ns
         self.rules = RuleSet()
         self.log = RequestLog()

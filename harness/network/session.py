@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from ..logs.record import LogRecord
@@ -26,13 +27,13 @@ _lock = threading.Lock()
 _proxy: FaultProxy | None = None
 
 
-def shared_proxy() -> FaultProxy:
+def shared_proxy(confdir: Path) -> FaultProxy:
     """This process's proxy, started now if it is not running (``ProxyError``, exit 3, if it
-    cannot listen)."""
+    cannot listen); ``confdir`` (Settings.proxy_confdir) is its CA's folder."""
     global _proxy
     with _lock:
         if _proxy is None:
-            _proxy = FaultProxy()
+            _proxy = FaultProxy(confdir=confdir)
             atexit.register(_proxy.stop)
         _proxy.start()
         return _proxy
@@ -47,8 +48,7 @@ class HasProxyRoute(Protocol):
 class ScenarioNetwork:
     """The proxy's part in one scenario (see the module docstring)."""
 
-    def __init__(self, sink: Callable[[LogRecord], None],
-                 proxy: Callable[[], FaultProxy] = shared_proxy) -> None:
+    def __init__(self, sink: Callable[[LogRecord], None], proxy: Callable[[], FaultProxy]) -> None:
         self._sink = sink
         self._get_proxy = proxy
         self._proxy: FaultProxy | None = None

@@ -32,6 +32,7 @@ class EmbeddedAndroid:
     #: the device profile it is built as (harness/profiles.py); None: the default flagship
     profile: str | None = None
     joins: AdbServer | None = None
+    adb: str | None = None  # Settings.adb: the binary of its private server (None: the bundled one)
     _farm: object = None
 
     def start(self, server: AdbServer | None = None) -> EmbeddedAndroid:
@@ -43,7 +44,7 @@ class EmbeddedAndroid:
         if self.joins is not None:
             self.server = self.joins
         elif server is None:
-            self.server = AdbServer.start_private()
+            self.server = AdbServer.start_private(binary=self.adb)
         else:
             self.server = server
             try:
@@ -99,7 +100,8 @@ _DISCARD_WAIT_S = 10.0
 _prestart_lock = threading.Lock()
 
 
-def prestart_android(app_models: list[Path], profile: str | None, needed: Callable[[], bool]) -> None:
+def prestart_android(app_models: list[Path], profile: str | None, needed: Callable[[], bool],
+                     adb: str | None = None) -> None:
     """Start the embedded Android device on a thread now, while the run still loads and collects
     its scenarios (issue 17: its adb server and ``adb connect`` are processes to wait for —
     seconds before the first step when started on first use).
@@ -111,7 +113,7 @@ def prestart_android(app_models: list[Path], profile: str | None, needed: Callab
     global _prestarted
     job = _Prestart(list(app_models), profile)
     try:  # its process from this (the main) thread: it dies with bgtest, even on a SIGKILL
-        server = job.server = AdbServer.spawn_private()
+        server = job.server = AdbServer.spawn_private(binary=adb)
     except BgtestError:
         return  # the session starts one itself, and reports what is wrong
 
@@ -137,7 +139,7 @@ def prestart_android(app_models: list[Path], profile: str | None, needed: Callab
     job.thread.start()
 
 
-def take_android(app_models: list[Path], profile: str | None) -> EmbeddedAndroid:
+def take_android(app_models: list[Path], profile: str | None, adb: str | None = None) -> EmbeddedAndroid:
     """The embedded Android device for the session: the prestarted one when it was built with
     (at least) these app models and this profile, else one started now."""
     global _prestarted
@@ -151,7 +153,7 @@ def take_android(app_models: list[Path], profile: str | None) -> EmbeddedAndroid
         if job.device is not None:
             job.device.stop()
     # (a prestart that failed is tried again here, so its error reaches the run as usual)
-    return EmbeddedAndroid(app_models=list(app_models), profile=profile).start()
+    return EmbeddedAndroid(app_models=list(app_models), profile=profile, adb=adb).start()
 
 
 def discard_prestarted() -> None:

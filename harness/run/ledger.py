@@ -42,21 +42,6 @@ NOTE = "ledger.json"
 MAX_ENTRY_BYTES = 256 * 1024
 
 
-def state_dir(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
-    """Where the host keeps bgtest's state: ``$BGTEST_STATE_DIR``, ``$XDG_STATE_HOME/bgtest``,
-    ``~/.local/state/bgtest`` — or a folder in the temp dir when there is no usable home (a
-    missing home is never created)."""
-    env = os.environ if environ is None else environ
-    if env.get("BGTEST_STATE_DIR"):
-        return Path(env["BGTEST_STATE_DIR"])
-    if env.get("XDG_STATE_HOME"):
-        return Path(env["XDG_STATE_HOME"]) / "bgtest"
-    home = Path(env.get("HOME") or "/nonexistent")
-    if home.is_dir() and os.access(home, os.W_OK):
-        return home / ".local" / "state" / "bgtest"
-    return Path(tempfile.gettempdir()) / f"bgtest-state-{os.getuid()}"
-
-
 def _boot_id() -> str:
     """This host's boot: a pid recorded before a power cut means nothing after it."""
     try:
@@ -127,9 +112,9 @@ class Entry:
 class DeviceLedger:
     """The ledger of one device for one run: ``begin`` → ``changing`` … → ``finish``."""
 
-    def __init__(self, device: Any, root: Path | None = None) -> None:
+    def __init__(self, device: Any, root: Path) -> None:
         self.device = device
-        self.root = root or state_dir()
+        self.root = root  # bgtest's state folder (Settings.state_dir)
         self.entry: Entry | None = None
         self.warning = ""
 

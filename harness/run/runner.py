@@ -37,7 +37,7 @@ from harness.logs.device_states import state_changes
 from harness.logs.record import LogRecord
 from harness.logs.vocab import VocabState, library_vocabularies, load_vocabulary
 from harness.metrics import Measurement
-from harness.network.session import ScenarioNetwork
+from harness.network.session import ScenarioNetwork, shared_proxy
 from harness.report import redaction
 from harness.report.artifacts import ArtifactWriter
 from harness.result import MetricReading, ScenarioResult, StepResult
@@ -46,6 +46,7 @@ from harness.run.expectations import NS, ExpectationSteps, _Ctx
 from harness.run.guard import StateGuard
 from harness.run.interrupts import Interrupted
 from harness.run.ledger import DeviceLedger
+from harness.run.settings import Settings
 from harness.scenario import models as m
 from harness.scenario.values import Comparison
 
@@ -88,8 +89,10 @@ class ScenarioRunner(ExpectationSteps):
         artifacts_dir: Path | None = None,
         observer: RunObserver | None = None,
         ledger: DeviceLedger | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.scenario = scenario
+        self._settings = settings  # None: this process's environment, read when first needed
         self.device = device
         self.app = app or AppUnderTest(device.platform)
         self.obs = observer or RunObserver()
@@ -147,7 +150,8 @@ class ScenarioRunner(ExpectationSteps):
     @property
     def network(self) -> ScenarioNetwork:
         if self._network is None:
-            self._network = ScenarioNetwork(self._inject)
+            settings = self._settings or Settings.from_environment()
+            self._network = ScenarioNetwork(self._inject, lambda: shared_proxy(settings.proxy_confdir))
         return self._network
 
     def _inject(self, record: LogRecord) -> None:

@@ -17,7 +17,7 @@ from harness.apps.errors import AppModelError
 from harness.apps.target import AppUnderTest
 from harness.devices.android import AndroidDevice
 from harness.devices.base import Device
-from harness.devices.lease import DeviceLeases, Lease
+from harness.devices.lease import DeviceLeases, Lease, lease_dir
 from harness.devices.pool import Candidate, android_candidates, list_devices
 from harness.errors import BgtestError, DeviceError
 from harness.report.artifacts import run_folder
@@ -45,7 +45,7 @@ def app_under_test(scenario: m.Scenario, platform: str) -> AppUnderTest:
 
 @dataclass
 class DeviceSession:
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=Settings.from_environment)
     note: Callable[[str], None] = print
     app_models: list[Path] = field(default_factory=list)
     _android: AndroidDevice | None = None
@@ -59,12 +59,16 @@ class DeviceSession:
     _recovered: set[str] = field(default_factory=set)
     _pool: list[Candidate] | None = None  # the Android devices this session may lease
     _devices: dict[str, AndroidDevice] = field(default_factory=dict)  # by candidate key
-    _leases: DeviceLeases = field(default_factory=DeviceLeases)
+    _leases: DeviceLeases | None = None  # None: in the settings' lease folder
     _held: Lease | None = None  # the android_device fixture's session-long lease
     _last: Candidate | None = None  # the device of the last Android scenario
     _last_key: str = ""  # the lease key and serial of the last scenario's device (any platform)
     _last_serial: str = ""
     _profiled: dict[str, tuple[Any, AndroidDevice]] = field(default_factory=dict)  # profile → embedded
+
+    def __post_init__(self) -> None:
+        if self._leases is None:
+            self._leases = DeviceLeases(lease_dir(self.settings.runtime_dir))
 
     # ------------------------------------------------------------- Android
     def _android_pool(self) -> list[Candidate]:
@@ -73,8 +77,9 @@ class DeviceSession:
             raise self._error
         if self._pool is None:
             try:
-                self._pool = android_candidates(
-                    self.settings.adb_server, self.settings.device, self.settings.device_filters)
+                settings = self.settings
+                self._pool = android_candidates(settings.adb_server, settings.device,
+                                                settings.device_filters, settings.default_adb_server)
             except BgtestError as exc:
                 self._error = exc
                 raise
@@ -90,7 +95,8 @@ class DeviceSession:
                     "no Android device is attached to the adb server",
                     hint="attach one, `adb connect HOST:PORT`, or drop --no-embedded",
                 )
-            embedded = take_android(list(self.app_models), self.settings.profile_for("android"))
+            settings = self.settings
+            embedded = take_android(list(self.app_models), settings.profile_for("android"), settings.adb)
             self._embedded = embedded
             assert embedded.server is not None
             self._throwaway.add(embedded.serial)
@@ -254,7 +260,7 @@ class DeviceSession:
         earlier run that did not finish (SIGKILL, crash, power cut) left changed on it."""
         if device.serial in self._throwaway:
             return None
-        ledger = DeviceLedger(device)
+        ledger = DeviceLedger(device, self.settings.state_dir)
         if device.serial not in self._recovered:
             self._recovered.add(device.serial)
             try:
@@ -372,6 +378,7 @@ class DeviceSession:
                     artifacts_dir=artifacts,
                     observer=observer,
                     ledger=self.ledger(device),
+                    settings=self.settings,
                 )
                 return runner.run()
         except AppModelError as exc:
