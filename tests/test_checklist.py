@@ -285,3 +285,29 @@ def test_a_success_rate_target_above_100_percent_is_refused(tmp_path: Path) -> N
         load_checklist(_in_repo(tmp_path, text), tuple(ITEMS))
     (diag,) = caught.value.diagnostics
     assert (diag.line, diag.col) == (6, 26) and "between 0% and 100%" in diag.message
+
+
+def test_a_misspelt_required_key_is_one_problem_at_the_typo(tmp_path: Path) -> None:
+    """``taks:`` is one message — where the typo is, with "did you mean 'task'?" — not also a
+    second "android needs 'task'" at the top of the block (issue 14)."""
+    from harness.checklist.config import load_checklist
+    from harness.scenario.errors import ScenarioError
+
+    text = ("android:\n  app: nwm_demo\n  taks: periodic-sync\n  enqueue: nwmdemo://enqueue/periodic-sync\n"
+            "  network_taks: upload\n  network_enqueue: nwmdemo://enqueue/upload\n"
+            "load:\n  enqeue: nwmdemo://enqueue/load\n  tasks: load-*\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_checklist(_in_repo(tmp_path, text), tuple(ITEMS))
+    found = [(d.line, d.col, d.message, d.hint) for d in caught.value.diagnostics]
+    assert [f[:3] for f in found] == [
+        (3, 3, "unknown key 'taks' in android"),
+        (5, 3, "unknown key 'network_taks' in android"),
+        (8, 3, "unknown key 'enqeue' in load"),
+    ]
+    assert [f[3].split("?")[0] for f in found] == [
+        "did you mean 'task'", "did you mean 'network_task'", "did you mean 'enqueue'"]
+    # a key that is simply not there is still said, once
+    text = "android:\n  app: nwm_demo\n  enqueue: nwmdemo://enqueue/periodic-sync\n"
+    with pytest.raises(ScenarioError) as caught:
+        load_checklist(_in_repo(tmp_path / "2", text), tuple(ITEMS))
+    assert [(d.line, d.col, d.message) for d in caught.value.diagnostics] == [(2, 3, "android needs 'task'")]

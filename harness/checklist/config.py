@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.durations import DurationError, format_duration_ms, parse_duration_ms
-from harness.scenario.errors import Diagnostic, ScenarioError, choices_hint
+from harness.scenario.errors import Diagnostic, ScenarioError, choices_hint, closest
 from harness.scenario.loader import find_app_model
 from harness.scenario.yamlmarks import LMap, LSeq, Span, YamlLoadError, load_documents
 from harness.sizes import SizeError, format_size_kb, parse_size_kb
@@ -87,6 +87,9 @@ class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.problems: list[Diagnostic] = []
+        #: (mapping, key) a typo already stands for: ``taks:`` is reported once, at the typo
+        #: with "did you mean 'task'?", not a second time as a missing ``task``
+        self._meant: set[tuple[int, str]] = set()
 
     def fail(self, span: Span, message: str, hint: str | None = None) -> None:
         self.problems.append(Diagnostic.at(span, message, hint))
@@ -97,15 +100,27 @@ class _Reader:
             return None
         for key in value:
             if key not in keys:
+                meant = closest(key, keys)
+                if meant is not None and meant not in value:
+                    self._meant.add((id(value), meant))
                 self.fail(
                     value.key_spans[key], f"unknown key {key!r} in {what}", choices_hint(key, keys, "keys")
                 )
         return value
 
+    def meant(self, tree: LMap, key: str) -> bool:
+        """Whether an unknown key of ``tree`` was reported as a typo of ``key``."""
+        return (id(tree), key) in self._meant
+
+    def missing(self, tree: LMap, key: str, message: str) -> None:
+        """``key`` is required and absent: say so, unless a typo of it was reported already."""
+        if not self.meant(tree, key):
+            self.fail(tree.span, message)
+
     def text(self, tree: LMap, key: str, what: str, required: bool = False) -> str | None:
         if key not in tree:
             if required:
-                self.fail(tree.span, f"{what} needs {key!r}")
+                self.missing(tree, key, f"{what} needs {key!r}")
             return None
         value = tree[key]
         if not isinstance(value, str) or not value.strip():
@@ -137,10 +152,8 @@ def _platform(r: _Reader, tree: LMap, name: str) -> PlatformPart | None:
         return None
     part = PlatformPart(platform=name, span=tree.key_spans[name])
     if "app" not in node:
-        r.fail(
-            node.span,
-            f"{name} needs 'app': an app model name (fixtures/apps/<name>.yaml) or {{package, library}}",
-        )
+        what = "an app model name (fixtures/apps/<name>.yaml) or {package, library}"
+        r.missing(node, "app", f"{name} needs 'app': {what}")
     else:
         app, span = node["app"], node.value_spans["app"]
         if isinstance(app, str):
@@ -168,7 +181,8 @@ def _platform(r: _Reader, tree: LMap, name: str) -> PlatformPart | None:
     part.enqueue = r.text(node, "enqueue", name, required=True) or ""
     part.network_task = r.text(node, "network_task", name)
     part.network_enqueue = r.text(node, "network_enqueue", name)
-    if (part.network_task is None) != (part.network_enqueue is None):
+    typo = r.meant(node, "network_task") or r.meant(node, "network_enqueue")
+    if (part.network_task is None) != (part.network_enqueue is None) and not typo:
         r.fail(node.span, f"{name}: network_task and network_enqueue go together")
     if name == "android":
         part.manifest = r.file(node, "manifest", name)
