@@ -16,8 +16,6 @@ deciding when requests run (research ios.md §3, native_workmanager.md §1f).
 from __future__ import annotations
 
 import contextlib
-import copy
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -195,6 +193,8 @@ class World:
 
     def delete_device(self, dev: Device) -> None:
         """``simctl delete``: a booted device is shut down first; its data and logs go with it."""
+        import shutil  # here and in clone: few calls delete or copy a tree
+
         if dev.booted:
             dev.shutdown()
         del self.state["devices"][dev.udid]
@@ -203,6 +203,9 @@ class World:
 
     def clone_device(self, src: Device, name: str) -> Device:
         """``simctl clone``: a shut-down copy with the source's apps, settings and data, a new UDID."""
+        import copy
+        import shutil
+
         dev = self.create_device(
             name, kind="simulator", runtime=str(src.d["runtime"]), type_id=str(src.d["type"])
         )

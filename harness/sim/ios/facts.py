@@ -4,9 +4,6 @@ system paths, and the error text simctl prints. Every other module of ``sim/ios`
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 Kind = Literal["simulator", "device"]
@@ -134,14 +131,22 @@ def invalid_argument() -> SimError:
 
 
 def short_hex(seed: str) -> str:
+    import hashlib  # here: most calls hash nothing (OpenSSL's load is a tenth of a call's imports)
+
     return hashlib.sha1(seed.encode()).hexdigest()[:8].upper()
 
 
 def seeded_uuid(seed: str) -> str:
-    return str(uuid.UUID(hashlib.md5(seed.encode()).hexdigest())).upper()
+    """The same UUID for the same seed (UDIDs, image UUIDs): an MD5 in the 8-4-4-4-12 form."""
+    import hashlib
+
+    h = hashlib.md5(seed.encode()).hexdigest().upper()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def date_text(ms: float) -> str:
     """``2026-01-05 10:00:00 +0000`` — how an NSDate prints in a request's description."""
+    from datetime import datetime, timezone
+
     dt = datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc)
     return dt.strftime("%Y-%m-%d %H:%M:%S +0000")

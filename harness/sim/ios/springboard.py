@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,8 @@ class SpringBoard:
                 "No such file or directory",
                 2,
             )
+        import shutil
+
         from harness.apps.ios import load_ios_app
 
         try:
