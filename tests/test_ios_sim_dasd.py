@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.sim.ios.lldb import lldb
 from harness.sim.ios.simctl import Io, simctl
 from harness.sim.ios.state import SimHome
-from harness.sim.ios.lldb import lldb
 
 APP = """
 package: dev.example.bgdemo
