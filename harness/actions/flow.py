@@ -92,6 +92,13 @@ class Expect(Match, StepBase):
             raise ValueError(f"task {self.task!r}: say which state to look for, e.g. {self.task} succeeded")
         if self.never and self.within is None:
             raise ValueError("never: true needs a window: add within: <duration>")
+        certain = self.count.certain() if self.count is not None else None
+        if certain is not None:  # `>= 0` is the typo of `>= 1` that passes on an empty log
+            raise ValueError(
+                f"count {self.count} {'holds whatever the log shows' if certain else 'can never hold'}: "
+                f"this expect would always {'pass' if certain else 'fail'}; write \">= 1\" for at least "
+                'once, or "0" for never'
+            )
         return self
 
     @property

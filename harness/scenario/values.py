@@ -87,6 +87,15 @@ class Comparison:
             return measured > self.value
         return self.op == "<" and measured >= self.value
 
+    def certain(self) -> bool | None:
+        """True when every measurement satisfies it, False when none can (counts and times are
+        never negative), None when the measurement decides."""
+        if self.op == ">=" and self.value <= 0:
+            return True
+        if self.op == "<" and self.value <= 0:
+            return False
+        return None
+
     def bound_text(self) -> str:
         """The bound in its unit: ``3``, ``95%``, ``30s``."""
         if self.unit == "rate":
