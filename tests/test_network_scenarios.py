@@ -93,8 +93,32 @@ def test_a_wrong_retry_policy_in_the_app_model_fails_the_right_expectation(
     assert "inline.yaml:16: expect upload failed, within 2m" in result.failure
     assert "seen 0 time(s)" in result.failure
     assert re.search(r"\+5s retried .*Worker result RETRY", result.failure)  # what it did instead
+    # and what the network did to it, in the proxy's words (the key is redacted there too)
+    assert re.search(r"the server at api\.example\.com: POST /upload answered 401 \d+× \(proxy records at "
+                     r"device \+0s, \+", result.failure), result.failure
     journal = "".join(p.read_text(errors="replace") for p in (tmp_path / "out").rglob("*.txt"))
     assert "bgtest-proxy" in journal and "S3CRET" not in journal  # a token in a URL is redacted
+
+
+def test_a_timeout_the_app_gives_up_on_is_named_in_the_failure(adb_server: AdbServer, tmp_path: Path) -> None:
+    """The failure quotes what the proxy did (issue 13): the upload's first request got no
+    answer, so its client timed out — and the app failed the work instead of retrying it."""
+    apps = tmp_path / "fixtures" / "apps"
+    apps.mkdir(parents=True)
+    upload = '      - {method: POST, url: "https://api.example.com/upload", status: 201, body: 256KB}\n'
+    model = (APPS / "nwm_demo.yaml").read_text()
+    assert upload in model
+    (apps / "gives_up.yaml").write_text(model.replace(upload, upload + "    on_network_error: failure\n"))
+    text = (ROOT / "scenarios" / "poor_network_timeout.yaml").read_text().replace(
+        "app: {model: nwm_demo}", "app: {model: gives_up}")
+    with VirtualAndroidFarm(adb_server=adb_server, app_models=[apps / "gives_up.yaml"]) as farm:
+        device = AndroidDevice(farm.serials[0], adb_server.host, adb_server.port)
+        result = _run(device, text, base_dir=tmp_path)
+    assert result.status == "failed"
+    assert "expect upload succeeded, within 5m" in result.failure
+    network = result.failure.split("what the network did (bgtest's proxy):\n", 1)[1]
+    said = "the server at api.example.com: POST /upload timed out 1× (proxy records at device +0s)"
+    assert network.split("  device state:")[0].strip() == said
 
 
 @pytest.mark.parametrize(("step", "message"), [

@@ -137,3 +137,34 @@ def test_a_scenario_reports_rules_that_matched_nothing_including_replaced_ones()
     ("127.0.0.1:8080", ("127.0.0.1", 8080)), (":0", None), ("null", None), (None, None), ("host", None)])
 def test_the_devices_proxy_setting(value: str | None, address: tuple[str, int] | None) -> None:
     assert proxy_address(value) == address
+
+
+def test_what_the_network_did_is_a_line_per_server_from_the_records() -> None:
+    """The failure's network part (network/explain.py): faults and answers per request kind, in
+    the order they happened, with device times; nothing when every answer was good."""
+    from harness.network.explain import what_the_network_did
+    from harness.network.records import RequestRecord
+
+    def rec(s: int, url: str, outcome: str, method: str = "POST") -> RequestRecord:
+        status = int(outcome) if outcome.isdigit() else None
+        return RequestRecord(time_ns=s * 1_000_000_000, method=method, url=url, status=status,
+                             outcome=outcome, duration_ms=None, attempt=1, rule=1)
+
+    def rel(ns: int) -> str:
+        return f"+{ns // 1_000_000_000}s"
+
+    up = "https://api.example.com/upload?api_key=[REDACTED]"
+    records = [rec(180, up, "timeout"), rec(300, up, "timeout"), rec(400, up, "201"),
+               rec(10, "https://cdn.example.com/a.png", "503", "GET"),
+               rec(20, "https://auth.example.com/token", "reset")]
+    assert what_the_network_did(records, rel) == [
+        "the server at api.example.com: POST /upload timed out 2× (proxy records at device +180s, +300s); "
+        "answered 201 1× (+400s)",
+        "the server at cdn.example.com: GET /a.png answered 503 1× (proxy records at device +10s)",
+        "the server at auth.example.com: POST /token reset the connection 1× (proxy records at device +20s)",
+    ]
+    assert what_the_network_did([rec(5, up, "201"), rec(6, up, "304")], rel) == []
+    many = [rec(i, f"https://h{i}.example.com/x", "dns") for i in range(6)]
+    lines = what_the_network_did(many, rel)
+    assert len(lines) == 4 and lines[0].endswith("did not resolve 1× (proxy records at device +0s)")
+    assert lines[-1].startswith("… and 3 more server(s)")

@@ -31,7 +31,7 @@ import itertools
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from harness.durations import format_duration_ms
@@ -320,7 +320,11 @@ class Check:
             text += f"; device clock {_ts(start)} → {_ts(end) if end is not None else '…'}"
         return text
 
-    def failure_message(self, device_state: Mapping[str, object] | str | None = None) -> str:
+    def failure_message(self, device_state: Mapping[str, object] | str | None = None,
+                        network: Sequence[str] = ()) -> str:
+        """The step's failure: what was expected, the window, what was seen, what the network
+        did to the requests (``network``: the proxy's own words, when a scenario used it) and
+        the device's state."""
         exp = self.exp
         lines = [f"expected: {exp.describe()}" + (f"  ({exp.where})" if exp.where else "")]
         lines.append(f"  window (device time): {self.window_text()}")
@@ -333,6 +337,9 @@ class Check:
         if self.near:
             lines.append("  closest records:")
             lines += [f"    {r.short()}" for r in self.near]
+        if network:
+            lines.append("  what the network did (bgtest's proxy):")
+            lines += ["    " + line for line in network]
         if device_state:
             lines.append("  device state:")
             if isinstance(device_state, str):

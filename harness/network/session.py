@@ -81,6 +81,10 @@ class ScenarioNetwork:
         self._retired += zip(proxy.rules.rules, proxy.rules.hits(), strict=True)
         proxy.set_rules(rules)
 
+    def records(self) -> list[RequestRecord]:
+        """This scenario's requests so far (the proxy's log is reset when a scenario attaches)."""
+        return list(self._proxy.log.records) if self._proxy is not None else []
+
     def set_conditions(self, device: HasProxyRoute, conditions: Conditions) -> None:
         self._attach(device).rules.set_conditions(conditions)
 

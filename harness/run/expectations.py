@@ -58,6 +58,13 @@ class ExpectationSteps:
     def _state_summary(self) -> str:
         raise NotImplementedError
 
+    def _network_summary(self) -> list[str]:
+        """What the fault proxy did to this scenario's requests ([] when it was not used)."""
+        raise NotImplementedError
+
+    def _failure(self, check: ex.Check) -> StepFailed:
+        return StepFailed(check.failure_message(self._state_summary(), self._network_summary()))
+
     def _ask_diagnostics(self) -> int | None:
         """Have the app log its work's diagnostics (names for UUIDs); when they are in the journal
         (device time, ns), or None where the platform has none or they failed."""
@@ -150,9 +157,9 @@ class ExpectationSteps:
             self.ctx.window = (anchor_ns, max(anchor_ns, min(end_ns, check.decided_ns or end_ns)))
         guard = tripped()
         if guard is not None:
-            raise StepFailed(guard.failure_message(self._state_summary()))
+            raise self._failure(guard)
         if check.status == ex.FAILED:
-            raise StepFailed(check.failure_message(self._state_summary()))
+            raise self._failure(check)
 
     def _name_unlinked(self, check: ex.Check) -> None:
         """Before a task check decides: work that only a UUID names (issue #9) -- the engine says
@@ -173,7 +180,7 @@ class ExpectationSteps:
         """The scenario's own fail_fast_on: any match so far fails the scenario at once."""
         for guard in self._guards:
             if guard.status == ex.FAILED:
-                raise StepFailed(guard.failure_message(self._state_summary()))
+                raise self._failure(guard)
 
     def _fail_fast_only(self, spec: m.LogMatch) -> ex.Expectation:
         return ex.Expectation(match=spec, never=True, text=f"fail_fast_on: {spec.describe()}: never")

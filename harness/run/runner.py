@@ -37,6 +37,7 @@ from harness.logs.device_states import state_changes
 from harness.logs.record import LogRecord
 from harness.logs.vocab import VocabState, library_vocabularies, load_vocabulary
 from harness.metrics import Measurement
+from harness.network.explain import what_the_network_did
 from harness.network.session import ScenarioNetwork, shared_proxy
 from harness.report import redaction
 from harness.report.artifacts import ArtifactWriter
@@ -438,6 +439,11 @@ class ScenarioRunner(ExpectationSteps):
             return self._barrier("diagnostics")
         except BgtestError:
             return None  # the failure message says diagnostics were not available
+
+    def _network_summary(self) -> list[str]:
+        if self._network is None or not self._network.active or self.engine is None:
+            return []
+        return what_the_network_did(self._network.records(), self.engine.rel)
 
     def _state_summary(self) -> str:
         try:
