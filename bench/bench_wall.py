@@ -6,11 +6,14 @@ Both trees run the same command on the embedded virtual devices — the baseline
 ``REV`` (default: the last one before issue 17's start-up and round-trip work) unpacked with
 ``git archive`` into a temporary folder and imported from there — alternately, ``--rounds``
 times, so both see the same machine load; the medians are printed side by side with their
-ratio and the issue's targets:
+ratio and the issue's targets. This checkout runs twice per round: ``-n 0`` (one scenario after
+another, as the baseline does) and as the user types it, where ``bgtest run`` splits a run on
+its own virtual devices into lanes, one per core (run/lanes.py):
 
-- the whole run of the scenarios both trees have (target <= 12 s on 2 cores),
+- the whole run of the scenarios both trees have (target <= 12 s on 2 cores, the default run),
 - the first step line after the command started (target <= 1 s),
-- each scenario's own wall time from results.json (Android <= 2 s, iOS <= 8 s each).
+- each scenario's own wall time from results.json (Android <= 2 s, iOS <= 8 s each; read the
+  ``-n 0`` column: two lanes on two cores slow each other's scenarios down, not the run).
 
 Time on a shared machine is noisy: read the ratio, and the absolute figures only on an idle one.
 """
@@ -29,6 +32,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 #: main before issue 17's second round (reboot, iOS calls, start-up) — 2026-12-07
@@ -63,7 +67,7 @@ def unpack(rev: str, into: Path) -> Path:
     return into
 
 
-def run_once(tree: Path, paths: list[str], report: Path) -> Figures:
+def run_once(tree: Path, paths: list[str], report: Path, extra: tuple[str, ...] = ()) -> Figures:
     """``bgtest run`` of ``tree``'s code on ``paths``; stdout read line by line as it comes.
 
     Compiled modules are as the environment has them: with ``PYTHONDONTWRITEBYTECODE`` set
@@ -73,7 +77,7 @@ def run_once(tree: Path, paths: list[str], report: Path) -> Figures:
     env = dict(os.environ, PYTHONPATH=str(tree), PYTHONUNBUFFERED="1", COLUMNS="100", NO_COLOR="1")
     env.pop("BGTEST_XCRUN", None)  # the embedded virtual iPhone, found next to this Python
     cli = "from harness.cli import main; main()"
-    argv = [sys.executable, "-c", cli, "run", *paths, "--report", str(report)]
+    argv = [sys.executable, "-c", cli, "run", *paths, "--report", str(report), *extra]
     figures = Figures()
     start = time.monotonic()
     proc = subprocess.Popen(argv, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -110,34 +114,40 @@ def main() -> None:
         if args.only:
             scenario_files = [name for name in scenario_files if args.only in name]
         paths = [f"scenarios/{name}" for name in scenario_files]
-        runs: dict[str, list[Figures]] = {"baseline": [], "now": []}
+        runs: dict[str, list[Figures]] = {"baseline": [], "now -n 0": [], "now": []}
+        trees = (("baseline", base_tree, ()), ("now -n 0", ROOT, ("-n", "0")), ("now", ROOT, ()))
+        loads = [os.getloadavg()[0]]
         for round_no in range(args.rounds):
-            for label, tree in (("baseline", base_tree), ("now", ROOT)):
-                report = Path(tmp) / f"report-{label}-{round_no}"
-                figures = run_once(tree, paths, report)
+            for label, tree, extra in trees:
+                report = Path(tmp) / f"report-{label.replace(' ', '')}-{round_no}"
+                figures = run_once(tree, paths, report, extra)
                 runs[label].append(figures)
+                loads.append(os.getloadavg()[0])
                 print(f"  round {round_no + 1} {label:8}: {figures.whole:6.2f} s (exit {figures.exit_code})",
                       flush=True)
-    base, now = runs["baseline"], runs["now"]
+    base, seq, now = runs["baseline"], runs["now -n 0"], runs["now"]
 
-    def row(what: str, was: float, is_: float, target: float | None) -> None:
+    def row(what: str, was: float, one: float, is_: float, target: float | None, judged: float) -> None:
         ratio = f"{was / is_:.2f}×" if is_ and was else "-"
-        goal = f"<= {target:g} s {'ok' if is_ <= target else 'OVER'}" if target is not None else ""
-        print(f"{what:44} {was:8.2f} {is_:8.2f} {ratio:>7}   {goal}")
+        goal = f"<= {target:g} s {'ok' if judged <= target else 'OVER'}" if target is not None else ""
+        print(f"{what:44} {was:8.2f} {one:8.2f} {is_:8.2f} {ratio:>7}   {goal}")
+
+    def medians(get: Any) -> tuple[float, float, float]:
+        return median([get(f) for f in base]), median([get(f) for f in seq]), median([get(f) for f in now])
 
     print(f"\nbaseline {args.baseline} vs this checkout, median of {args.rounds} round(s), load "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"{'':44} {'baseline':>8} {'now':>8} {'ratio':>7}   target")
-    row("whole `bgtest run` (s)", median([f.whole for f in base]), median([f.whole for f in now]),
-        TARGETS["whole run"] if not args.only else None)
-    row("first step line after start (s)", median([f.first_step for f in base]),
-        median([f.first_step for f in now]), TARGETS["first step line"])
-    keys = sorted({k for f in now for k in f.scenarios}, key=lambda k: ("[ios]" in k, k))
+          f"{min(loads):.1f}-{max(loads):.1f} during the runs on {os.cpu_count()} cores")
+    print(f"{'':44} {'baseline':>8} {'-n 0':>8} {'now':>8} {'ratio':>7}   target (now; a scenario: -n 0)")
+    whole = medians(lambda f: f.whole)
+    row("whole `bgtest run` (s)", *whole, TARGETS["whole run"] if not args.only else None, whole[2])
+    first = medians(lambda f: f.first_step)
+    row("first step line after start (s)", *first, TARGETS["first step line"], first[2])
+    keys = sorted({k for f in now + seq for k in f.scenarios}, key=lambda k: ("[ios]" in k, k))
     for key in keys:
         platform = "ios" if key.endswith("[ios]") else "android"
-        row(key, median([f.scenarios.get(key, 0.0) for f in base]),
-            median([f.scenarios.get(key, 0.0) for f in now]), TARGETS[platform])
-    failed = [f.exit_code for f in now if f.exit_code]
+        each = medians(lambda f, key=key: f.scenarios.get(key, 0.0))
+        row(key, *each, TARGETS[platform], each[1])
+    failed = [f.exit_code for f in seq + now if f.exit_code]
     if failed:
         print(f"\nthis checkout's run exited {failed[0]}: the figures are not comparable")
 

@@ -13,6 +13,7 @@ Which YAML files are scenarios: every ``*.yaml``/``*.yml`` below a folder named
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
 import json
@@ -29,6 +30,7 @@ import pytest
 from harness.errors import BgtestError
 from harness.report import redaction
 from harness.report.artifacts import DEFAULT_REPORT_DIR
+from harness.report.relay import Relay, open_for
 from harness.result import ScenarioResult
 from harness.run import exits, interrupts, shards
 from harness.run.session import DeviceSession
@@ -129,6 +131,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(repeat: all must match; docs/farms.md)",
     )
     group.addoption(
+        "--bgtest-shared-lane",
+        action="append",
+        default=[],
+        metavar="PLATFORM",
+        help="under -n: this platform's scenarios run on one worker, one after another (its embedded "
+        "device serves them all; `bgtest run` sets it when it splits a run over lanes)",
+    )
+    group.addoption(
+        "--bgtest-lent-android",
+        default=None,
+        metavar="HOST:PORT",
+        help="under -n: the adb server of the virtual phone `bgtest run` started for the run's "
+        "Android scenarios (a worker takes it instead of starting its own)",
+    )
+    group.addoption(
         "--bgtest-profile",
         action="append",
         default=[],
@@ -158,7 +175,10 @@ def pytest_configure(config: pytest.Config) -> None:
         device_filters=_filters(config.getoption("bgtest_device_filter") or []),
         reconnect_timeout_s=_seconds("BGTEST_RECONNECT_TIMEOUT", os.environ.get("BGTEST_RECONNECT_TIMEOUT")),
     )
-    config.stash[_SESSION] = DeviceSession(settings, note=lambda text: _note(config, text))
+    lent = config.getoption("bgtest_lent_android")
+    host, _, port = (lent or "").rpartition(":")
+    config.stash[_SESSION] = DeviceSession(
+        settings, note=lambda text: _note(config, text), lent_android=(host, int(port)) if lent else None)
     results: list[dict[str, Any]] = []
     config.stash[_RESULTS] = results
     config.pluginmanager.register(_Collector(results), "bgtest-results")
@@ -180,6 +200,10 @@ def _note(config: pytest.Config, text: str) -> None:
     console = _run_console(config)
     if console is not None:
         console.note(text)
+        return
+    relay = Relay.of(config)
+    if relay is not None:  # an xdist worker of `bgtest run`: the line goes to its screen
+        relay.note(text)
         return
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     if terminal is not None:
@@ -222,13 +246,11 @@ class ScenarioFile(pytest.File):
             return
         wanted = self.config.getoption("bgtest_platform")
         for scenario in result.scenarios:
-            # the item name reaches JUnit (pytest's junitxml writes it) and node ids unredacted
-            redact = _redactor(self.config, [scenario]).text
             for platform in scenario.platforms:
                 if wanted and platform != wanted:
                     continue
                 yield ScenarioItem.from_parent(
-                    self, name=redact(f"{scenario.name}[{platform}]"), scenario=scenario, platform=platform
+                    self, name=f"{scenario.name}[{platform}]", scenario=scenario, platform=platform
                 )
 
 
@@ -271,25 +293,33 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         session = self.config.stash[_SESSION]
         console = _run_console(self.config)
+        relay = Relay.of(self.config)
         if console is not None:
             observer = console.observer(self.scenario, self.platform) if console.steps else None
+        elif relay is not None:
+            observer = relay.observer(self.scenario, self.platform)
         elif self.config.getoption("bgtest_live"):
             observer = live_observer(self.config, self.scenario)
         else:
             observer = None
-        result = session.run(self.scenario, self.platform, observer, number=self.number)
+        try:
+            result = session.run(self.scenario, self.platform, observer, number=self.number)
+        finally:
+            if relay is not None:
+                relay.end(self.scenario, self.platform)
         redactor = redaction.active()
         redactor.result(result)
         if result.artifacts:
             redactor.tree(Path(result.artifacts))
         if interrupts.received() is not None:
             self.session.shouldstop = f"interrupted ({interrupts.received().name}): no further scenarios"
-        if observer is not None and console is None:
+        if observer is not None and console is None and relay is None:
             terminal = self.config.pluginmanager.get_plugin("terminalreporter")
             _Uncaptured(self.config, terminal).write("\n")
         self.user_properties.extend(
             [
                 ("bgtest_result", json.dumps(result.to_json())),
+                (_NUMBER, str(self.number or 0)),
                 ("device", result.device.get("serial", "")),
                 ("device_model", result.device.get("model", "")),
                 ("platform", self.platform),
@@ -523,6 +553,15 @@ def _redactor(config: pytest.Config, scenarios: list[Any]) -> redaction.Redactor
         raise pytest.UsageError(f"--redact: not a valid regular expression: {exc}") from None
 
 
+_NUMBER = "bgtest_number"
+
+
+def run_number(report: pytest.TestReport) -> int:
+    """A scenario report's place in the run's collection order (0: not a scenario's): results are
+    listed in that order whichever xdist worker ends first."""
+    return next((int(value) for key, value in report.user_properties if key == _NUMBER), 0)
+
+
 def result_of(report: pytest.TestReport) -> dict[str, Any] | None:
     """The scenario result a report carries (it crosses xdist's process boundary as a property)."""
     if report.when != "call":
@@ -534,16 +573,20 @@ def result_of(report: pytest.TestReport) -> dict[str, Any] | None:
 
 
 class _Collector:
-    """Collects results from reports into the session's list (a hook object: the report hook
-    gets no config, and a module-level list would outlive the session)."""
+    """Collects results from reports into the session's list, in the run's order (a hook object:
+    the report hook gets no config, and a module-level list would outlive the session)."""
 
     def __init__(self, results: list[dict[str, Any]]) -> None:
         self.results = results
+        self._numbers: list[int] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = result_of(report)
         if result is not None:
-            self.results.append(result)
+            number = run_number(report)
+            at = bisect.bisect_right(self._numbers, number)
+            self._numbers.insert(at, number)
+            self.results.insert(at, result)
 
 
 class _Workers:
@@ -563,8 +606,21 @@ class _Workers:
         sig = interrupts.received()
         if sig is not None:  # a replacement for a worker the interrupt stopped: it starts nothing
             node.workerinput[_INTERRUPTED] = sig.name
-        channel = node.gateway.remote_exec("import os; channel.send(os.getpid())")
+        from harness.run.embedded import bytecode_cache
+
+        # (before xdist's own code runs there) its pid, and the compiled modules of bgtest's cache:
+        # a worker imports pytest and bgtest, and compiles them all again where the environment
+        # sets PYTHONDONTWRITEBYTECODE (about a second of CPU per worker on a loaded machine)
+        channel = node.gateway.remote_exec(
+            "import os, sys\n"
+            f"sys.pycache_prefix = {str(bytecode_cache())!r}\n"
+            "sys.dont_write_bytecode = False\n"
+            "channel.send(os.getpid())"
+        )
         self.pids.append(int(channel.receive(timeout=60)))
+        console = _run_console(self.config)
+        if console is not None and console.steps:
+            open_for(node, console)  # the worker's step lines, live on bgtest run's screen
 
     def on_signal(self, sig: signal.Signals) -> bool:
         dsession = self.config.pluginmanager.get_plugin("dsession")
@@ -576,6 +632,17 @@ class _Workers:
                     os.kill(pid, sig)
         dsession.shouldstop = dsession.shouldstop or f"interrupted ({sig.name})"
         return True
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--bgtest-shared-lane``: that platform's scenarios on one worker (run/lanes.py)."""
+    shared = config.getoption("bgtest_shared_lane")
+    if not shared:
+        return None
+    from harness.run.lanes import scheduler
+
+    return scheduler(config, log, frozenset(shared))
 
 
 def _whole_group_got(sig: signal.Signals) -> bool:

@@ -80,7 +80,9 @@ def run(
         "screenshot)",
     ),
     workers: int | None = typer.Option(
-        None, "-n", metavar="N", help="run scenarios in N parallel workers (one device each)"
+        None, "-n", metavar="N",
+        help="run scenarios in N parallel workers (one device each); 0 or 1: one after another. "
+        "Default: one per core when every scenario runs on bgtest's own virtual devices",
     ),
     no_embedded: bool = typer.Option(False, "--no-embedded", help="never start a virtual device"),
     profile: list[str] = typer.Option(
@@ -126,12 +128,15 @@ def run(
 
 def _prestart(scenarios: list[Any], device: str | None, adb_server: str | None, platform: Platform | None,
               workers: int | None, no_embedded: bool, profiles: list[str] | None,
-              device_filters: list[str] | None) -> None:
+              device_filters: list[str] | None, lend: bool = False) -> None:
     """Start the embedded Android device now, in parallel with pytest's start and collection,
-    when this run will want it: Android scenarios, no device or server named, one process (an
-    xdist worker starts its own), and — asked on the starting thread — nothing attached."""
+    when this run will want it: Android scenarios, no device or server named, one process or
+    lanes that ``lend`` it to the worker of the Android scenarios (xdist workers otherwise start
+    their own), and — asked on the starting thread — nothing attached."""
     android = [s for s in scenarios if "android" in s.platforms]
-    if not android or device or adb_server or workers or no_embedded or platform == Platform.ios:
+    if not android or device or adb_server or no_embedded or platform == Platform.ios:
+        return
+    if workers and not lend:
         return
     from harness.devices.pool import android_candidates
     from harness.run.embedded import prestart_android
@@ -144,6 +149,36 @@ def _prestart(scenarios: list[Any], device: str | None, adb_server: str | None, 
     filters, server = tuple(device_filters or ()), settings.default_adb_server
     prestart_android(models, settings.profile_for("android"), adb=settings.adb,
                      needed=lambda: not android_candidates(None, None, filters, server))
+
+
+#: platforms whose embedded device serves many scenarios quickly but starts slowly: under lanes,
+#: their scenarios share one worker and one device (run/lanes.py)
+_CHEAP_TO_SHARE = (Platform.android.value,)
+
+
+def _lanes(scenarios: list[Any], workers: int | None, device: str | None, adb_server: str | None,
+           platform: Platform | None, no_embedded: bool, xcrun: str | None,
+           device_filters: list[str] | None) -> tuple[int, frozenset[str]]:
+    """The run's xdist workers (0: this process runs every scenario) and the platforms whose
+    scenarios share one of them. ``-n`` as given (``-n 1`` gains nothing over this process);
+    without it, on bgtest's own virtual devices only, one lane per core (run/lanes.py)."""
+    from collections import Counter
+
+    from harness.run import lanes
+    from harness.run.session import embedded_only
+    from harness.run.settings import Settings
+
+    runs = Counter(p for s in scenarios for p in s.platforms if platform is None or p == platform.value)
+    settings = Settings.build(os.environ, device=device, adb_server=adb_server, xcrun=xcrun,
+                              allow_embedded=not no_embedded, device_filters=tuple(device_filters or ()))
+    if (workers is not None and workers < 2) or importlib.util.find_spec("xdist") is None:
+        return 0, frozenset()  # (-n 2 without xdist was refused before)
+    embedded = embedded_only(settings, list(runs))
+    if workers is None:
+        workers = lanes.default_workers(runs, _CHEAP_TO_SHARE, lanes.cores()) if embedded else 0
+        if not workers:
+            return 0, frozenset()
+    return workers, lanes.shared_lanes(runs, workers, _CHEAP_TO_SHARE) if embedded else frozenset()
 
 
 def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: str | None,
@@ -168,7 +203,7 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
                 shards.durations_from(shard_durations)
         except shards.ShardError as exc:
             return _usage(live, exc.render())
-    if workers and importlib.util.find_spec("xdist") is None:
+    if workers and workers > 1 and importlib.util.find_spec("xdist") is None:
         return _usage(live, "-n needs pytest-xdist: pip install pytest-xdist")
     from harness.profiles import PROFILES, UnknownProfileError
 
@@ -196,17 +231,24 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
     if not loaded.scenarios:
         return _usage(live, f"no scenarios in {', '.join(map(str, paths))}")
     from harness.run import interrupts
-    from harness.run.embedded import discard_prestarted
+    from harness.run.embedded import discard_prestarted, prestarted_server
 
     interrupts.install()  # a signal from here on is an Interrupted (the plugin routes them so too)
     try:
+        asked = workers
+        workers, shared = _lanes(loaded.scenarios, workers, device, adb_server, platform, no_embedded,
+                                 xcrun, device_filters)
+        if workers and asked is None:
+            live.note(f"{workers} lanes: the scenarios run side by side on bgtest's virtual devices, one "
+                      "lane per core (-n 0: one after another)")
+        lend = Platform.android.value in shared
         _prestart(loaded.scenarios, device, adb_server, platform, workers, no_embedded, profiles,
-                  device_filters)
+                  device_filters, lend)
         import pytest
 
-        from harness.plugin import result_of
+        from harness.plugin import result_of, run_number
 
-        live.extract = result_of
+        live.extract, live.number = result_of, run_number
         live.status(f"starting {len(loaded.scenarios)} scenario(s)")
         args = [str(p) for p in paths]
         args += [
@@ -240,6 +282,10 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
             args += ["--bgtest-report", str(report)]
         if workers:
             args += ["-n", str(workers)]
+        for name in shared:
+            args.append(f"--bgtest-shared-lane={name}")
+        if lend and (lent := prestarted_server()) is not None:  # started while the workers start
+            args.append(f"--bgtest-lent-android={lent[0]}:{lent[1]}")
         if no_embedded:
             args.append("--bgtest-no-embedded")
         for name in profiles or ():

@@ -53,8 +53,7 @@ def test_unbounded_values_are_invalid_input(tmp_path: Path, step: str, message: 
         (["--junit", "{file}/j.xml"], "is a file, so j.xml cannot be written below it"),
         (["--junit", "{dir}"], "that is a folder"),
         (["--platform", "nonsense"], "'nonsense' is not one of 'android', 'ios'"),
-        (["-n", "-1"], "-n -1: the number of parallel workers is at least 1"),
-        (["-n", "0"], "-n 0"),
+        (["-n", "-1"], "-n -1: the number of parallel workers is 0 (one process) or more"),
         (["--redact", "(unclosed"], "--redact '(unclosed': not a valid regular expression"),
     ],
 )

@@ -14,11 +14,14 @@ swallow bgtest's own lines.
 
 from __future__ import annotations
 
+import bisect
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, TextIO
 
 from rich.console import Console, Group, RenderableType
@@ -79,6 +82,8 @@ class RunConsole:
     debug: bool = False
     results: list[dict[str, Any]] = field(default_factory=list)
     extract: Callable[[Any], dict[str, Any] | None] = lambda report: None
+    #: a report's place in the run (the summary lists results in it, whichever worker ends first)
+    number: Callable[[Any], int] = lambda report: 0
     _status: str = "starting"
     _wait: _Wait | None = None
     _live: Live | None = None
@@ -86,6 +91,16 @@ class RunConsole:
     _started: float = field(default_factory=time.monotonic)
     _since: float = field(default_factory=time.monotonic)
     _shown: set[str] = field(default_factory=set)
+    _numbers: list[int] = field(default_factory=list)
+    _blocks: Blocks | None = None
+    #: the observers of scenarios running in xdist workers, fed by their relays (plugin.py)
+    _relayed: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    _relaying: set[str] = field(default_factory=set)  # the workers whose steps come over a relay
+    _worker_notes: dict[str, list[str]] = field(default_factory=dict)
+    _noted: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._blocks = Blocks(self.print)
 
     # ------------------------------------------------------------ status line
     def start(self, status: str) -> None:
@@ -136,17 +151,26 @@ class RunConsole:
         self.print(Text(f"bgtest: {text}", style="cyan"))
 
     # ------------------------------------------------------------ a scenario, live
-    def observer(self, scenario: Any, platform: str) -> Any:
-        """Runner hooks that print this scenario's steps as they end."""
+    def observer(self, scenario: Any, platform: str, worker: str = "") -> Any:
+        """Runner hooks that print this scenario's steps as they end (``worker``: the xdist
+        worker it runs in, its steps relayed here; "" for this process)."""
         from harness.run.runner import RunObserver
 
         state: dict[str, Any] = {"start": None, "notes": []}
         name = scenario.name
+        assert self._blocks is not None
+        key = self._blocks.begin(worker, name, platform)
+
+        def emit(renderable: RenderableType) -> None:
+            assert self._blocks is not None
+            self._blocks.emit(key, renderable)
 
         def on_step(step: Any) -> None:
             if not state.get("header"):
                 state["header"] = True
-                self._header(name, platform)
+                for text in self._worker_notes.pop(worker, []):
+                    emit(Text(f"bgtest: {text}", style="cyan"))
+                emit(self._header(name, platform))
             self.status(f"{name} · {step.summary}")
 
         def on_step_done(step: Any) -> None:
@@ -154,12 +178,12 @@ class RunConsole:
                 state["start"] = step.device_start_ms
             offset = max(0, step.device_end_ms - state["start"])
             self._end_wait()
-            self.print(step_line(_as_dict(step), offset))
+            emit(step_line(_as_dict(step), offset))
             if self.debug and step.round_trips:  # what the step cost in device requests (issue 17)
                 trips = ", ".join(f"{channel} {n}" for channel, n in sorted(step.round_trips.items()))
-                self.print(state_line(f"round trips: {trips}"))
+                emit(state_line(f"round trips: {trips}"))
             for text in state["notes"]:
-                self.print(state_line(text))
+                emit(state_line(text))
             state["notes"].clear()
 
         def on_note(text: str) -> None:
@@ -167,14 +191,46 @@ class RunConsole:
 
         return RunObserver(on_step=on_step, on_step_done=on_step_done, on_wait=self._on_wait, on_note=on_note)
 
-    def _header(self, name: str, platform: str) -> None:
+    def _header(self, name: str, platform: str) -> RenderableType:
         self._shown.add(name + platform)
         head = Table.grid(expand=True, padding=(0, 1))
         head.add_column(width=1, no_wrap=True)
         head.add_column(ratio=1, overflow="fold")
         head.add_column(no_wrap=True, justify="right")
         head.add_row(Text("▶", style="bold"), Text(name, style="bold"), Text(platform, style="dim"))
-        self.print(head)
+        return head
+
+    # ------------------------------------------------------------ scenarios in xdist workers
+    def relaying(self, worker: str) -> None:
+        """``worker`` relays its scenarios' steps (:meth:`relayed`): no replay from its reports."""
+        self._relaying.add(worker)
+
+    def relayed(self, worker: str, message: tuple[str, str, str, Any]) -> None:
+        """One event of a scenario running in ``worker`` (plugin.py's relay sends them as they
+        happen): its steps print live, as in one process, one scenario's block at a time."""
+        kind, name, platform, payload = message
+        if kind == "note":  # about the worker's devices: before its next scenario, once per run
+            if payload not in self._noted:
+                self._noted.add(payload)
+                self._worker_notes.setdefault(worker, []).append(payload)
+            return
+        key = (worker, name, platform)
+        if kind == "end":
+            observer = self._relayed.pop(key, None)
+            if observer is not None and self._blocks is not None:
+                self._blocks.end((worker, name, platform))
+            return
+        if key not in self._relayed:
+            self._relayed[key] = self.observer(SimpleNamespace(name=name), platform, worker)
+        observer = self._relayed[key]
+        if kind == "step":
+            observer.on_step(SimpleNamespace(**payload))
+        elif kind == "done":
+            observer.on_step_done(SimpleNamespace(**payload))
+        elif kind == "state":
+            observer.on_note(payload)
+        elif kind == "wait":
+            observer.on_wait(*payload)
 
     def _on_wait(self, done_ms: int, total_ms: int, what: str) -> None:
         """A wait in real time: a bar with how much of it has passed."""
@@ -217,9 +273,13 @@ class RunConsole:
     def pytest_runtest_logreport(self, report: Any) -> None:
         result = self.extract(report)
         if result is not None:
-            self.results.append(result)
+            at = bisect.bisect_right(self._numbers, number := self.number(report))
+            self._numbers.insert(at, number)
+            self.results.insert(at, result)
             key = result["name"] + result.get("platform", "")
-            if self.steps and key not in self._shown:
+            gateway = getattr(getattr(report, "node", None), "gateway", None)
+            relayed = getattr(gateway, "id", None) in self._relaying
+            if self.steps and key not in self._shown and not relayed:
                 self._replay(result)  # ran in another process (-n): its steps, now
             return
         if report.failed:  # an error outside the scenario (a bgtest bug, a setup error)
@@ -227,13 +287,15 @@ class RunConsole:
             self.print(Padding(Text(report.longreprtext), (0, 0, 0, 4)))
 
     def _replay(self, result: dict[str, Any]) -> None:
-        self._header(result["name"], result.get("platform", ""))
+        self.print(self._header(result["name"], result.get("platform", "")))
         steps = result.get("steps") or []
         start = steps[0]["device_start_ms"] if steps else 0
         for step in steps:
             self.print(step_line(step, max(0, step["device_end_ms"] - start)))
 
     def pytest_sessionfinish(self) -> None:
+        if self._blocks is not None:
+            self._blocks.flush()  # a worker that ended without saying so
         self.stop()
 
     def finish(self, junit: str | None = None, report_dir: str | None = None) -> None:
@@ -252,6 +314,68 @@ class RunConsole:
             self.console.print(Text(f"JUnit XML: {junit}", style="dim"))
 
 
+class Blocks:
+    """Scenario blocks on one screen when several scenarios run at once (xdist lanes).
+
+    The first scenario to print owns the screen and prints live; the others' lines are held,
+    and when the owner ends, the oldest held block is printed whole and, if still running, owns
+    the screen in turn. One scenario at a time (one process) is always the owner: nothing waits.
+    A worker's scenarios run one after another, so its next one ends its last.
+    """
+
+    def __init__(self, out: Callable[[RenderableType], None]) -> None:
+        self._out = out
+        self._lock = threading.RLock()  # relays print from execnet's threads
+        self._owner: tuple[str, str, str] | None = None
+        self._held: dict[tuple[str, str, str], list[RenderableType]] = {}  # in the order they began
+        self._ended: set[tuple[str, str, str]] = set()
+        self._current: dict[str, tuple[str, str, str]] = {}  # by worker
+
+    def begin(self, worker: str, name: str, platform: str) -> tuple[str, str, str]:
+        key = (worker, name, platform)
+        with self._lock:
+            previous = self._current.get(worker)
+            if previous is not None and previous != key:
+                self.end(previous)
+            self._current[worker] = key
+            self._ended.discard(key)
+        return key
+
+    def emit(self, key: tuple[str, str, str], renderable: RenderableType) -> None:
+        with self._lock:
+            if self._owner is None and key not in self._held:
+                self._owner = key
+            if key == self._owner:
+                self._out(renderable)
+            else:
+                self._held.setdefault(key, []).append(renderable)
+
+    def end(self, key: tuple[str, str, str]) -> None:
+        with self._lock:
+            if key != self._owner:
+                if key in self._held:
+                    self._ended.add(key)
+                return
+            self._owner = None
+            while self._held and self._owner is None:
+                nxt = next(iter(self._held))
+                for renderable in self._held.pop(nxt):
+                    self._out(renderable)
+                if nxt in self._ended:
+                    self._ended.discard(nxt)
+                else:
+                    self._owner = nxt
+
+    def flush(self) -> None:
+        """Every held line, in order (the run is over)."""
+        with self._lock:
+            while self._held:
+                for renderable in self._held.pop(next(iter(self._held))):
+                    self._out(renderable)
+            self._owner = None
+            self._ended.clear()
+
+
 def terminal_stream() -> TextIO:
     """The terminal, past pytest's output capture: a duplicate of stdout's descriptor."""
     sys.stdout.flush()
@@ -259,9 +383,9 @@ def terminal_stream() -> TextIO:
 
 
 def _as_dict(step: Any) -> dict[str, Any]:
-    from dataclasses import asdict
+    from dataclasses import asdict, is_dataclass
 
-    return asdict(step)
+    return asdict(step) if is_dataclass(step) else dict(vars(step))  # (a relayed step: a namespace)
 
 
 def _item_name(nodeid: str) -> str:

@@ -73,16 +73,21 @@ class EmbeddedAndroid:
         self.server = None
 
 
-def _stand_in_pycache() -> dict[str, str]:
-    """The ``xcrun`` stand-in is a Python process per call (a few hundred per run): let it keep
-    its compiled modules in a cache of bgtest's own, even where ``PYTHONDONTWRITEBYTECODE`` is
-    set, instead of compiling every module again at every call (half its CPU time). Nothing is
-    written next to the sources; Python checks each cached file against its source."""
+def bytecode_cache() -> Path:
+    """bgtest's own cache of compiled modules for the Python processes it starts (the ``xcrun``
+    stand-in, the xdist workers of a run in lanes): used even where ``PYTHONDONTWRITEBYTECODE``
+    is set, so that such a process does not compile every module again at every start. Nothing
+    is written next to the sources; Python checks each cached file against its source."""
     import os
     import tempfile
 
-    cache = Path(tempfile.gettempdir()) / f"bgtest-pycache-{os.getuid()}"
-    return {"PYTHONPYCACHEPREFIX": str(cache), "PYTHONDONTWRITEBYTECODE": ""}
+    return Path(tempfile.gettempdir()) / f"bgtest-pycache-{os.getuid()}"
+
+
+def _stand_in_pycache() -> dict[str, str]:
+    """The ``xcrun`` stand-in is a Python process per call (a few hundred per run): half its CPU
+    time was compiling modules (:func:`bytecode_cache`)."""
+    return {"PYTHONPYCACHEPREFIX": str(bytecode_cache()), "PYTHONDONTWRITEBYTECODE": ""}
 
 
 @dataclass
@@ -154,6 +159,36 @@ def take_android(app_models: list[Path], profile: str | None, adb: str | None = 
             job.device.stop()
     # (a prestart that failed is tried again here, so its error reaches the run as usual)
     return EmbeddedAndroid(app_models=list(app_models), profile=profile, adb=adb).start()
+
+
+def prestarted_server() -> tuple[str, int] | None:
+    """Where the prestarted device's adb server listens (None: none was started): a run in lanes
+    (run/lanes.py) lends that device to the worker that runs the Android scenarios."""
+    with _prestart_lock:
+        server = _prestarted.server if _prestarted is not None else None
+    return (server.host, server.port) if server is not None else None
+
+
+def lent_android(host: str, port: int, profile: str | None, timeout: float = 60.0) -> EmbeddedAndroid | None:
+    """The embedded device another bgtest process started on its adb server at ``host:port`` (the
+    run's controller, which prestarted it while the workers started): waited for until it is
+    online; ``stop()`` leaves it to its owner. None when that server does not answer or no device
+    came online in time (the owner's start failed): the caller starts its own."""
+    import time
+
+    from harness.devices.pool import list_devices
+
+    server = AdbServer(port=port, host=host)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            online = [d.serial for d in list_devices(host, port, required=True) if d.state == "device"]
+        except BgtestError:
+            return None
+        if online:
+            return EmbeddedAndroid(server=server, serial=online[0], profile=profile, joins=server)
+        time.sleep(0.02)
+    return None
 
 
 def discard_prestarted() -> None:

@@ -29,8 +29,8 @@ def problems(
 ) -> list[str]:
     """Everything wrong with these options, each as a sentence that says what to do."""
     found: list[str] = []
-    if workers is not None and workers < 1:
-        found.append(f"-n {workers}: the number of parallel workers is at least 1 (leave -n out for one)")
+    if workers is not None and workers < 0:
+        found.append(f"-n {workers}: the number of parallel workers is 0 (one process) or more")
     if report is not None:
         if report.exists() and not report.is_dir():
             found.append(f"--report {report}: that is a file; --report names a folder (made if missing)")

@@ -7,7 +7,7 @@ and says so in one line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,11 +43,31 @@ def app_under_test(scenario: m.Scenario, platform: str) -> AppUnderTest:
     )
 
 
+def embedded_only(settings: Settings, platforms: Collection[str]) -> bool:
+    """Whether every scenario of ``platforms`` would run on bgtest's own virtual devices: none
+    named (``--device``, ``--adb-server``, filters, ``--xcrun``, ``BGTEST_*``), none attached (the
+    adb server lists no device; no ``xcrun`` here), embedded devices allowed. ``bgtest run``
+    asks it before the run to decide on lanes (run/lanes.py); a wrong "no" only costs speed."""
+    if not settings.allow_embedded or _naming_options(settings) or set(platforms) - {"android", "ios"}:
+        return False
+    if "android" in platforms and android_candidates(None, None, (), settings.default_adb_server):
+        return False
+    if "ios" in platforms:
+        from harness.devices.ios_pool import named_udids, xcrun_available
+
+        if named_udids(settings.ios_device) or xcrun_available():
+            return False
+    return True
+
+
 @dataclass
 class DeviceSession:
     settings: Settings = field(default_factory=Settings.from_environment)
     note: Callable[[str], None] = print
     app_models: list[Path] = field(default_factory=list)
+    #: the adb server (host, port) of the virtual phone the run's controller started and lends
+    #: to this xdist worker (run/lanes.py): taken instead of starting one
+    lent_android: tuple[str, int] | None = None
     _android: AndroidDevice | None = None
     _embedded: Any = None
     _error: BgtestError | None = None
@@ -87,7 +107,7 @@ class DeviceSession:
 
     def _embedded_android(self) -> AndroidDevice:
         if self._android is None:
-            from harness.run.embedded import take_android
+            from harness.run.embedded import lent_android, take_android
 
             if not self.settings.allow_embedded:
                 raise DeviceError(
@@ -96,7 +116,9 @@ class DeviceSession:
                     hint="attach one, `adb connect HOST:PORT`, or drop --no-embedded",
                 )
             settings = self.settings
-            embedded = take_android(list(self.app_models), settings.profile_for("android"), settings.adb)
+            profile = settings.profile_for("android")
+            lent = lent_android(*self.lent_android, profile) if self.lent_android is not None else None
+            embedded = lent or take_android(list(self.app_models), profile, settings.adb)
             self._embedded = embedded
             assert embedded.server is not None
             self._throwaway.add(embedded.serial)

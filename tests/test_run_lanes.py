@@ -1,0 +1,204 @@
+"""``bgtest run`` on bgtest's own virtual devices splits itself into lanes (run/lanes.py): how
+many, which scenarios share a worker, and that the run reports the same as one in one process.
+Counts, not times."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.devices.adb_server import AdbServer, free_port
+from harness.run import lanes
+from harness.run.session import embedded_only
+from harness.run.settings import Settings
+from harness.sim.android.launcher import VirtualAndroidFarm
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = {"android": 15, "ios": 7}
+CHEAP = ("android",)
+
+
+def test_the_bundled_run_gets_one_lane_per_core_and_a_small_one_none() -> None:
+    assert lanes.default_workers(BUNDLED, CHEAP, cores=2) == 2
+    assert lanes.default_workers(BUNDLED, CHEAP, cores=8) == 8  # the Android unit + 7 iOS scenarios
+    assert lanes.default_workers(BUNDLED, CHEAP, cores=16) == 8  # never more lanes than units
+    assert lanes.default_workers(BUNDLED, CHEAP, cores=1) == 0
+    assert lanes.default_workers({"android": 15}, CHEAP, cores=8) == 0  # one unit: one process
+    assert lanes.default_workers({"android": 1, "ios": 2}, CHEAP, cores=2) == 0  # too small to gain
+    assert lanes.default_workers({"ios": 4}, CHEAP, cores=2) == 2
+
+
+def test_a_cheap_platform_shares_one_lane_only_when_the_others_keep_the_rest_busy() -> None:
+    assert lanes.shared_lanes(BUNDLED, 2, CHEAP) == {"android"}
+    assert lanes.shared_lanes(BUNDLED, 8, CHEAP) == {"android"}
+    assert lanes.shared_lanes(BUNDLED, 9, CHEAP) == set()  # -n 9: Android gets workers of its own
+    assert lanes.shared_lanes({"android": 40}, 4, CHEAP) == set()  # -n 4 of an Android-only run
+    assert lanes.shared_lanes({"ios": 3}, 2, CHEAP) == set()
+
+
+def test_units_of_work_group_the_shared_platform_and_keep_the_others_apart() -> None:
+    shared = {"android"}
+    assert lanes.unit_of("scenarios/a.yaml::doze [x][android]", shared) == "android"
+    assert lanes.unit_of("scenarios/b.yaml::reboot[android]", shared) == "android"
+    ios = "scenarios/c.yaml::low power[ios]"
+    assert lanes.unit_of(ios, shared) == ios
+    assert lanes.unit_of("tests/test_x.py::test_y", shared) == "tests/test_x.py::test_y"
+
+
+def test_only_bgtest_s_own_devices_count_as_embedded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(free_port()))  # nothing attached, never 5037
+    monkeypatch.setenv("PATH", "/nonexistent")  # no xcrun
+    monkeypatch.delenv("BGTEST_XCRUN", raising=False)
+    monkeypatch.delenv("BGTEST_IOS_DEVICE", raising=False)
+
+    def built(**given: Any) -> Settings:
+        return Settings.build(os.environ, **given)
+
+    assert embedded_only(built(), ["android", "ios"])
+    assert not embedded_only(built(allow_embedded=False), ["android"])
+    assert not embedded_only(built(device="emulator-5554"), ["android"])
+    assert not embedded_only(built(adb_server="127.0.0.1:5038"), ["android"])
+    assert not embedded_only(built(xcrun="/usr/bin/xcrun"), ["ios"])
+    assert not embedded_only(built(ios_device="8D5377A5-D783-0F39-5ACD-5C76F65CFFAC"), ["ios"])
+    (tmp_path / "xcrun").write_text("#!/bin/sh\n")
+    (tmp_path / "xcrun").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))  # a Mac: its simulators may be real ones
+    assert not embedded_only(built(), ["ios"]) and embedded_only(built(), ["android"])
+
+
+def test_bgtest_run_picks_lanes_only_on_its_own_devices_and_never_against_n(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from harness.run_cli import _lanes
+    from harness.scenario.loader import load_paths
+
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(free_port()))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("BGTEST_XCRUN", raising=False)
+    monkeypatch.delenv("BGTEST_IOS_DEVICE", raising=False)
+    monkeypatch.setattr(lanes, "cores", lambda: 2)
+    bundled = load_paths([ROOT / "scenarios"]).scenarios
+
+    def lanes_of(workers: int | None, **given: Any) -> tuple[int, frozenset[str]]:
+        options: dict[str, Any] = {"device": None, "adb_server": None, "platform": None, "no_embedded": False,
+                                   "xcrun": None, "device_filters": None}  # fmt: skip
+        return _lanes(bundled, workers, **{**options, **given})
+
+    assert lanes_of(None) == (2, {"android"})
+    assert lanes_of(0) == (0, set()) and lanes_of(1) == (0, set())  # as asked: one process
+    assert lanes_of(3) == (3, {"android"})  # -n as given; the virtual phone still serves one lane
+    assert lanes_of(None, device="emulator-5554") == (0, set())  # a real device: only with -n
+    assert lanes_of(2, device="emulator-5554") == (2, set())  # …and then every worker leases its own
+    assert lanes_of(None, xcrun="/usr/bin/xcrun") == (0, set())
+    assert lanes_of(None, no_embedded=True) == (0, set())
+
+
+def test_a_device_attached_to_the_adb_server_turns_the_lanes_off(
+    monkeypatch: pytest.MonkeyPatch, adb_server: AdbServer
+) -> None:
+    from harness.run_cli import _lanes
+    from harness.scenario.loader import load_paths
+
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(adb_server.port))  # where bgtest looks first
+    monkeypatch.setattr(lanes, "cores", lambda: 2)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("BGTEST_XCRUN", raising=False)
+    bundled = load_paths([ROOT / "scenarios"]).scenarios
+    some = [s for s in bundled if "android" in s.platforms][:4]
+    some += [s for s in bundled if "ios" in s.platforms][:2]
+    assert _lanes(some, None, None, None, None, False, None, None) == (2, {"android"})  # nothing there
+    models = [ROOT / "fixtures" / "apps" / "nwm_demo.yaml"]
+    with VirtualAndroidFarm(adb_server=adb_server, app_models=models):  # a phone someone plugged in
+        assert _lanes(some, None, None, None, None, False, None, None) == (0, set())
+        assert _lanes(some, 2, None, None, None, False, None, None) == (2, set())  # asked: shared out
+
+
+def test_blocks_of_scenarios_running_at_once_stay_whole_and_the_first_prints_live() -> None:
+    from harness.report.live import Blocks
+
+    shown: list[str] = []
+    blocks = Blocks(shown.append)
+    a = blocks.begin("gw0", "a", "ios")
+    b = blocks.begin("gw1", "b", "android")
+    blocks.emit(a, "a1")
+    blocks.emit(b, "b1")
+    blocks.emit(a, "a2")
+    assert shown == ["a1", "a2"]  # a owns the screen; b is held
+    c = blocks.begin("gw1", "c", "android")  # gw1's next scenario: b has ended
+    blocks.emit(c, "c1")
+    blocks.end(a)
+    assert shown == ["a1", "a2", "b1", "c1"]  # b whole, then c, which goes on live
+    blocks.emit(c, "c2")
+    d = blocks.begin("gw0", "d", "ios")
+    blocks.emit(d, "d1")
+    assert shown[-1] == "c2"
+    blocks.end(c)
+    blocks.emit(d, "d2")
+    assert shown == ["a1", "a2", "b1", "c1", "c2", "d1", "d2"]
+    e = blocks.begin("gw1", "e", "android")
+    blocks.emit(e, "e1")
+    blocks.flush()  # the run is over: nothing is lost
+    assert shown[-1] == "e1"
+    alone: list[str] = []
+    one = Blocks(alone.append)  # one process: every line at once
+    for name in ("x", "y"):
+        key = one.begin("", name, "android")
+        one.emit(key, name)
+    assert alone == ["x", "y"]
+
+
+# ------------------------------------------------------------------ end to end
+FILES = ["retry_backoff.yaml", "force_stop.yaml", "ios_refresh_simulated_launch.yaml",
+         "ios_simulator_refuses_submit.yaml"]  # fmt: skip
+
+
+def _run(tmp_path: Path, name: str, *extra: str) -> tuple[subprocess.CompletedProcess[str], list[Any]]:
+    env = dict(os.environ, ANDROID_ADB_SERVER_PORT=str(free_port()), COLUMNS="250")
+    env.pop("BGTEST_XCRUN", None)
+    env.pop("BGTEST_IOS_DEVICE", None)
+    report = tmp_path / name
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", *(f"scenarios/{f}" for f in FILES), "--report",
+         str(report), *extra],
+        capture_output=True, text=True, timeout=600, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    results = json.loads((report / "results.json").read_text()) if (report / "results.json").exists() else []
+    return proc, results
+
+
+def _content(results: list[Any]) -> list[Any]:
+    """What a result says, without which device (serial) it ran on or how long it took."""
+    def steps(r: Any) -> list[Any]:
+        return [(s["summary"], s["status"], s["device_end_ms"] - r["device_start_ms"]) for s in r["steps"]]
+
+    return [(r["name"], r["platform"], r["status"], steps(r)) for r in results]
+
+
+@pytest.mark.skipif(lanes.cores() < 2, reason="lanes need two cores")
+def test_the_default_on_virtual_devices_is_lanes_with_the_same_results_as_n_0(tmp_path: Path) -> None:
+    parallel, by_lanes = _run(tmp_path, "lanes")
+    assert parallel.returncode == 0, parallel.stdout + parallel.stderr
+    assert "2 lanes" in parallel.stdout  # said once, with how to turn them off
+    assert "-n 0" in parallel.stdout
+    android = {r["device"]["serial"] for r in by_lanes if r["platform"] == "android"}
+    assert len(android) == 1  # one worker, one virtual phone, for both Android scenarios
+
+    one, in_one = _run(tmp_path, "one", "-n", "0")
+    assert one.returncode == 0, one.stdout + one.stderr
+    assert "lanes" not in one.stdout
+
+    assert _content(by_lanes) == _content(in_one)  # the same scenarios, steps and verdicts, in order
+    for result in in_one:  # every block once, with every step line: relayed live from the workers
+        assert parallel.stdout.count(f"▶ {result['name'][:40]}") == 1, parallel.stdout
+    assert parallel.stdout.count("device +") == one.stdout.count("device +")
+    assert [r["name"] for r in in_one] == [r["name"] for r in by_lanes]
+    for proc in (parallel, one):  # the summary lists the scenarios in the run's order either way
+        summary = proc.stdout[proc.stdout.index("─ summary ─"):]
+        places = [summary.index(r["name"][:40]) for r in in_one]
+        assert places == sorted(places), summary
