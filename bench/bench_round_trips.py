@@ -9,7 +9,11 @@ around the same three channels on that code, same scenarios). A count is a prope
 code, not of the machine, so the "before" column is recorded rather than re-measured.
 
 Targets (issue 17): an Android action step <= 4 adb round trips (a ``doze`` step was 14-23);
-``ios_low_power.yaml`` <= 12 xcrun calls in all (was 47).
+``ios_low_power.yaml`` <= 12 xcrun calls in all (was 47; 18 xcrun + 3 WDA on the morning of
+2026-12-08, before the virtual iPhone's vendor calls answered more per call: ``bgtest state
+--mark`` is the state, the status bar and a barrier line, ``clock advance --mark`` a wait slice
+and its barrier, ``reinstall`` the fresh app). ``ios_fwm_periodic.yaml`` was 38 that morning
+(its last expectation walks the clock in 14 slices, two calls each then).
 """
 
 from __future__ import annotations
@@ -162,11 +166,16 @@ def main() -> None:
         print(f"a reboot step: {max(reboot)} adb round trips (target <= 4; before: 22, 9 this morning)")
     if "ios_low_power.yaml[ios]" in now:
         total = now["ios_low_power.yaml[ios]"][0]
-        channels = ", ".join(f"{n} {c}" for c, n in sorted(CHANNELS["ios_low_power.yaml[ios]"].items()))
+        made = CHANNELS["ios_low_power.yaml[ios]"]
+        channels = ", ".join(f"{n} {c}" for c, n in sorted(made.items()))
         print(
-            f"ios_low_power.yaml: {total} requests ({channels}) (target <= 12; before: 47, "
-            f"{47 / total:.1f}×; 38 this morning)"
+            f"ios_low_power.yaml: {total} requests ({channels}) (target <= 12 xcrun; before: 47, "
+            f"{47 / total:.1f}×; 18 xcrun + 3 wda on 2026-12-08 00:00)"
         )
+    if "ios_fwm_periodic.yaml[ios]" in now:
+        made = CHANNELS["ios_fwm_periodic.yaml[ios]"]
+        xcrun = made.get("xcrun", 0)
+        print(f"ios_fwm_periodic.yaml: {xcrun} xcrun calls (before: 45; 38 on 2026-12-08 00:00)")
 
 
 if __name__ == "__main__":

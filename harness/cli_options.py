@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 
 
@@ -23,5 +22,16 @@ def chosen_color(flag: bool | None) -> bool | None:
     the terminal (:func:`harness.report.console.use_color`)."""
     if flag is not None:
         return flag
-    ctx = click.get_current_context(silent=True)
+    ctx = _current_context()
     return ctx.color if ctx is not None else None
+
+
+def _current_context() -> Any:
+    """The running command's click context. Typer 0.2x runs on a copy of click of its own
+    (``typer._click``), whose context stack the ``click`` package never sees (asked there,
+    ``bgtest --no-color validate`` on a terminal still coloured); older Typer runs on ``click``."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:
+        from click import get_current_context
+    return get_current_context(silent=True)

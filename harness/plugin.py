@@ -246,11 +246,13 @@ class ScenarioFile(pytest.File):
             return
         wanted = self.config.getoption("bgtest_platform")
         for scenario in result.scenarios:
+            # the item name reaches JUnit (pytest's junitxml writes it) and node ids unredacted
+            redact = _redactor(self.config, [scenario]).text
             for platform in scenario.platforms:
                 if wanted and platform != wanted:
                     continue
                 yield ScenarioItem.from_parent(
-                    self, name=f"{scenario.name}[{platform}]", scenario=scenario, platform=platform
+                    self, name=redact(f"{scenario.name}[{platform}]"), scenario=scenario, platform=platform
                 )
 
 

@@ -7,9 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
 import pytest
+import typer
 import yaml
+from typer.core import TyperCommand, TyperGroup
 from typer.testing import CliRunner
 
 from harness import __version__
@@ -103,9 +104,10 @@ def test_global_no_color_is_passed_down_not_written_into_the_environment(
     res = runner.invoke(app, ["--no-color", "validate", bad])
     assert res.exit_code == 2 and "\x1b[" not in res.output
     assert "NO_COLOR" not in os.environ  # the next command in this process still colours
-    group = click.Context(click.Group("bgtest"))
+    # the click Typer runs commands on (its own copy in Typer 0.2x): the one chosen_color must ask
+    group = typer.Context(TyperGroup(name="bgtest"))
     group.color = False  # what `bgtest --no-color` leaves for its command
-    with click.Context(click.Command("validate"), parent=group):
+    with typer.Context(TyperCommand("validate"), parent=group):
         assert chosen_color(None) is False and chosen_color(True) is True
     assert chosen_color(None) is None  # no command running: NO_COLOR and the terminal decide
 

@@ -146,6 +146,26 @@ def test_predicate_keeps_what_the_scenario_reads(sim: IosDevice) -> None:
         jr.stop()
 
 
+def test_a_barrier_reuses_the_standing_line_until_a_request(
+    sim: IosDevice, journal: IosDeviceJournal
+) -> None:
+    """Issue 17: on the virtual iPhone (its clock moves only when asked) a barrier with nothing
+    asked since the last line reuses it; any request, or a clock advance (which writes its own
+    line), makes the next barrier a fresh line after it."""
+    first = journal.barrier("[t14] first")
+    assert "[t14] first" in first.message
+    made = sim.requests_made()
+    assert journal.barrier("[t15] again") is first and sim.requests_made() == made  # no request
+    sim.installed_apps()  # any request: something may have happened
+    third = journal.barrier("[t16] after a request")
+    assert "[t16]" in third.message and sim.requests_made() == made + 2
+    sim.advance(1_000)
+    made = sim.requests_made()
+    fourth = journal.barrier("[t17] after an advance")  # the advance's own line, no new call
+    assert fourth.message.startswith("bgtest-clock-") and sim.requests_made() == made
+    assert (fourth.time_ns - third.time_ns) // NS == 1_000
+
+
 def test_stdout_of_an_advance_is_in_before_the_next_barrier(
     sim: IosDevice, journal: IosDeviceJournal
 ) -> None:

@@ -56,6 +56,10 @@ elif sub == "launch":
 elif sub == "spawn" and args[3:4] == ["notifyutil"]:
     if "-g" in args:
         print("com.apple.system.lowpowermode 0")
+elif sub == "spawn" and args[3:4] == ["logger"]:
+    pass
+elif sub == "status_bar":
+    print("Current Status Bar Overrides:\n=============================")
 else:
     sys.stderr.write("Unrecognized subcommand: %s\n" % sub)
     sys.exit(1)
@@ -80,7 +84,21 @@ def test_a_real_xcrun_has_no_virtual_time(fake: tuple[IosDevice, Path]) -> None:
     device, log = fake
     assert device.is_virtual is False
     assert device.kind == "simulator"
-    assert calls(log) == [["simctl", "bgtest", "clock", UDID]]  # asked once, never `bgtest state`
+    assert calls(log) == [["simctl", "bgtest", "state", UDID]]  # asked once, refused: nothing vendor after
+
+
+def test_a_real_xcrun_marks_with_logger_and_reads_the_status_bar_itself(fake: tuple[IosDevice, Path]) -> None:
+    """The virtual iPhone's one-call answers (``bgtest state --mark``, the status bar in its state
+    document) never reach a real Mac: a marker is ``spawn … logger``, the overrides ``status_bar
+    list``, and a barrier never stands in for another, the clock being the Mac's."""
+    device, log = fake
+    device.log_marker("bgtest-step-1")
+    assert device.standing_mark() is None and device.mark_in_force() is None
+    device.snapshot()
+    made = [c[1:] for c in calls(log)]
+    assert ["spawn", UDID, "logger", "-t", "bgtest", "bgtest-step-1"] in made
+    assert ["status_bar", UDID, "list"] in made
+    assert not [c for c in made if c[0] == "bgtest" and c[1] != "state"]  # only the one probe
 
 
 def test_reboot_tolerates_the_spurious_405(

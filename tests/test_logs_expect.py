@@ -98,8 +98,21 @@ def test_count_exactly_one_fails_early_on_the_second() -> None:
     e.feed(ev(10 * MIN, "sync", "succeeded"))
     assert c.status == "pending"  # exactly one: only the end of the window can tell
     e.feed(ev(30 * MIN, "sync", "succeeded"))
-    assert c.status == "failed" and "seen 2 time(s), expected exactly 1" in c.reason
+    assert c.status == "failed" and "seen 2 time(s) by " in c.reason and "expected exactly 1" in c.reason
     assert "matching records (2):" in c.failure_message()
+
+
+def test_an_early_failure_says_its_count_is_what_was_seen_by_then_not_the_windows_total() -> None:
+    """A periodic sync that ran three times in the window failed `count: 1` as "seen 2 time(s)":
+    the check decided at the second run and stopped counting (found from outside)."""
+    e = engine()
+    e.origin_ns = T0
+    c = e.add(succeed("sync", within=3 * 3600 * S, count=1), T0)
+    for hour in range(3):
+        e.feed(ev(hour * 3600 * S + 2 * S, "sync", "succeeded"))
+    assert c.status == "failed"
+    assert c.reason == ("seen 2 time(s) by +1h2s, expected exactly 1; counting stopped there (more could "
+                        "not change the verdict)")
 
 
 def test_count_exactly_one_passes_when_the_window_closes() -> None:

@@ -30,14 +30,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import AppModelError
-from .loader import load_app_model
 from .model import AppModel
 
 
 class TaskSpec(BaseModel):
     """How one named work is submitted to BGTaskScheduler on iOS (overrides the library default)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see model._Model
 
     type: Literal["refresh", "processing"] | None = None
     identifier: str | None = None
@@ -46,7 +45,7 @@ class TaskSpec(BaseModel):
 
 
 class DebugHooks(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see model._Model
 
     run_task: str | None = Field(None, description="URL template with {identifier}: runs the BGTask handler")
     expire_task: str | None = Field(None, description="URL template with {identifier}: fires its expiration")
@@ -55,7 +54,7 @@ class DebugHooks(BaseModel):
 class IosApp(BaseModel):
     """The validated ``ios:`` section."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see model._Model
 
     bundle_id: str = Field(pattern=r"^[A-Za-z0-9-]+(\.[A-Za-z0-9_-]+)+$")
     display_name: str | None = None
@@ -102,6 +101,8 @@ class IosAppModel:
 
 def load_ios_app(path: str | Path) -> IosAppModel:
     """Load an app model and validate its ``ios:`` part; :class:`AppModelError` (``file:line``) otherwise."""
+    from .loader import load_app_model  # YAML: not needed to unpickle an installed model
+
     model = load_app_model(path)
     if model.ios is None:
         raise AppModelError(str(path), 1, "no 'ios:' section: this app model has no iOS app")

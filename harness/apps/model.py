@@ -111,7 +111,10 @@ def _one_or_many(schema: dict[str, Any]) -> None:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # defer_build: a class builds its validator when something first validates with it, not when
+    # it is defined — a process that only unpickles models (the xcrun stand-in, sim/ios/installed.py)
+    # never pays for building them
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
 
 
 def _dur(alias: str, default: Any, description: str) -> Any:

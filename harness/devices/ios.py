@@ -19,7 +19,11 @@ a shell. The commands, their outputs and exit codes are the ones in research/ios
   task — and bgtest says so when there is none.
 
 Virtual time is discovered, never assumed: the virtual iPhone's stand-in answers the vendor
-command ``simctl bgtest clock``; a real ``xcrun`` does not know it, so waits really wait.
+command ``simctl bgtest state`` (its clock mode among the rest); a real ``xcrun`` does not know
+it, so waits really wait. On the virtual iPhone only, the vendor verbs also carry what a real
+Mac needs separate calls for (issue 17: each ``xcrun`` is a process start): the state document
+holds the status bar overrides and the ``list`` entry, and ``--mark TEXT`` writes the barrier
+line a ``spawn … logger`` would, in the same call as a state read or a clock advance.
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ import os
 import re
 import shlex
 import subprocess
+import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from harness.devices.base import Facet, LogInterest, LogReader, RoundTrips, vendor_clock_rate
@@ -50,6 +55,7 @@ LOW_POWER_NOTIFICATION = "com.apple.system.lowpowermode"
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _ERROR_HEAD = re.compile(r"An error was encountered processing the command \(domain=([^,]+), code=(-?\d+)\)")
 _LAUNCH_PID = re.compile(r"^\s*(\S+): (\d+)\s*$", re.M)
+_MARK_TIME = re.compile(r'"now_ms": (\d+)|^advanced \S+ to (\d+),', re.M)
 
 
 def xcrun_argv(path: str | None = None) -> list[str]:
@@ -262,6 +268,14 @@ class IosState:
         return ", ".join(parts)
 
 
+class Mark(NamedTuple):
+    """A barrier line bgtest writes into the unified log."""
+
+    text: str
+    requests: int | None  # the device's request count right after writing it; None: being written
+    at_ms: int | None = None  # its device time, when the call said (the virtual iPhone's do)
+
+
 @dataclass
 class Console:
     """A running ``simctl launch --console-pty``: the app's stdout, until it exits."""
@@ -295,7 +309,7 @@ class IosDevice:
         self.xcrun = (xcrun or Xcrun()).counted(lambda: self.round_trips.add("xcrun"))
         self.wda_url = wda_url
         self._kind = kind
-        self._virtual = virtual  # None: asked once (``simctl bgtest clock``)
+        self._virtual = virtual  # None: asked once (``simctl bgtest state``)
         #: Cached answers (issue 17: each xcrun call is a process start, 100-500 ms on a Mac).
         #: The list entry's name, runtime and type never change; no iOS step changes the clock
         #: mode (there is no shell step); the status bar overrides are read once per scenario
@@ -305,6 +319,7 @@ class IosDevice:
         self._status_bar: str | None = None
         self._in_scenario = False  # a journal is open: the per-scenario caches hold
         self._last_state: tuple[dict[str, Any], int] | None = None  # vendor state, request count then
+        self._mark: Mark | None = None  # the last barrier line written
         self._wda: Any = None
         self._pids: dict[str, int] = {}
         self._exec_names: dict[str, str] = {}
@@ -370,20 +385,44 @@ class IosDevice:
 
     # --------------------------------------------------------------- identity
     def vendor_info(self) -> dict[str, Any]:
-        """``simctl bgtest state UDID`` (JSON) on the virtual iPhone; {} from a real xcrun."""
+        """``simctl bgtest state UDID`` (JSON) on the virtual iPhone; {} from a real xcrun.
+
+        Within a scenario the read also writes a barrier line (``--mark``): the next step's
+        barrier is then this read, when nothing was asked of the device in between."""
         if not self.is_virtual:
             return {}
         last = self._last_state
         if last is not None and self.holds_still and last[1] == self.requests_made():
             return dict(last[0])  # nothing was asked of it since, and its clock stands still
-        result = self.xcrun.run(["simctl", "bgtest", "state", self.udid])
+        mark = f"bgtest-state-{uuid.uuid4().hex[:12]}" if self._in_scenario else None
+        return dict(self._ask_state(mark))
+
+    def _ask_state(self, mark: str | None = None, check: bool = False) -> dict[str, Any]:
+        """One ``simctl bgtest state UDID [--mark TEXT]``: remembered with what it tells once
+        and for all (the clock mode, the ``list`` entry), {} when it does not answer."""
+        args = ["simctl", "bgtest", "state", self.udid, *(["--mark", mark] if mark else [])]
+        with self._marking(mark) as said:
+            result = self.xcrun.run(args)
+            said.append(result.out)
+        if check and result.exit_code != 0:
+            raise self._error(result)
         try:
             data = json.loads(result.out) if result.exit_code == 0 else {}
         except ValueError:
             data = {}
         data = data if isinstance(data, dict) else {}
         self._last_state = (data, self.requests_made())
-        return dict(data)
+        if isinstance(data.get("clock"), str):
+            self._clock_answer = data["clock"]
+        if self._entry is None and isinstance(data.get("name"), str):
+            self._entry = SimDevice(
+                udid=self.udid,
+                name=data["name"],
+                state=str(data.get("state", "")),
+                runtime=str(data.get("runtime", "")),
+                device_type=str(data.get("device_type", "")),
+            )
+        return data
 
     def requests_made(self) -> int:
         """Requests made of this device so far, on every channel (xcrun, WDA)."""
@@ -391,11 +430,10 @@ class IosDevice:
 
     @property
     def is_virtual(self) -> bool:
-        """The virtual iPhone: ``simctl bgtest clock`` answers, so waits advance its clock."""
+        """The virtual iPhone: ``simctl bgtest state`` answers (with its clock mode), so waits
+        advance its clock; a real ``xcrun`` refuses the verb."""
         if self._virtual is None:
-            result = self.xcrun.run(["simctl", "bgtest", "clock", self.udid])
-            self._virtual = result.exit_code == 0
-            self._clock_answer = result.out if self._virtual else None
+            self._virtual = bool(self._ask_state())
         return self._virtual
 
     @property
@@ -405,6 +443,7 @@ class IosDevice:
         return self._kind
 
     def describe(self) -> dict[str, str]:
+        virtual = self.is_virtual  # first: the virtual iPhone's answer carries its list entry
         entry = self._device_entry(fresh=False)
         return {
             "serial": self.udid,
@@ -414,7 +453,7 @@ class IosDevice:
             "os": entry.os_version if entry else "?",
             "state": entry.state if entry else "missing",
             "kind": self.kind,
-            "virtual": "yes" if self.is_virtual else "no",
+            "virtual": "yes" if virtual else "no",
             "xcrun": self.xcrun.path,
             "profile": self.profile(),
         }
@@ -721,8 +760,11 @@ class IosDevice:
 
     # --------------------------------------------------------------- time
     def advance(self, ms: int) -> None:
-        """On the virtual iPhone, move its clock (the runner sleeps on a real one)."""
-        self.simctl(["bgtest", "clock", self.udid, "advance", f"{ms}ms"])
+        """On the virtual iPhone, move its clock (the runner sleeps on a real one), and write a
+        barrier line at the time it reached: the barrier after a wait slice is this call."""
+        mark = f"bgtest-clock-{uuid.uuid4().hex[:12]}"
+        with self._marking(mark) as said:
+            said.append(self.simctl(["bgtest", "clock", self.udid, "advance", f"{ms}ms", "--mark", mark]).out)
 
     @property
     def holds_still(self) -> bool:
@@ -737,8 +779,8 @@ class IosDevice:
         if not self.is_virtual:
             return 1.0
         if self._clock_answer is None:
-            self._clock_answer = self.simctl(["bgtest", "clock", self.udid]).out
-        return vendor_clock_rate(self._clock_answer)
+            self._ask_state(check=True)
+        return vendor_clock_rate(self._clock_answer or "")
 
     # ------------------------------------------------------------- BGTasks
     def simulate_launch(self, bundle: str, identifier: str) -> str:
@@ -779,12 +821,53 @@ class IosDevice:
 
     # --------------------------------------------------------------- marker
     def log_marker(self, text: str) -> None:
-        """Write one line into the unified log (the runner's barrier): ``logger`` inside the simulator."""
-        self.simctl(
-            ["spawn", self.udid, "logger", "-t", "bgtest", text],
-            timeout=30,
-            hint="bgtest marks each step in the unified log with /usr/bin/logger inside the simulator",
-        )
+        """Write one line into the unified log (the runner's barrier): ``logger`` inside the
+        simulator; on the virtual iPhone the same line through ``bgtest state --mark``, whose
+        state document then answers the guard's snapshot in the same step."""
+        if self.is_virtual:
+            self._ask_state(text, check=True)
+            return
+        with self._marking(text):
+            self.simctl(
+                ["spawn", self.udid, "logger", "-t", "bgtest", text],
+                timeout=30,
+                hint="bgtest marks each step in the unified log with /usr/bin/logger inside the simulator",
+            )
+
+    @contextlib.contextmanager
+    def _marking(self, text: str | None) -> Iterator[list[str]]:
+        """Around the one call that writes barrier line ``text`` (None: a call that writes none);
+        the caller adds what the call printed, where the virtual iPhone says its device time
+        (``"now_ms": …`` of the state document, ``advanced 1m to <ms>, …`` of the clock)."""
+        self._mark = Mark(text, None) if text else None
+        said: list[str] = []
+        try:
+            yield said
+        except BaseException:
+            self._mark = None
+            raise
+        if text:
+            found = _MARK_TIME.search("".join(said))
+            at = int(found.group(1) or found.group(2)) if found else None
+            self._mark = Mark(text, self.requests_made(), at)
+
+    def standing_mark(self) -> str | None:
+        """The last barrier line written, while it still tells the time: nothing was asked of
+        the device since and its clock moves only when asked (:attr:`holds_still`). A barrier
+        waits for that line instead of writing a new one: it would show the same time after the
+        same records."""
+        mark = self.mark_in_force()
+        return mark.text if mark is not None and mark.requests is not None else None
+
+    def mark_in_force(self) -> Mark | None:
+        """The barrier line being written, or standing (see :meth:`standing_mark`): on a device
+        that holds still, app output that arrives now was printed before it."""
+        mark = self._mark
+        if mark is None or not self.holds_still:
+            return None
+        if mark.requests is not None and mark.requests != self.requests_made():
+            return None
+        return mark
 
     def log_stream_args(self, predicate: str | None = None) -> list[str]:
         args = ["simctl", "spawn", self.udid, "log", "stream", "--style", "ndjson", "--level", "debug"]
@@ -798,7 +881,9 @@ class IosDevice:
         status bar; elsewhere a read per setting (notifyutil, status_bar, each app)."""
         state = IosState()
         info = self.vendor_info()  # first: it may be the answer to the last read, asked again
-        if self._status_bar is None or not self._in_scenario:
+        if isinstance(info.get("status_bar"), str):
+            self._status_bar = info["status_bar"] + "\n"  # as `status_bar list` prints it
+        elif self._status_bar is None or not self._in_scenario:
             self._status_bar = self.status_bar()
         state.status_bar = self._status_bar
         if info:
@@ -918,8 +1003,12 @@ class IosDevice:
         if not (app.ident and app.install_path):
             return
         # ``uninstall`` ends a running app and is content when there is nothing to remove, so
-        # no is-installed check and no terminate first (two calls, not up to five)
+        # no is-installed check and no terminate first (two calls, not up to five); the virtual
+        # iPhone does both in one (``bgtest reinstall``)
         self._pids.pop(app.ident, None)
+        if self.is_virtual:
+            self.simctl(["bgtest", "reinstall", self.udid, app.ident, app.install_path])
+            return
         result = self.simctl(["uninstall", self.udid, app.ident], check=False)
         if result.exit_code != 0 and result.error_domain is None:
             raise self._error(result)  # not a "no such app" answer: the device itself (gone, shut down)

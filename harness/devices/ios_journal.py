@@ -12,7 +12,10 @@ device time the log has shown on the virtual iPhone — never earlier than a rec
 Barriers: the runner writes a marker line (``simctl spawn UDID logger -t bgtest MARKER``) and
 waits here until the stream has delivered it. ``log stream`` only shows what is logged after it
 started, so a marker written before the stream is up would be missed: `barrier` writes it
-again (the same text) until one copy arrives.
+again (the same text) until one copy arrives. On the virtual iPhone, whose clock moves only when
+asked, the line the device last wrote (a state read's or a clock advance's ``--mark``) serves as
+the barrier when nothing was asked of it since (`IosDevice.standing_mark`): a new one would show
+the same time after the same records.
 
 A reboot ends the stream (and every console); after an expected reboot the reader waits for
 the simulator to be Booted again and starts a new stream from the new boot.
@@ -83,12 +86,11 @@ class IosDeviceJournal(JournalReader):
         self._consoles: list[Console] = []
         self._scanned = 0
         self._last_stamp = 0
-        self._ceiling: int | None = None  # while draining a barrier: stdout is older than its marker
         self._last_stdout = 0.0  # monotonic time of the last stdout line
         self._virtual = device.is_virtual
         self._spoke = False  # the stream printed something (its banner): it is listening
-        #: the last marker seen, and the device's request count when it was
-        self._last_marker: tuple[LogRecord, int] | None = None
+        #: the last marker this stream delivered (None: none yet, it may not be listening)
+        self._last_marker: LogRecord | None = None
 
     # ------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -123,6 +125,7 @@ class IosDeviceJournal(JournalReader):
                 chunk = os.read(fd, 65536)
                 if not chunk:
                     break
+                self._before_mark(chunk)
                 yield chunk
                 with self._cond:
                     self._spoke = True
@@ -202,31 +205,46 @@ class IosDeviceJournal(JournalReader):
     def _stamp(self) -> int:
         base = self.journal.last_time_ns if self._virtual else time.time_ns()
         stamp = max(base, self.journal.last_time_ns, self._last_stamp + 1)
-        ceiling = self._ceiling
+        ceiling = self._mark_ceiling() if self._virtual else None
         if ceiling is not None and self._last_stamp < ceiling:
             stamp = min(stamp, ceiling)
         self._last_stamp = stamp
         return stamp
 
+    def _mark_ceiling(self) -> int | None:
+        """Just below the device's barrier line in force. While a call writes that line, or it
+        stands (nothing asked since, a clock that moves only when asked), the app prints nothing
+        after it: a stdout line arriving now — the stand-in copies stdout by polling, so it may
+        trail the line — is older, even before a barrier waits for the line."""
+        mark = self.device.mark_in_force()
+        if mark is None:
+            return None
+        if mark.at_ms is not None:
+            return mark.at_ms * 1_000_000 - 1
+        shown = self.journal.by_tag.get("logger")  # the line's process, once the stream showed it
+        return shown[-1].time_ns - 1 if shown and shown[-1].message == mark.text else None
+
     # ------------------------------------------------------------- barriers
     def barrier(self, marker: str, timeout: float = 30.0) -> LogRecord:
         """Write ``marker`` into the unified log and wait for the stream to show it (rewriting it
         while the stream may not have started yet); a ``DeviceError`` when it never does."""
+        standing = self.device.standing_mark()
         last = self._last_marker
-        if last is not None and self.device.holds_still and self.device.requests_made() == last[1]:
-            # Nothing can have happened since that marker (no request, a clock that moves only
-            # when asked): a new one would show the same time after the same records.
-            return last[0]
+        if standing is not None and last is not None and last.message == standing:
+            return last  # already waited for: nothing can have happened since
         deadline = time.monotonic() + timeout
-        wait = 0.5
+        # A stream that delivered a marker listens: rewriting soon would only add requests.
+        wait = 0.5 if last is None else 5.0
         self._await_stream(min(timeout, 5.0))
-        while True:
+        if standing is not None:
+            marker = standing  # written with the device's last answer: wait for that one
+        else:
             self.device.log_marker(marker)
+        while True:
             left = deadline - time.monotonic()
             rec = self.wait_for_marker("bgtest", marker, timeout=min(wait, max(left, 0)))
             if rec is not None:
-                self._drain_consoles(rec.time_ns)
-                self._last_marker = (rec, self.device.requests_made())
+                self._last_marker = rec
                 return rec
             if time.monotonic() >= deadline or self.error or self._stop:
                 raise DeviceError(
@@ -236,6 +254,7 @@ class IosDeviceJournal(JournalReader):
                     hint="is `xcrun simctl spawn UDID log stream --style ndjson` working?",
                 )
             wait = min(wait * 2, 5.0)
+            self.device.log_marker(marker)
 
     def _await_stream(self, timeout: float) -> None:
         """Before the first marker: until ``log stream`` has printed its banner ("Filtering the
@@ -256,25 +275,26 @@ class IosDeviceJournal(JournalReader):
     #: stream does: a line printed before a marker may arrive just after it.
     DRAIN_QUIET_S = 0.06
 
-    def _drain_consoles(self, marker_ns: int) -> None:
-        """On the virtual iPhone, let stdout printed before the marker arrive, stamped before it.
+    def _before_mark(self, chunk: bytes) -> None:
+        """On the virtual iPhone, before the stream's chunk with the barrier line in force goes
+        into the journal: let the app's stdout printed before that line arrive first (stamped
+        below it, `_mark_ceiling`), so no expectation is closed by the line before they count.
 
         Two polled files give no order between them; a line that was printed in the clock advance
-        before this barrier must not land after the window the advance was for. A real simulator's
+        before a barrier must not land after the window the advance was for. A real simulator's
         console is a pty (no polling) and its lines carry the Mac's clock, so nothing waits there.
         """
         if not self._virtual or not any(c.proc.poll() is None for c in self._consoles):
             return
-        self._ceiling = marker_ns - 1
-        try:
-            seen = time.monotonic()
-            while not self._stop:
-                quiet = time.monotonic() - max(seen, self._last_stdout)
-                if quiet >= self.DRAIN_QUIET_S:
-                    return
-                time.sleep(self.DRAIN_QUIET_S - quiet)
-        finally:
-            self._ceiling = None
+        mark = self.device.mark_in_force()
+        if mark is None or mark.text.encode() not in chunk:
+            return
+        seen = time.monotonic()
+        while not self._stop:
+            quiet = time.monotonic() - max(seen, self._last_stdout)
+            if quiet >= self.DRAIN_QUIET_S:
+                return
+            time.sleep(self.DRAIN_QUIET_S - quiet)
 
     def wait_for_marker(self, tag: str, message: str, timeout: float = 30.0) -> LogRecord | None:
         """The first record whose message carries ``message`` (whatever process ``logger`` shows as)."""

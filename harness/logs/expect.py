@@ -407,10 +407,15 @@ class OccursCheck(Check):
         if self.count.passes_early(k):
             self._decide(PASSED, f"seen {k} time(s)", t)
         elif self.count.fails_early(k):
-            self._decide(FAILED, self._seen(k), t)
+            # decided at this hit: later ones in the window are not counted, so the number is
+            # what was seen by then, not the window's total (`exactly 1` after three runs)
+            self._decide(FAILED, self._seen(k, stopped=t), t)
 
-    def _seen(self, k: int) -> str:
+    def _seen(self, k: int, stopped: int | None = None) -> str:
         text = f"seen {k} time(s), expected {self.count.describe()}"
+        if stopped is not None:
+            text = (f"seen {k} time(s) by {self.engine.rel(stopped)}, expected {self.count.describe()}; "
+                    "counting stopped there (more could not change the verdict)")
         if self.pattern is not None and self.pattern.is_glob and self.names:
             shown = ", ".join(f"{n} ×{c}" for n, c in list(self.names.items())[:8])
             more = f" and {len(self.names) - 8} more" if len(self.names) > 8 else ""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import BgtestError
+from harness.report import redaction
 from harness.report.paths import inside
 from harness.result import ScenarioResult
 
@@ -38,9 +39,11 @@ def run_folder(report_dir: Path, number: int, name: str, platform: str) -> Path:
     """``REPORT/001-periodic-sync-survives-forced-doze-android``: the one name of a run's folder.
 
     ``number`` is the scenario run's place in the whole run (pytest's collection order, which
-    every xdist worker shares), so folders stay unique under ``-n`` and sort in run order.
+    every xdist worker shares), so folders stay unique under ``-n`` and sort in run order. The
+    name is redacted first: the slug lower-cases it, so a secret in it would escape the masking
+    of the report's text (which matches the value as written).
     """
-    return report_dir / f"{number:03d}-{slug(name)}-{platform}"
+    return report_dir / f"{number:03d}-{slug(redaction.active().text(name))}-{platform}"
 
 
 class ArtifactWriter:
@@ -58,8 +61,9 @@ class ArtifactWriter:
         return directory
 
     def save(self, name: str, data: bytes) -> Path:
-        """A named artifact (``capture``); the name is confined to the folder once more here."""
-        path = inside(self.folder(), name)
+        """A named artifact (``capture``); the name is confined to the folder once more here, and
+        redacted (a name built from a secret var must not carry it into the report's listing)."""
+        path = inside(self.folder(), redaction.active().text(name))
         path.write_bytes(data)
         return path
 

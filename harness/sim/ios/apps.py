@@ -128,7 +128,8 @@ class AppRuntime:
         library submits for periodic ``work``: the app model's ``ios.tasks`` entry, else the
         library's default (NWM: its two identifiers, processing when the work needs charging or
         idle; flutter_workmanager: a refresh request named after the unique name)."""
-        spec = self.app.ios.tasks.get(name, TaskSpec())
+        # all defaults, constructed without validating: validating builds TaskSpec's validator
+        spec = self.app.ios.tasks.get(name) or TaskSpec.model_construct()
         heavy = work.constraints.charging or work.constraints.device_idle
         kind = spec.type or ("processing" if heavy else "refresh")
         if spec.identifier:

@@ -292,17 +292,17 @@ _MODEL_CACHE: dict[tuple[str, int, int], IosAppModel] = {}
 
 
 def _cached_model(path: str) -> IosAppModel:
-    """Parse an installed app model once per process (and again only when its file changes)."""
-    from harness.apps.ios import load_ios_app
+    """Load an installed app model once per process (and again only when its file changes)."""
+    from .installed import load_installed
 
     try:
         st = Path(path).stat()
         key = (path, st.st_mtime_ns, st.st_size)
     except OSError:
-        return load_ios_app(path)  # raises the AppModelError that names the file
+        return load_installed(path)  # raises the AppModelError that names the file
     model = _MODEL_CACHE.get(key)
     if model is None:
-        model = _MODEL_CACHE[key] = load_ios_app(path)
+        model = _MODEL_CACHE[key] = load_installed(path)
     return model
 
 

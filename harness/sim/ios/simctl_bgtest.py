@@ -12,7 +12,7 @@ from .facts import SimError, sim_error
 
 if TYPE_CHECKING:
     from ..clock import ClockMode
-    from .device import World
+    from .device import Device, World
     from .simctl import Io
 
 
@@ -21,12 +21,20 @@ _BGTEST_HELP = """Virtual iPhone (bgtest) commands:
       Print the device time (epoch ms) and the clock mode.
   simctl bgtest clock advance DURATION
       Run every event due in DURATION (500ms, 30s, 15m, 6h, 1d) in order, then return.
+  simctl bgtest clock <device> advance DURATION --mark TEXT
+      The same, then TEXT into the unified log as `spawn <device> logger -t bgtest TEXT` writes it.
   simctl bgtest clock mode manual|realtime|scaled N
   simctl bgtest battery <device> [--level 0-100] [--charging|--unplugged]
   simctl bgtest network <device> on|off
   simctl bgtest lowpower <device> on|off
   simctl bgtest forcequit <device> <bundle id>     (the user swipes the app away)
-  simctl bgtest state <device>                     (JSON: apps, pending requests, running tasks)
+  simctl bgtest reinstall <device> <bundle id> <path>
+                                                   (uninstall if there, then install: a fresh app
+                                                   in one call)
+  simctl bgtest state <device> [--mark TEXT]       (JSON: apps, pending requests, running tasks,
+                                                   the clock, status bar overrides, list entry;
+                                                   --mark: TEXT into the unified log first, as
+                                                   `spawn <device> logger -t bgtest TEXT` writes it)
   simctl bgtest reset [--kind simulator|device] [--profile iphone-flagship|iphone-7]
                                                    (a fresh world)"""
 
@@ -37,7 +45,13 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
         return 0 if args else 64
     verb, rest = args[0], args[1:]
     if verb == "clock":
-        return _clock(world, rest, io)
+        rest, mark = _take_mark(rest)
+        dev = _clock(world, rest, io)
+        if mark is not None:
+            if dev is None:
+                raise SimError("clock: --mark needs the device (clock <device> advance D --mark TEXT)", 64)
+            _mark(dev, mark, io)
+        return 0
     if verb == "reset":
         kind = "device" if "device" in rest or "--kind=device" in rest else "simulator"
         profile = next((a.split("=", 1)[1] for a in rest if a.startswith("--profile=")), None)
@@ -85,6 +99,13 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
         else:
             dev.power.set_low_power(rest[1] == "on")
         return 0
+    if verb == "reinstall":
+        if len(rest) != 3:
+            raise SimError("reinstall: <device> <bundle id> <path>", 64)
+        from .simctl_apps import cmd_install, cmd_uninstall
+
+        cmd_uninstall(world, rest[:2], io)
+        return cmd_install(world, [rest[0], rest[2]], io)
     if verb == "forcequit":
         if len(rest) != 2:
             raise SimError("forcequit: <device> <bundle id>", 64)
@@ -94,12 +115,24 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
             )
         return 0
     if verb == "state":
+        from .simctl_ui import status_bar_list
+
+        rest, mark = _take_mark(rest)
+        if len(rest) != 1:
+            raise SimError("state: <device> [--mark TEXT]", 64)
+        if mark is not None:
+            _mark(dev, mark, io)
         d = dev.d
         doc = {
             "udid": dev.udid,
             "kind": dev.kind,
             "state": d["state"],
+            "name": d["name"],
+            "runtime": d["runtime"],
+            "device_type": d["type"],
             "now_ms": world.now(),
+            "clock": clock_command(_WorldClock(world), []),
+            "status_bar": "\n".join(status_bar_list(d["status_bar"])),
             "low_power": d["lpm"],
             "battery": d["battery"],
             "charging": d["charging"],
@@ -144,12 +177,33 @@ class _WorldClock:
         self._world.set_clock_mode(mode, scale)
 
 
-def _clock(world: World, args: list[str], io: Io) -> int:
+def _clock(world: World, args: list[str], io: Io) -> Device | None:
+    """``clock [<device>] …``; the device when one was named."""
+    dev = None
     if (args and len(args[0]) == 36) or args[:1] == ["booted"]:
-        world.find(args[0])
+        dev = world.find(args[0])
         args = args[1:]
     try:
         io.out(clock_command(_WorldClock(world), args))
     except ClockCommandError as exc:
         raise SimError(f"Error: {exc}", 64) from None
-    return 0
+    return dev
+
+
+def _take_mark(args: list[str]) -> tuple[list[str], str | None]:
+    """``… --mark TEXT``: the arguments without it, and TEXT."""
+    if "--mark" not in args:
+        return args, None
+    at = args.index("--mark")
+    if at + 1 >= len(args):
+        raise SimError("--mark takes the text of the line", 64)
+    return args[:at] + args[at + 2 :], args[at + 1]
+
+
+def _mark(dev: Device, text: str, io: Io) -> None:
+    """A harness's barrier line in the same call as the vendor verb (one process start, not two):
+    the very record ``spawn <device> logger -t bgtest TEXT`` leaves, at the device time now."""
+    from .simctl_spawn import logger
+
+    dev.require_booted("lookup")
+    logger(dev, ["-t", "bgtest", text], io)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .facts import SimError, invalid_argument, sim_error
 
@@ -42,6 +42,29 @@ _WIFI = {"searching": 0, "failed": 1, "active": 2}
 _CELL = {"notSupported": 0, "searching": 1, "failed": 2, "active": 3}
 
 
+def status_bar_list(sb: dict[str, Any]) -> list[str]:
+    """The lines ``status_bar <device> list`` prints for these overrides (research ios.md §1.4:
+    with none, only the two heading lines)."""
+    lines = ["Current Status Bar Overrides:", "============================="]
+    if "time" in sb:
+        lines.append(f"Time: {sb['time']}")
+    if "dataNetwork" in sb:
+        lines.append(f"DataNetworkType: {sb['dataNetwork']}")
+    if "wifiMode" in sb or "wifiBars" in sb:
+        lines.append(f"WiFi Mode: {sb.get('wifiMode', 2)}, WiFi Bars: {sb.get('wifiBars', 3)}")
+    if "cellularMode" in sb or "cellularBars" in sb:
+        lines.append(f"Cell Mode: {sb.get('cellularMode', 3)}, Cell Bars: {sb.get('cellularBars', 4)}")
+    if "operatorName" in sb:
+        lines.append(f"Operator Name: {sb['operatorName']}")
+    if "batteryState" in sb or "batteryLevel" in sb:
+        state = sb.get("batteryState", 2)
+        lines.append(
+            f"Battery State: {state}, Battery Level: {sb.get('batteryLevel', 100)}, "
+            f"Not Charging: {int(state == 0)}"
+        )
+    return lines
+
+
 def cmd_status_bar(world: World, args: list[str], io: Io) -> int:
     if len(args) < 2 or args[1] not in ("list", "clear", "override"):
         raise SimError("Usage: simctl status_bar <device> [list | clear | override <override arguments>]", 64)
@@ -52,24 +75,8 @@ def cmd_status_bar(world: World, args: list[str], io: Io) -> int:
         sb.clear()
         return 0
     if args[1] == "list":
-        io.out("Current Status Bar Overrides:")
-        io.out("=============================")
-        if "time" in sb:
-            io.out(f"Time: {sb['time']}")
-        if "dataNetwork" in sb:
-            io.out(f"DataNetworkType: {sb['dataNetwork']}")
-        if "wifiMode" in sb or "wifiBars" in sb:
-            io.out(f"WiFi Mode: {sb.get('wifiMode', 2)}, WiFi Bars: {sb.get('wifiBars', 3)}")
-        if "cellularMode" in sb or "cellularBars" in sb:
-            io.out(f"Cell Mode: {sb.get('cellularMode', 3)}, Cell Bars: {sb.get('cellularBars', 4)}")
-        if "operatorName" in sb:
-            io.out(f"Operator Name: {sb['operatorName']}")
-        if "batteryState" in sb or "batteryLevel" in sb:
-            state = sb.get("batteryState", 2)
-            io.out(
-                f"Battery State: {state}, Battery Level: {sb.get('batteryLevel', 100)}, "
-                f"Not Charging: {int(state == 0)}"
-            )
+        for line in status_bar_list(sb):
+            io.out(line)
         return 0
     rest = args[2:]
     if not rest or len(rest) % 2:

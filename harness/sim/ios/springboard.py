@@ -31,6 +31,8 @@ class SpringBoard:
 
         from harness.apps.ios import load_ios_app
 
+        from .installed import remember
+
         try:
             model = load_ios_app(src)
         except Exception as exc:
@@ -49,6 +51,7 @@ class SpringBoard:
         copy = target / f"{bid}.yaml"
         shutil.copyfile(src, copy)
         self.dev.w.forget_model(str(copy))
+        remember(str(copy), model)
         if bid in self.dev.d["procs"]:
             self.kill(bid)  # installing over a running app terminates it
         old = self.dev.d["apps"].get(bid)

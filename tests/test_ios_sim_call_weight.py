@@ -1,0 +1,100 @@
+"""What one ``bgtest-xcrun`` process loads: each call is a process start, so a call imports only
+its verb's code, and an app's model is unpickled, not parsed and validated again (counts of
+modules, never times; the times are bench/bench_xcrun_call.py's)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.sim.ios.installed import load_installed
+
+APP = Path(__file__).resolve().parents[1] / "fixtures" / "apps" / "nwm_ios_demo.yaml"
+BID = "dev.brewkits.nwmIosDemo"
+
+#: a call reports which modules it ended up with (the xcrun console script runs the same main)
+_PROBE = (
+    "import json, sys\n"
+    "from harness.sim.ios.xcrun import main\n"
+    "code = main(sys.argv[1:])\n"
+    "sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)) + '\\n')\n"
+    "sys.exit(code)\n"
+)
+#: what no call that runs no app code needs: the app-model stack, the log predicate parser and
+#: styles, the screen, the heavier standard modules the stand-in once imported on every call
+_NEVER_PLAIN = {
+    "pydantic", "yaml", "harness.apps.model", "harness.sim.ios.predicate", "harness.sim.ios.oslog",
+    "harness.sim.ios.screen", "harness.sim.ios.simctl_devices", "dataclasses", "inspect", "shutil",
+    "uuid", "copy",
+}
+
+
+def call(home: Path, *argv: str) -> tuple[str, set[str]]:
+    env = {**os.environ, "BGTEST_SIM_HOME": str(home), "TZ": "UTC"}
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    modules = done.stderr.rpartition("\nMODULES ")[2]
+    return done.stdout, set(json.loads(modules))
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    home = tmp_path_factory.mktemp("weight")
+    call(home, "simctl", "bgtest", "reset", "--kind", "device")
+    out, _ = call(home, "simctl", "bgtest", "state", "booted")
+    udid = json.loads(out)["udid"]
+    call(home, "simctl", "install", udid, str(APP))
+    return home, udid
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("simctl", "list", "-j", "devices"),
+        ("simctl", "spawn", "{u}", "logger", "-t", "bgtest", "bgtest-step-1"),
+        ("simctl", "bgtest", "state", "{u}"),
+        ("simctl", "bgtest", "clock", "{u}", "advance", "10ms"),
+        ("simctl", "status_bar", "{u}", "list"),
+        ("simctl", "get_app_container", "{u}", BID, "data"),
+    ],
+    ids=lambda argv: " ".join(a for a in argv[1:3] if a != "{u}"),
+)
+def test_a_call_without_app_code_imports_only_its_verb(
+    phone: tuple[Path, str], argv: tuple[str, ...]
+) -> None:
+    home, udid = phone
+    _, modules = call(home, *(a.replace("{u}", udid) for a in argv))
+    assert not modules & _NEVER_PLAIN
+
+
+def test_an_installed_app_is_unpickled_not_parsed_again(phone: tuple[Path, str]) -> None:
+    home, udid = phone
+    assert (home / "apps" / udid / f"{BID}.yaml.pickle").is_file()  # made by install
+    out, modules = call(home, "simctl", "launch", "--terminate-running-process", udid, BID)
+    assert out.startswith(f"{BID}: ")
+    assert "harness.apps.model" in modules  # the app's code ran with its model …
+    assert not {"yaml", "harness.apps.loader", "pydantic.plugin._loader"} & modules  # … not re-read
+    _, modules = call(home, "simctl", "openurl", udid, "nwmios://enqueue/periodic-sync")
+    assert not {"yaml", "pydantic.plugin._loader"} & modules
+    state, _ = call(home, "simctl", "bgtest", "state", udid)
+    assert [r["ident"] for r in json.loads(state)["requests"]] == ["dev.brewkits.native_workmanager.refresh"]
+
+
+def test_a_stale_or_broken_pickle_is_replaced_by_the_file(tmp_path: Path) -> None:
+    path = tmp_path / f"{BID}.yaml"
+    path.write_text(APP.read_text())
+    pickled = Path(f"{path}.pickle")
+    pickled.write_bytes(b"not a pickle")
+    assert load_installed(str(path)).bundle_id == BID
+    stamp, _model = pickle.loads(pickled.read_bytes())  # rewritten whole
+    path.write_text(APP.read_text().replace("bundle_id: dev.brewkits.nwmIosDemo", "bundle_id: dev.x.changed"))
+    assert load_installed(str(path)).bundle_id == "dev.x.changed"  # the file changed: parsed again
+    assert pickle.loads(pickled.read_bytes())[0] != stamp
