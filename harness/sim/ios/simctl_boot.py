@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING
 
 from .device import open_world
 from .facts import SimError
-from .state import POLL_S
 
 if TYPE_CHECKING:
     from .device import Device, World
     from .simctl import Io
     from .state import SimHome
+
+#: How often ``bootstatus`` without ``-b`` looks whether somebody else booted the device.
+_ASK_S = 0.2
 
 
 def cmd_boot(world: World, args: list[str], io: Io) -> int:
@@ -85,7 +87,7 @@ def bootstatus(home: SimHome, args: list[str], io: Io) -> int:
                 io.out(line)
             return 0
     while True:  # without -b it waits for somebody else to boot it, as the real one does
-        time.sleep(POLL_S * 4)
+        time.sleep(_ASK_S)
         with open_world(home) as world:
             dev = world.find(udid)
             if dev.booted:

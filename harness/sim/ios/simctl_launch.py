@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .device import open_world
 from .facts import SimError, invalid_argument
-from .state import POLL_S
+from .follow import LOOK_S, Follower
 
 if TYPE_CHECKING:
     from .simctl import Io
@@ -77,40 +77,45 @@ def launch(home: SimHome, args: list[str], io: Io) -> int:
             opts.bundle, opts.argv, child_env(), terminate_running=opts.terminate, stdout_path=stdout_path
         )
         udid = dev.udid
-        start = home.stdout_file(pid).stat().st_size if home.stdout_file(pid).exists() else 0
         io.out(f"{opts.bundle}: {pid}")
     if not opts.console:
         return 0
-    follow_stdout(home, udid, opts.bundle, pid, start, io)
+    follow_stdout(home, udid, opts.bundle, pid, io)
     return 0
 
 
-def follow_stdout(home: SimHome, udid: str, bundle: str, pid: int, offset: int, io: Io) -> None:
-    """``--console-pty``: copy the app's stdout until the app's process is gone."""
-    path = home.stdout_file(pid)
+def follow_stdout(home: SimHome, udid: str, bundle: str, pid: int, io: Io) -> None:
+    """``--console-pty``: copy the app's stdout (from its first line: what it printed while
+    launching comes first) until the app's process is gone."""
+    path = str(home.stdout_file(pid))
     pos = 0
-    # the lines printed while launching come first
+    follower = Follower(home)
     while True:
-        try:
-            with path.open("rb") as fh:
-                fh.seek(pos)
-                data = fh.read()
-        except OSError:
-            data = b""
-        if data:
-            cut = data.rfind(b"\n")
-            if cut >= 0:
-                io.o.write(data[: cut + 1].decode("utf-8", "replace"))
-                io.o.flush()
-                pos += cut + 1
-        state = home.read_state()
-        alive = False
-        if state is not None:
-            proc = state["devices"].get(udid, {}).get("procs", {}).get(bundle)
-            alive = proc is not None and proc.get("pid") == pid
-            if alive and state["clock"]["mode"] != "manual":
-                with open_world(home):
-                    pass  # let realtime device time move the app along
+        state = follower.state()
+        proc = state["devices"].get(udid, {}).get("procs", {}).get(bundle) if state is not None else None
+        alive = proc is not None and proc.get("pid") == pid
+        if not alive:
+            follower.settled()  # the command that ended the app may still be writing its last lines
+        pos = _copy_new(path, pos, io)
         if not alive:
             return
-        time.sleep(POLL_S)
+        follower.tick()  # let realtime device time move the app along
+        time.sleep(LOOK_S)
+
+
+def _copy_new(path: str, pos: int, io: Io) -> int:
+    """Copy the whole lines written to ``path`` after byte ``pos``; the position after them."""
+    try:
+        if os.stat(path).st_size <= pos:
+            return pos
+        with open(path, "rb") as fh:
+            fh.seek(pos)
+            data = fh.read()
+    except OSError:
+        return pos
+    cut = data.rfind(b"\n")
+    if cut >= 0:
+        io.o.write(data[: cut + 1].decode("utf-8", "replace"))
+        io.o.flush()
+        pos += cut + 1
+    return pos

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from ...durations import DurationError, parse_duration_ms
 from .device import open_world
 from .facts import SimError
+from .follow import LOOK_S, Follower
 from .oslog import HEADERS, RENDER, json_object, ndjson_line, shown_at_level
 from .predicate import PredicateError, compile_predicate
-from .state import POLL_S
 
 if TYPE_CHECKING:
     from .simctl import Io
@@ -189,17 +189,16 @@ def log_tool(home: SimHome, udid: str, argv: list[str], io: Io) -> int:
     pr.header()
     offset = home.log_size()
     deadline = None if la.timeout_s is None else time.monotonic() + la.timeout_s
+    follower = Follower(home)
     try:
         while deadline is None or time.monotonic() < deadline:
-            state = home.read_state()
-            if state is not None and state["clock"]["mode"] != "manual":
-                with open_world(home):
-                    pass  # realtime device time: run what is due so it shows up in the stream
-            recs, offset = home.read_log(offset)
-            for rec in recs:
-                if rec["udid"] == udid and keep(rec):
-                    pr.rec(rec)
-            time.sleep(POLL_S)
+            follower.tick()  # realtime device time: run what is due so it shows up in the stream
+            if home.log_size() > offset:
+                recs, offset = home.read_log(offset)
+                for rec in recs:
+                    if rec["udid"] == udid and keep(rec):
+                        pr.rec(rec)
+            time.sleep(LOOK_S)
     except (KeyboardInterrupt, BrokenPipeError):
         pass
     pr.end()

@@ -24,9 +24,6 @@ from typing import Any
 
 #: Bumped when the layout of ``state.json`` changes incompatibly (an old home is then reset).
 STATE_VERSION = 1
-#: How often a command that follows the append-only files (``log stream``, ``launch
-#: --console-pty``, ``bootstatus``) looks again, in seconds.
-POLL_S = 0.05
 
 
 def default_home() -> Path:

@@ -1,0 +1,67 @@
+"""Commands that keep running (``log stream``, ``launch --console-pty``) follow the home's
+append-only files without holding its lock: they look for new lines often (a ``stat``, every
+10 ms), read the saved state again only when its file was replaced (or every 50 ms), and, when
+device time follows the wall clock, run what fell due every 50 ms themselves.
+
+How often they look decides how soon bgtest sees its step marker after ``logger`` wrote it:
+every step of a scenario waits for one (``harness/devices/ios_journal.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from .device import open_world
+
+if TYPE_CHECKING:
+    from .state import SimHome
+
+#: How often a follower looks for new lines, in seconds (a stat of the file).
+LOOK_S = 0.01
+#: How often a follower reads the state again without a sign that it changed, and lets
+#: realtime/scaled device time run what is due.
+TICK_S = 0.05
+
+
+class Follower:
+    """The state and the clock of a home as a follower sees them between two looks."""
+
+    def __init__(self, home: SimHome) -> None:
+        self.home = home
+        self._stamp: tuple[int, int, int] | None = None
+        self._state: dict[str, Any] | None = None
+        self._read_at = float("-inf")
+        self._ticked_at = float("-inf")
+
+    def state(self) -> dict[str, Any] | None:
+        """The saved state: read again when ``state.json`` was replaced since the last look, and
+        at least every ``TICK_S`` (a replacement within the file system's time granularity that
+        reuses the inode and keeps the size would otherwise go unseen)."""
+        try:
+            st = os.stat(self.home.state_file)
+            stamp: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        now = time.monotonic()
+        if stamp != self._stamp or now - self._read_at >= TICK_S:
+            self._stamp, self._read_at = stamp, now
+            self._state = self.home.read_state()
+        return self._state
+
+    def tick(self) -> None:
+        """Realtime or scaled device time: run what fell due (nobody else may be asking)."""
+        state = self.state()
+        now = time.monotonic()
+        if state is None or state["clock"]["mode"] == "manual" or now - self._ticked_at < TICK_S:
+            return
+        self._ticked_at = now
+        with open_world(self.home):
+            pass
+
+    def settled(self) -> None:
+        """Wait until the command writing now has written everything (its state, log and stdout
+        are written one after another under the lock)."""
+        with self.home.locked():
+            pass
