@@ -7,8 +7,10 @@ scenario makes (``tests``-free: a fixed sequence taken from ``bgtest run scenari
 as separate processes through the tree of this checkout and through the baseline commit ``REV``
 (unpacked with ``git archive`` into a temporary folder and imported from there, as
 ``bench_wall.py`` does), alternately, ``--rounds`` times, each tree on a sim home of its own.
-It prints the median per call of each tree, their ratio, and ``python -c pass`` (the floor a
-process start cannot go under), in two bytecode modes:
+It prints the median wall time per call of each tree, their ratio, the median CPU time (user +
+system, steadier on a loaded machine) and ``python -c pass`` (the floor a process start cannot go
+under), and how long from the start of a ``logger`` call until a running ``log stream`` shows
+the line (what each step's marker costs), in two bytecode modes:
 
 - ``compiled``: ``PYTHONDONTWRITEBYTECODE=1`` and no cache, as on this project's machines —
   every call compiles bgtest's modules from source;
@@ -22,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -78,32 +82,66 @@ class Tree:
             self.env["PYTHONPYCACHEPREFIX"] = str(pycache)
         self.cwd = path
         self.udid = ""
-        self.samples: dict[str, list[float]] = {}
+        #: call -> (wall s, CPU s) per round
+        self.samples: dict[str, list[tuple[float, float]]] = {}
+        self.marker_s: list[float] = []
 
-    def run(self, argv: tuple[str, ...]) -> tuple[float, str]:
-        args = [a.replace("{u}", self.udid) for a in argv]
+    def argv(self, argv: tuple[str, ...]) -> list[str]:
+        return [sys.executable, "-c", ENTRY, *(a.replace("{u}", self.udid) for a in argv)]
+
+    def run(self, argv: tuple[str, ...]) -> tuple[float, float, str]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", ENTRY, *args], env=self.env, cwd=self.cwd, capture_output=True, text=True
-        )
+        done = subprocess.run(self.argv(argv), env=self.env, cwd=self.cwd, capture_output=True, text=True)
         took = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
         if done.returncode != 0:
-            raise SystemExit(f"{self.label}: {' '.join(args)} exited {done.returncode}: {done.stderr}")
-        return took, done.stdout
+            raise SystemExit(f"{self.label}: {' '.join(argv)} exited {done.returncode}: {done.stderr}")
+        return took, cpu, done.stdout
 
     def prepare(self) -> None:
         """A fresh device-kind iPhone with the demo app installed (and bytecode warmed when cached)."""
         self.run(("simctl", "bgtest", "reset", "--kind", "device"))
-        out = self.run(("simctl", "list", "devices"))[1]
+        out = self.run(("simctl", "list", "devices"))[2]
         self.udid = next(line.split("(")[1].split(")")[0] for line in out.splitlines() if "(Booted)" in line)
         self.run(("simctl", "install", self.udid, str(APP)))
         for argv in CALLS:
             self.run(argv)
 
-    def round(self) -> None:
+    def round(self, n: int) -> None:
         for argv in CALLS:
-            took, _ = self.run(argv)
-            self.samples.setdefault(name(argv), []).append(took)
+            took, cpu, _ = self.run(argv)
+            self.samples.setdefault(name(argv), []).append((took, cpu))
+        self.marker_s.append(self.marker_latency(f"bench-marker-{n}"))
+
+    def marker_latency(self, text: str) -> float:
+        """Seconds from the start of a ``logger`` call until a running ``log stream`` printed the line
+        (what a step's marker costs: the call, and how soon the stream looks again)."""
+        stream = subprocess.Popen(
+            self.argv(("simctl", "spawn", "{u}", "log", "stream", "--style", "ndjson", "--predicate",
+                       'process == "logger"')),
+            env=self.env, cwd=self.cwd, stdout=subprocess.PIPE, text=True,
+        )
+        assert stream.stdout is not None
+        stream.stdout.readline()  # the banner: the stream follows the log from here on
+        seen = threading.Event()
+        at: list[float] = []
+
+        def read() -> None:
+            assert stream.stdout is not None
+            for line in stream.stdout:
+                if text in line:
+                    at.append(time.perf_counter())
+                    seen.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        start = time.perf_counter()
+        self.run(("simctl", "spawn", "{u}", "logger", "-t", "bgtest", text))
+        seen.wait(30)
+        stream.kill()
+        stream.wait()
+        return at[0] - start if at else 30.0
 
 
 def name(argv: tuple[str, ...]) -> str:
@@ -139,23 +177,31 @@ def main() -> None:
             ]
             for tree in trees:
                 tree.prepare()
-            for _ in range(args.rounds):
+            for n in range(args.rounds):
                 for tree in trees:
-                    tree.round()
-            base, now = trees
+                    tree.round(n)
+            base = trees[0]
             print(f"\n{mode}: baseline {args.baseline} vs this checkout, ms per call, median of "
                   f"{args.rounds} round(s), load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
                   f"python -c pass {floor * 1000:.1f} ms")
-            print(f"{'call':32} {'baseline':>9} {'now':>9} {'ratio':>7}")
-            totals = [0.0, 0.0]
+            print(f"{'call':32} {'baseline':>9} {'now':>9} {'ratio':>7}   {'CPU base':>9} {'CPU now':>8}")
+            walls, cpus = [0.0, 0.0], [0.0, 0.0]
             for key in base.samples:
-                was, is_ = statistics.median(base.samples[key]), statistics.median(now.samples[key])
-                totals[0] += was
-                totals[1] += is_
-                print(f"{key:32} {was * 1000:9.1f} {is_ * 1000:9.1f} {was / is_:6.2f}×")
+                row = []
+                for i, tree in enumerate(trees):
+                    wall = statistics.median(w for w, _ in tree.samples[key])
+                    cpu = statistics.median(c for _, c in tree.samples[key])
+                    walls[i] += wall
+                    cpus[i] += cpu
+                    row += [wall, cpu]
+                print(f"{key:32} {row[0] * 1000:9.1f} {row[2] * 1000:9.1f} {row[0] / row[2]:6.2f}×   "
+                      f"{row[1] * 1000:9.1f} {row[3] * 1000:8.1f}")
             n = len(base.samples)
-            print(f"{'mean of the calls':32} {totals[0] / n * 1000:9.1f} {totals[1] / n * 1000:9.1f} "
-                  f"{totals[0] / totals[1]:6.2f}×   (floor {floor * 1000:.1f} ms)")
+            print(f"{'mean of the calls':32} {walls[0] / n * 1000:9.1f} {walls[1] / n * 1000:9.1f} "
+                  f"{walls[0] / walls[1]:6.2f}×   {cpus[0] / n * 1000:9.1f} {cpus[1] / n * 1000:8.1f}")
+            marks = [statistics.median(tree.marker_s) * 1000 for tree in trees]
+            print(f"{'logger until log stream shows it':32} {marks[0]:9.1f} {marks[1]:9.1f} "
+                  f"{marks[0] / marks[1]:6.2f}×")
 
 
 if __name__ == "__main__":
