@@ -34,7 +34,7 @@ from harness.report.relay import Relay, open_for
 from harness.result import ScenarioResult
 from harness.run import exits, interrupts, shards
 from harness.run.session import DeviceSession
-from harness.run.settings import Settings
+from harness.run.settings import SettingError, Settings
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -163,18 +163,20 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(workers, "bgtest-workers")
             interrupts.on_signal(workers.on_signal)
     report = config.getoption("bgtest_report")
-    settings = Settings.build(
-        os.environ,
-        device=config.getoption("bgtest_device"),
-        adb_server=config.getoption("bgtest_adb_server"),
-        xcrun=config.getoption("bgtest_xcrun"),
-        report_dir=Path(report) if report else None,
-        allow_embedded=not config.getoption("bgtest_no_embedded"),
-        profiles=_profiles(config.getoption("bgtest_profile") or []),
-        reruns=_reruns(config.getoption("bgtest_reruns")),
-        device_filters=_filters(config.getoption("bgtest_device_filter") or []),
-        reconnect_timeout_s=_seconds("BGTEST_RECONNECT_TIMEOUT", os.environ.get("BGTEST_RECONNECT_TIMEOUT")),
-    )
+    try:
+        settings = Settings.build(
+            os.environ,
+            device=config.getoption("bgtest_device"),
+            adb_server=config.getoption("bgtest_adb_server"),
+            xcrun=config.getoption("bgtest_xcrun"),
+            report_dir=Path(report) if report else None,
+            allow_embedded=not config.getoption("bgtest_no_embedded"),
+            profiles=_profiles(config.getoption("bgtest_profile") or []),
+            reruns=_reruns(config.getoption("bgtest_reruns")),
+            device_filters=_filters(config.getoption("bgtest_device_filter") or []),
+        )
+    except SettingError as exc:
+        raise pytest.UsageError(exc.message) from None
     lent = config.getoption("bgtest_lent_android")
     host, _, port = (lent or "").rpartition(":")
     config.stash[_SESSION] = DeviceSession(
@@ -752,18 +754,6 @@ def virtual_android() -> Iterator[Any]:
 def _reruns(value: int) -> int:
     if value < 0:
         raise pytest.UsageError(f"--reruns {value}: give a count of 0 or more")
-    return value
-
-
-def _seconds(name: str, text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise pytest.UsageError(f"${name}={text!r}: give seconds, a number above 0 (e.g. 5)")
     return value
 
 

@@ -367,8 +367,8 @@ def devices(
     from harness.devices.pool import list_devices, parse_server_address
     from harness.run.settings import Settings
 
-    settings = Settings.build(os.environ, xcrun=xcrun)
     try:
+        settings = Settings.build(os.environ, xcrun=xcrun)
         host, port = parse_server_address(adb_server, settings.default_adb_server)
     except BgtestError as exc:
         typer.echo(f"bgtest: {exc.render()}", err=True)

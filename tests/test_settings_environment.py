@@ -3,21 +3,26 @@ every variable is read by ``Settings.build`` and handed down as a value."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from harness.devices.adb_server import AdbServer, adb_binary, free_port
 from harness.devices.lease import lease_dir
 from harness.devices.pool import android_candidates, parse_server_address, parse_server_addresses
 from harness.run.session import DeviceSession
-from harness.run.settings import Settings
+from harness.run.settings import SettingError, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Modules that may still touch the process environment, and why (none reads a bgtest setting).
 ALLOWED = {
     "run/settings.py": "the one home",
-    "plugin.py": "an edge: Settings.build(os.environ, …) and its BGTEST_RECONNECT_TIMEOUT check",
+    "plugin.py": "an edge: Settings.build(os.environ, …)",
     "run_cli.py": "an edge: Settings.build(os.environ, …)",
     "checklist/cli.py": "an edge: Settings.build(os.environ, …)",
     "devices/adb_server.py": "the environment the adb child process inherits",
@@ -91,3 +96,16 @@ def test_discovery_looks_at_the_default_server_it_is_given() -> None:
     """Nothing listens at the settings' default server: nothing attached (the embedded case),
     never a look at 5037."""
     assert android_candidates(None, None, (), f"127.0.0.1:{free_port()}") == []
+
+
+def test_an_unusable_value_is_a_usage_error_naming_the_variable(tmp_path: Path) -> None:
+    assert Settings.build({"BGTEST_RECONNECT_TIMEOUT": "2.5"}).reconnect_timeout_s == 2.5
+    for bad in ("soon", "0", "-3", "nan"):
+        with pytest.raises(SettingError, match=r"\$BGTEST_RECONNECT_TIMEOUT=.*give seconds"):
+            Settings.build({"BGTEST_RECONNECT_TIMEOUT": bad})
+    # the command line says so in one line, exit 2, no traceback
+    env = dict(os.environ, BGTEST_RECONNECT_TIMEOUT="soon", ANDROID_ADB_SERVER_PORT=str(free_port()))
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "devices"], capture_output=True, text=True,
+                          env=env, timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "$BGTEST_RECONNECT_TIMEOUT='soon': give seconds" in proc.stderr and "Traceback" not in proc.stderr

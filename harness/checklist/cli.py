@@ -144,8 +144,10 @@ def checklist(
         parallel = xdist_args(assign(planned, ios_shared=_ios_shared(device), lanes=lanes or lane_count()))
         _run_scenarios(folder, report, device, platform, color, parallel)
     except BgtestError as exc:
+        from harness.run.settings import SettingError
+
         typer.echo(f"bgtest: {exc.render()}", err=True)
-        raise typer.Exit(EXIT_FAILED) from None
+        raise typer.Exit(EXIT_INVALID if isinstance(exc, SettingError) else EXIT_FAILED) from None
     results_file = report / "results.json"
     if not results_file.exists():  # pytest never got to a scenario (a device that cannot be reached …)
         why = f"`bgtest run {folder}` says why"

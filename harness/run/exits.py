@@ -28,11 +28,12 @@ def for_error(exc: BaseException) -> int:
     invalid input.
     """
     from harness.run.interrupts import Interrupted
+    from harness.run.settings import SettingError
     from harness.scenario.errors import ScenarioError
 
     if isinstance(exc, Interrupted):
         return exc.exit_code
-    if isinstance(exc, (UnsupportedAction, ScenarioError)):
+    if isinstance(exc, (UnsupportedAction, ScenarioError, SettingError)):
         return INVALID_INPUT
     if isinstance(exc, DeviceCommandError):
         return FAILED

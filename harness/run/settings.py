@@ -7,7 +7,7 @@ The environment variables bgtest reads, all here (:meth:`Settings.build`):
 ``BGTEST_XCRUN``            the xcrun to run (a command line; ``--xcrun`` wins)
 ``BGTEST_IOS_DEVICE``       an iOS UDID to use
 ``BGTEST_WDA_URL``          WebDriverAgent of the iOS target(s); ``DEVICE_URL`` one more
-``BGTEST_RECONNECT_TIMEOUT`` seconds a farm device may be gone (read by the pytest plugin)
+``BGTEST_RECONNECT_TIMEOUT`` seconds a farm device may be gone before its command fails
 ``ANDROID_ADB_SERVER_HOST`` / ``_PORT``  adb's own: the server looked at when none is named
 ``BGTEST_ADB``              the adb binary of bgtest's private servers
 ``XDG_RUNTIME_DIR``         where the user's device leases live on this host
@@ -28,6 +28,25 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from harness.errors import BgtestError
+
+
+class SettingError(BgtestError):
+    """An environment variable bgtest reads holds a value it cannot use (a usage error, exit 2)."""
+
+
+def _seconds(environ: Mapping[str, str], name: str) -> float | None:
+    text = environ.get(name)
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise SettingError(f"${name}={text!r}: give seconds, a number above 0 (e.g. 5)")
+    return value
 
 
 def _home(environ: Mapping[str, str]) -> Path:
@@ -101,7 +120,7 @@ class Settings:
     @classmethod
     def build(cls, environ: Mapping[str, str], **given: object) -> Settings:
         """``given`` (options; None = not given) over the environment variables of the module
-        docstring, read from ``environ``."""
+        docstring, read from ``environ``; :class:`SettingError` names one that is unusable."""
         values = {k: v for k, v in given.items() if v is not None}
         env = {
             "xcrun": environ.get("BGTEST_XCRUN") or None,
@@ -113,6 +132,7 @@ class Settings:
             "runtime_dir": Path(environ["XDG_RUNTIME_DIR"]) if environ.get("XDG_RUNTIME_DIR") else None,
             "proxy_confdir": proxy_confdir(environ),
             "state_dir": state_dir(environ),
+            "reconnect_timeout_s": _seconds(environ, "BGTEST_RECONNECT_TIMEOUT"),
         }
         for key, value in env.items():
             if value is not None:
