@@ -13,7 +13,8 @@ Targets (issue 17): an Android action step <= 4 adb round trips (a ``doze`` step
 2026-12-08, before the virtual iPhone's vendor calls answered more per call: ``bgtest state
 --mark`` is the state, the status bar and a barrier line, ``clock advance --mark`` a wait slice
 and its barrier, ``reinstall`` the fresh app). ``ios_fwm_periodic.yaml`` was 38 that morning
-(its last expectation walks the clock in 14 slices, two calls each then).
+(its last expectation walked the clock in 14 slices, two calls each; now one ``clock advance
+--until-output`` runs on through the slices with nothing logged or printed in them).
 """
 
 from __future__ import annotations

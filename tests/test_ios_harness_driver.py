@@ -156,6 +156,19 @@ def test_virtual_time_advances(sim: IosDevice) -> None:
     assert state(sim)["now_ms"] - start == 3_600_000
 
 
+def test_a_sliced_advance_runs_on_through_slices_with_nothing_in_them(sim: IosDevice) -> None:
+    """Issue 17: a wait that looks after every slice asks the virtual iPhone once for the
+    slices in which nothing was logged or printed, and stops after the one that has output."""
+    sim.launch(BUNDLE, console=False)
+    sim.open_url("nwmios://enqueue/periodic-sync")
+    sim.open_url("nwmios://bgtest/run/dev.brewkits.native_workmanager.refresh")  # a 2 s worker
+    start, made = state(sim)["now_ms"], sim.requests_made()
+    assert sim.advance(600_000, 60_000) == 60_000  # the worker's lines are in the first minute
+    assert sim.advance(540_000, 60_000) == 540_000  # then nothing: one call for nine slices
+    assert sim.requests_made() == made + 2
+    assert state(sim)["now_ms"] - start == 600_000
+
+
 # ---------------------------------------------------------------- state
 def test_low_power_simulator_route_and_restore(sim: IosDevice) -> None:
     saved = sim.snapshot([BUNDLE])

@@ -138,6 +138,30 @@ def test_clock_vendor_command(home: Path) -> None:
     assert xcrun(home, "simctl", "bgtest", "clock", "advance", "soon").returncode == 64
 
 
+def test_vendor_state_and_marks_answer_in_one_call(home: Path) -> None:
+    """Issue 17: the state document carries what a real Mac needs separate calls for, and
+    ``--mark`` leaves the line ``spawn … logger -t bgtest`` would."""
+    listed = xcrun(home, "simctl", "list", "-j", "devices").stdout
+    entry = json.loads(listed)["devices"]["com.apple.CoreSimulator.SimRuntime.iOS-17-2"][0]
+    udid = entry["udid"]
+    xcrun(home, "simctl", "status_bar", udid, "override", "--time", "9:41")
+    doc = json.loads(xcrun(home, "simctl", "bgtest", "state", udid, "--mark", "bgtest-x1").stdout)
+    assert doc["status_bar"] + "\n" == xcrun(home, "simctl", "status_bar", udid, "list").stdout
+    assert doc["clock"] == xcrun(home, "simctl", "bgtest", "clock", udid).stdout.strip()
+    assert (doc["name"], doc["state"], doc["device_type"]) == (
+        entry["name"], entry["state"], entry["deviceTypeIdentifier"]
+    )
+    advance = ["simctl", "bgtest", "clock", udid, "advance", "1h", "--until-output"]
+    r = xcrun(home, *advance, "1m", "--mark", "bgtest-x2")
+    assert r.returncode == 0 and r.stdout.startswith("advanced ")
+    shown = xcrun(home, "simctl", "spawn", udid, "log", "show", "--style", "ndjson", "--predicate",
+                  'process == "logger"').stdout
+    lines = [json.loads(line) for line in shown.splitlines() if line.startswith("{") and "bgtest-x" in line]
+    assert [rec["eventMessage"] for rec in lines] == ["bgtest-x1", "bgtest-x2"]
+    assert xcrun(home, *advance, "0ms").returncode == 64
+    assert xcrun(home, "simctl", "bgtest", "state", udid, "--mark").returncode == 64
+
+
 _KEYS = st.sampled_from(["subsystem", "category", "process", "eventMessage", "processImagePath"])
 _OPS = st.sampled_from(["==", "!=", "CONTAINS", "BEGINSWITH", "ENDSWITH", "CONTAINS[c]", "LIKE"])
 _VALS = st.text(alphabet=st.characters(blacklist_characters='"\\', blacklist_categories=("Cs",)), max_size=8)

@@ -91,7 +91,7 @@ def test_an_app_event_caused_by_a_step_is_after_its_marker(device: AndroidDevice
 #: bench/bench_round_trips.py prints them.
 IOS_LIMITS = {
     "ios_low_power": {"xcrun": 11, "wda": 3},
-    "ios_fwm_periodic": {"xcrun": 22},
+    "ios_fwm_periodic": {"xcrun": 9},
 }
 
 

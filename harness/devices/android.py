@@ -603,9 +603,12 @@ class AndroidDevice:
         )
 
     # --------------------------------------------------------------- time
-    def advance(self, ms: int) -> None:
-        """On a virtual device, move its clock; the caller decides what to do on a phone."""
-        self.sh(["cmd", "bgtest", "clock", "advance", f"{ms}ms"])
+    def advance(self, ms: int, slice_ms: int | None = None) -> int:
+        """On a virtual device, move its clock (one slice of it, when sliced); the caller decides
+        what to do on a phone."""
+        step = ms if slice_ms is None else min(ms, slice_ms)
+        self.sh(["cmd", "bgtest", "clock", "advance", f"{step}ms"])
+        return step
 
     def clock_rate(self) -> float | None:
         """1 on a phone; on a virtual device as its clock mode says (``cmd bgtest clock``)."""

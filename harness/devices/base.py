@@ -184,8 +184,11 @@ class Device(Protocol):
         the reboot and resumed only if it was running; returns once the device has booted."""
         ...
 
-    def advance(self, ms: int) -> None:
-        """Move a virtual device's clock (the caller sleeps on a real one)."""
+    def advance(self, ms: int, slice_ms: int | None = None) -> int:
+        """Move a virtual device's clock (the caller sleeps on a real one) by ``ms``; returns how
+        far it moved. With ``slice_ms`` (a caller that looks at the log after every slice) it
+        may stop after a slice: the first one, or — where the device can tell — the first one in
+        which it logged or printed anything (a slice with nothing in it decides nothing)."""
         ...
 
     def clock_rate(self) -> float | None:

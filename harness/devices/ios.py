@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from harness.devices.base import Facet, LogInterest, LogReader, RoundTrips, vendor_clock_rate
+from harness.durations import DurationError, parse_duration_ms
 from harness.errors import BgtestError, DeviceCommandError, DeviceError, UnsupportedAction
 
 if TYPE_CHECKING:
@@ -759,12 +760,23 @@ class IosDevice:
                 raise self._error(result, hint="`xcrun simctl list devices` shows its state")
 
     # --------------------------------------------------------------- time
-    def advance(self, ms: int) -> None:
+    def advance(self, ms: int, slice_ms: int | None = None) -> int:
         """On the virtual iPhone, move its clock (the runner sleeps on a real one), and write a
-        barrier line at the time it reached: the barrier after a wait slice is this call."""
+        barrier line at the time it reached: the barrier after a wait slice is this call. Sliced,
+        it runs on through slices in which nothing was logged or printed (``--until-output``):
+        one call per slice that can decide something, not per slice."""
         mark = f"bgtest-clock-{uuid.uuid4().hex[:12]}"
+        args = ["bgtest", "clock", self.udid, "advance", f"{ms}ms"]
+        if slice_ms is not None and slice_ms < ms:
+            args += ["--until-output", f"{slice_ms}ms"]
         with self._marking(mark) as said:
-            said.append(self.simctl(["bgtest", "clock", self.udid, "advance", f"{ms}ms", "--mark", mark]).out)
+            result = self.simctl([*args, "--mark", mark])
+            said.append(result.out)
+        moved = re.search(r"^advanced (\S+) to ", result.out, re.M)  # "advanced 2m15s to <ms>, 3 events"
+        try:
+            return parse_duration_ms(moved.group(1)) if moved else ms
+        except DurationError:
+            return ms
 
     @property
     def holds_still(self) -> bool:

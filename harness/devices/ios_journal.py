@@ -125,7 +125,12 @@ class IosDeviceJournal(JournalReader):
                 chunk = os.read(fd, 65536)
                 if not chunk:
                     break
-                self._before_mark(chunk)
+                at = self._mark_line_at(chunk)
+                if at >= 0:
+                    if at:
+                        yield chunk[:at]  # what the device logged before the line, first
+                    self._let_stdout_arrive()
+                    chunk = chunk[at:]
                 yield chunk
                 with self._cond:
                     self._spoke = True
@@ -275,20 +280,24 @@ class IosDeviceJournal(JournalReader):
     #: stream does: a line printed before a marker may arrive just after it.
     DRAIN_QUIET_S = 0.06
 
-    def _before_mark(self, chunk: bytes) -> None:
-        """On the virtual iPhone, before the stream's chunk with the barrier line in force goes
-        into the journal: let the app's stdout printed before that line arrive first (stamped
-        below it, `_mark_ceiling`), so no expectation is closed by the line before they count.
+    def _mark_line_at(self, chunk: bytes) -> int:
+        """On the virtual iPhone with an app console open: where the line of the barrier line in
+        force starts in this chunk of the stream (-1: not in it). Before it goes into the journal
+        the app's stdout printed before it must arrive (stamped below it, `_mark_ceiling`), so no
+        expectation is closed by the line before they count.
 
         Two polled files give no order between them; a line that was printed in the clock advance
         before a barrier must not land after the window the advance was for. A real simulator's
         console is a pty (no polling) and its lines carry the Mac's clock, so nothing waits there.
         """
         if not self._virtual or not any(c.proc.poll() is None for c in self._consoles):
-            return
+            return -1
         mark = self.device.mark_in_force()
-        if mark is None or mark.text.encode() not in chunk:
-            return
+        found = chunk.find(mark.text.encode()) if mark is not None else -1
+        return -1 if found < 0 else chunk.rfind(b"\n", 0, found) + 1
+
+    def _let_stdout_arrive(self) -> None:
+        """Until the consoles have been quiet for `DRAIN_QUIET_S` (the stand-in's poll)."""
         seen = time.monotonic()
         while not self._stop:
             quiet = time.monotonic() - max(seen, self._last_stdout)

@@ -397,10 +397,12 @@ class ScenarioRunner(ExpectationSteps):
         when asked (a manual virtual clock), else real waiting — on a phone, and on a virtual
         device whose clock is realtime or scaled (advancing that one would jump its clock).
 
-        With ``until``, time passes in slices so a decided expectation stops the wait; one that
-        can only end early by failing (``never``) is walked in one advance on a manual clock:
-        the records come in the same order and decide the same way, in two round trips
-        instead of two per slice (a phone still waits in slices, to report a failure early)."""
+        With ``until``, time passes in slices so a decided expectation stops the wait (a virtual
+        device that can tell runs on through slices with nothing logged in them: they decide
+        nothing; ``Device.advance`` says how far it went); one that can only end early by failing
+        (``never``) is walked in one advance on a manual clock: the records come in the same
+        order and decide the same way, in two round trips instead of two per slice (a phone
+        still waits in slices, to report a failure early)."""
         rate = self.device.clock_rate()
         done = 0
         sliced = until is not None and not (only_fails_early and rate is None)
@@ -408,7 +410,8 @@ class ScenarioRunner(ExpectationSteps):
         while done < ms:
             step = min(slice_ms, ms - done)
             if rate is None:
-                self.device.advance(step)
+                # the device may run on through slices with nothing in them (nothing to decide)
+                step = self.device.advance(ms - done, slice_ms if sliced else None)
             else:
                 self._sleep_real(step, done, ms, what, rate)
             done += step

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from ...durations import DurationError, format_duration_ms, parse_duration_ms
 from ..clockcmd import ClockCommandError, clock_command
 from .device import new_state
 from .facts import SimError, sim_error
@@ -21,8 +22,10 @@ _BGTEST_HELP = """Virtual iPhone (bgtest) commands:
       Print the device time (epoch ms) and the clock mode.
   simctl bgtest clock advance DURATION
       Run every event due in DURATION (500ms, 30s, 15m, 6h, 1d) in order, then return.
-  simctl bgtest clock <device> advance DURATION --mark TEXT
-      The same, then TEXT into the unified log as `spawn <device> logger -t bgtest TEXT` writes it.
+  simctl bgtest clock <device> advance DURATION [--until-output SLICE] [--mark TEXT]
+      The same in slices of SLICE, stopping after the first slice in which the device logged a
+      line or an app printed one ("advanced <how far> to <ms>, <n> events"); then TEXT into the
+      unified log as `spawn <device> logger -t bgtest TEXT` writes it.
   simctl bgtest clock mode manual|realtime|scaled N
   simctl bgtest battery <device> [--level 0-100] [--charging|--unplugged]
   simctl bgtest network <device> on|off
@@ -45,8 +48,12 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
         return 0 if args else 64
     verb, rest = args[0], args[1:]
     if verb == "clock":
-        rest, mark = _take_mark(rest)
-        dev = _clock(world, rest, io)
+        rest, mark = _take_option(rest, "--mark")
+        rest, until_output = _take_option(rest, "--until-output")
+        if until_output is None:
+            dev = _clock(world, rest, io)
+        else:
+            dev = _advance_until_output(world, rest, until_output, io)
         if mark is not None:
             if dev is None:
                 raise SimError("clock: --mark needs the device (clock <device> advance D --mark TEXT)", 64)
@@ -117,7 +124,7 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
     if verb == "state":
         from .simctl_ui import status_bar_list
 
-        rest, mark = _take_mark(rest)
+        rest, mark = _take_option(rest, "--mark")
         if len(rest) != 1:
             raise SimError("state: <device> [--mark TEXT]", 64)
         if mark is not None:
@@ -190,14 +197,39 @@ def _clock(world: World, args: list[str], io: Io) -> Device | None:
     return dev
 
 
-def _take_mark(args: list[str]) -> tuple[list[str], str | None]:
-    """``… --mark TEXT``: the arguments without it, and TEXT."""
-    if "--mark" not in args:
+def _take_option(args: list[str], name: str) -> tuple[list[str], str | None]:
+    """``… NAME VALUE``: the arguments without it, and VALUE."""
+    if name not in args:
         return args, None
-    at = args.index("--mark")
+    at = args.index(name)
     if at + 1 >= len(args):
-        raise SimError("--mark takes the text of the line", 64)
+        raise SimError(f"{name} takes a value", 64)
     return args[:at] + args[at + 2 :], args[at + 1]
+
+
+def _advance_until_output(world: World, args: list[str], slice_text: str, io: Io) -> Device:
+    """``clock <device> advance D --until-output S``: a harness waiting for an expectation stops
+    after each slice to look; here a slice in which nothing was logged or printed (nothing it
+    could look at) runs on without a stop, so the wait costs one call per slice with output."""
+    if len(args) != 3 or args[1] != "advance":
+        raise SimError("clock: --until-output goes with <device> advance DURATION", 64)
+    dev = world.find(args[0])
+    try:
+        total, slice_ms = parse_duration_ms(args[2]), parse_duration_ms(slice_text)
+    except DurationError as exc:
+        raise SimError(f"Error: {exc}", 64) from None
+    if slice_ms <= 0:
+        raise SimError("Error: --until-output takes a positive duration", 64)
+    done = events = 0
+    while done < total:
+        step = min(slice_ms, total - done)
+        before = len(world.logs) + sum(len(lines) for lines in world.stdout.values())
+        events += world.advance(step)
+        done += step
+        if len(world.logs) + sum(len(lines) for lines in world.stdout.values()) > before:
+            break
+    io.out(f"advanced {format_duration_ms(done)} to {world.now()}, {events} events")
+    return dev
 
 
 def _mark(dev: Device, text: str, io: Io) -> None:
