@@ -332,6 +332,12 @@ def test_a_misspelt_required_key_is_one_problem_at_the_typo(tmp_path: Path) -> N
     ]
     assert [f[3].split("?")[0] for f in found] == [
         "did you mean 'task'", "did you mean 'network_task'", "did you mean 'enqueue'"]
+    # a misspelt platform is the one problem too, not also "needs android:, ios: or both"
+    text = "andriod:\n  app: nwm_demo\n  task: periodic-sync\n  enqueue: nwmdemo://enqueue/periodic-sync\n"
+    with pytest.raises(ScenarioError) as caught:
+        load_checklist(_in_repo(tmp_path / "1", text), tuple(ITEMS))
+    assert [(d.line, d.col, d.message) for d in caught.value.diagnostics] == [
+        (1, 1, "unknown key 'andriod' in the checklist")]
     # a key that is simply not there is still said, once
     text = "android:\n  app: nwm_demo\n  enqueue: nwmdemo://enqueue/periodic-sync\n"
     with pytest.raises(ScenarioError) as caught:

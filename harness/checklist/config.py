@@ -299,7 +299,8 @@ def load_checklist(path: Path, known_items: tuple[str, ...]) -> Checklist:
         config.android = _platform(r, tree, "android")
     if "ios" in tree:
         config.ios = _platform(r, tree, "ios")
-    if "android" not in tree and "ios" not in tree:
+    typo = r.meant(tree, "android") or r.meant(tree, "ios")
+    if "android" not in tree and "ios" not in tree and not typo:
         r.fail(tree.span, "the checklist needs android:, ios: or both", "see `bgtest checklist --init`")
     if "load" in tree:
         config.load = _load(r, tree)
