@@ -615,12 +615,11 @@ class _Workers:
         # (before xdist's own code runs there) its pid, and the compiled modules of bgtest's cache:
         # a worker imports pytest and bgtest, and compiles them all again where the environment
         # sets PYTHONDONTWRITEBYTECODE (about a second of CPU per worker on a loaded machine)
-        channel = node.gateway.remote_exec(
-            "import os, sys\n"
-            f"sys.pycache_prefix = {str(bytecode_cache())!r}\n"
-            "sys.dont_write_bytecode = False\n"
-            "channel.send(os.getpid())"
+        cache = bytecode_cache()
+        use_cache = (
+            f"sys.pycache_prefix = {str(cache)!r}\nsys.dont_write_bytecode = False\n" if cache else ""
         )
+        channel = node.gateway.remote_exec(f"import os, sys\n{use_cache}channel.send(os.getpid())")
         self.pids.append(int(channel.receive(timeout=60)))
         console = _run_console(self.config)
         if console is not None and console.steps:

@@ -73,21 +73,40 @@ class EmbeddedAndroid:
         self.server = None
 
 
-def bytecode_cache() -> Path:
+def bytecode_cache() -> Path | None:
     """bgtest's own cache of compiled modules for the Python processes it starts (the ``xcrun``
     stand-in, the xdist workers of a run in lanes): used even where ``PYTHONDONTWRITEBYTECODE``
     is set, so that such a process does not compile every module again at every start. Nothing
-    is written next to the sources; Python checks each cached file against its source."""
+    is written next to the sources; Python checks each cached file against its source.
+
+    None (no cache) unless the folder is this user's own and nobody else may write in it: the
+    temp folder is shared, and a compiled module someone else could plant there would run as
+    us (Python trusts a cached file whose header matches the source's mtime and size)."""
     import os
+    import stat
     import tempfile
 
-    return Path(tempfile.gettempdir()) / f"bgtest-pycache-{os.getuid()}"
+    cache = Path(tempfile.gettempdir()) / f"bgtest-pycache-{os.getuid()}"
+    try:
+        cache.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        st = os.lstat(cache)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        return None
+    return cache
 
 
 def _stand_in_pycache() -> dict[str, str]:
     """The ``xcrun`` stand-in is a Python process per call (a few hundred per run): half its CPU
     time was compiling modules (:func:`bytecode_cache`)."""
-    return {"PYTHONPYCACHEPREFIX": str(bytecode_cache()), "PYTHONDONTWRITEBYTECODE": ""}
+    cache = bytecode_cache()
+    return {} if cache is None else {"PYTHONPYCACHEPREFIX": str(cache), "PYTHONDONTWRITEBYTECODE": ""}
 
 
 @dataclass
