@@ -19,19 +19,23 @@ APP = Path(__file__).resolve().parents[1] / "fixtures" / "apps" / "nwm_ios_demo.
 BID = "dev.brewkits.nwmIosDemo"
 
 #: a call reports which modules it ended up with (the xcrun console script runs the same main)
+#: (only what the call itself imported: the interpreter's start-up may import more elsewhere)
 _PROBE = (
-    "import json, sys\n"
+    "import sys\n"
+    "before = set(sys.modules)\n"
     "from harness.sim.ios.xcrun import main\n"
     "code = main(sys.argv[1:])\n"
-    "sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)) + '\\n')\n"
+    "import json\n"
+    "sys.stderr.write('\\nMODULES ' + json.dumps(sorted(set(sys.modules) - before)) + '\\n')\n"
     "sys.exit(code)\n"
 )
 #: what no call that runs no app code needs: the app-model stack, the log predicate parser and
-#: styles, the screen, the heavier standard modules the stand-in once imported on every call
+#: styles, the screen, the standard modules the stand-in once imported on every call (typing:
+#: see harness/sim/ios/__init__.py; hashlib: facts.seeded_uuid)
 _NEVER_PLAIN = {
     "pydantic", "yaml", "harness.apps.model", "harness.sim.ios.predicate", "harness.sim.ios.oslog",
     "harness.sim.ios.screen", "harness.sim.ios.simctl_devices", "dataclasses", "inspect", "shutil",
-    "uuid", "copy",
+    "uuid", "copy", "typing", "hashlib",
 }
 
 
@@ -61,6 +65,7 @@ def phone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         ("simctl", "list", "-j", "devices"),
         ("simctl", "spawn", "{u}", "logger", "-t", "bgtest", "bgtest-step-1"),
         ("simctl", "bgtest", "state", "{u}"),
+        ("simctl", "bgtest", "state", "{u}", "--mark", "bgtest-step-2"),
         ("simctl", "bgtest", "clock", "{u}", "advance", "10ms"),
         ("simctl", "status_bar", "{u}", "list"),
         ("simctl", "get_app_container", "{u}", BID, "data"),

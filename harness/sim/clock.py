@@ -19,12 +19,13 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
 
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
 if TYPE_CHECKING:
     import asyncio
+    from typing import Literal
 
-ClockMode = Literal["manual", "realtime", "scaled"]
+    ClockMode = Literal["manual", "realtime", "scaled"]
 
 #: 2026-01-05 09:00:00 UTC, a Monday: the default start of a virtual device's day.
 DEFAULT_EPOCH_MS = 1_767_603_600_000

@@ -8,10 +8,29 @@ its own device time, and returns when the device has caught up.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from ..durations import DurationError, format_duration_ms, parse_duration_ms
-from .clock import ClockMode
+
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    from .clock import ClockMode
+
+    class ClockControl(Protocol):
+        """What the verb drives: a device's clock (``VirtualClock``, or the iPhone world's)."""
+
+        @property
+        def mode(self) -> ClockMode: ...
+
+        @property
+        def scale(self) -> float: ...
+
+        def now_ms(self) -> int: ...
+
+        def advance(self, delta_ms: int) -> int: ...
+
+        def set_mode(self, mode: ClockMode, scale: float = 1.0) -> None: ...
+
 
 USAGE = """clock
     Print the device time (epoch ms) and the clock mode.
@@ -19,22 +38,6 @@ USAGE = """clock
     Run every event due in DURATION (500ms, 30s, 15m, 6h, 1d) in order, then return.
   clock mode manual|realtime|scaled N
     Switch the clock mode; scaled runs N times faster than the wall clock."""
-
-
-class ClockControl(Protocol):
-    """What the verb drives: a device's clock (``VirtualClock``, or the iPhone world's)."""
-
-    @property
-    def mode(self) -> ClockMode: ...
-
-    @property
-    def scale(self) -> float: ...
-
-    def now_ms(self) -> int: ...
-
-    def advance(self, delta_ms: int) -> int: ...
-
-    def set_mode(self, mode: ClockMode, scale: float = 1.0) -> None: ...
 
 
 class ClockCommandError(ValueError):

@@ -14,12 +14,15 @@ import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..clock import ClockMode, VirtualClock
+from ..clock import VirtualClock
 from .os.bus import EventBus
 from .procio import InputSource
 from .registry import COMMANDS
+
+if TYPE_CHECKING:
+    from ..clock import ClockMode  # a name for type checkers only (sim/clock.py)
 
 _loaded = False
 

@@ -16,11 +16,13 @@ import inspect
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ..clock import ClockMode
 from .adb.adbd import AdbDaemon
 from .device import VirtualAndroidDevice, load_all_commands
+
+if TYPE_CHECKING:
+    from ..clock import ClockMode  # a name for type checkers only (sim/clock.py)
 
 T = TypeVar("T")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .facts import (
     DASD,
     MAX_PROCESSING_REQUESTS,
@@ -15,6 +13,10 @@ from .facts import (
 from .phone import Phone
 from .power import Power
 from .springboard import SpringBoard
+
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class BGTaskScheduler:

@@ -18,18 +18,22 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ..clock import DEFAULT_EPOCH_MS, VirtualClock
 from .bgtasks import BGTaskScheduler
-from .facts import DEVICE_TYPES, RUNTIME_15_ID, RUNTIME_ID, Kind, SimError, seeded_uuid, sim_error
+from .facts import DEVICE_TYPES, RUNTIME_15_ID, RUNTIME_ID, SimError, seeded_uuid, sim_error
 from .phone import Phone
 from .power import Power
 from .springboard import SpringBoard
 from .state import SimHome, wall_now
 
-if TYPE_CHECKING:  # the app-model format pulls in pydantic: imported when an app is touched
-    from harness.apps.ios import IosAppModel
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
+if TYPE_CHECKING:
+    from typing import Any
+
+    from harness.apps.ios import IosAppModel  # (pydantic: imported when an app's code runs)
+
+    from .facts import Kind
 
 def new_state(kind: Kind = "simulator", home: SimHome | None = None, profile: str | None = None
               ) -> dict[str, Any]:

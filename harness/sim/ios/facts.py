@@ -4,9 +4,11 @@ system paths, and the error text simctl prints. Every other module of ``sim/ios`
 
 from __future__ import annotations
 
-from typing import Any, Literal
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
+if TYPE_CHECKING:
+    from typing import Any, Literal
 
-Kind = Literal["simulator", "device"]
+    Kind = Literal["simulator", "device"]
 
 RUNTIME_ID = "com.apple.CoreSimulator.SimRuntime.iOS-17-2"
 RUNTIME_NAME = "iOS 17.2"
@@ -137,10 +139,17 @@ def short_hex(seed: str) -> str:
 
 
 def seeded_uuid(seed: str) -> str:
-    """The same UUID for the same seed (UDIDs, image UUIDs): an MD5 in the 8-4-4-4-12 form."""
-    import hashlib
+    """The same UUID for the same seed (UDIDs, image UUIDs): an MD5 in the 8-4-4-4-12 form.
 
-    h = hashlib.md5(seed.encode()).hexdigest().upper()
+    Every log record carries one, so most calls hash: with CPython's own MD5 module, which
+    ``hashlib`` falls back to as well, rather than ``hashlib``'s load of OpenSSL first.
+    """
+    try:
+        from _md5 import md5
+    except ImportError:  # a Python built without it
+        from hashlib import md5
+
+    h = md5(seed.encode()).hexdigest().upper()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

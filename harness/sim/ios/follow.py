@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any
 
 from .device import open_world
 
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
 if TYPE_CHECKING:
+    from typing import Any
+
     from .state import SimHome
 
 #: How often a follower looks for new lines, in seconds (a stat of the file).

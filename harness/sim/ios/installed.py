@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import os
 import pickle
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
 if TYPE_CHECKING:
     from harness.apps.ios import IosAppModel
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .device import new_state, open_world
-from .facts import Kind
 from .state import SimHome
 from .wda import WdaServer
+
+if TYPE_CHECKING:
+    from .facts import Kind
 
 
 def xcrun_path() -> str:

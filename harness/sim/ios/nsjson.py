@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def sim_json(obj: Any, depth: int = 0) -> str:

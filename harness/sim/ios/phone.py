@@ -8,7 +8,6 @@ them. State is the device's dict in the world's JSON state (``d``); ``w`` is the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
 
 from .facts import (
     BACKGROUND_TASKS,
@@ -23,37 +22,38 @@ from .facts import (
     sim_error,
 )
 
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
 if TYPE_CHECKING:
+    from typing import Any, Protocol
+
     from harness.apps.ios import IosAppModel
 
     from .state import SimHome
 
+    class WorldView(Protocol):
+        """What a phone asks of its world (``device.World``): time, pids, output, app models."""
 
-class WorldView(Protocol):
-    """What a phone asks of its world (``device.World``): time, pids, output, app models."""
+        home: SimHome
+        state: dict[str, Any]
 
-    home: SimHome
-    state: dict[str, Any]
+        def now(self) -> int: ...
 
-    def now(self) -> int: ...
+        def new_pid(self) -> int: ...
 
-    def new_pid(self) -> int: ...
+        def model(self, path: str) -> IosAppModel: ...
 
-    def model(self, path: str) -> IosAppModel: ...
+        def log(self, dev: Phone, path: str, pid: int, msg: str, *, subsystem: str = "", category: str = "",
+                type: str = "Default", sender: str | None = None, fmt: str | None = None) -> None: ...
 
-    def log(self, dev: Phone, path: str, pid: int, msg: str, *, subsystem: str = "", category: str = "",
-            type: str = "Default", sender: str | None = None, fmt: str | None = None) -> None: ...
+        def forget_model(self, path: str) -> None: ...
 
-    def forget_model(self, path: str) -> None: ...
+        def print(self, pid: int, line: str) -> None: ...
 
-    def print(self, pid: int, line: str) -> None: ...
+    class Scheduler(Protocol):
+        """BGTaskScheduler as the app's code calls it (``bgtasks.BGTaskScheduler``)."""
 
-
-class Scheduler(Protocol):
-    """BGTaskScheduler as the app's code calls it (``bgtasks.BGTaskScheduler``)."""
-
-    def submit(self, bid: str, kind: str, ident: str, earliest_ms: int | None, power: bool = False,
-               network: bool = False) -> int | None: ...
+        def submit(self, bid: str, kind: str, ident: str, earliest_ms: int | None, power: bool = False,
+                   network: bool = False) -> int | None: ...
 
 
 class Phone:

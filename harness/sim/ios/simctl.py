@@ -16,13 +16,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from importlib import import_module
-from typing import TYPE_CHECKING, TextIO
 
 from .device import open_world
 from .facts import SimError
 from .state import SimHome
 
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
 if TYPE_CHECKING:
+    from typing import TextIO
+
     from .device import World
 
 

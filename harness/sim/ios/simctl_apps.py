@@ -8,11 +8,13 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
 
 from .facts import SYSTEM_APPS, SimError, sim_error
 
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from .device import Device, World
     from .simctl import Io
 

@@ -4,13 +4,13 @@ hardware a simulator lacks (battery, cable, network, the app switcher's force-qu
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from ...durations import DurationError, format_duration_ms, parse_duration_ms
 from ..clockcmd import ClockCommandError, clock_command
 from .device import new_state
 from .facts import SimError, sim_error
 
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
 if TYPE_CHECKING:
     from ..clock import ClockMode
     from .device import Device, World

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING
 
 from .device import open_world
 from .facts import SimError, invalid_argument
 from .follow import LOOK_S, Follower
 
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
 if TYPE_CHECKING:
     from .simctl import Io
     from .state import SimHome

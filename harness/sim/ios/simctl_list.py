@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from .facts import DEVICE_TYPE_PROFILES, RUNTIME_ID, RUNTIMES, SimError
 from .nsjson import iso_date, sim_json
 
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
 if TYPE_CHECKING:
+    from typing import Any
+
     from .device import Device, World
     from .simctl import Io
 

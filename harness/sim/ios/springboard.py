@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from .facts import PREFERENCES, REFRESH_BUDGET_MS, SUSPEND_AFTER_MS, SYSTEM_APPS, seeded_uuid, sim_error
 from .phone import Phone
+
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class SpringBoard:

@@ -20,7 +20,10 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Bumped when the layout of ``state.json`` changes incompatibly (an old home is then reset).
 STATE_VERSION = 1
