@@ -625,6 +625,17 @@ class _Workers:
         if console is not None and console.steps:
             open_for(node, console)  # the worker's step lines, live on bgtest run's screen
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> Iterator[None]:
+        """xdist starts the workers in its own ``pytest_sessionstart``: the phone this run lends
+        to one of them is built from here on, not while they start (run/embedded.py, held)."""
+        try:
+            return (yield)
+        finally:
+            from harness.run.embedded import release_prestarted
+
+            release_prestarted()
+
     def on_signal(self, sig: signal.Signals) -> bool:
         dsession = self.config.pluginmanager.get_plugin("dsession")
         if dsession is None:

@@ -152,7 +152,7 @@ def _prestart(scenarios: list[Any], device: str | None, adb_server: str | None, 
     models = list(dict.fromkeys(Path(s.app.model_path) for s in scenarios if s.app and s.app.model_path))
     settings = Settings.build(os.environ, profiles=tuple(profiles or ()))
     filters, server = tuple(device_filters or ()), settings.default_adb_server
-    prestart_android(models, settings.profile_for("android"), adb=settings.adb,
+    prestart_android(models, settings.profile_for("android"), adb=settings.adb, held=lend,
                      needed=lambda: not android_candidates(None, None, filters, server))
 
 

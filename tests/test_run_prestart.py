@@ -4,7 +4,11 @@ one that finds a real device attached starts none."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from harness.run import embedded
 
@@ -47,3 +51,46 @@ def test_a_real_device_attached_means_no_prestart() -> None:
     job.thread.join(60)
     assert job.device is None and job.server is not None and job.server.process is None
     embedded.discard_prestarted()
+
+
+def test_a_held_prestart_builds_its_phone_only_once_released(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run in lanes holds the phone it lends until its workers are started (their start is
+    the critical path; the phone is needed only after it)."""
+    released = threading.Event()
+    built_early: list[bool] = []
+    real_start = embedded.EmbeddedAndroid.start
+
+    def start(self: embedded.EmbeddedAndroid, server: Any = None) -> embedded.EmbeddedAndroid:
+        built_early.append(not released.is_set())
+        return real_start(self, server)
+
+    monkeypatch.setattr(embedded.EmbeddedAndroid, "start", start)
+    asked = threading.Event()
+
+    def needed() -> bool:
+        asked.set()
+        return True
+
+    embedded.prestart_android([MODEL], None, needed=needed, held=True)
+    job = embedded._prestarted
+    assert job is not None and job.thread is not None and job.server is not None
+    assert asked.wait(60)  # the thread is past `needed` and at the hold
+    assert job.device is None and not job.go.is_set()
+    released.set()
+    embedded.release_prestarted()
+    job.thread.join(60)
+    try:
+        assert built_early == [False] and job.device is not None and job.device.serial
+        assert embedded.take_android([MODEL], None) is job.device
+    finally:
+        if job.device is not None:
+            job.device.stop()
+
+
+def test_a_held_prestart_the_run_never_released_leaves_nothing_running() -> None:
+    embedded.prestart_android([MODEL], None, needed=lambda: True, held=True)
+    job = embedded._prestarted
+    assert job is not None and job.server is not None and job.thread is not None
+    embedded.discard_prestarted()
+    assert not job.thread.is_alive() and job.device is None
+    assert job.server.process is None and embedded._prestarted is None

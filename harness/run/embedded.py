@@ -116,16 +116,24 @@ class _Prestart:
     server: AdbServer | None = None
     thread: threading.Thread | None = None
     device: EmbeddedAndroid | None = None
+    #: set when the device may be built: at once, or for a device lent to a lane once the run's
+    #: workers are started (:func:`release_prestarted`)
+    go: threading.Event = field(default_factory=threading.Event)
+    #: the run ended without it (:func:`discard_prestarted`): build nothing
+    dropped: bool = False
 
 
 _prestarted: _Prestart | None = None
 #: how long a run that is ending waits for a prestart nobody took
 _DISCARD_WAIT_S = 10.0
+#: how long a held prestart waits for its release before it builds anyway (the worker that
+#: borrows it waits up to a minute for it: run/session.py, lent_android)
+_HOLD_MAX_S = 20.0
 _prestart_lock = threading.Lock()
 
 
 def prestart_android(app_models: list[Path], profile: str | None, needed: Callable[[], bool],
-                     adb: str | None = None) -> None:
+                     adb: str | None = None, held: bool = False) -> None:
     """Start the embedded Android device on a thread now, while the run still loads and collects
     its scenarios (issue 17: its adb server and ``adb connect`` are processes to wait for —
     seconds before the first step when started on first use).
@@ -133,9 +141,16 @@ def prestart_android(app_models: list[Path], profile: str | None, needed: Callab
     ``needed`` runs on that thread first (is no real device attached?): when it says no, or
     fails, nothing starts and the session decides as it always did. :func:`take_android`
     hands the device over; :func:`discard_prestarted` stops one nobody took.
+
+    ``held``: the adb server starts now, the device once :func:`release_prestarted` says so. A
+    run in lanes lends the device to a worker that needs it only after its own start of a second
+    or so; built at once, its modules and its build (a third of a second of CPU) shared this
+    process's interpreter lock with pytest's start and delayed the workers' start by as much.
     """
     global _prestarted
     job = _Prestart(list(app_models), profile)
+    if not held:
+        job.go.set()
     try:  # its process from this (the main) thread: it dies with bgtest, even on a SIGKILL
         server = job.server = AdbServer.spawn_private(binary=adb)
     except BgtestError:
@@ -149,6 +164,9 @@ def prestart_android(app_models: list[Path], profile: str | None, needed: Callab
         if not wanted:
             server.stop()
             return
+        job.go.wait(_HOLD_MAX_S)
+        if job.dropped:
+            return  # (discard_prestarted stopped its server)
         try:
             job.device = EmbeddedAndroid(app_models=job.app_models, profile=job.profile).start(server)
         except Exception:  # (start stopped its server) take_android starts again; the run sees why
@@ -170,6 +188,7 @@ def take_android(app_models: list[Path], profile: str | None, adb: str | None = 
     with _prestart_lock:
         job, _prestarted = _prestarted, None
     if job is not None and job.thread is not None:
+        job.go.set()  # wanted here and now
         job.thread.join()
         fits = job.profile == profile and set(app_models) <= set(job.app_models)
         if job.device is not None and fits:
@@ -178,6 +197,15 @@ def take_android(app_models: list[Path], profile: str | None, adb: str | None = 
             job.device.stop()
     # (a prestart that failed is tried again here, so its error reaches the run as usual)
     return EmbeddedAndroid(app_models=list(app_models), profile=profile, adb=adb).start()
+
+
+def release_prestarted() -> None:
+    """A held prestart (``prestart_android(held=True)``) may build its device now: the run's
+    workers are started."""
+    with _prestart_lock:
+        job = _prestarted
+    if job is not None:
+        job.go.set()
 
 
 def prestarted_server() -> tuple[str, int] | None:
@@ -218,6 +246,8 @@ def discard_prestarted() -> None:
         job, _prestarted = _prestarted, None
     if job is None or job.thread is None:
         return
+    job.dropped = True
+    job.go.set()  # a held one ends without building
     if job.server is not None and job.device is None:
         job.server.stop()  # a start still under way ends at once (its adb server is gone)
     # Bounded: a signal raised in the main thread in the middle of an import can leave that
