@@ -197,6 +197,9 @@ def test_the_default_on_virtual_devices_is_lanes_with_the_same_results_as_n_0(tm
     for result in in_one:  # every block once, with every step line: relayed live from the workers
         assert parallel.stdout.count(f"▶ {result['name'][:40]}") == 1, parallel.stdout
     assert parallel.stdout.count("device +") == one.stdout.count("device +")
+    # the workers' device notes come over the relay too, each once (two workers may start iPhones)
+    assert parallel.stdout.count("no Android device attached: started a virtual one") == 1
+    assert parallel.stdout.count("no iOS simulator booted: started a virtual iPhone") == 1
     assert [r["name"] for r in in_one] == [r["name"] for r in by_lanes]
     for proc in (parallel, one):  # the summary lists the scenarios in the run's order either way
         summary = proc.stdout[proc.stdout.index("─ summary ─"):]
