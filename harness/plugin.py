@@ -622,8 +622,8 @@ class _Workers:
         channel = node.gateway.remote_exec(f"import os, sys\n{use_cache}channel.send(os.getpid())")
         self.pids.append(int(channel.receive(timeout=60)))
         console = _run_console(self.config)
-        if console is not None and console.steps:
-            open_for(node, console)  # the worker's step lines, live on bgtest run's screen
+        if console is not None:
+            open_for(node, console)  # the worker's step lines and notes, live on bgtest run's screen
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionstart(self, session: pytest.Session) -> Iterator[None]:

@@ -208,17 +208,25 @@ class RunConsole:
     def relayed(self, worker: str, message: tuple[str, str, str, Any]) -> None:
         """One event of a scenario running in ``worker`` (plugin.py's relay sends them as they
         happen): its steps print live, as in one process, one scenario's block at a time."""
-        kind, name, platform, payload = message
+        assert self._blocks is not None
+        with self._blocks.lock:  # each worker's channel calls from a thread of its own
+            self._relayed_one(worker, *message)
+
+    def _relayed_one(self, worker: str, kind: str, name: str, platform: str, payload: Any) -> None:
         if kind == "note":  # about the worker's devices: before its next scenario, once per run
             if payload not in self._noted:
                 self._noted.add(payload)
-                self._worker_notes.setdefault(worker, []).append(payload)
+                if self.steps:
+                    self._worker_notes.setdefault(worker, []).append(payload)
+                else:
+                    self.note(payload)
             return
+        if not self.steps:
+            return  # --quiet: the notes above, no step lines
         key = (worker, name, platform)
         if kind == "end":
-            observer = self._relayed.pop(key, None)
-            if observer is not None and self._blocks is not None:
-                self._blocks.end((worker, name, platform))
+            if self._relayed.pop(key, None) is not None and self._blocks is not None:
+                self._blocks.end(key)
             return
         if key not in self._relayed:
             self._relayed[key] = self.observer(SimpleNamespace(name=name), platform, worker)
@@ -296,6 +304,9 @@ class RunConsole:
     def pytest_sessionfinish(self) -> None:
         if self._blocks is not None:
             self._blocks.flush()  # a worker that ended without saying so
+        for text in (t for notes in self._worker_notes.values() for t in notes):
+            self.note(text)  # a worker's device note whose scenario printed no step
+        self._worker_notes.clear()
         self.stop()
 
     def finish(self, junit: str | None = None, report_dir: str | None = None) -> None:
@@ -325,7 +336,7 @@ class Blocks:
 
     def __init__(self, out: Callable[[RenderableType], None]) -> None:
         self._out = out
-        self._lock = threading.RLock()  # relays print from execnet's threads
+        self.lock = threading.RLock()  # relays print from execnet's threads (one per worker)
         self._owner: tuple[str, str, str] | None = None
         self._held: dict[tuple[str, str, str], list[RenderableType]] = {}  # in the order they began
         self._ended: set[tuple[str, str, str]] = set()
@@ -333,7 +344,7 @@ class Blocks:
 
     def begin(self, worker: str, name: str, platform: str) -> tuple[str, str, str]:
         key = (worker, name, platform)
-        with self._lock:
+        with self.lock:
             previous = self._current.get(worker)
             if previous is not None and previous != key:
                 self.end(previous)
@@ -342,7 +353,7 @@ class Blocks:
         return key
 
     def emit(self, key: tuple[str, str, str], renderable: RenderableType) -> None:
-        with self._lock:
+        with self.lock:
             if self._owner is None and key not in self._held:
                 self._owner = key
             if key == self._owner:
@@ -351,7 +362,7 @@ class Blocks:
                 self._held.setdefault(key, []).append(renderable)
 
     def end(self, key: tuple[str, str, str]) -> None:
-        with self._lock:
+        with self.lock:
             if key != self._owner:
                 if key in self._held:
                     self._ended.add(key)
@@ -368,7 +379,7 @@ class Blocks:
 
     def flush(self) -> None:
         """Every held line, in order (the run is over)."""
-        with self._lock:
+        with self.lock:
             while self._held:
                 for renderable in self._held.pop(next(iter(self._held))):
                     self._out(renderable)
