@@ -1,6 +1,7 @@
 """What one ``bgtest-xcrun`` process loads: each call is a process start, so a call imports only
-its verb's code, and an app's model is unpickled, not parsed and validated again (counts of
-modules, never times; the times are bench/bench_xcrun_call.py's)."""
+its verb's code, an app's code runs from the plain installed form of its model, and only a deep
+link's hook needs the validated model, unpickled (counts of modules, never times; the times are
+bench/bench_xcrun_call.py's)."""
 
 from __future__ import annotations
 
@@ -80,17 +81,23 @@ def test_a_call_without_app_code_imports_only_its_verb(
     assert not modules & _NEVER_PLAIN
 
 
-def test_an_installed_app_is_unpickled_not_parsed_again(phone: tuple[Path, str]) -> None:
+def test_an_installed_app_runs_without_the_model_stack(phone: tuple[Path, str]) -> None:
     home, udid = phone
     assert (home / "apps" / udid / f"{BID}.yaml.pickle").is_file()  # made by install
     out, modules = call(home, "simctl", "launch", "--terminate-running-process", udid, BID)
     assert out.startswith(f"{BID}: ")
-    assert "harness.apps.model" in modules  # the app's code ran with its model …
-    assert not {"yaml", "harness.apps.loader", "pydantic.plugin._loader"} & modules  # … not re-read
+    assert "harness.sim.ios.apps" in modules and "pydantic" not in modules  # its code ran, plain
+    # a deep link is matched to the app's hooks by the validated model: unpickled, not re-read
     _, modules = call(home, "simctl", "openurl", udid, "nwmios://enqueue/periodic-sync")
-    assert not {"yaml", "pydantic.plugin._loader"} & modules
+    assert "harness.apps.model" in modules
+    assert not {"yaml", "harness.apps.loader", "pydantic.plugin._loader"} & modules
     state, _ = call(home, "simctl", "bgtest", "state", udid)
     assert [r["ident"] for r in json.loads(state)["requests"]] == ["dev.brewkits.native_workmanager.refresh"]
+    # dasd launches the task an hour on, it runs 2 s and ends: the app's code without pydantic
+    _, modules = call(home, "simctl", "bgtest", "clock", udid, "advance", "61m")
+    assert "pydantic" not in modules
+    log, _ = call(home, "simctl", "spawn", udid, "log", "show", "--style", "compact")
+    assert "complete with success: 1" in log
 
 
 def test_a_stale_or_broken_pickle_is_replaced_by_the_file(tmp_path: Path) -> None:
@@ -99,7 +106,7 @@ def test_a_stale_or_broken_pickle_is_replaced_by_the_file(tmp_path: Path) -> Non
     pickled = Path(f"{path}.pickle")
     pickled.write_bytes(b"not a pickle")
     assert load_installed(str(path)).bundle_id == BID
-    stamp, _model = pickle.loads(pickled.read_bytes())  # rewritten whole
+    stamp = pickle.loads(pickled.read_bytes())[0]  # rewritten whole
     path.write_text(APP.read_text().replace("bundle_id: dev.brewkits.nwmIosDemo", "bundle_id: dev.x.changed"))
     assert load_installed(str(path)).bundle_id == "dev.x.changed"  # the file changed: parsed again
     assert pickle.loads(pickled.read_bytes())[0] != stamp

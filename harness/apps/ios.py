@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import AppModelError
 from .model import AppModel
+from .rules import handles_url
 
 
 class TaskSpec(BaseModel):
@@ -95,8 +96,7 @@ class IosAppModel:
         return self.model.library
 
     def handles_url(self, url: str) -> bool:
-        scheme = url.partition(":")[0].lower()
-        return scheme in (s.lower() for s in self.ios.url_schemes)
+        return handles_url(self.ios.url_schemes, url)
 
 
 def load_ios_app(path: str | Path) -> IosAppModel:

@@ -29,6 +29,7 @@ from pydantic import (
 
 from ..durations import DurationError, parse_duration_ms
 from ..sizes import SizeError, parse_size_kb
+from .rules import http_outcome, scripted_outcome
 
 #: The built-in hook param: 0-based repetition number (``unique_name: "load-{index}"``).
 INDEX_PARAM = "index"
@@ -293,21 +294,14 @@ class Worker(_Model):
         return [value] if isinstance(value, (str, int)) else value
 
     def http_outcome(self, status: int | None, scripted: Outcome) -> Outcome:
-        """What one call's answer makes of the run (``status`` None: no answer came): the
-        worker's rules, the same on every virtual device — no answer gives
-        ``on_network_error``, a status in ``retry_on`` retry, any other 4xx/5xx failure, a
-        good answer leaves the scripted outcome (native_workmanager: ``shouldRetry = code >=
-        500``, exceptions retry; NWM ``workers/HttpRequestWorker.kt``)."""
-        if status is None:
-            return self.on_network_error
-        if status >= 400:
-            retry = any(entry in (str(status), f"{status // 100}xx") for entry in self.retry_on)
-            return "retry" if retry else "failure"
-        return scripted
+        """What one call's answer makes of the run (``status`` None: no answer came):
+        :func:`harness.apps.rules.http_outcome` with this worker's ``retry_on`` and
+        ``on_network_error``."""
+        return http_outcome(status, scripted, self.retry_on, self.on_network_error)  # type: ignore[return-value]
 
     def outcome(self, run_attempt: int) -> Outcome:
         """The scripted result of run attempt ``run_attempt`` (0-based); the last entry repeats."""
-        return self.outcomes[min(max(run_attempt, 0), len(self.outcomes) - 1)]
+        return scripted_outcome(self.outcomes, run_attempt)  # type: ignore[return-value]
 
 
 # -------------------------------------------------------------------------- hooks

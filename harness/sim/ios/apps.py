@@ -16,14 +16,13 @@ A work's worker (``workers:`` in the app model) decides how long a run takes and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from harness.apps.ios import TaskSpec
-
 from .facts import INPROC_MAX_ATTEMPTS
 
+TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
 if TYPE_CHECKING:
-    from harness.apps.model import Work, Worker
+    from typing import Any
+
+    from harness.apps.model import AppModel, Work, Worker
 
     from .phone import Phone
 
@@ -36,14 +35,24 @@ _FWM_SUB = "dev.fluttercommunity.workmanager"
 
 
 class AppRuntime:
-    """The code of one installed app inside its (virtual) process."""
+    """The code of one installed app inside its (virtual) process.
+
+    It reads the app from its plain installed form (``installed.py``: no pydantic in the
+    process); only matching a deep link to a hook and applying the hook's changes to a work ask
+    for the validated model (:attr:`hooks`).
+    """
 
     def __init__(self, dev: Phone, bid: str) -> None:
         self.dev = dev
         self.bid = bid
-        self.app = dev.app_model(bid)
+        self.app = dev.installed_app(bid)
         self.model = self.app.model
-        self.lib = self.model.library
+        self.lib: str = self.app.library
+
+    @property
+    def hooks(self) -> AppModel:
+        """The validated model, for its hooks (``deep_link_hook``, ``work_with``)."""
+        return self.dev.app_model(self.bid).model
 
     # ------------------------------------------------------------- helpers
     @property
@@ -95,7 +104,7 @@ class AppRuntime:
                 if url.startswith(head) and url.endswith(tail) and len(url) > len(head) + len(tail):
                     fn(url[len(head) : len(url) - len(tail)] if tail else url[len(head) :])
                     return
-        found = self.model.deep_link_hook(url)
+        found = self.hooks.deep_link_hook(url)
         if found is None:
             return
         hook, raw = found
@@ -128,30 +137,25 @@ class AppRuntime:
         library submits for periodic ``work``: the app model's ``ios.tasks`` entry, else the
         library's default (NWM: its two identifiers, processing when the work needs charging or
         idle; flutter_workmanager: a refresh request named after the unique name)."""
-        # all defaults, constructed without validating: validating builds TaskSpec's validator
-        spec = self.app.ios.tasks.get(name) or TaskSpec.model_construct()
+        spec = self.app.ios.tasks.get(name)  # None: every field is the library's default
         heavy = work.constraints.charging or work.constraints.device_idle
-        kind = spec.type or ("processing" if heavy else "refresh")
-        if spec.identifier:
+        kind = getattr(spec, "type", None) or ("processing" if heavy else "refresh")
+        if getattr(spec, "identifier", None):
             ident = spec.identifier
         elif self.lib == "native_workmanager":
             ident = NWM_PROCESSING_ID if kind == "processing" else NWM_REFRESH_ID
         else:
             ident = work.unique.name if work.unique else name
-        power = (
-            spec.requires_external_power
-            if spec.requires_external_power is not None
-            else (work.constraints.charging)
-        )
-        net = (
-            spec.requires_network
-            if spec.requires_network is not None
-            else (work.constraints.network != "not_required")
-        )
+        power = getattr(spec, "requires_external_power", None)
+        if power is None:
+            power = work.constraints.charging
+        net = getattr(spec, "requires_network", None)
+        if net is None:
+            net = work.constraints.network != "not_required"
         return kind, ident, power, net
 
     def enqueue(self, name: str, changes: dict[str, object]) -> None:
-        work = self.model.work_with(name, changes)
+        work = self.hooks.work_with(name, changes) if changes else self.model.work[name]
         tid = self.task_id(name, work)
         if self.lib == "native_workmanager":
             self.nslog("handle: enqueue")

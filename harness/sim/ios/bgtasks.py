@@ -39,7 +39,7 @@ class BGTaskScheduler:
         """``BGTaskScheduler.submit``: None when accepted, else the BGTaskSchedulerErrorDomain code."""
         desc = self.request_desc(kind, ident, earliest_ms, power, network)
         self.dev.bglog(bid, f"submitTaskRequest: {desc}")
-        model = self.dev.app_model(bid)
+        model = self.dev.installed_app(bid)
         code: int | None = None
         mode = "fetch" if kind == "refresh" else "processing"
         if self.dev.kind == "simulator":

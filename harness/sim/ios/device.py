@@ -31,9 +31,10 @@ TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios
 if TYPE_CHECKING:
     from typing import Any
 
-    from harness.apps.ios import IosAppModel  # (pydantic: imported when an app's code runs)
+    from harness.apps.ios import IosAppModel  # (pydantic: imported when a hook is matched)
 
     from .facts import Kind
+    from .installed import InstalledApp
 
 def new_state(kind: Kind = "simulator", home: SimHome | None = None, profile: str | None = None
               ) -> dict[str, Any]:
@@ -76,7 +77,7 @@ class World:
         self._timer: Any = None
         self.logs: list[dict[str, Any]] = []
         self.stdout: dict[int, list[str]] = {}
-        self._models: dict[str, IosAppModel] = {}
+        self._models: dict[tuple[str, bool], IosAppModel | InstalledApp] = {}
         #: Device events run (a task ending, a request launched, an app suspended …), for reports.
         self.events_run = 0
 
@@ -243,13 +244,22 @@ class World:
         return int(self.state["next_pid"])
 
     def model(self, path: str) -> IosAppModel:
-        if path not in self._models:
-            self._models[path] = _cached_model(path)
-        return self._models[path]
+        """The validated model of the app installed at ``path`` (what matches its hooks)."""
+        return self._model(path, True)  # type: ignore[return-value]
+
+    def installed(self, path: str) -> InstalledApp:
+        """The plain form of the app installed at ``path`` (what its code reads)."""
+        return self._model(path, False)  # type: ignore[return-value]
+
+    def _model(self, path: str, full: bool) -> IosAppModel | InstalledApp:
+        if (path, full) not in self._models:
+            self._models[path, full] = _cached_model(path, full)
+        return self._models[path, full]
 
     def forget_model(self, path: str) -> None:
         """An app was installed over ``path``: read it again next time."""
-        self._models.pop(path, None)
+        self._models.pop((path, True), None)
+        self._models.pop((path, False), None)
 
     # ------------------------------------------------------------------- output
     def log(
@@ -292,21 +302,22 @@ class World:
         self.stdout.setdefault(pid, []).append(line)
 
 
-_MODEL_CACHE: dict[tuple[str, int, int], IosAppModel] = {}
+_MODEL_CACHE: dict[tuple[str, int, int, bool], IosAppModel | InstalledApp] = {}
 
 
-def _cached_model(path: str) -> IosAppModel:
+def _cached_model(path: str, full: bool) -> IosAppModel | InstalledApp:
     """Load an installed app model once per process (and again only when its file changes)."""
-    from .installed import load_installed
+    from .installed import load_installed, load_model
 
+    load = load_model if full else load_installed
     try:
         st = Path(path).stat()
-        key = (path, st.st_mtime_ns, st.st_size)
+        key = (path, st.st_mtime_ns, st.st_size, full)
     except OSError:
-        return load_installed(path)  # raises the AppModelError that names the file
+        return load(path)  # raises the AppModelError that names the file
     model = _MODEL_CACHE.get(key)
     if model is None:
-        model = _MODEL_CACHE[key] = load_installed(path)
+        model = _MODEL_CACHE[key] = load(path)
     return model
 
 

@@ -1,18 +1,25 @@
-"""An installed app's model, kept next to its installed copy in the form a process loads fastest.
+"""An installed app's model, kept next to its installed copy in the forms a process loads fastest.
 
 Every ``xcrun`` call is a process of its own, and one that runs the app's code (``launch``,
 ``openurl``, a ``clock advance`` that starts or ends a task, ``lldb``) needs the app's model.
-Parsing the YAML and validating it builds pydantic's validators for every model class (and
-scans the installed packages for pydantic plugins): three quarters of such a call. So the
-validated model is pickled beside the installed copy (``apps/<udid>/<bundle id>.yaml.pickle``)
-the first time a process loads it, and later processes unpickle it — the model classes defer
-building their validators until something validates (``defer_build`` in ``harness/apps``),
-which unpickling never does. A real ``simctl install`` likewise takes a bundle that is already
-built; only the stand-in's "build" happens on first use.
+Parsing the YAML and validating it builds pydantic's validators for every model class; even
+an unpickled pydantic model needs pydantic imported and the model classes defined — most of
+such a call. So the file beside the installed copy (``apps/<udid>/<bundle id>.yaml.pickle``)
+holds two forms, made when ``simctl install`` validated the app (or by the first process that
+loads it):
 
-A pickle is used only when it was made from the same file (path, mtime, size) by the same
-model code and the same pydantic; anything else, or a pickle that does not load, means the YAML
-is parsed again (and the pickle rewritten).
+- an :class:`InstalledApp`: the validated model's fields as plain objects, with the worker's
+  script (``harness/apps/rules.py``) — all that running a task, launching the app or its debug
+  URLs ask, and it unpickles without pydantic;
+- the validated model itself, pickled once more inside, for what only the model does: matching
+  a deep link to a hook and applying the hook's changes to a work (``enqueue``). Its classes
+  defer building their validators (``defer_build`` in ``harness/apps``), which unpickling never
+  asks for.
+
+A real ``simctl install`` likewise takes a bundle that is already built. The file is used only
+when it was made from the same copy (path, mtime, size) by the same model code and the same
+pydantic; anything else, or a file that does not load, means the YAML is parsed again (and the
+file rewritten).
 """
 
 from __future__ import annotations
@@ -20,16 +27,84 @@ from __future__ import annotations
 import os
 import pickle
 
+from harness.apps.rules import handles_url, http_outcome, scripted_outcome
+
 TYPE_CHECKING = False  # typing is not imported at run time: see harness/sim/ios/__init__.py
 if TYPE_CHECKING:
     from harness.apps.ios import IosAppModel
 
 _SUFFIX = ".pickle"
-_CODE = ("model.py", "ios.py", "loader.py")
+_CODE = ("model.py", "ios.py", "loader.py", "rules.py")
+
+
+class Snapshot:
+    """A validated model's fields, and its properties' values, as plain attributes."""
+
+    def __init__(self, fields: dict[str, object]) -> None:
+        self.__dict__.update(fields)
+
+
+class WorkerSnapshot(Snapshot):
+    """A ``Worker``: its fields and its script (the model's own rules)."""
+
+    outcomes: tuple[str, ...]
+    retry_on: tuple[str, ...]
+    on_network_error: str
+
+    def outcome(self, run_attempt: int) -> str:
+        return scripted_outcome(self.outcomes, run_attempt)
+
+    def http_outcome(self, status: int | None, scripted: str) -> str:
+        return http_outcome(status, scripted, self.retry_on, self.on_network_error)
+
+
+class InstalledApp(Snapshot):
+    """An ``IosAppModel`` as the app's code reads it: ``model`` and ``ios`` snapshots, its
+    identity, and which URLs it opens."""
+
+    ios: Snapshot
+    model: Snapshot
+    bundle_id: str
+    display_name: str
+    library: str
+
+    def handles_url(self, url: str) -> bool:
+        return handles_url(self.ios.url_schemes, url)  # type: ignore[attr-defined]
+
+
+def _snapshot(value: object) -> object:
+    """``value`` with every pydantic model in it turned into a :class:`Snapshot`."""
+    from pydantic import BaseModel
+
+    from harness.apps.model import Worker
+
+    if isinstance(value, BaseModel):
+        fields = {name: _snapshot(getattr(value, name)) for name in type(value).model_fields}
+        for name, attr in vars(type(value)).items():
+            if isinstance(attr, property):
+                fields[name] = _snapshot(getattr(value, name))
+        return (WorkerSnapshot if isinstance(value, Worker) else Snapshot)(fields)
+    if isinstance(value, tuple):
+        return tuple(_snapshot(v) for v in value)
+    if isinstance(value, list):
+        return [_snapshot(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    return value
+
+
+def installed_app(model: IosAppModel) -> InstalledApp:
+    return InstalledApp({
+        "model": _snapshot(model.model),
+        "ios": _snapshot(model.ios),
+        "bundle_id": model.bundle_id,
+        "display_name": model.display_name,
+        "library": model.library,
+    })
 
 
 def _stamp(path: str) -> tuple[object, ...] | None:
-    """What the pickle of ``path`` must have been made from; None when ``path`` is unreadable."""
+    """What the file of ``path`` must have been made from; None when ``path`` is unreadable."""
     import importlib.util
 
     import harness.apps
@@ -54,18 +129,20 @@ def _stamp(path: str) -> tuple[object, ...] | None:
     return tuple(stamp)
 
 
-def load_installed(path: str) -> IosAppModel:
-    """The model of the installed copy at ``path``: from its pickle when that is current, else
-    parsed (:class:`~harness.apps.errors.AppModelError` naming the file) and pickled for the next."""
-    stamp = _stamp(path)
-    if stamp is not None:
-        try:
-            with open(path + _SUFFIX, "rb") as fh:
-                made_from, model = pickle.load(fh)
-            if made_from == stamp:
-                return model  # type: ignore[no-any-return]
-        except Exception:  # missing, partly written by an older bgtest, or unreadable: parse
-            pass
+def _read(path: str, stamp: tuple[object, ...] | None) -> tuple[InstalledApp, bytes] | None:
+    if stamp is None:
+        return None
+    try:
+        with open(path + _SUFFIX, "rb") as fh:
+            made_from, app, model = pickle.load(fh)
+    except Exception:  # missing, written by another bgtest, or unreadable: parse again
+        return None
+    return (app, model) if made_from == stamp else None
+
+
+def _parse(path: str) -> IosAppModel:
+    """Parse and validate the copy (:class:`~harness.apps.errors.AppModelError` naming the file)
+    and keep both forms for the next process."""
     from harness.apps.ios import load_ios_app
 
     model = load_ios_app(path)
@@ -73,11 +150,29 @@ def load_installed(path: str) -> IosAppModel:
     return model
 
 
+def load_installed(path: str) -> InstalledApp:
+    """The plain form of the installed copy at ``path`` (no pydantic when its file is current)."""
+    found = _read(path, _stamp(path))
+    return found[0] if found is not None else installed_app(_parse(path))
+
+
+def load_model(path: str) -> IosAppModel:
+    """The validated model of the installed copy at ``path``."""
+    found = _read(path, _stamp(path))
+    if found is not None:
+        try:
+            return pickle.loads(found[1])  # type: ignore[no-any-return]
+        except Exception:  # pydantic changed under the same version files: parse again
+            pass
+    return _parse(path)
+
+
 def remember(path: str, model: IosAppModel) -> None:
     """``simctl install`` validated ``model`` from the file it copied to ``path``: keep it ready."""
     stamp = _stamp(path)
     if stamp is not None:
-        _store(path + _SUFFIX, (stamp, model))
+        data = (stamp, installed_app(model), pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+        _store(path + _SUFFIX, data)
 
 
 def _store(target: str, data: object) -> None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from harness.apps.ios import IosAppModel
 
+    from .installed import InstalledApp
     from .state import SimHome
 
     class WorldView(Protocol):
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
         def new_pid(self) -> int: ...
 
         def model(self, path: str) -> IosAppModel: ...
+
+        def installed(self, path: str) -> InstalledApp: ...
 
         def log(self, dev: Phone, path: str, pid: int, msg: str, *, subsystem: str = "", category: str = "",
                 type: str = "Default", sender: str | None = None, fmt: str | None = None) -> None: ...
@@ -152,4 +155,9 @@ class Phone:
             category="Common",
         )
     def app_model(self, bid: str) -> IosAppModel:
+        """The app's validated model: what matches a deep link to its hooks and applies them."""
         return self.w.model(self.d["apps"][bid]["path"])
+
+    def installed_app(self, bid: str) -> InstalledApp:
+        """The app as its code reads it (identity, Info.plist facts, work, workers), pydantic-free."""
+        return self.w.installed(self.d["apps"][bid]["path"])

@@ -254,8 +254,7 @@ class SpringBoard:
             self.launch(PREFERENCES) if PREFERENCES not in self.dev.d["procs"] else self.to_front(PREFERENCES)
             return
         for bid in self.dev.d["apps"]:
-            model = self.dev.app_model(bid)
-            if model.handles_url(url):
+            if self.dev.installed_app(bid).handles_url(url):
                 self.activate(bid)
                 from .apps import runtime
 
@@ -274,7 +273,7 @@ class SpringBoard:
         if bid not in self.dev.d["procs"]:
             if (
                 bid in self.dev.d["force_quit"]
-                or "remote-notification" not in self.dev.app_model(bid).ios.background_modes
+                or "remote-notification" not in self.dev.installed_app(bid).ios.background_modes
             ):
                 return
             proc = self.spawn(bid, [], {}, "background")
