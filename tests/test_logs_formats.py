@@ -12,14 +12,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from harness.cli import _register, app
 from harness.logs.formats import sniff
 from harness.logs.timeline import read_timeline
+from harness.logs.vocab import vocabulary_for_log
 from harness.sim.android.device import VirtualAndroidDevice
 from harness.sim.android.shell.shell import run_sync
 
@@ -262,3 +266,55 @@ def test_an_empty_capture_and_a_mapped_one_read_alike(tmp_path: Path) -> None:
     path.write_text(STUDIO_2022)
     got = [(e.task, e.event) for e in read_timeline(path).events]
     assert got == [("sync", "enqueued"), ("sync", "succeeded")]
+
+
+# -- the selective scan against the full read (issue 9: the scan was rewritten for speed) -----
+_EVENTS = {  # tag -> a message the androidx.work vocabulary turns into an event
+    "WM-WorkerWrapper": f"Worker result SUCCESS for Work [ id={U}, tags={{ sync }} ]",
+    "WM-SystemJobScheduler": f"Scheduling work ID {U}Job ID 0",
+    "WorkerWrapper": f"Worker result FAILURE for Work [ id={U}, tags={{ sync }} ]",
+}
+_TAGS = [*_EVENTS, "WM-Processor", "ActivityManager", "W", "WM-X", "Noise", "WorkerWrapperX"]
+
+
+def _studio(tag: str, msg: str, pid: int, s: int) -> str:
+    return f"2026-01-05 09:{s // 60:02d}:{s % 60:02d}.000 {f'{pid}-{pid + 1}':>11}  {tag:<23} " \
+           f"{'com.example.wmplain':<36} I  {msg}"
+
+
+def _brief(tag: str, msg: str, pid: int, _s: int) -> str:
+    return f"I/{tag:<8}({pid:>5}): {msg}"
+
+
+def _capture_lines(header: Callable[[str, str, int, int], str]) -> st.SearchStrategy[list[str]]:
+    text = st.text(alphabet=" 0123456789-:./()WMIabc", max_size=60)
+    headed = st.builds(lambda tag, event, msg, pid, s: header(tag, _EVENTS.get(tag, msg) if event else msg,
+                                                               pid, s),
+                       st.sampled_from(_TAGS), st.booleans(), text, st.integers(1, 9_999_999),
+                       st.integers(0, 3599))
+    short_head = st.builds(lambda n: "2026-01-05 09:00"[:n], st.integers(1, 16))
+    return st.lists(st.one_of(headed, headed, headed, text, short_head, st.just("")), max_size=40)
+
+
+@pytest.mark.parametrize("header", [_studio, _brief], ids=["studio-2022", "brief"])
+@settings(max_examples=150)
+@given(data=st.data())
+def test_the_selective_scan_finds_every_event_the_full_read_finds(
+        tmp_path_factory: pytest.TempPathFactory, header: Callable[[str, str, int, int], str],
+        data: st.DataObject) -> None:
+    """Headers of wanted and unwanted tags, pids wide enough to move the tag column, lines with
+    no header (short ones that start like a header too), blank lines: reading only the lines
+    the scan picks gives the same events, at the same lines, as reading every line."""
+    lines = [header(tag, _EVENTS[tag], 1522, 0) for tag in _EVENTS] + data.draw(_capture_lines(header))
+    path = tmp_path_factory.mktemp("scan") / "capture.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    full = read_timeline(path, selective=False)
+    picked = read_timeline(path)
+    assert picked.capture.format == full.capture.format
+    assert [(e.task, e.event, e.line, e.time) for e in picked.events] == \
+        [(e.task, e.event, e.line, e.time) for e in full.events]
+    # and every record a vocabulary can read — a wanted tag's, with its continuation lines, or
+    # a line with no header that stands alone — is read alike
+    wanted = vocabulary_for_log(None, "android").tags
+    kept = {(r.seq, r.message) for r in picked.capture.records}
+    assert {(r.seq, r.message) for r in full.capture.records if r.tag in wanted or not r.tag} <= kept
