@@ -1,7 +1,7 @@
 """What one ``bgtest-xcrun`` process loads: each call is a process start, so a call imports only
-its verb's code, an app's code runs from the plain installed form of its model, and only a deep
-link's hook needs the validated model, unpickled (counts of modules, never times; the times are
-bench/bench_xcrun_call.py's)."""
+its verb's code, an app's code runs from the plain installed form of its model, and only a hook
+that changes the work it enqueues needs the validated model, unpickled (counts of modules, never
+times; the times are bench/bench_xcrun_call.py's)."""
 
 from __future__ import annotations
 
@@ -87,10 +87,8 @@ def test_an_installed_app_runs_without_the_model_stack(phone: tuple[Path, str]) 
     out, modules = call(home, "simctl", "launch", "--terminate-running-process", udid, BID)
     assert out.startswith(f"{BID}: ")
     assert "harness.sim.ios.apps" in modules and "pydantic" not in modules  # its code ran, plain
-    # a deep link is matched to the app's hooks by the validated model: unpickled, not re-read
-    _, modules = call(home, "simctl", "openurl", udid, "nwmios://enqueue/periodic-sync")
-    assert "harness.apps.model" in modules
-    assert not {"yaml", "harness.apps.loader", "pydantic.plugin._loader"} & modules
+    _, modules = call(home, "simctl", "openurl", udid, "nwmios://enqueue/periodic-sync")  # a deep link
+    assert "harness.apps.links" in modules and "pydantic" not in modules
     state, _ = call(home, "simctl", "bgtest", "state", udid)
     assert [r["ident"] for r in json.loads(state)["requests"]] == ["dev.brewkits.native_workmanager.refresh"]
     # dasd launches the task an hour on, it runs 2 s and ends: the app's code without pydantic
@@ -98,6 +96,18 @@ def test_an_installed_app_runs_without_the_model_stack(phone: tuple[Path, str]) 
     assert "pydantic" not in modules
     log, _ = call(home, "simctl", "spawn", udid, "log", "show", "--style", "compact")
     assert "complete with success: 1" in log
+
+
+def test_a_hook_that_changes_its_work_unpickles_the_validated_model(tmp_path: Path) -> None:
+    app = APP.parent / "nwm_demo.yaml"  # its load hook sets each work's unique name and tags
+    call(tmp_path, "simctl", "bgtest", "reset", "--kind", "device")
+    call(tmp_path, "simctl", "install", "booted", str(app))
+    _, modules = call(tmp_path, "simctl", "openurl", "booted", "nwmdemo://enqueue/load?count=3")
+    assert "harness.apps.model" in modules
+    assert not {"yaml", "harness.apps.loader"} & modules  # not read again (the new unique name is
+    # validated, as the model does it)
+    log, _ = call(tmp_path, "simctl", "spawn", "booted", "log", "show", "--style", "compact")
+    assert log.count("handleEnqueue called") == 3
 
 
 def test_a_stale_or_broken_pickle_is_replaced_by_the_file(tmp_path: Path) -> None:

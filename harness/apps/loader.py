@@ -17,7 +17,8 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import AppModelError
-from .model import INDEX_PARAM, MAX_REPEAT, PARAM_REF, AppModel
+from .links import INDEX_PARAM, MAX_REPEAT, PARAM_REF
+from .model import AppModel
 
 try:  # libyaml composes the same nodes (with their marks) about five times faster
     from yaml import CSafeLoader as _Loader

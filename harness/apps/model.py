@@ -14,9 +14,7 @@ Loading with ``file:line`` errors is :mod:`harness.apps.loader`; the JSON Schema
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qsl, unquote
 
 from pydantic import (
     BaseModel,
@@ -27,31 +25,20 @@ from pydantic import (
     field_validator,
 )
 
-from ..durations import DurationError, parse_duration_ms
 from ..sizes import SizeError, parse_size_kb
+from .links import (
+    MAX_REPEAT,
+    HookAction,
+    convert_param,
+    find_hook,
+    link_captures,
+    match_deep_link,
+    resolve_hook,
+)
+from .links import duration_value as _duration
 from .rules import http_outcome, scripted_outcome
 
-#: The built-in hook param: 0-based repetition number (``unique_name: "load-{index}"``).
-INDEX_PARAM = "index"
-
-#: Upper bound of ``repeat`` so a hook cannot ask a device to enqueue millions of requests.
-MAX_REPEAT = 10_000
-
-#: A ``{param}`` reference in a hook's link, work names, repeat and overrides.
-PARAM_REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
 _PACKAGE_RE = r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$"
-
-
-def _duration(value: Any) -> Any:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float, str)):
-        try:
-            return parse_duration_ms(value)
-        except DurationError as exc:
-            raise ValueError(str(exc)) from None
-    return value
 
 
 def _size(value: Any) -> Any:
@@ -313,28 +300,7 @@ class Param(_Model):
 
     def convert(self, raw: object) -> object:
         """Turn a delivered string (or an ``--ei`` int) into this type; ValueError when it does not fit."""
-        if self.type == "string":
-            return str(raw)
-        if self.type == "int":
-            if isinstance(raw, bool):
-                raise ValueError(f"not an integer: {raw!r}")
-            try:
-                return int(str(raw))
-            except ValueError:
-                raise ValueError(f"not an integer: {raw!r}") from None
-        if self.type == "bool":
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).lower()
-            if text in ("true", "1"):
-                return True
-            if text in ("false", "0"):
-                return False
-            raise ValueError(f"not a boolean: {raw!r}")
-        try:
-            return parse_duration_ms(raw if isinstance(raw, (int, float)) else str(raw))
-        except DurationError as exc:
-            raise ValueError(str(exc)) from None
+        return convert_param(self.type, raw)
 
 
 class Overrides(_Model):
@@ -382,123 +348,17 @@ class Hook(_Model):
     def _names(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    # ---- matching
-    def _pattern(self) -> re.Pattern[str]:
-        assert self.deep_link is not None
-        out = []
-        pos = 0
-        for m in PARAM_REF.finditer(self.deep_link):
-            out.append(re.escape(self.deep_link[pos : m.start()]))
-            out.append(f"(?P<{m.group(1)}>[^/?#]+)")
-            pos = m.end()
-        out.append(re.escape(self.deep_link[pos:]))
-        return re.compile("".join(out))
-
+    # ---- matching (harness/apps/links.py: the same rules for a plain snapshot of a hook)
     def captures(self) -> list[str]:
-        return PARAM_REF.findall(self.deep_link or "")
+        return link_captures(self.deep_link)
 
     def match_deep_link(self, uri: str) -> dict[str, str] | None:
         """Raw params when ``uri`` is this hook's link (path captures, then query parameters)."""
-        if self.deep_link is None:
-            return None
-        base, _, query = uri.partition("?")
-        base = base.partition("#")[0]
-        pattern = self._pattern()
-        m = pattern.fullmatch(base) if self.match == "exact" else pattern.match(base)
-        if m is None:
-            return None
-        raw = {k: unquote(v) for k, v in m.groupdict().items()}
-        for key, value in parse_qsl(query, keep_blank_values=True):
-            raw.setdefault(key, value)
-        return raw
+        return match_deep_link(self, uri)
 
     def resolve(self, raw: dict[str, object]) -> HookAction:
         """Typed params, repeat count and overrides for one delivery; ValueError on a bad value."""
-        values: dict[str, object] = {}
-        for name, spec in self.params.items():
-            if name in raw:
-                try:
-                    values[name] = spec.convert(raw[name])
-                except ValueError as exc:
-                    raise ValueError(f"param {name}: {exc}") from None
-            elif spec.default is not None:
-                values[name] = spec.convert(spec.default)
-        for name in self.captures():
-            if name not in values and name in raw:
-                values[name] = str(raw[name])
-
-        def fill(text: str) -> str:
-            def sub(m: re.Match[str]) -> str:
-                if m.group(1) == INDEX_PARAM:
-                    return m.group(0)  # filled per repetition by HookAction.changes_for
-                if m.group(1) not in values:
-                    raise ValueError(f"missing param {m.group(1)}")
-                value = values[m.group(1)]
-                spec = self.params.get(m.group(1))
-                if spec is not None and spec.type == "duration":
-                    return f"{value}ms"  # keeps its unit when parsed again as a duration
-                return str(value).lower() if isinstance(value, bool) else str(value)
-
-            return PARAM_REF.sub(sub, text)
-
-        names = tuple(fill(n) for n in self.enqueue)
-        repeat = self.repeat
-        if isinstance(repeat, str):
-            try:
-                repeat = int(fill(repeat))
-            except ValueError as exc:
-                raise ValueError(f"repeat: {exc}") from None
-        if not 1 <= repeat <= MAX_REPEAT:
-            raise ValueError(f"repeat must be 1..{MAX_REPEAT}, got {repeat}")
-        changes: dict[str, object] = {}
-        ov = self.overrides
-        if ov is not None:
-            if ov.initial_delay is not None:
-                delay = ov.initial_delay
-                changes["initial_delay_ms"] = _duration(fill(delay) if isinstance(delay, str) else delay)
-            if ov.unique_name is not None:
-                changes["unique_name"] = fill(ov.unique_name)
-            if ov.unique_policy is not None:
-                changes["unique_policy"] = fill(ov.unique_policy)
-            if ov.tags:
-                changes["tags"] = tuple(fill(t) for t in ov.tags)
-            if ov.input:
-                changes["input"] = {k: fill(v) if isinstance(v, str) else v for k, v in ov.input.items()}
-        return HookAction(names, repeat, changes, values)
-
-
-class HookAction:
-    """What one hook delivery asks for: enqueue ``names`` ``repeat`` times, with ``changes`` applied."""
-
-    __slots__ = ("changes", "names", "params", "repeat")
-
-    def __init__(
-        self, names: tuple[str, ...], repeat: int, changes: dict[str, object], params: dict[str, object]
-    ) -> None:
-        self.names = names
-        self.repeat = repeat
-        self.changes = changes
-        self.params = params
-
-    def changes_for(self, index: int) -> dict[str, object]:
-        """The changes for repetition ``index`` (``{index}`` filled in)."""
-        if not self.changes:
-            return self.changes
-        token = "{" + INDEX_PARAM + "}"
-
-        def fill(value: object) -> object:
-            if isinstance(value, str):
-                return value.replace(token, str(index))
-            if isinstance(value, tuple):
-                return tuple(fill(v) for v in value)
-            if isinstance(value, dict):
-                return {k: fill(v) for k, v in value.items()}
-            return value
-
-        return {k: fill(v) for k, v in self.changes.items()}
-
-    def __repr__(self) -> str:
-        return f"HookAction(names={self.names}, repeat={self.repeat}, changes={self.changes})"
+        return resolve_hook(self, raw)
 
 
 # ---------------------------------------------------------------------------- app
@@ -590,11 +450,7 @@ class AppModel(_Model):
         return scheme.lower() in (s.lower() for s in self.deep_link_schemes)
 
     def deep_link_hook(self, uri: str) -> tuple[Hook, dict[str, str]] | None:
-        for hook in self.hooks:
-            raw = hook.match_deep_link(uri)
-            if raw is not None:
-                return hook, raw
-        return None
+        return find_hook(self.hooks, uri)
 
     def broadcast_hooks(self, action: str) -> list[Hook]:
         return [h for h in self.hooks if h.broadcast == action]

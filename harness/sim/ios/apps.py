@@ -38,8 +38,8 @@ class AppRuntime:
     """The code of one installed app inside its (virtual) process.
 
     It reads the app from its plain installed form (``installed.py``: no pydantic in the
-    process); only matching a deep link to a hook and applying the hook's changes to a work ask
-    for the validated model (:attr:`hooks`).
+    process), deep links included (``harness/apps/links.py``); only a hook that changes the
+    work it enqueues (``overrides:``) asks for the validated model (:attr:`hooks`).
     """
 
     def __init__(self, dev: Phone, bid: str) -> None:
@@ -51,7 +51,7 @@ class AppRuntime:
 
     @property
     def hooks(self) -> AppModel:
-        """The validated model, for its hooks (``deep_link_hook``, ``work_with``)."""
+        """The validated model, for a hook's changes to a work (``work_with``)."""
         return self.dev.app_model(self.bid).model
 
     # ------------------------------------------------------------- helpers
@@ -104,12 +104,14 @@ class AppRuntime:
                 if url.startswith(head) and url.endswith(tail) and len(url) > len(head) + len(tail):
                     fn(url[len(head) : len(url) - len(tail)] if tail else url[len(head) :])
                     return
-        found = self.hooks.deep_link_hook(url)
+        from harness.apps.links import find_hook, resolve_hook
+
+        found = find_hook(self.model.hooks, url)
         if found is None:
             return
         hook, raw = found
         try:
-            action = hook.resolve(dict(raw))
+            action = resolve_hook(hook, dict(raw))
         except ValueError:
             return
         for i in range(action.repeat):

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from harness.apps.ios import IosAppModel
 
 _SUFFIX = ".pickle"
-_CODE = ("model.py", "ios.py", "loader.py", "rules.py")
+_CODE = ("model.py", "ios.py", "loader.py", "rules.py", "links.py")
 
 
 class Snapshot:
