@@ -1,11 +1,13 @@
 """Scenarios a newcomer wrote from the deployment guide with only docs/scenario-language.md,
 run on the virtual phone through the real adb server; each file's tag says the verdict it must
-get (`expect-pass` / `expect-fail`). They caught a virtual phone that ran a restricted app's
+get (`expect-pass` / `expect-fail`; a failing one's `# fails-at: LINE: TEXT` comment says where
+it must fail and why). They caught a virtual phone that ran a restricted app's
 hourly sync every two hours (QuotaController caps sessions, not only run time).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +39,11 @@ def test_a_guide_scenario_gets_the_verdict_it_names(device: AndroidDevice, path:
     want = "passed" if "expect-pass" in scenario.tags else "failed"
     result = ScenarioRunner(scenario, device, app_under_test(scenario, "android")).run()
     assert result.status == want, (result.status, result.failure)
+    fails_at = re.search(r"^# fails-at: (\d+): (.+)$", path.read_text(), re.MULTILINE)
+    if fails_at:  # where and why: the failing step's file:line first, then the reason
+        line, why = fails_at.groups()
+        assert result.failure.startswith(f"{path}:{line}: "), result.failure
+        assert why in result.failure, result.failure
 
 
 def test_a_failing_scenario_leaves_no_forced_state_behind(device: AndroidDevice) -> None:

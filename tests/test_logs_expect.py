@@ -458,3 +458,22 @@ def test_category_narrows_an_ios_match() -> None:
     e.feed(LogRecord(T0 + 2 * S, category="scheduler", **base))  # type: ignore[arg-type]
     e.advance_to(T0 + MIN)
     assert c.status == "passed", c.reason
+
+
+def test_a_record_at_the_anchors_millisecond_but_before_its_marker_is_outside_the_window() -> None:
+    """A virtual clock stands still between steps: launch, force-stop and the expect after them
+    share one millisecond. A start logged before the force-stop's marker (seq 10) is not in the
+    force-stop's window; one logged after it is (found from outside: a false pass of "started
+    within 1m after a force-stop", a false fail of "never started after it")."""
+    e = engine()
+    before = ev(0, "sync-a", "started")
+    before.seq = 5
+    e.feed(before)
+    started = Match(task="sync-*", state="started")
+    c = e.add(Expectation(started, within_ns=MIN), T0, anchor_seq=10)
+    never = e.add(Expectation(started, within_ns=MIN, never=True), T0, anchor_seq=10)
+    assert c.status == "pending" and never.status == "pending"
+    after = ev(0, "sync-b", "started")
+    after.seq = 12
+    e.feed(after)
+    assert c.status == "passed" and never.status == "failed"

@@ -737,10 +737,12 @@ PROBES[("Expect", "success_rate")] = _expect(
     '{task: "api-*", success_rate: ">= 100%", within: 10m}',
     API_23,
 )
+# the Probe line after the launch: a guard looks from the window's start (the last action's
+# marker), so a line logged before it, even in the same device millisecond, trips nothing
 PROBES[("Expect", "fail_fast_on")] = _expect(
     "{task: api-2, state: succeeded, within: 10m}",
     "{task: api-2, state: succeeded, within: 10m, fail_fast_on: [{tag: Probe}]}",
-    LOG_W + "  - launch: apidemo://enqueue/api-2\n",
+    "  - launch: apidemo://enqueue/api-2\n" + LOG_W,
 )
 # in_order entries (Match) and fail_fast_on entries (LogMatch): the same fields, one level down
 PROBES[("Match", "task")] = _expect(
@@ -763,7 +765,7 @@ PROBES[("Match", "message")] = _expect(
     LOG_W,
 )
 _GUARDED = "{task: api-2, state: succeeded, within: 10m, fail_fast_on: [%s]}"
-_BEFORE_GUARD = LOG_W + "  - launch: apidemo://enqueue/api-2\n"
+_BEFORE_GUARD = "  - launch: apidemo://enqueue/api-2\n" + LOG_W
 PROBES[("LogMatch", "tag")] = _expect(_GUARDED % "{tag: Other}", _GUARDED % "{tag: Probe}", _BEFORE_GUARD)
 PROBES[("LogMatch", "level")] = _expect(
     _GUARDED % "{tag: Probe, level: error}", _GUARDED % "{tag: Probe, level: warn}", _BEFORE_GUARD

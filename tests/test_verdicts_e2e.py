@@ -101,18 +101,28 @@ def test_a_glob_that_matches_nothing_says_so(device: AndroidDevice, home: Path) 
     assert result.tasks["nope-*"].why() == "no task matched in the logs"
 
 
+#: api-2 first: the window of an expect opens at the last launch, so only api-1 is enqueued in it
+#: (the first launch's enqueue is before the window, even at the same device millisecond)
+API_2_THEN_1 = """
+  - launch: apidemo://enqueue/api-2
+  - launch: apidemo://enqueue/api-1
+"""
+
+
 def test_in_order_and_latency_with_globs(device: AndroidDevice, home: Path) -> None:
     ok = run(
         device,
         home,
-        API_BOTH
+        API_2_THEN_1
         + '  - expect: {in_order: ["api-* enqueued", "api-* retried", "api-* succeeded"], within: 10m}\n'
         + '  - expect: {task: "api-*", latency: "<= 5m", within: 10m}\n',
     )
     assert ok.status == "passed", ok.failure
     expect = '  - expect: {task: "api-*", latency: "<= 10s", within: 10m}\n'
-    text = failed(run(device, home, API_BOTH + expect))
+    text = failed(run(device, home, API_2_THEN_1 + expect))
     assert "api-1: no succeeded within 10s" in text
+    # api-1 enqueued by the launch before the window's: not measured, as on a phone
+    assert run(device, home, API_BOTH + expect).status == "passed"
 
 
 # ------------------------------------------------------------------ one meaning

@@ -36,7 +36,7 @@ from harness.devices.journal_reader import JournalReader
 from harness.errors import BgtestError, DeviceError
 from harness.logs.expect import ExpectationEngine
 from harness.logs.journal import Journal
-from harness.logs.record import LogRecord
+from harness.logs.record import NO_SEQ, LogRecord
 
 if TYPE_CHECKING:
     from harness.devices.ios import Console, IosDevice
@@ -202,6 +202,7 @@ class IosDeviceJournal(JournalReader):
                 subsystem="",
                 category="stdout",
                 process=console.process_name,
+                seq=NO_SEQ,  # read on its own pipe: no place among the log stream's markers
             )
             self.journal.append(rec)
         with self._cond:

@@ -38,7 +38,7 @@ from harness.durations import format_duration_ms
 from harness.scenario.values import Comparison, Match, TaskPattern, describe_expectation, level_rank
 
 from .logcat_parser import Interest
-from .record import LogRecord, canonical_level
+from .record import NO_SEQ, LogRecord, canonical_level
 from .vocab import STATES, TaskEvent, VocabState
 
 PENDING, PASSED, FAILED = "pending", "passed", "failed"
@@ -224,12 +224,16 @@ class Check:
     """A live expectation. The engine calls `on_event` / `on_raw` / `on_near` / `on_time`.
 
     Its window is ``[anchor, anchor + within)`` in device time; without `within` it stays open
-    until the runner closes it (`close`), and `window_end_ns` is then when that happened.
+    until the runner closes it (`close`), and `window_end_ns` is then when that happened. A
+    record logged at the anchor's very millisecond but before the step's marker (``anchor_seq``,
+    its place in the stream) is not in it: on a virtual device whose clock moves only when asked,
+    a launch, a force-stop and the expect after them all happen at one device millisecond.
     """
 
     def __init__(self, exp: Expectation, anchor_ns: int, engine: ExpectationEngine) -> None:
         self.exp = exp
         self.anchor_ns = anchor_ns
+        self.anchor_seq: int | None = None
         self.deadline_ns = anchor_ns + exp.within_ns if exp.within_ns is not None else None
         self.engine = engine
         self.status = PENDING
@@ -259,6 +263,11 @@ class Check:
     # helpers
     def in_window(self, t: int) -> bool:
         return t >= self.anchor_ns and (self.deadline_ns is None or t < self.deadline_ns)
+
+    def before_anchor(self, rec: LogRecord) -> bool:
+        """Logged at the anchor's time, but before the marker that opened the window."""
+        return (self.anchor_seq is not None and rec.time_ns == self.anchor_ns
+                and NO_SEQ < rec.seq < self.anchor_seq)
 
     @property
     def window_end_ns(self) -> int | None:
@@ -374,7 +383,8 @@ class Check:
                     + (f"; the log names: {shown}" if seen else ""), *unnamed]
         out = [f"{label or 'last events of ' + task}:"]
         for ev in evs[-6:]:
-            marker = "" if self.in_window(ev.time_ns) else "  (outside window)"
+            marker = "" if self.in_window(ev.time_ns) and not self.before_anchor(ev.record) else \
+                "  (outside window)"
             out.append(f"  {self.engine.rel(ev.time_ns)} {ev.state:<9} {ev.record.short()}{marker}")
         return out
 
@@ -722,6 +732,11 @@ def _counted_before(check: Check, ev: TaskEvent) -> bool:
     return bool(ev.prior) and any(p.name_in(ev.prior) is not None for p in check.patterns())
 
 
+def _not_for(check: Check, ev: TaskEvent) -> bool:
+    """`ev` is not `check`'s to count: taken already, or logged before its window opened."""
+    return _counted_before(check, ev) or check.before_anchor(ev.record)
+
+
 class ExpectationEngine:
     """All live expectations of one device. Feed it every record (in order) with `feed`."""
 
@@ -750,13 +765,19 @@ class ExpectationEngine:
         self.on_add: list[Callable[[], None]] = []
 
     # -- setup ---------------------------------------------------------------------------
-    def add(self, exp: Expectation, anchor_ns: int, *, history: Iterable[LogRecord] = ()) -> Check:
+    def add(
+        self, exp: Expectation, anchor_ns: int, *, history: Iterable[LogRecord] = (),
+        anchor_seq: int | None = None,
+    ) -> Check:
         """Start evaluating `exp` over device time from `anchor_ns`.
 
         Task events the engine already saw since the anchor are replayed; raw records from
-        before now must be passed as `history` (the journal has them).
+        before now must be passed as `history` (the journal has them). ``anchor_seq``: the
+        stream position of the marker that opened the window (records at ``anchor_ns`` up to it
+        came before the step).
         """
         check = _check_for(exp, anchor_ns, self)
+        check.anchor_seq = anchor_seq
         self.checks.append(check)
         for raw in check.raws:
             self._raw.add(raw)
@@ -772,10 +793,10 @@ class ExpectationEngine:
             heapq.heappush(self._deadlines, (check.deadline_ns, next(self._seq), check))
         # replay
         for ev in self.events:
-            if ev.time_ns >= anchor_ns and not _counted_before(check, ev):
+            if ev.time_ns >= anchor_ns and not _not_for(check, ev):
                 check.on_event(ev)
         for rec in history:
-            if rec.time_ns >= anchor_ns:
+            if rec.time_ns >= anchor_ns and not check.before_anchor(rec):
                 self._raw_dispatch(rec, only=check)
         check.on_time(self.now_ns)
         for fn in self.on_add:
@@ -816,7 +837,7 @@ class ExpectationEngine:
         if self._fail_fast.by_tag or self._fail_fast.anywhere or self._fail_fast.by_subsystem \
                 or self._fail_fast.by_process:
             for raw in self._fail_fast.candidates(rec):
-                if raw.check.status == PENDING and raw.rest_matches(rec):
+                if raw.check.status == PENDING and not raw.check.before_anchor(rec) and raw.rest_matches(rec):
                     raw.check.on_fail_fast(rec, raw)
                     self._dirty = True
         if self._dirty:
@@ -837,13 +858,13 @@ class ExpectationEngine:
             for name in ev.names or (ev.task,):
                 for check in by_task.get(name, ()):
                     if id(check) not in notified and check.status == PENDING \
-                            and not _counted_before(check, ev):
+                            and not _not_for(check, ev):
                         notified.add(id(check))
                         check.on_event(ev)
                         if check.status != PENDING:
                             self._dirty = True
         for check in self._any_task:
-            if check.status == PENDING and not _counted_before(check, ev):
+            if check.status == PENDING and not _not_for(check, ev):
                 check.on_event(ev)
                 if check.status != PENDING:
                     self._dirty = True
@@ -852,6 +873,8 @@ class ExpectationEngine:
         for raw in self._raw.candidates(rec):
             check = raw.check
             if check.status != PENDING or (only is not None and check is not only):
+                continue
+            if check.before_anchor(rec):
                 continue
             if raw.rest_matches(rec):
                 check.on_raw(rec, raw)

@@ -30,7 +30,7 @@ from typing import IO, Protocol
 from .expect import ExpectationEngine
 from .logcat_parser import Interest, LogcatParser, format_time
 from .oslog_parser import OslogParser
-from .record import LogRecord
+from .record import NO_SEQ, LogRecord
 from .vocab import TaskEvent, VocabState
 
 
@@ -188,8 +188,10 @@ class Journal:
 
     def add_external(self, rec: LogRecord) -> None:
         """A record that did not come from the device's log (a request the proxy saw): searched
-        like any record, and kept apart so a re-read of the device stream still has it."""
+        like any record, and kept apart so a re-read of the device stream still has it. It has
+        no place in the stream (``seq`` -1): its device time alone puts it in a window."""
         with self.lock:
+            rec.seq = NO_SEQ
             self._external.append(rec)
             if rec.time_ns > self._last_ns:
                 self._last_ns = rec.time_ns

@@ -30,6 +30,11 @@ def canonical_level(level: str) -> str:
     return LEVEL_NAMES.get(level.upper(), low)
 
 
+#: The ``seq`` of a record bgtest adds itself (a proxy request, an iOS app's stdout line): it has
+#: no place in the device's stream, only a device time.
+NO_SEQ = -1
+
+
 @dataclass(slots=True)
 class LogRecord:
     """A parsed log record.

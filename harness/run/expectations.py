@@ -28,6 +28,10 @@ MAX_TIMELINE_EVENTS = 2_000
 @dataclass
 class _Ctx:
     anchor_ns: int = 0
+    #: the stream position of the marker at ``anchor_ns`` (records at that time up to it are
+    #: before the window), and of the last barrier's marker
+    anchor_seq: int | None = None
+    barrier_seq: int | None = None
     scenario_start_ns: int = 0
     #: the device-time window [start, end) the last expectation looked at (end None: open)
     window: tuple[int, int | None] | None = None
@@ -104,6 +108,7 @@ class ExpectationSteps:
         guards_spec = spec.fail_fast_on
         spec = dataclasses.replace(spec, fail_fast_on=())
         self.ctx.window = (anchor_ns, end_ns)
+        seq = self.ctx.anchor_seq if anchor_ns == self.ctx.anchor_ns else None
         with self.journal.lock:
             guards = [
                 self.engine.add(
@@ -115,6 +120,7 @@ class ExpectationSteps:
                     ),
                     anchor_ns,
                     history=self.journal.records_since(anchor_ns),
+                    anchor_seq=seq,
                 )
                 for g in guards_spec
             ]
@@ -124,7 +130,7 @@ class ExpectationSteps:
                 not item.is_event for item in spec.in_order
             )
             history = self.journal.records_since(anchor_ns) if raw else ()
-            check = self.engine.add(spec, anchor_ns, history=history)
+            check = self.engine.add(spec, anchor_ns, history=history, anchor_seq=seq)
             now = self.engine.now_ns
         if end_ns is None:
             # Only what already happened counts: decide now (once unnamed work is named).

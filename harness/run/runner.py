@@ -202,6 +202,7 @@ class ScenarioRunner(ExpectationSteps):
             self.journal = device.open_journal(self.engine, log_interest(self.scenario), self.app)
             start = self._barrier("scenario start")
             self.ctx.scenario_start_ns = self.ctx.anchor_ns = start
+            self.ctx.anchor_seq = self.ctx.barrier_seq
             self.engine.origin_ns = start
             self.result.device_start_ms = start // NS
             with self.journal.lock:
@@ -348,7 +349,7 @@ class ScenarioRunner(ExpectationSteps):
             self.result.start_state = self.guard.saved_dict()
         if action.marks_start:
             start = self._barrier(record.summary)
-            self.ctx.anchor_ns = start
+            self.ctx.anchor_ns, self.ctx.anchor_seq = start, self.ctx.barrier_seq
             record.device_start_ms = start // NS
         if not record.device_start_ms:
             record.device_start_ms = self._device_now_ns() // NS
@@ -385,6 +386,7 @@ class ScenarioRunner(ExpectationSteps):
         rec = self.journal.barrier(f"bgtest-step-{uuid.uuid4().hex[:12]}", timeout=timeout)
         with self.journal.lock:
             self.engine.advance_to(rec.time_ns)
+        self.ctx.barrier_seq = rec.seq
         return rec.time_ns
 
     def _device_now_ns(self) -> int:
