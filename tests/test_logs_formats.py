@@ -318,3 +318,22 @@ def test_the_selective_scan_finds_every_event_the_full_read_finds(
     wanted = vocabulary_for_log(None, "android").tags
     kept = {(r.seq, r.message) for r in picked.capture.records}
     assert {(r.seq, r.message) for r in full.capture.records if r.tag in wanted or not r.tag} <= kept
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["05-12 10:00:00.123  1234  1250 I WM-WorkerWrapper: {msg}",
+     "05-12 10:00:00.123 I/WM-WorkerWrapper( 1234): {msg}",
+     "[ 05-12 10:00:00.123  1234: 1250 I/WM-WorkerWrapper ]\n{msg}\n"],
+    ids=["threadtime", "time", "long"],
+)
+def test_a_year_less_capture_is_dated_no_later_than_the_file_was_saved(tmp_path: Path, line: str) -> None:
+    """The year of `MM-DD` comes from the file's mtime: a May log saved in December is from
+    that May, not the next (it was printed as 2027 on 2026-12-08)."""
+    path = tmp_path / "may.log"
+    msg = f"Worker result SUCCESS for Work [ id={U}, tags={{ nightly }} ]"
+    path.write_text(line.format(msg=msg) + "\n")
+    saved = 1_796_688_000  # 2026-12-08 00:00 UTC
+    os.utime(path, (saved, saved))
+    out = runner.invoke(app, ["logs", "--json", str(path)])
+    assert json.loads(out.stdout.splitlines()[0])["time"] == "2026-05-12T10:00:00.123", out.output

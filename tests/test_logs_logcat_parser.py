@@ -116,6 +116,16 @@ def test_records_later_in_the_calendar_than_now_are_last_year() -> None:
     assert r.time_ns == calendar.timegm((2025, 12, 30, 10, 0, 0)) * 10**9
 
 
+def test_a_stamp_earlier_in_the_calendar_than_now_is_this_year_even_half_a_year_back() -> None:
+    """A capture from May read in December was dated next May (found from outside: `bgtest
+    logs` on an older paste printed 2027 on 2026-12-08); the first stamp is never after now."""
+    ref = calendar.timegm((2026, 12, 8, 0, 0, 0)) * 10**9
+    [may] = parse_all("05-12 10:00:00.000  1  1 I T: may\n", ref=ref)
+    assert may.time_ns == calendar.timegm((2026, 5, 12, 10, 0, 0)) * 10**9
+    [ahead] = parse_all("12-08 09:00:00.000  1  1 I T: a clock ahead of UTC\n", ref=ref)
+    assert ahead.time_ns == calendar.timegm((2026, 12, 8, 9, 0, 0)) * 10**9
+
+
 @pytest.mark.parametrize("chunk", [1, 7, 64, 4096])
 def test_chunking_does_not_change_records(chunk: int) -> None:
     data = b"".join((FIX / n).read_bytes() for n in ("wm_retry_run.logcat", "nwm_run.logcat"))

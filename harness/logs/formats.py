@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .logcat_parser import Interest, LogcatParser, prefix_tree
+from .logcat_parser import Interest, LogcatParser, prefix_tree, year_not_after
 from .oslog_parser import OslogParser
 from .record import LogRecord
 
@@ -325,6 +325,7 @@ class _LineReader:
         self.keep = keep
         ref = time.gmtime(reference_ns // 1_000_000_000)
         self.year, self.month = ref.tm_year, ref.tm_mon
+        self._saved: int | None = reference_ns  # the capture was saved then: no date is later
         self.current: LogRecord | None = None
         self.parts: list[str] = []
         self.last_line = 0
@@ -468,7 +469,7 @@ class _LineReader:
         if g.get("year"):
             year: int | None = int(g["year"] or 0)
         elif month:
-            year = self._year_for(month)
+            year = self._year_for(month, day)
         else:
             year = None
         secs = int(g["hh"] or 0) * 3600 + int(g["mi"] or 0) * 60 + int(g["ss"] or 0)
@@ -483,10 +484,14 @@ class _LineReader:
         ns = (base + secs) * 1_000_000_000 + int(frac) * 10 ** (9 - len(frac))
         return ns, f"{year:04d}-{month:02d}-{day:02d}T{clock}{zone}"
 
-    def _year_for(self, month: int) -> int:
-        """A date without a year: the reference year, rolling at December -> January (the
-        same rule as `LogcatParser`)."""
-        if month < self.month - 6:
+    def _year_for(self, month: int, day: int) -> int:
+        """A date without a year: the first one's year is the latest that does not put it after
+        the capture was saved (a log from May saved in December is from this May, not next);
+        then the previous line's, rolling at December -> January (as `LogcatParser`)."""
+        if self._saved is not None:
+            self.year = year_not_after(self._saved, month, day)
+            self._saved = None
+        elif month < self.month - 6:
             self.year += 1
         elif month > self.month + 6:
             self.year -= 1

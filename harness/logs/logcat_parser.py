@@ -120,17 +120,26 @@ def _needles(tags: frozenset[str]) -> tuple[bytes, ...]:
     return tuple(out)
 
 
+def year_not_after(reference_ns: int, month: int, day: int) -> int:
+    """The year of a year-less ``MM-DD`` stamp logged no later than ``reference_ns`` (a day of
+    slack: the log's clock may be ahead of UTC): a log from May read in December is from this
+    May, one from December read in January from last December."""
+    ref = time.gmtime(reference_ns // 1_000_000_000 + 86_400)
+    return ref.tm_year if (month, day) <= (ref.tm_mon, ref.tm_mday) else ref.tm_year - 1
+
+
 class LogcatParser:
     """Feed it bytes as they come; it returns complete records in stream order.
 
     `reference_ns` is the device's "now" (epoch ns, device wall clock taken as UTC) and
-    decides the year of threadtime's ``MM-DD`` stamps: records later in the calendar than
-    the reference belong to the previous year; afterwards the year rolls over when the month
-    drops by more than six (December -> January).
+    decides the year of threadtime's ``MM-DD`` stamps: the first one is not later than the
+    reference (`year_not_after`); afterwards the year rolls over when the month drops by more
+    than six (December -> January).
     """
 
     def __init__(self, *, reference_ns: int | None = None, seq_start: int = 0) -> None:
-        ref = time.gmtime((reference_ns if reference_ns is not None else time.time_ns()) // 1_000_000_000)
+        self._reference_ns: int | None = reference_ns if reference_ns is not None else time.time_ns()
+        ref = time.gmtime(self._reference_ns // 1_000_000_000)
         self._year = ref.tm_year
         self._month = ref.tm_mon
         self._offset = seq_start  # stream offset (bytes) of the first byte of self._buf
@@ -412,7 +421,10 @@ class LogcatParser:
                 year = int(yb)
             else:
                 before = self._year
-                if month < self._month - 6:
+                if self._reference_ns is not None:  # the first year-less stamp
+                    self._year = year_not_after(self._reference_ns, month, int(d))
+                    self._reference_ns = None
+                elif month < self._month - 6:
                     self._year += 1
                 elif month > self._month + 6:
                     self._year -= 1
