@@ -55,6 +55,7 @@ WANT = [("sync", "enqueued"), ("sync", "started"), ("sync", "succeeded"), ("sync
     ("brief", "brief"), ("brief,uid", "brief"), ("time", "time"), ("time,year", "time"),
     ("time,epoch", "time-epoch"), ("time,usec,zone", "time"), ("tag", "tag"), ("process", "process"),
     ("long", "long"), ("long,epoch", "long"), ("long,year,uid", "long"),
+    ("color", "threadtime"), ("time,color", "time"),  # ANSI codes around each line: read through
 ])
 def test_every_logcat_format_gives_the_same_timeline(
         device: VirtualAndroidDevice, tmp_path: Path, modifiers: str, name: str) -> None:

@@ -162,6 +162,10 @@ _NOT_LOG = re.compile(
 )
 
 
+#: ANSI colour and style codes (SGR): `logcat -v color` wraps each line in them.
+_SGR = re.compile(rb"\x1b\[[0-9;]*m")
+
+
 class UnknownFormat(ValueError):
     """No line of a capture has a header bgtest knows (and nothing says it is message-only)."""
 
@@ -214,6 +218,8 @@ def sniff(path: str | Path, platform: str | None = None) -> tuple[bytes, str, st
     (its message names the file and the formats tried) and `OSError`."""
     p = Path(path)
     data = _mapped(p)
+    if _SGR.search(data[:1 << 18]):  # `adb logcat -v color`, a CI job's log: colours are not text
+        data = _SGR.sub(b"", data[:])
     head = data[:1 << 18].decode("utf-8", "replace").splitlines()[:2000]
     found = detect(head, platform)
     if found is not None:
