@@ -477,3 +477,20 @@ def test_a_record_at_the_anchors_millisecond_but_before_its_marker_is_outside_th
     after.seq = 12
     e.feed(after)
     assert c.status == "passed" and never.status == "failed"
+
+
+def test_a_task_whose_request_was_refused_says_so_not_no_events_at_all() -> None:
+    """On the Simulator BGTaskScheduler.submit fails (Code=1): an expectation that the refresh was
+    enqueued failed with "no events at all in the log", as if the app never asked."""
+    e = ExpectationEngine(VocabState([load_vocabulary("bgtaskscheduler")]))
+    e.origin_ns = T0
+    c = e.add(Expectation(Match(task="com.example.refresh", state="enqueued"), within_ns=MIN), T0)
+    request = "<BGAppRefreshTaskRequest: com.example.refresh, earliestBeginDate: (null)>"
+    refusal = f"Error submitting task request: {request} Error Domain=BGTaskSchedulerErrorDomain Code=1"
+    for t, msg in ((1, f"submitTaskRequest: {request}"), (2, refusal)):
+        e.feed(LogRecord(T0 + t * 1_000_000, 900, 901, "Default", "Runner", msg, raw=msg, process="Runner",
+                         subsystem="com.apple.BackgroundTasks", category="Framework"))
+    e.advance_to(T0 + MIN)
+    assert c.status == "failed"
+    assert ("task com.example.refresh: its request was refused, so it was never pending: +2ms "
+            in c.failure_message()), c.failure_message()

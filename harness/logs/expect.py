@@ -374,6 +374,10 @@ class Check:
         task = pattern.text
         evs = self.engine.task_history(task)
         if not evs:
+            refused = self.engine.vocab.refused.get(task) if self.engine.vocab is not None else None
+            if refused is not None:  # the app asked and the framework said no (the Simulator: Code=1)
+                return [f"{label or 'task ' + task}: its request was refused, so it was never pending: "
+                        f"{self.engine.rel(refused.time_ns)} {refused.short()}"]
             seen = self.engine.task_names()
             unnamed = self.engine.unnamed_summary()
             if not seen and not unnamed:

@@ -323,6 +323,8 @@ class VocabState:
         #: (pid, process) -> an event whose next line may refuse it (out once that line does not)
         self._awaiting: dict[tuple[int, str], _Awaiting] = {}
         self._refusals: dict[str, list[Rule]] = {}
+        #: task name -> the line that refused its request: a failure then says why no event came
+        self.refused: dict[str, LogRecord] = {}
         for vocab in self.vocabularies:
             for rid, rules in vocab.refusals.items():
                 self._refusals.setdefault(rid, []).extend(rules)
@@ -466,6 +468,10 @@ class VocabState:
             held = self._awaiting.get((rec.pid, rec.process))
             if held is not None and held.rule.id == rule.refuses and gd.get("task") in held.names:
                 del self._awaiting[(rec.pid, rec.process)]  # refused: it never was pending
+                for name in held.names:
+                    self.refused[name] = rec
+            if gd.get("task"):
+                self.refused[gd["task"]] = rec
             return
         ordered, ids = self._names(rule, gd)
         alias = gd.get("alias")
