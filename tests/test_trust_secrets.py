@@ -25,6 +25,7 @@ vars:
   api_token: "${env:API_TOKEN}"
 steps:
   - capture: {what: journal, name: "j-${api_token}"}
+  - capture: {what: journal, name: before.txt}
   - expect: {tag: NoSuchTag, within: 1s}
 """
 
@@ -42,6 +43,7 @@ def test_a_secret_in_a_scenario_or_capture_name_reaches_no_file_name_and_no_juni
     assert proc.returncode == 1, proc.stdout + proc.stderr
     names = [str(p.relative_to(report)) for p in report.rglob("*")]
     assert any(n.endswith(".txt") and "/j-" in n for n in names), names  # the capture was saved
+    assert any(n.endswith("/before.txt") for n in names), names  # its own suffix, not .txt.txt
     leaks = [n for n in names if SECRET.lower() in n.lower()]
     leaks += [str(p) for p in [junit, *report.rglob("*")] if p.is_file() and SECRET.lower().encode()
               in p.read_bytes().lower()]

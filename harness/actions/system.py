@@ -168,6 +168,7 @@ class CaptureAction(Action[Capture]):
 
     def run(self, step: Capture, ctx: RunContext, device: Captures) -> None:
         suffix = ".png" if step.what == "screenshot" else ".txt"
-        ctx.save_artifact(
-            f"{step.name or step.what}{suffix}", device.capture(step.what, ctx.app, ctx.journal)
+        name = step.name or step.what
+        ctx.save_artifact(  # `name: before.txt` is before.txt, not before.txt.txt
+            name if name.endswith(suffix) else name + suffix, device.capture(step.what, ctx.app, ctx.journal)
         )
