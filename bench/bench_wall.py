@@ -8,7 +8,8 @@ Both trees run the same command on the embedded virtual devices — the baseline
 times, so both see the same machine load; the medians are printed side by side with their
 ratio and the issue's targets. This checkout runs twice per round: ``-n 0`` (one scenario after
 another, as the baseline does) and as the user types it, where ``bgtest run`` splits a run on
-its own virtual devices into lanes, one per core (run/lanes.py):
+its own virtual devices into lanes, one per idle core (run/lanes.py; on a loaded machine that is
+one process, and both columns measure the same thing):
 
 - the whole run of the scenarios both trees have (target <= 12 s on 2 cores, the default run),
 - the first step line after the command started (target <= 1 s),

@@ -87,7 +87,7 @@ def run(
     workers: int | None = typer.Option(
         None, "-n", metavar="N",
         help="run scenarios in N parallel workers (one device each); 0 or 1: one after another. "
-        "Default: one per core when every scenario runs on bgtest's own virtual devices",
+        "Default: one per idle core when every scenario runs on bgtest's own virtual devices",
     ),
     no_embedded: bool = typer.Option(False, "--no-embedded", help="never start a virtual device"),
     profile: list[str] = typer.Option(
@@ -166,7 +166,7 @@ def _lanes(scenarios: list[Any], workers: int | None, device: str | None, adb_se
            device_filters: list[str] | None) -> tuple[int, frozenset[str]]:
     """The run's xdist workers (0: this process runs every scenario) and the platforms whose
     scenarios share one of them. ``-n`` as given (``-n 1`` gains nothing over this process);
-    without it, on bgtest's own virtual devices only, one lane per core (run/lanes.py)."""
+    without it, on bgtest's own virtual devices only, one lane per idle core (run/lanes.py)."""
     from collections import Counter
 
     from harness.run import lanes
@@ -180,7 +180,7 @@ def _lanes(scenarios: list[Any], workers: int | None, device: str | None, adb_se
         return 0, frozenset()  # (-n 2 without xdist was refused before)
     embedded = embedded_only(settings, list(runs))
     if workers is None:
-        workers = lanes.default_workers(runs, _CHEAP_TO_SHARE, lanes.cores()) if embedded else 0
+        workers = lanes.default_workers(runs, _CHEAP_TO_SHARE, lanes.idle_cores()) if embedded else 0
         if not workers:
             return 0, frozenset()
     return workers, lanes.shared_lanes(runs, workers, _CHEAP_TO_SHARE) if embedded else frozenset()
@@ -208,7 +208,7 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
                 shards.durations_from(shard_durations)
         except shards.ShardError as exc:
             return _usage(live, exc.render())
-    if workers and workers > 1 and importlib.util.find_spec("xdist") is None:
+    if (workers or 0) > 1 and importlib.util.find_spec("xdist") is None:
         return _usage(live, "-n needs pytest-xdist: pip install pytest-xdist")
     from harness.profiles import PROFILES, UnknownProfileError
 
@@ -245,7 +245,7 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
                                  xcrun, device_filters)
         if workers and asked is None:
             live.note(f"{workers} lanes: the scenarios run side by side on bgtest's virtual devices, one "
-                      "lane per core (-n 0: one after another)")
+                      "lane per idle core (-n 0: one after another)")
         lend = Platform.android.value in shared
         _prestart(loaded.scenarios, device, adb_server, platform, workers, no_embedded, profiles,
                   device_filters, lend)
