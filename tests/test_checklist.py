@@ -210,6 +210,8 @@ def test_an_app_that_gives_up_on_a_timeout_fails_the_poor_network_item(tmp_path:
     assert proc.returncode == 1, proc.stdout + proc.stderr
     [item] = json.loads((tmp_path / "r" / "checklist.json").read_text(encoding="utf-8"))["items"]
     assert item["status"] == "failed" and "expect upload retried" in item["detail"], item
+    # and what the network did to it, from the proxy's records (issue 13)
+    assert "android: the network: the server at api.example.com: POST /upload timed out 1×" in item["detail"]
     scenario = (tmp_path / "r" / "checklist" / "android_poor_network.yaml").read_text(encoding="utf-8")
     assert '"host": "api.example.com", "method": "POST", "path": "/upload", "respond": ["timeout", 201]' in (
         scenario

@@ -266,6 +266,10 @@ def _poor_network(item: Item, config: Checklist, runs: list[dict[str, Any]]) -> 
         if p is not None and not p.network_task
     ]
     _from_runs(item, runs, "; ".join(lacking))
+    for r in runs:
+        said = _network_said(r.get("failure") or "")
+        if said:
+            item.detail += f"; {r['platform']}: the network: {said}"
     if runs and lacking:
         item.detail += "; " + "; ".join(lacking)
     if any(r["platform"] == "ios" for r in runs):
@@ -300,6 +304,20 @@ def _no_jetsam(run: dict[str, Any]) -> str | None:
     if device.get("virtual") == "yes":
         return "virtual"
     return "simulator" if device.get("kind") == "simulator" else None
+
+
+def _network_said(failure: str) -> str:
+    """What the proxy did to a failed run's requests, as its failure says it (run/runner.py's
+    "what the network did" part), on one line."""
+    _, found, rest = failure.partition("what the network did (bgtest's proxy):\n")
+    if not found:
+        return ""
+    lines = []
+    for line in rest.splitlines():
+        if not line.startswith("    "):
+            break
+        lines.append(line.strip())
+    return "; ".join(lines)
 
 
 def _low_end(item: Item, runs: list[dict[str, Any]]) -> Item:
