@@ -395,16 +395,29 @@ class IosDevice:
         last = self._last_state
         if last is not None and self.holds_still and last[1] == self.requests_made():
             return dict(last[0])  # nothing was asked of it since, and its clock stands still
-        mark = f"bgtest-state-{uuid.uuid4().hex[:12]}" if self._in_scenario else None
-        return dict(self._ask_state(mark))
+        return dict(self._ask_state(self._state_mark()))
 
-    def _ask_state(self, mark: str | None = None, check: bool = False) -> dict[str, Any]:
-        """One ``simctl bgtest state UDID [--mark TEXT]``: remembered with what it tells once
-        and for all (the clock mode, the ``list`` entry), {} when it does not answer."""
-        args = ["simctl", "bgtest", "state", self.udid, *(["--mark", mark] if mark else [])]
+    def _state_mark(self) -> str | None:
+        """Within a scenario a state read also writes a barrier line (see :meth:`vendor_info`)."""
+        return f"bgtest-state-{uuid.uuid4().hex[:12]}" if self._in_scenario else None
+
+    def _set_and_read(self, verb: str, *args: str) -> None:
+        """A vendor setting (``battery``, ``network``, ``forcequit``) that answers with the state
+        document and, in a scenario, a barrier line (``--state --mark``): the guard's look at the
+        state it left and the next barrier cost no call of their own."""
+        self._ask_state(self._state_mark(), check=True, verb=[verb, *args, "--state"])
+
+    def _ask_state(
+        self, mark: str | None = None, check: bool = False, verb: Sequence[str] = ("state",)
+    ) -> dict[str, Any]:
+        """One ``simctl bgtest state UDID [--mark TEXT]`` (or a setting ``verb`` that prints the
+        same): remembered with what it tells once and for all (the clock mode, the ``list``
+        entry), {} when it does not answer."""
+        args = ["simctl", "bgtest", verb[0], self.udid, *verb[1:], *(["--mark", mark] if mark else [])]
         with self._marking(mark) as said:
             result = self.xcrun.run(args)
-            said.append(result.out)
+            if result.exit_code == 0:
+                said.append(result.out)
         if check and result.exit_code != 0:
             raise self._error(result)
         try:
@@ -412,7 +425,8 @@ class IosDevice:
         except ValueError:
             data = {}
         data = data if isinstance(data, dict) else {}
-        self._last_state = (data, self.requests_made())
+        if data:
+            self._last_state = (data, self.requests_made())
         if isinstance(data.get("clock"), str):
             self._clock_answer = data["clock"]
         if self._entry is None and isinstance(data.get("name"), str):
@@ -606,17 +620,22 @@ class IosDevice:
 
         ``terminate`` is a kill, not the app-switcher swipe iOS treats as "no background work
         until the user opens the app again"; the virtual iPhone models the swipe itself
-        (``simctl bgtest forcequit``), so there bgtest asks for that too. A real simulator has
-        no BGTask launches to block, so the kill is all that matters there.
+        (``simctl bgtest forcequit``, which ends the app as the swipe does), so there bgtest asks
+        for that instead. A real simulator has no BGTask launches to block, so the kill is all
+        that matters there.
         """
-        result = self.simctl(["terminate", self.udid, bundle], check=False)
         self._pids.pop(bundle, None)
+        if self.is_virtual:
+            try:
+                self._set_and_read("forcequit", bundle)
+            except DeviceCommandError:
+                if not self.is_installed(bundle):
+                    raise self._not_installed(bundle) from None
+                raise
+            return
+        result = self.simctl(["terminate", self.udid, bundle], check=False)
         if result.exit_code != 0 and result.error_domain != ("NSPOSIXErrorDomain", 3):
             raise self._error(result)
-        if self.is_virtual:
-            quit_ = self.simctl(["bgtest", "forcequit", self.udid, bundle], check=False)
-            if quit_.exit_code != 0:
-                raise self._not_installed(bundle) if not self.is_installed(bundle) else self._error(quit_)
 
     def background(self) -> None:
         """The home screen, through WebDriverAgent (simctl has no home button)."""
@@ -681,14 +700,14 @@ class IosDevice:
                 "(`simctl status_bar` only paints the icon)",
                 hint="run this scenario on the virtual iPhone, or plug the device in by hand",
             )
-        args = ["bgtest", "battery", self.udid]
+        args: list[str] = []
         if state == "reset":
             state, level = "unplugged", 80 if level is None else level
         if state in ("charging", "unplugged"):
             args.append(f"--{state}")
         if level is not None:
             args += ["--level", str(level)]
-        self.simctl(args)
+        self._set_and_read("battery", *args)
 
     def battery_info(self) -> dict[str, Any]:
         """``{level, state}`` from the virtual iPhone's ``bgtest battery`` (``level 80 charging``)."""
@@ -715,7 +734,7 @@ class IosDevice:
                 online = True  # airplane: off, and nothing else said
             else:
                 online = bool(wifi) or bool(data)
-            self.simctl(["bgtest", "network", self.udid, "on" if online else "off"])
+            self._set_and_read("network", "on" if online else "off")
             return
         raise UnsupportedAction(
             f"<{self.udid}> network: the iOS Simulator shares the Mac's network and has no switch for it",
@@ -839,18 +858,20 @@ class IosDevice:
         if self.is_virtual:
             self._ask_state(text, check=True)
             return
-        with self._marking(text):
-            self.simctl(
+        with self._marking(text) as said:
+            result = self.simctl(
                 ["spawn", self.udid, "logger", "-t", "bgtest", text],
                 timeout=30,
                 hint="bgtest marks each step in the unified log with /usr/bin/logger inside the simulator",
             )
+            said.append(result.out)
 
     @contextlib.contextmanager
     def _marking(self, text: str | None) -> Iterator[list[str]]:
         """Around the one call that writes barrier line ``text`` (None: a call that writes none);
-        the caller adds what the call printed, where the virtual iPhone says its device time
-        (``"now_ms": …`` of the state document, ``advanced 1m to <ms>, …`` of the clock)."""
+        the caller adds what the call printed once it succeeded (nothing added: no line was
+        written), where the virtual iPhone says its device time (``"now_ms": …`` of the state
+        document, ``advanced 1m to <ms>, …`` of the clock)."""
         self._mark = Mark(text, None) if text else None
         said: list[str] = []
         try:
@@ -858,7 +879,9 @@ class IosDevice:
         except BaseException:
             self._mark = None
             raise
-        if text:
+        if not said:
+            self._mark = None
+        elif text:
             found = _MARK_TIME.search("".join(said))
             at = int(found.group(1) or found.group(2)) if found else None
             self._mark = Mark(text, self.requests_made(), at)
@@ -915,7 +938,10 @@ class IosDevice:
     def _from_vendor_state(state: IosState, info: dict[str, Any], bundles: Sequence[str]) -> IosState:
         """The virtual iPhone's own state document (``simctl bgtest state``) as an :class:`IosState`."""
         if isinstance(info.get("low_power"), bool):
-            state.low_power = info["low_power"]
+            # As `notifyutil -g` reads it on a real simulator: a value set (-s) but not yet posted
+            # (-p: bgtest interrupted between the two) is what an app reading the state sees.
+            notify = info.get("notify") if isinstance(info.get("notify"), dict) else {}
+            state.low_power = info["low_power"] or bool(notify.get(LOW_POWER_NOTIFICATION))
         if isinstance(info.get("network"), bool):
             state.network = info["network"]
         level = info.get("battery")

@@ -38,6 +38,9 @@ _BGTEST_HELP = """Virtual iPhone (bgtest) commands:
                                                    the clock, status bar overrides, list entry;
                                                    --mark: TEXT into the unified log first, as
                                                    `spawn <device> logger -t bgtest TEXT` writes it)
+  simctl bgtest battery|network|lowpower|forcequit <device> … --state [--mark TEXT]
+                                                   (then the state document, as state --mark
+                                                   prints it, instead of the verb's own answer)
   simctl bgtest reset [--kind simulator|device] [--profile iphone-flagship|iphone-7]
                                                    (a fresh world)"""
 
@@ -77,6 +80,28 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
     if not rest:
         raise SimError(_BGTEST_HELP, 64)
     dev = world.find(rest[0])
+    if verb in _STATE_AFTER:
+        # ``--state [--mark TEXT]``: the state document instead of the verb's own answer, and the
+        # barrier line: a setting, the guard's look at what it left, and a barrier in one call
+        rest, mark = _take_option(rest, "--mark")
+        if "--state" in rest:
+            from io import StringIO
+
+            from .simctl import Io as Quiet
+
+            _bgtest_verb(world, dev, verb, [a for a in rest if a != "--state"], Quiet(StringIO(), io.e))
+            return _state(world, dev, mark, io)
+        if mark is not None:
+            raise SimError(f"{verb}: --mark goes with --state", 64)
+    return _bgtest_verb(world, dev, verb, rest, io)
+
+
+#: the verbs that may answer with the state document (``--state``)
+_STATE_AFTER = ("battery", "network", "lowpower", "forcequit")
+
+
+def _bgtest_verb(world: World, dev: Device, verb: str, rest: list[str], io: Io) -> int:
+    """One verb that names a device (``rest[0]``)."""
     if verb == "battery":
         it = iter(rest[1:])
         for a in it:
@@ -122,42 +147,48 @@ def cmd_bgtest(world: World, args: list[str], io: Io) -> int:
             )
         return 0
     if verb == "state":
-        from .simctl_ui import status_bar_list
-
         rest, mark = _take_option(rest, "--mark")
         if len(rest) != 1:
             raise SimError("state: <device> [--mark TEXT]", 64)
-        if mark is not None:
-            _mark(dev, mark, io)
-        d = dev.d
-        doc = {
-            "udid": dev.udid,
-            "kind": dev.kind,
-            "state": d["state"],
-            "name": d["name"],
-            "runtime": d["runtime"],
-            "device_type": d["type"],
-            "now_ms": world.now(),
-            "clock": clock_command(_WorldClock(world), []),
-            "status_bar": "\n".join(status_bar_list(d["status_bar"])),
-            "low_power": d["lpm"],
-            "battery": d["battery"],
-            "charging": d["charging"],
-            "network": d["network"],
-            "front": d["front"],
-            "force_quit": d["force_quit"],
-            "apps": {bid: dev.springboard.app_state(bid) for bid in d["apps"]},
-            "requests": [{**r, "blocked": dev.bgtasks.blocked_reason(r)} for r in d["requests"]],
-            "running": d["running"],
-            "privacy": d.get("privacy", {}),
-            "media": d.get("media", []),
-            "log_verbose": bool(d.get("log_verbose", False)),
-            "location": d.get("location"),
-            "keychain": d.get("keychain", []),
-        }
-        io.out(json.dumps(doc, indent=2))
-        return 0
+        return _state(world, dev, mark, io)
     raise SimError(f"Unknown bgtest command: {verb}\n{_BGTEST_HELP}", 64)
+
+
+def _state(world: World, dev: Device, mark: str | None, io: Io) -> int:
+    """``state <device> [--mark TEXT]``: the barrier line first, then the state document."""
+    from .simctl_ui import status_bar_list
+
+    if mark is not None:
+        _mark(dev, mark, io)
+    d = dev.d
+    doc = {
+        "udid": dev.udid,
+        "kind": dev.kind,
+        "state": d["state"],
+        "name": d["name"],
+        "runtime": d["runtime"],
+        "device_type": d["type"],
+        "now_ms": world.now(),
+        "clock": clock_command(_WorldClock(world), []),
+        "status_bar": "\n".join(status_bar_list(d["status_bar"])),
+        "low_power": d["lpm"],
+        "notify": d["notify"],
+        "battery": d["battery"],
+        "charging": d["charging"],
+        "network": d["network"],
+        "front": d["front"],
+        "force_quit": d["force_quit"],
+        "apps": {bid: dev.springboard.app_state(bid) for bid in d["apps"]},
+        "requests": [{**r, "blocked": dev.bgtasks.blocked_reason(r)} for r in d["requests"]],
+        "running": d["running"],
+        "privacy": d.get("privacy", {}),
+        "media": d.get("media", []),
+        "log_verbose": bool(d.get("log_verbose", False)),
+        "location": d.get("location"),
+        "keychain": d.get("keychain", []),
+    }
+    io.out(json.dumps(doc, indent=2))
+    return 0
 
 
 class _WorldClock:
