@@ -98,6 +98,14 @@ def test_an_installed_app_runs_without_the_model_stack(phone: tuple[Path, str]) 
     assert "complete with success: 1" in log
 
 
+def test_installing_the_same_file_again_validates_nothing(phone: tuple[Path, str]) -> None:
+    home, udid = phone  # the fixture installed APP once
+    _, modules = call(home, "simctl", "install", udid, str(APP))
+    assert "pydantic" not in modules
+    out, _ = call(home, "simctl", "appinfo", udid, BID)
+    assert "CFBundleExecutable = Runner;" in out
+
+
 def test_a_hook_that_changes_its_work_unpickles_the_validated_model(tmp_path: Path) -> None:
     app = APP.parent / "nwm_demo.yaml"  # its load hook sets each work's unique name and tags
     call(tmp_path, "simctl", "bgtest", "reset", "--kind", "device")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from pathlib import Path
 
 from harness.apps.rules import handles_url, http_outcome, scripted_outcome
 
@@ -105,39 +106,52 @@ def installed_app(model: IosAppModel) -> InstalledApp:
 
 def _stamp(path: str) -> tuple[object, ...] | None:
     """What the file of ``path`` must have been made from; None when ``path`` is unreadable."""
-    import importlib.util
-
-    import harness.apps
-
     try:
         st = os.stat(path)
     except OSError:
         return None
+    return (path, st.st_mtime_ns, st.st_size, *_code_stamp())
+
+
+def _code_stamp() -> list[object]:
+    """The model code and pydantic a form was made with."""
+    import importlib.util
+
+    import harness.apps
+
     code_dir = os.path.dirname(harness.apps.__file__)
     spec = importlib.util.find_spec("pydantic")
     files = [os.path.join(code_dir, name) for name in _CODE]
     if spec is not None and spec.origin:
         files.append(spec.origin)
         files.append(os.path.join(os.path.dirname(spec.origin), "version.py"))
-    stamp: list[object] = [path, st.st_mtime_ns, st.st_size]
+    stamp: list[object] = []
     for name in files:
         try:
             code = os.stat(name)
             stamp += [name, code.st_mtime_ns, code.st_size]
         except OSError:
             stamp += [name, None]
-    return tuple(stamp)
+    return stamp
 
 
-def _read(path: str, stamp: tuple[object, ...] | None) -> tuple[InstalledApp, bytes] | None:
+#: Both forms: the plain :class:`InstalledApp` and the pickled validated model.
+Forms = tuple[InstalledApp, bytes]
+
+
+def _read(file: str, stamp: tuple[object, ...] | None) -> Forms | None:
     if stamp is None:
         return None
     try:
-        with open(path + _SUFFIX, "rb") as fh:
+        with open(file, "rb") as fh:
             made_from, app, model = pickle.load(fh)
     except Exception:  # missing, written by another bgtest, or unreadable: parse again
         return None
     return (app, model) if made_from == stamp else None
+
+
+def _forms(model: IosAppModel) -> Forms:
+    return installed_app(model), pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _parse(path: str) -> IosAppModel:
@@ -146,19 +160,45 @@ def _parse(path: str) -> IosAppModel:
     from harness.apps.ios import load_ios_app
 
     model = load_ios_app(path)
-    remember(path, model)
+    keep(path, _forms(model))
     return model
+
+
+def to_install(source: Path, sources_dir: Path) -> Forms:
+    """``simctl install``'s app model at ``source``, validated — or, when this home installed the
+    same file (path and content: a file rewritten within the clock's granularity keeps its
+    mtime) with the same code before, its forms as they were kept then (``reinstall`` at every
+    scenario's start parses nothing). Raises what the model's loader raises for a bad file."""
+    from hashlib import md5
+
+    path = os.path.abspath(source)
+    cache = str(sources_dir / (md5(path.encode()).hexdigest() + _SUFFIX))
+    try:
+        with open(path, "rb") as fh:
+            stamp: tuple[object, ...] | None = (path, md5(fh.read()).hexdigest(), *_code_stamp())
+    except OSError:
+        stamp = None
+    found = _read(cache, stamp)
+    if found is not None:
+        return found
+    from harness.apps.ios import load_ios_app
+
+    forms = _forms(load_ios_app(source))
+    if stamp is not None:
+        os.makedirs(sources_dir, exist_ok=True)
+        _store(cache, (stamp, *forms))
+    return forms
 
 
 def load_installed(path: str) -> InstalledApp:
     """The plain form of the installed copy at ``path`` (no pydantic when its file is current)."""
-    found = _read(path, _stamp(path))
+    found = _read(path + _SUFFIX, _stamp(path))
     return found[0] if found is not None else installed_app(_parse(path))
 
 
 def load_model(path: str) -> IosAppModel:
     """The validated model of the installed copy at ``path``."""
-    found = _read(path, _stamp(path))
+    found = _read(path + _SUFFIX, _stamp(path))
     if found is not None:
         try:
             return pickle.loads(found[1])  # type: ignore[no-any-return]
@@ -167,12 +207,11 @@ def load_model(path: str) -> IosAppModel:
     return _parse(path)
 
 
-def remember(path: str, model: IosAppModel) -> None:
-    """``simctl install`` validated ``model`` from the file it copied to ``path``: keep it ready."""
+def keep(path: str, forms: Forms) -> None:
+    """The installed copy at ``path`` has these forms: keep them beside it for the next process."""
     stamp = _stamp(path)
     if stamp is not None:
-        data = (stamp, installed_app(model), pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
-        _store(path + _SUFFIX, data)
+        _store(path + _SUFFIX, (stamp, *forms))
 
 
 def _store(target: str, data: object) -> None:

@@ -32,12 +32,10 @@ class SpringBoard:
             )
         import shutil
 
-        from harness.apps.ios import load_ios_app
-
-        from .installed import remember
+        from .installed import keep, to_install
 
         try:
-            model = load_ios_app(src)
+            app, model = to_install(src, self.dev.w.home.installed_sources())
         except Exception as exc:
             raise sim_error(
                 "IXUserPresentableErrorDomain",
@@ -48,21 +46,21 @@ class SpringBoard:
                 f"Underlying error (domain=MIInstallerErrorDomain, code=35):\n\t{exc}",
                 1,
             ) from None
-        bid = model.bundle_id
+        bid = app.bundle_id
         target = self.dev.w.home.apps_dir(self.dev.udid)
         target.mkdir(parents=True, exist_ok=True)
         copy = target / f"{bid}.yaml"
         shutil.copyfile(src, copy)
         self.dev.w.forget_model(str(copy))
-        remember(str(copy), model)
+        keep(str(copy), (app, model))
         if bid in self.dev.d["procs"]:
             self.kill(bid)  # installing over a running app terminates it
         old = self.dev.d["apps"].get(bid)
         self.dev.d["apps"][bid] = {
             "path": str(copy),
-            "exe": model.ios.executable,
-            "name": model.display_name,
-            "version": model.ios.version or model.model.version_name,
+            "exe": app.ios.executable,
+            "name": app.display_name,
+            "version": app.ios.version or app.model.version_name,
             "bundle_uuid": seeded_uuid(f"{self.dev.udid}:{bid}:bundle:{self.dev.w.now()}"),
             "data_uuid": old["data_uuid"] if old else seeded_uuid(f"{self.dev.udid}:{bid}:data"),
         }

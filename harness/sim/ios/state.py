@@ -58,6 +58,10 @@ class SimHome:
     def apps_dir(self, udid: str) -> Path:
         return self.path / "apps" / udid
 
+    def installed_sources(self) -> Path:
+        """The app models ``simctl install`` validated, by source file (``installed.py``)."""
+        return self.path / "apps" / "sources"
+
     def device_dir(self, udid: str) -> Path:
         return self.path / "Devices" / udid
 
