@@ -163,10 +163,11 @@ _CHEAP_TO_SHARE = (Platform.android.value,)
 
 def _lanes(scenarios: list[Any], workers: int | None, device: str | None, adb_server: str | None,
            platform: Platform | None, no_embedded: bool, xcrun: str | None,
-           device_filters: list[str] | None) -> tuple[int, frozenset[str]]:
+           device_filters: list[str] | None, started: Any = None) -> tuple[int, frozenset[str]]:
     """The run's xdist workers (0: this process runs every scenario) and the platforms whose
     scenarios share one of them. ``-n`` as given (``-n 1`` gains nothing over this process);
-    without it, on bgtest's own virtual devices only, one lane per idle core (run/lanes.py)."""
+    without it, on bgtest's own virtual devices only, one lane per idle core (run/lanes.py;
+    ``started``: the CPU times when the run started)."""
     from collections import Counter
 
     from harness.run import lanes
@@ -180,7 +181,7 @@ def _lanes(scenarios: list[Any], workers: int | None, device: str | None, adb_se
         return 0, frozenset()  # (-n 2 without xdist was refused before)
     embedded = embedded_only(settings, list(runs))
     if workers is None:
-        workers = lanes.default_workers(runs, _CHEAP_TO_SHARE, lanes.idle_cores()) if embedded else 0
+        workers = lanes.default_workers(runs, _CHEAP_TO_SHARE, lanes.idle_cores(started)) if embedded else 0
         if not workers:
             return 0, frozenset()
     return workers, lanes.shared_lanes(runs, workers, _CHEAP_TO_SHARE) if embedded else frozenset()
@@ -192,8 +193,10 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
          shard: str | None = None, shard_durations: Path | None = None,
          profiles: list[str] | None = None, device_filters: list[str] | None = None,
          reruns: int = 0) -> int:
-    from harness.run import exits, preflight, shards
+    from harness.run import exits, lanes, preflight, shards
     from harness.scenario.loader import load_paths
+
+    started = lanes.cpu_times()  # what the CPUs do while this run starts decides on lanes
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -242,7 +245,7 @@ def _run(live: RunConsole, paths: list[Path], device: str | None, adb_server: st
     try:
         asked = workers
         workers, shared = _lanes(loaded.scenarios, workers, device, adb_server, platform, no_embedded,
-                                 xcrun, device_filters)
+                                 xcrun, device_filters, started)
         if workers and asked is None:
             live.note(f"{workers} lanes: the scenarios run side by side on bgtest's virtual devices, one "
                       "lane per idle core (-n 0: one after another)")

@@ -45,6 +45,27 @@ def test_lanes_use_idle_cores_only(monkeypatch: pytest.MonkeyPatch) -> None:
     assert lanes.idle_cores() == 6
 
 
+def test_the_cpus_while_the_run_started_count_before_the_load_average(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A run that just ended lifts the load average for a minute; the CPUs' idle time while this
+    run loads its scenarios (on one core of its own) says whether the others are free now."""
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  3512876 381 286968 694857 2272 0 7669 5781 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n")
+    assert lanes.cpu_times(stat) == lanes.CpuTimes(idle=694857 + 2272, total=3512876 + 381 + 286968 + 694857
+                                                   + 2272 + 7669 + 5781)  # fmt: skip
+    assert lanes.cpu_times(tmp_path / "none") is None
+    monkeypatch.setattr(lanes, "cores", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.0, 2.0, 2.0))  # the last run, still counted
+    start = lanes.CpuTimes(idle=1000, total=5000)
+    # 40 ticks on 2 cores: this run on one, the other idle -> both are free for lanes
+    assert lanes.idle_cores(start, lanes.CpuTimes(idle=1019, total=5040)) == 2
+    # the other core busy with someone else's work -> one process
+    assert lanes.idle_cores(start, lanes.CpuTimes(idle=1002, total=5040)) == 1
+    # too short a span to tell (under a tenth of a second): the load average decides
+    assert lanes.idle_cores(start, lanes.CpuTimes(idle=1005, total=5010)) == 1
+
+
 def test_a_cheap_platform_shares_one_lane_only_when_the_others_keep_the_rest_busy() -> None:
     assert lanes.shared_lanes(BUNDLED, 2, CHEAP) == {"android"}
     assert lanes.shared_lanes(BUNDLED, 8, CHEAP) == {"android"}
@@ -93,7 +114,7 @@ def test_bgtest_run_picks_lanes_only_on_its_own_devices_and_never_against_n(
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.delenv("BGTEST_XCRUN", raising=False)
     monkeypatch.delenv("BGTEST_IOS_DEVICE", raising=False)
-    monkeypatch.setattr(lanes, "idle_cores", lambda: 2)
+    monkeypatch.setattr(lanes, "idle_cores", lambda since=None: 2)
     bundled = load_paths([ROOT / "scenarios"]).scenarios
 
     def lanes_of(workers: int | None, **given: Any) -> tuple[int, frozenset[str]]:
@@ -117,7 +138,7 @@ def test_a_device_attached_to_the_adb_server_turns_the_lanes_off(
     from harness.scenario.loader import load_paths
 
     monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(adb_server.port))  # where bgtest looks first
-    monkeypatch.setattr(lanes, "idle_cores", lambda: 2)
+    monkeypatch.setattr(lanes, "idle_cores", lambda since=None: 2)
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.delenv("BGTEST_XCRUN", raising=False)
     bundled = load_paths([ROOT / "scenarios"]).scenarios

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 #: Below this many scenario runs, the workers' start (each a Python process importing pytest and
@@ -35,15 +37,42 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def idle_cores() -> int:
-    """The cores nobody else uses now: :func:`cores` less the 1-minute load average, rounded up.
+@dataclass(frozen=True)
+class CpuTimes:
+    """The whole machine's CPU time so far, idle and in total (``/proc/stat``, clock ticks)."""
+
+    idle: int
+    total: int
+
+
+def cpu_times(stat: Path = Path("/proc/stat")) -> CpuTimes | None:
+    """Now's :class:`CpuTimes`; None where there is no ``/proc/stat`` (not Linux)."""
+    try:
+        fields = stat.read_text(encoding="ascii").split("\n", 1)[0].split()
+        ticks = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    except (OSError, ValueError):
+        return None
+    if fields[0] != "cpu" or len(ticks) < 5:
+        return None
+    return CpuTimes(idle=ticks[3] + ticks[4], total=sum(ticks))
+
+
+def idle_cores(since: CpuTimes | None = None, now: CpuTimes | None = None) -> int:
+    """The cores nobody else used since ``since`` (taken when ``bgtest run`` started, while it
+    loaded the scenarios on one core of its own), else by the 1-minute load average, rounded up.
 
     Linux shares a busy CPU between sessions (autogroup) and cgroups, not between processes: a
     run in lanes on a machine that is busy already gets no more CPU than one in one process, and
     pays its workers' start on top (measured: 42 s against 36 s for the bundled run at load 12
     on 2 cores, the first step line 9.8 s against 3.3 s). So the lanes use idle cores only, as
-    ``make -l`` does.
+    ``make -l`` does. The load average alone would count a run that just ended (a second
+    ``bgtest run`` right after the first would find the machine busy): what the CPUs did while
+    this run started says more, when that span is long enough to count (a tenth of a second).
     """
+    now = now or (cpu_times() if since is not None else None)
+    if since is not None and now is not None and now.total - since.total >= 10 * cores():
+        idle = (now.idle - since.idle) / (now.total - since.total) * cores()
+        return max(1, min(cores(), math.floor(idle + 0.5) + 1))  # + the core this run was using
     try:
         load = os.getloadavg()[0]
     except OSError:  # no load average on this system
