@@ -39,3 +39,16 @@ def test_a_count_that_cannot_decide_is_an_error_at_its_step(step: str, where: st
 @pytest.mark.parametrize("count", ['"0"', '"> 0"', '"<= 0"', '"!= 0"', '">= 1"', "1", '"< 1"'])
 def test_a_count_the_log_decides_is_accepted(count: str) -> None:
     assert problems(f"expect: {{task: up, state: succeeded, count: {count}}}") == []
+
+
+@pytest.mark.parametrize(
+    ("step", "where", "field"),
+    [
+        ('expect: {task: "${env:QA_UNSET:-}", state: started, never: true, within: 1h}', "3:20", "task"),
+        ('expect: {tag: "", never: true, within: 1h}', "3:19", "tag"),
+        ('expect: {in_order: [{task: "", state: started}], within: 1m}', "3:32", "task"),
+    ],
+)
+def test_an_empty_name_to_match_is_an_error(step: str, where: str, field: str) -> None:
+    """`task: "${env:TASK:-}"` with TASK unset named nothing, and a `never` on it always passed."""
+    assert problems(step) == [f"{where}: '{field}' must not be empty"]

@@ -313,18 +313,22 @@ class Match(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+    # an empty name (`task: "${env:TASK:-}"`) names nothing: refused, as a `never` on it always held
     task: str | None = Field(
-        None, description="task id, unique work name or tag; '*' '?' '[...]' glob a set (load-*)"
+        None, min_length=1,
+        description="task id, unique work name or tag; '*' '?' '[...]' glob a set (load-*)",
     )
     state: TaskState | None = Field(None, description="task event to look for")
-    tag: str | None = Field(None, description="log tag, exact (Android; on iOS the process name)")
-    subsystem: str | None = Field(None, description="iOS unified-log subsystem (exact)")
-    category: str | None = Field(None, description="iOS unified-log category (exact)")
+    tag: str | None = Field(
+        None, min_length=1, description="log tag, exact (Android; on iOS the process name)"
+    )
+    subsystem: str | None = Field(None, min_length=1, description="iOS unified-log subsystem (exact)")
+    category: str | None = Field(None, min_length=1, description="iOS unified-log category (exact)")
     level: LogLevel | None = Field(
         None, description="lowest log level that matches: verbose debug info default warn error fatal/fault"
     )
     message: Regex | None = Field(None, description="regular expression searched in the message")
-    process: str | None = Field(None, description="iOS process (image) name")
+    process: str | None = Field(None, min_length=1, description="iOS process (image) name")
 
     @property
     def is_event(self) -> bool:
