@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from safety_util import env, start
 
 from harness.devices.adb_server import AdbServer, free_port
 from harness.run import lanes
@@ -236,3 +238,35 @@ def test_lanes_on_virtual_devices_report_what_one_process_does(tmp_path: Path) -
         summary = proc.stdout[proc.stdout.index("─ summary ─"):]
         places = [summary.index(r["name"][:40]) for r in in_one]
         assert places == sorted(places), summary
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_to_a_run_in_lanes_restores_the_lent_phone_and_starts_nothing_more(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    """The Android lane's phone lives in the controller: after the signal it still serves the
+    worker that puts it back (doze unforced), the run exits 130/143 and the next Android scenario
+    never runs."""
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("name: a hangs\nsteps:\n  - doze: deep\n  - shell: [echo, reached]\n"
+                                   "  - shell: [logcat]\n")  # fmt: skip
+    (folder / "b.yaml").write_text("name: b must not start\nsteps:\n  - shell: [echo, started]\n")
+    report = tmp_path / "report"
+    ios = ROOT / "scenarios" / "ios_refresh_simulated_launch.yaml"  # the other lane's work
+    environ = env(COLUMNS="250")
+    environ.pop("BGTEST_XCRUN", None)
+    proc = start("run", str(folder), str(ios), "-n", "2", "--report", str(report), environ=environ)
+    assert proc.stdout is not None
+    seen: list[str] = []
+    for line in proc.stdout:  # the relay prints the worker's step lines as they end
+        seen.append(line)
+        if "✓ shell: echo reached" in line:
+            break
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, "".join(seen) + out + err
+    results = {r["name"]: r for r in json.loads((report / "results.json").read_text())}
+    assert "b must not start" not in results
+    assert results["a hangs"]["exit_code"] == code
+    assert any("doze" in what for what in results["a hangs"]["restored"]), results["a hangs"]["restored"]
