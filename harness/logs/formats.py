@@ -341,34 +341,33 @@ class _LineReader:
         if interest is not None and fmt is not None and fmt.scan and interest.tags:
             starts = self._scan(data, interest, fmt)
             lines_at = _LineCounter(data)
-            covered = 0
-            for start in starts:
-                if start >= covered:
-                    covered = self._read_on(data, start, lines_at.at(start), fmt)
+            i = 0
+            while i < len(starts):
+                i = self._read_on(data, starts, i, lines_at.at(starts[i]), fmt)
         else:
             for no, line in enumerate(data[:].decode("utf-8", "replace").split("\n"), 1):
                 self.line(no, line.rstrip("\r"))
         self._close()
 
-    def _read_on(self, data: bytes, start: int, no: int, fmt: LineFormat) -> int:
-        """Read the line at ``start`` (line ``no``) and every line after it up to the next one
-        with a header, whichever the scan picked: what the full read makes of them (a message's
-        continuation, a line of its own, a blank that ends a record) must not depend on the
-        scan. Returns where the next header starts (the scan decides on it)."""
-        size = len(data)
-        first = True
+    def _read_on(self, data: bytes, starts: list[int], i: int, no: int, fmt: LineFormat) -> int:
+        """Read the picked line ``starts[i]`` (line ``no``) and go on through the lines after it —
+        picked ones, and any without a header whether picked or not — up to a header the scan
+        passed over: what the full read makes of a line (a message's continuation, a line of its
+        own, a blank that ends a record) must not depend on the scan. Returns the index of the
+        next picked line not read yet."""
+        size, start, i = len(data), starts[i], i + 1
+        end = data.find(b"\n", start)
         while True:
-            end = data.find(b"\n", start)
-            if end == -1:
-                end = size
-            text = data[start:end].decode("utf-8", "replace").rstrip("\r")
-            if not first and fmt.rx.match(text) is not None:
-                return start
-            self.line(no, text)
+            end = size if end == -1 else end
+            self.line(no, data[start:end].decode("utf-8", "replace").rstrip("\r"))
             if end >= size:
-                return size + 1
-            first = False
+                return len(starts)
             start, no = end + 1, no + 1
+            end = data.find(b"\n", start)
+            if i < len(starts) and starts[i] == start:
+                i += 1  # picked: read here, in order
+            elif fmt.rx.match(data[start: size if end == -1 else end].decode("utf-8", "replace")):
+                return i  # another tag's header, passed over: so is what follows it
 
     @staticmethod
     def _scan(data: bytes, interest: Interest, fmt: LineFormat) -> list[int]:
