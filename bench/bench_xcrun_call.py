@@ -149,13 +149,17 @@ def name(argv: tuple[str, ...]) -> str:
     return " ".join(words[:3])
 
 
-def floor_s(rounds: int) -> float:
-    samples = []
+def floor_s(rounds: int) -> tuple[float, float]:
+    """``python -c pass``: median wall and CPU seconds."""
+    walls, cpus = [], []
     for _ in range(rounds * 3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -168,7 +172,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bgtest-bench-xcrun-") as tmp_name:
         tmp = Path(tmp_name)
         base_tree = unpack(args.baseline, tmp / "baseline")
-        floor = floor_s(args.rounds)
+        floor, floor_cpu = floor_s(args.rounds)
         for mode in modes:
             trees = [
                 Tree(label, path, tmp / f"home-{label}-{mode}",
@@ -183,7 +187,7 @@ def main() -> None:
             base = trees[0]
             print(f"\n{mode}: baseline {args.baseline} vs this checkout, ms per call, median of "
                   f"{args.rounds} round(s), load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
-                  f"python -c pass {floor * 1000:.1f} ms")
+                  f"python -c pass {floor * 1000:.1f} ms ({floor_cpu * 1000:.1f} ms CPU)")
             print(f"{'call':32} {'baseline':>9} {'now':>9} {'ratio':>7}   {'CPU base':>9} {'CPU now':>8}")
             walls, cpus = [0.0, 0.0], [0.0, 0.0]
             for key in base.samples:
