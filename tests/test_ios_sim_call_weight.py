@@ -128,3 +128,20 @@ def test_a_stale_or_broken_pickle_is_replaced_by_the_file(tmp_path: Path) -> Non
     path.write_text(APP.read_text().replace("bundle_id: dev.brewkits.nwmIosDemo", "bundle_id: dev.x.changed"))
     assert load_installed(str(path)).bundle_id == "dev.x.changed"  # the file changed: parsed again
     assert pickle.loads(pickled.read_bytes())[0] != stamp
+
+
+def test_a_kept_form_is_stamped_with_all_the_code_that_made_it() -> None:
+    """A kept form is used while the code it was made with is unchanged: that is every bgtest
+    module validating an app model loads (a duration parser that changed makes another model,
+    a snapshot that changed another plain form), not only the app-model package's files."""
+    probe = (
+        "import sys, json\n"
+        "before = set(sys.modules)\n"
+        "import harness.apps.ios, harness.apps.loader, harness.sim.ios.installed as i\n"
+        "made = {m.__file__ for n, m in sys.modules.items() if n.startswith('harness') and n not in before"
+        " and not m.__file__.endswith('__init__.py')}\n"
+        "print(json.dumps(sorted(made - set(i._code_stamp()))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         timeout=60)
+    assert json.loads(out.stdout) == []

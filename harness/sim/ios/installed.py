@@ -35,7 +35,13 @@ if TYPE_CHECKING:
     from harness.apps.ios import IosAppModel
 
 _SUFFIX = ".pickle"
-_CODE = ("model.py", "ios.py", "loader.py", "rules.py", "links.py")
+#: The code a kept form depends on, by module: the app-model package, what its validators parse
+#: values with (a duration or size parsed differently is another model) and the snapshot itself.
+_CODE = (
+    "harness.apps.model", "harness.apps.ios", "harness.apps.loader", "harness.apps.rules",
+    "harness.apps.links", "harness.apps.errors", "harness.durations", "harness.sizes",
+    "harness.sim.ios.installed",
+)  # fmt: skip
 
 
 class Snapshot:
@@ -114,14 +120,12 @@ def _stamp(path: str) -> tuple[object, ...] | None:
 
 
 def _code_stamp() -> list[object]:
-    """The model code and pydantic a form was made with."""
+    """The code (:data:`_CODE`) and the pydantic a form was made with."""
     import importlib.util
 
-    import harness.apps
-
-    code_dir = os.path.dirname(harness.apps.__file__)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))  # harness/..
     spec = importlib.util.find_spec("pydantic")
-    files = [os.path.join(code_dir, name) for name in _CODE]
+    files = [os.path.join(root, *name.split(".")) + ".py" for name in _CODE]
     if spec is not None and spec.origin:
         files.append(spec.origin)
         files.append(os.path.join(os.path.dirname(spec.origin), "version.py"))
