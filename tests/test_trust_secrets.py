@@ -13,6 +13,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from harness.devices.adb_server import free_port
 
@@ -49,3 +52,25 @@ def test_a_secret_in_a_scenario_or_capture_name_reaches_no_file_name_and_no_juni
               in p.read_bytes().lower()]
     assert leaks == [] and SECRET not in proc.stdout + proc.stderr
     assert 'name="sync as [REDACTED][android]"' in junit.read_text()
+
+
+def test_a_worker_relays_no_secret_to_the_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In lanes a worker's step lines reach ``bgtest run``'s screen over the relay, and the
+    controller, which loaded no scenario, cannot mask what it was not told: the worker sends
+    them masked, the scenario's name (its block's header) included."""
+    from harness.report import redaction
+    from harness.report.relay import Relay
+    from harness.result import StepResult
+
+    sent: list[object] = []
+    monkeypatch.setattr(redaction, "_active", redaction.Redactor(secrets=[SECRET]))
+    relay = Relay(SimpleNamespace(send=sent.append))
+    scenario = SimpleNamespace(name=f"sync as {SECRET}")
+    observer = relay.observer(scenario, "android")
+    step = StepResult(index=0, phase="steps", kind="expect", summary=f"expect {SECRET}", location="s.yaml:5",
+                      message=f"no {SECRET}", state={"note": SECRET})  # fmt: skip
+    observer.on_step(step)
+    observer.on_step_done(step)
+    observer.on_note(f"state {SECRET}")
+    relay.end(scenario, "android")
+    assert len(sent) == 4 and SECRET not in repr(sent), sent

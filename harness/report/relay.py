@@ -52,17 +52,17 @@ class Relay:
         self.send("note", "", "", redaction.active().text(text))
 
     def end(self, scenario: Any, platform: str) -> None:
-        self.send("end", scenario.name, platform, None)
+        self.send("end", redaction.active().text(scenario.name), platform, None)
 
     def observer(self, scenario: Any, platform: str) -> Any:
         from harness.run.runner import RunObserver
 
-        name, redact = scenario.name, redaction.active().text
+        redact = redaction.active().text
+        name = redact(scenario.name)  # a block's header: a secret var may be in the name
 
         def step(kind: str) -> Any:
             def send(result: Any) -> None:
-                plain = dataclasses.asdict(result)
-                plain.update(summary=redact(plain["summary"]), message=redact(plain["message"]))
+                plain = dataclasses.asdict(redaction.active().data(result))
                 self.send(kind, name, platform, json.loads(json.dumps(plain, default=str)))
 
             return send
