@@ -6,10 +6,10 @@ Both trees run the same command on the embedded virtual devices — the baseline
 ``REV`` (default: the last one before issue 17's start-up and round-trip work) unpacked with
 ``git archive`` into a temporary folder and imported from there — alternately, ``--rounds``
 times, so both see the same machine load; the medians are printed side by side with their
-ratio and the issue's targets. This checkout runs twice per round: ``-n 0`` (one scenario after
-another, as the baseline does) and as the user types it, where ``bgtest run`` splits a run on
-its own virtual devices into lanes, one per idle core (run/lanes.py; on a loaded machine that is
-one process, and both columns measure the same thing):
+ratio and the issue's targets. This checkout runs three times per round: ``-n 0`` (one scenario
+after another, as the baseline does), ``-n 2`` (two lanes, run/lanes.py) and as the user types
+it ("now", the ratio's column), where ``bgtest run`` picks lanes on its own virtual devices, one
+per idle core (on a loaded machine one process: the table says which it picked):
 
 - the whole run of the scenarios both trees have (target <= 12 s on 2 cores, the default run),
 - the first step line after the command started (target <= 1 s),
@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: main before issue 17's second round (reboot, iOS calls, start-up) — 2026-12-07
 DEFAULT_BASELINE = "6e81ee6"
 STEP_LINE = re.compile(r"device \+\S+\s*$")
+LANES = re.compile(r"bgtest: (\d+) lanes")
 TREE = ("harness", "scenarios", "fixtures", "pyproject.toml")
 TARGETS = {"whole run": 12.0, "first step line": 1.0, "android": 2.0, "ios": 8.0}
 
@@ -48,6 +49,8 @@ class Figures:
     whole: float = 0.0
     first_step: float = 0.0
     exit_code: int = 0
+    #: the lanes the run said it picked ("bgtest: 2 lanes: …"), 0: one process
+    lanes: int = 0
     #: "file.yaml[platform]" -> seconds, as results.json has them
     scenarios: dict[str, float] = field(default_factory=dict)
 
@@ -84,8 +87,11 @@ def run_once(tree: Path, paths: list[str], report: Path, extra: tuple[str, ...] 
     proc = subprocess.Popen(argv, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert proc.stdout is not None
     for raw in proc.stdout:
-        if not figures.first_step and STEP_LINE.search(raw.decode("utf-8", "replace")):
+        line = raw.decode("utf-8", "replace")
+        if not figures.first_step and STEP_LINE.search(line):
             figures.first_step = time.monotonic() - start
+        if (picked := LANES.match(line)) is not None:
+            figures.lanes = int(picked.group(1))
     figures.exit_code = proc.wait()
     figures.whole = time.monotonic() - start
     results = report / "results.json"
@@ -115,40 +121,45 @@ def main() -> None:
         if args.only:
             scenario_files = [name for name in scenario_files if args.only in name]
         paths = [f"scenarios/{name}" for name in scenario_files]
-        runs: dict[str, list[Figures]] = {"baseline": [], "now -n 0": [], "now": []}
-        trees = (("baseline", base_tree, ()), ("now -n 0", ROOT, ("-n", "0")), ("now", ROOT, ()))
+        columns = (("baseline", base_tree, ()), ("-n 0", ROOT, ("-n", "0")), ("-n 2", ROOT, ("-n", "2")),
+                   ("now", ROOT, ()))
+        runs: dict[str, list[Figures]] = {label: [] for label, _, _ in columns}
         loads = [os.getloadavg()[0]]
         for round_no in range(args.rounds):
-            for label, tree, extra in trees:
+            for label, tree, extra in columns:
                 report = Path(tmp) / f"report-{label.replace(' ', '')}-{round_no}"
                 figures = run_once(tree, paths, report, extra)
                 runs[label].append(figures)
                 loads.append(os.getloadavg()[0])
-                print(f"  round {round_no + 1} {label:8}: {figures.whole:6.2f} s (exit {figures.exit_code})",
-                      flush=True)
-    base, seq, now = runs["baseline"], runs["now -n 0"], runs["now"]
+                lanes = f", {figures.lanes} lanes" if figures.lanes else ""
+                print(f"  round {round_no + 1} {label:8}: {figures.whole:6.2f} s "
+                      f"(exit {figures.exit_code}{lanes})", flush=True)
 
-    def row(what: str, was: float, one: float, is_: float, target: float | None, judged: float) -> None:
-        ratio = f"{was / is_:.2f}×" if is_ and was else "-"
+    def row(what: str, values: list[float], target: float | None, judged: float) -> None:
+        ratio = f"{values[0] / values[-1]:.2f}×" if values[0] and values[-1] else "-"
         goal = f"<= {target:g} s {'ok' if judged <= target else 'OVER'}" if target is not None else ""
-        print(f"{what:44} {was:8.2f} {one:8.2f} {is_:8.2f} {ratio:>7}   {goal}")
+        print(f"{what:44} {''.join(f'{v:9.2f}' for v in values)} {ratio:>7}   {goal}")
 
-    def medians(get: Any) -> tuple[float, float, float]:
-        return median([get(f) for f in base]), median([get(f) for f in seq]), median([get(f) for f in now])
+    def medians(get: Any) -> list[float]:
+        return [median([get(f) for f in runs[label]]) for label, _, _ in columns]
 
+    picked = [f.lanes for f in runs["now"]]
     print(f"\nbaseline {args.baseline} vs this checkout, median of {args.rounds} round(s), load "
-          f"{min(loads):.1f}-{max(loads):.1f} during the runs on {os.cpu_count()} cores")
-    print(f"{'':44} {'baseline':>8} {'-n 0':>8} {'now':>8} {'ratio':>7}   target (now; a scenario: -n 0)")
+          f"{min(loads):.1f}-{max(loads):.1f} during the runs on {os.cpu_count()} cores; the default "
+          f"(now) picked {', '.join(f'{n} lanes' if n else 'one process' for n in picked)}")
+    print(f"{'':44} {''.join(f'{label:>9}' for label, _, _ in columns)} {'ratio':>7}   target (now; a "
+          "scenario: -n 0)")
     whole = medians(lambda f: f.whole)
-    row("whole `bgtest run` (s)", *whole, TARGETS["whole run"] if not args.only else None, whole[2])
+    row("whole `bgtest run` (s)", whole, TARGETS["whole run"] if not args.only else None, whole[-1])
     first = medians(lambda f: f.first_step)
-    row("first step line after start (s)", *first, TARGETS["first step line"], first[2])
-    keys = sorted({k for f in now + seq for k in f.scenarios}, key=lambda k: ("[ios]" in k, k))
+    row("first step line after start (s)", first, TARGETS["first step line"], first[-1])
+    seen = {k for label in runs for f in runs[label] for k in f.scenarios}
+    keys = sorted(seen, key=lambda k: ("[ios]" in k, k))
     for key in keys:
         platform = "ios" if key.endswith("[ios]") else "android"
         each = medians(lambda f, key=key: f.scenarios.get(key, 0.0))
-        row(key, *each, TARGETS[platform], each[1])
-    failed = [f.exit_code for f in seq + now if f.exit_code]
+        row(key, each, TARGETS[platform], each[1])
+    failed = [f.exit_code for label in runs if label != "baseline" for f in runs[label] if f.exit_code]
     if failed:
         print(f"\nthis checkout's run exited {failed[0]}: the figures are not comparable")
 
