@@ -28,7 +28,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -36,6 +35,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.baseline import unpack  # noqa: E402
+
 #: main before issue 17's second round (reboot, iOS calls, start-up) — 2026-12-07
 DEFAULT_BASELINE = "6e81ee6"
 STEP_LINE = re.compile(r"device \+\S+\s*$")
@@ -53,22 +56,6 @@ class Figures:
     lanes: int = 0
     #: "file.yaml[platform]" -> seconds, as results.json has them
     scenarios: dict[str, float] = field(default_factory=dict)
-
-
-def unpack(rev: str, into: Path) -> Path:
-    """The tree of ``rev`` (harness, scenarios, fixtures) in ``into``, without touching the checkout."""
-    data = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", rev, *TREE],
-        check=True,
-        capture_output=True,
-    ).stdout
-    into.mkdir(parents=True, exist_ok=True)
-    tar = into / "tree.tar"
-    tar.write_bytes(data)
-    with tarfile.open(tar) as archive:
-        archive.extractall(into, filter="data")
-    tar.unlink()
-    return into
 
 
 def run_once(tree: Path, paths: list[str], report: Path, extra: tuple[str, ...] = ()) -> Figures:
@@ -113,7 +100,7 @@ def main() -> None:
     parser.add_argument("--only", help="only scenario files whose name contains this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bgtest-bench-wall-") as tmp:
-        base_tree = unpack(args.baseline, Path(tmp) / "baseline")
+        base_tree = unpack(args.baseline, Path(tmp) / "baseline", TREE)
         # the scenarios both trees have (newer ones have no baseline to compare with)
         scenario_files = sorted(
             p.name for p in (ROOT / "scenarios").glob("*.yaml") if (base_tree / "scenarios" / p.name).exists()

@@ -28,13 +28,16 @@ import resource
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.baseline import unpack  # noqa: E402
+
 #: main when the work on one call's cost started (2026-12-07, session 3)
 DEFAULT_BASELINE = "1824c6e"
 APP = ROOT / "fixtures" / "apps" / "nwm_ios_demo.yaml"
@@ -52,20 +55,6 @@ CALLS: list[tuple[str, ...]] = [
     ("simctl", "get_app_container", "{u}", BUNDLE, "data"),
 ]
 ENTRY = "import sys; from harness.sim.ios.xcrun import main; sys.exit(main())"
-
-
-def unpack(rev: str, into: Path) -> Path:
-    """The ``harness`` tree of ``rev`` in ``into``, without touching the checkout."""
-    data = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", rev, "harness"], check=True, capture_output=True
-    ).stdout
-    into.mkdir(parents=True, exist_ok=True)
-    tar = into / "tree.tar"
-    tar.write_bytes(data)
-    with tarfile.open(tar) as archive:
-        archive.extractall(into, filter="data")
-    tar.unlink()
-    return into
 
 
 class Tree:
@@ -171,7 +160,7 @@ def main() -> None:
     modes = ["compiled", "cached"] if args.mode == "both" else [args.mode]
     with tempfile.TemporaryDirectory(prefix="bgtest-bench-xcrun-") as tmp_name:
         tmp = Path(tmp_name)
-        base_tree = unpack(args.baseline, tmp / "baseline")
+        base_tree = unpack(args.baseline, tmp / "baseline", ("harness",))
         floor, floor_cpu = floor_s(args.rounds)
         for mode in modes:
             trees = [
