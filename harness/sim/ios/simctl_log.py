@@ -184,10 +184,10 @@ def log_tool(home: SimHome, udid: str, argv: list[str], io: Io) -> int:
         if la.style == "ndjson":
             io.out(json.dumps({"count": pr.count, "finished": 1}, separators=(",", ":")))
         return 0
+    offset = home.log_size()  # before the banner: a reader that waits for it misses no line after it
     if banner:
         io.out(banner)
     pr.header()
-    offset = home.log_size()
     deadline = None if la.timeout_s is None else time.monotonic() + la.timeout_s
     follower = Follower(home)
     try:
