@@ -291,7 +291,7 @@ class IosDevice:
     """One iOS simulator (or the virtual iPhone) reached through ``xcrun``, plus WDA when there is one.
 
     ``kind`` is ``simulator`` or ``device``: the BGTaskScheduler facts differ (research §3) and
-    bgtest never guesses — the virtual iPhone says which it is (``simctl bgtest info``), a real
+    bgtest never guesses — the virtual iPhone says which it is (``simctl bgtest state``), a real
     ``xcrun`` target is a simulator unless told otherwise.
     """
 
@@ -912,8 +912,9 @@ class IosDevice:
 
     # --------------------------------------------------------------- state guard
     def snapshot(self, bundles: Sequence[str] = ()) -> IosState:
-        """What the guard saves: on the virtual iPhone one ``simctl bgtest state`` (JSON) and the
-        status bar; elsewhere a read per setting (notifyutil, status_bar, each app)."""
+        """What the guard saves: on the virtual iPhone one ``simctl bgtest state`` (JSON, the
+        status bar overrides in it; often the answer of the step's barrier or setting, asked
+        again); elsewhere a read per setting (notifyutil, status_bar, each app)."""
         state = IosState()
         info = self.vendor_info()  # first: it may be the answer to the last read, asked again
         if isinstance(info.get("status_bar"), str):
