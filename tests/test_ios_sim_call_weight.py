@@ -106,6 +106,16 @@ def test_installing_the_same_file_again_validates_nothing(phone: tuple[Path, str
     assert "CFBundleExecutable = Runner;" in out
 
 
+def test_the_runs_app_models_are_validated_when_the_iphone_starts(tmp_path: Path) -> None:
+    from harness.sim.ios.launcher import start_ios
+    from harness.sim.ios.state import SimHome
+
+    running = start_ios(kind="device", wda_port=0, clock="manual", home=SimHome(tmp_path), app_models=[APP])
+    running.stop()
+    _, modules = call(tmp_path, "simctl", "install", running.udid, str(APP))  # the scenario's install
+    assert "pydantic" not in modules
+
+
 def test_a_hook_that_changes_its_work_unpickles_the_validated_model(tmp_path: Path) -> None:
     app = APP.parent / "nwm_demo.yaml"  # its load hook sets each work's unique name and tags
     call(tmp_path, "simctl", "bgtest", "reset", "--kind", "device")

@@ -294,7 +294,7 @@ class EmbeddedIphone:
         assert self.root is not None, "start() first"
         home = SimHome(self.root / key)
         running = start_ios(kind=kind, wda_port=0, clock="manual", reset=True, home=home,  # type: ignore[arg-type]
-                            profile=profile)
+                            profile=profile, app_models=self.app_models)
         self._running.append(running)
         xcrun = Xcrun(xcrun_path(), env={"BGTEST_SIM_HOME": str(home.path), **_stand_in_pycache()})
         device = IosDevice(running.udid, xcrun, wda_url=running.url, kind=kind)

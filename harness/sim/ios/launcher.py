@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,10 +68,17 @@ def start_ios(
     home: SimHome | None = None,
     host: str = "127.0.0.1",
     profile: str | None = None,
+    app_models: Sequence[Path] = (),
 ) -> RunningIos:
     """Serve the virtual iPhone of ``home``; a fresh world when asked, or when the booted one is
-    of another kind or another device profile than ``profile`` (``harness/profiles.py``)."""
+    of another kind or another device profile than ``profile`` (``harness/profiles.py``).
+
+    ``app_models`` are validated here, in this process, for the home's ``simctl install``
+    (``installed.to_install``): each ``bgtest-xcrun`` that installs one then takes it as
+    validated instead of importing pydantic to validate it again.
+    """
     home = home or SimHome()
+    _validate_ahead(home, app_models)
     with open_world(home, kind=kind) as world:
         booted = [d for d in world.devices() if d.booted]
         other_profile = profile is not None and booted and booted[0].d.get("profile") != profile
@@ -83,3 +91,13 @@ def start_ios(
         udid, name = booted[0].udid, str(booted[0].d["name"])
     server = WdaServer(home, udid, host=host, port=wda_port).start()
     return RunningIos(home, udid, name, server, clock)
+
+
+def _validate_ahead(home: SimHome, app_models: Sequence[Path]) -> None:
+    from .installed import to_install
+
+    for path in app_models:
+        try:
+            to_install(Path(path), home.installed_sources())
+        except Exception:  # no iOS side, or a bad file: its install says so, as before
+            continue
