@@ -213,7 +213,7 @@ def _note(config: pytest.Config, text: str) -> None:
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if file_path.suffix not in SUFFIXES:
+    if file_path.suffix.lower() not in SUFFIXES:  # as the loader walks a folder: `.YAML` too
         return None
     config = parent.config
     named = _named_on_command_line(config, file_path)

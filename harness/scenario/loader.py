@@ -112,7 +112,9 @@ def load_paths(
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            for f in sorted(q for q in path.rglob("*") if q.suffix in SCENARIO_SUFFIXES and q.is_file()):
+            # `.YAML` too: a scenario a folder holds is never left out for its name's case
+            found = (q for q in path.rglob("*") if q.suffix.lower() in SCENARIO_SUFFIXES and q.is_file())
+            for f in sorted(found):
                 _load_into(f, result, environ, skip_step_lists=True)
         else:
             _load_into(path, result, environ, skip_step_lists=in_folder)
