@@ -54,3 +54,8 @@ def test_a_requirement_some_device_of_each_platform_can_meet_is_accepted(
     platforms: str, requires: str
 ) -> None:
     assert problems(f"name: x\nplatforms: {platforms}\nrequires: {requires}\nsteps: [background]\n") == []
+
+
+def test_a_bad_api_level_bound_is_named_as_one_not_as_a_count() -> None:
+    assert problems('name: x\nrequires: {sdk: ">= 3l"}\nsteps: [background]\n') == [
+        "2:17: not an Android API level bound: '>= 3l'; write e.g. \">= 31\", \"< 28\" or 34"]

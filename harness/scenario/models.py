@@ -114,6 +114,15 @@ class DeviceSettings(StrictModel):
         return next((n for n in self.profile or () if PROFILES[n].platform == platform), None)
 
 
+def _api_level(value: object) -> Comparison:
+    """An Android API level bound, read as a count is (`sdk: ">= 3l"` is not "a count expression")."""
+    try:
+        return Comparison.count(value)
+    except ValueError:
+        raise ValueError(
+            f'not an Android API level bound: {value!r}; write e.g. ">= 31", "< 28" or 34') from None
+
+
 class Requires(StrictModel):
     """What a device must be for the scenario to mean something; otherwise it is skipped, with why."""
 
@@ -121,7 +130,7 @@ class Requires(StrictModel):
         None, description="one of these profiles (a phone's is read from its SDK, RAM and ro.config.low_ram)"
     )
     low_ram: bool | None = Field(None, description="ro.config.low_ram (Android Go) must be this")
-    sdk: Annotated[Comparison, PlainValidator(Comparison.count), cmp_serializer,
+    sdk: Annotated[Comparison, PlainValidator(_api_level), cmp_serializer,
                    WithJsonSchema(cmp_schema('Android API level: ">= 28", "< 26"', True,
                                               OP_RE + r"[0-9]+\s*$"))] | None = Field(
         None, description='Android API level, e.g. "< 28" (before standby buckets)'
