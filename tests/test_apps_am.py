@@ -339,6 +339,21 @@ def test_dumpsys_activity_and_window_show_the_resumed_activity(device: VirtualAn
     assert "com.android.launcher3/" in sh(device, "dumpsys activity top")[1]
 
 
+def test_dumpsys_activity_processes_lists_the_app_until_a_force_stop(device: VirtualAndroidDevice) -> None:
+    """`dumpsys activity processes PKG` printed the activities dump (found from outside)."""
+    sh(device, "am start -n com.example.wmplain/.SettingsActivity")
+    pid = device.activity.process("com.example.wmplain").pid
+    _, out, _ = sh(device, "dumpsys activity processes com.example.wmplain")
+    lines = out.splitlines()
+    header = "ACTIVITY MANAGER RUNNING PROCESSES (dumpsys activity processes)"
+    assert lines[:2] == [header, "  All known processes:"]
+    assert lines[2].startswith("  *APP* UID 1") and f" {pid}:com.example.wmplain/u0a" in lines[2]
+    assert f"    PID #{pid}: ProcessRecord{{" in out
+    sh(device, "am force-stop com.example.wmplain")
+    _, out, _ = sh(device, "dumpsys activity processes com.example.wmplain")
+    assert "com.example.wmplain" not in out and out.startswith("ACTIVITY MANAGER RUNNING PROCESSES")
+
+
 CRASHY = b"""\
 package: com.example.crashy
 deep_link_schemes: [crashy]

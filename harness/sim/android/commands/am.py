@@ -14,6 +14,7 @@ from ..os.activity import (
     Intent,
     ShellCommandError,
 )
+from ..os.jobscheduler import format_uid
 from ..registry import CommandContext, cmd_service, command, dumpsys_section
 
 if TYPE_CHECKING:
@@ -502,12 +503,16 @@ def _resumed(am: ActivityManager) -> tuple[str, str, int, int]:
 
 @dumpsys_section("activity")
 def dumpsys_activity(ctx: CommandContext) -> int:
-    """``dumpsys activity [activities|top]``: the resumed activity, as tools (adbutils) read it.
+    """``dumpsys activity [activities|top|processes [PKG]]``: the resumed activity, as tools
+    (adbutils) read it, and the running app processes (`dumpsys activity processes | grep PKG`,
+    how people check that a force-stop killed the app).
 
-    Only the activity stack is modelled; every other section prints the activities dump too.
+    Only these are modelled; every other section prints the activities dump.
     """
     am: ActivityManager = ctx.device.activity
     what = ctx.argv[1] if len(ctx.argv) > 1 else "activities"
+    if what in ("processes", "p"):
+        return _dump_processes(ctx, am, ctx.argv[2] if len(ctx.argv) > 2 else None)
     pkg, act, task, pid = _resumed(am)
     record = f"ActivityRecord{{{_hash(pkg + act)} u0 {pkg}/{act} t{task}}}"
     if what == "top":
@@ -524,6 +529,28 @@ def dumpsys_activity(ctx: CommandContext) -> int:
     ctx.out("")
     ctx.out("  Resumed activities in task display areas (from top to bottom):")
     ctx.out(f"    ResumedActivity: {record}")
+    return 0
+
+
+def _dump_processes(ctx: CommandContext, am: ActivityManager, package: str | None) -> int:
+    """ActivityManagerService.dumpProcessesLSP's app records and PID mappings (AOSP 14), only
+    ``package``'s when one is named; an app with no running process is simply not listed."""
+    records = []
+    for runtime in am.running():
+        if package is None or runtime.package == package:
+            name = f"{runtime.pid}:{runtime.package}/{format_uid(runtime.uid)}"
+            records.append((runtime, f"ProcessRecord{{{_hash(name)} {name}}}"))
+    ctx.out("ACTIVITY MANAGER RUNNING PROCESSES (dumpsys activity processes)")
+    ctx.out("  All known processes:")
+    for runtime, record in records:
+        app_id = runtime.uid % 100_000
+        ctx.out(f"  *APP* UID {runtime.uid} {record}")
+        ctx.out(f"    user #0 uid={runtime.uid} gids={{{app_id + 40_000}, {app_id + 10_000}, 9997}}")
+        ctx.out(f"    packageList={{{runtime.package}}}")
+    if records:
+        ctx.out("  PID mappings:")
+        for runtime, record in sorted(records, key=lambda r: r[0].pid):
+            ctx.out(f"    PID #{runtime.pid}: {record}")
     return 0
 
 
