@@ -144,6 +144,7 @@ class IosDeviceJournal(JournalReader):
     def _on_disconnect(self, error: BaseException | None) -> None:
         """The stream ended: wait for the simulator to be Booted again (after a reboot, a new boot)."""
         self._last_marker = None
+        self._spoke = False  # the next stream listens once it has printed its own banner
         deadline = time.monotonic() + self.reconnect_timeout
         delay = 0.02
         while not self._stop and time.monotonic() < deadline:
@@ -239,9 +240,11 @@ class IosDeviceJournal(JournalReader):
         if standing is not None and last is not None and last.message == standing:
             return last  # already waited for: nothing can have happened since
         deadline = time.monotonic() + timeout
-        # A stream that delivered a marker listens: rewriting soon would only add requests.
-        wait = 0.5 if last is None else 5.0
         self._await_stream(min(timeout, 5.0))
+        # A stream that delivered a marker listens, and so does the virtual iPhone's once it has
+        # printed its banner (it reads from where it was when it printed it): rewriting soon
+        # would only add requests (and make a count depend on the machine's load).
+        wait = 5.0 if last is not None or (self._spoke and self._virtual) else 0.5
         if standing is not None:
             marker = standing  # written with the device's last answer: wait for that one
         else:
