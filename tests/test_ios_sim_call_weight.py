@@ -155,3 +155,26 @@ def test_a_kept_form_is_stamped_with_all_the_code_that_made_it() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          timeout=60)
     assert json.loads(out.stdout) == []
+
+
+class _Planted:
+    """What someone else could leave in a sim home they may write in: a pickle that runs code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (open, (str(self.marker), "w"))
+
+
+def test_a_pickle_others_could_have_written_is_never_loaded(tmp_path: Path) -> None:
+    path = tmp_path / f"{BID}.yaml"
+    path.write_text(APP.read_text())
+    assert load_installed(str(path)).bundle_id == BID
+    pickled = Path(f"{path}.pickle")
+    assert pickled.stat().st_mode & 0o777 == 0o600  # made private
+    marker = tmp_path / "ran"
+    pickled.write_bytes(pickle.dumps(_Planted(marker)))
+    pickled.chmod(0o666)  # (a file of another user cannot be made here: one anybody may write)
+    assert load_installed(str(path)).bundle_id == BID  # parsed again
+    assert not marker.exists()

@@ -148,10 +148,19 @@ def _read(file: str, stamp: tuple[object, ...] | None) -> Forms | None:
         return None
     try:
         with open(file, "rb") as fh:
+            if not _ours(os.fstat(fh.fileno())):
+                return None
             made_from, app, model = pickle.load(fh)
     except Exception:  # missing, written by another bgtest, or unreadable: parse again
         return None
     return (app, model) if made_from == stamp else None
+
+
+def _ours(st: os.stat_result) -> bool:
+    """A pickle runs code as it loads: only a file this user made and nobody else may write is
+    loaded (as :func:`_store` makes it). ``$BGTEST_SIM_HOME`` may name a folder others can write
+    in; a file planted there is parsed again instead, never unpickled."""
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
 def _forms(model: IosAppModel) -> Forms:
@@ -221,7 +230,9 @@ def keep(path: str, forms: Forms) -> None:
 def _store(target: str, data: object) -> None:
     tmp = f"{target}.{os.getpid()}.tmp"
     try:
-        with open(tmp, "wb") as fh:
+        # a new file of our own, never one (or a link) that is there already: see _ours
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "wb") as fh:
             pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, target)  # whole or not at all for a process reading it meanwhile
     except OSError:
