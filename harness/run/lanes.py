@@ -3,9 +3,10 @@
 The embedded virtual devices belong to the run and share nothing with each other, so when every
 scenario would run on them (nothing attached, nothing named: ``session.embedded_only``) and no
 ``-n`` was given, the run is split over pytest-xdist workers, one lane per idle core. A lane is a
-worker process with its own virtual devices, started only when a scenario of its platform
-reaches it. ``-n N`` is the user's choice and is kept (``-n 0``: one process); a real device is
-never shared out unless the user asked with ``-n``.
+worker process with its own virtual iPhones, started when a scenario needs one; the lane of the
+Android scenarios borrows the phone the controller started while the workers did
+(``embedded.lent_android``). ``-n N`` is the user's choice and is kept (``-n 0``: one process);
+a real device is never shared out unless the user asked with ``-n``.
 
 What goes where (:func:`scheduler`): the scenarios of a *shared* platform form one unit of work
 — a virtual Android phone serves one scenario in about a tenth of a second but takes seconds to
