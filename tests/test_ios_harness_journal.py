@@ -180,3 +180,40 @@ def test_stdout_of_an_advance_is_in_before_the_next_barrier(
     done = [r for r in journal.records() if "Task 'periodic-sync' completed successfully" in r.message]
     assert done, "the stdout line printed during the advance arrived after the barrier"
     assert first.time_ns <= done[-1].time_ns < after.time_ns
+
+
+def test_stdout_printed_before_a_marker_of_the_same_millisecond_is_outside_its_window() -> None:
+    """The virtual iPhone's clock stands still between steps: a deep link's stdout line, the
+    force-quit's marker after it and the `never` window the marker opens share one millisecond.
+    The line is outside that window, as a log line is; one printed after the marker is in."""
+    from types import SimpleNamespace
+
+    from harness.logs.expect import Expectation, Match
+    from harness.logs.record import LogRecord
+
+    device = SimpleNamespace(is_virtual=True, udid="U", mark_in_force=lambda: None)
+    engine = ExpectationEngine(VocabState([load_vocabulary("native_workmanager_ios")]))
+    jr = IosDeviceJournal(device, engine)  # type: ignore[arg-type]
+    t = 1_767_603_600_000 * NS
+    console = SimpleNamespace(pid=7, process_name="Runner")
+
+    def logged(seq: int, message: str) -> LogRecord:
+        rec = LogRecord(time_ns=t, pid=1, tid=0, level="Default", tag="logger", message=message, seq=seq)
+        with jr.journal.lock:
+            jr.journal.append(rec)
+        return rec
+
+    logged(0, "bgtest-step-launch")
+    for line in ("[NativeWorkManager] BGTaskSchedulerManager: Handlers registered",
+                 "[NativeWorkManager] BGTaskSchedulerManager: Using BGAppRefreshTask"):
+        jr._stdout_record(console, line)  # (stamped a nanosecond apart)
+    marker = logged(1, "bgtest-step-stop-app")
+    printed = Match(message="Using BGAppRefreshTask")
+    with jr.journal.lock:
+        never = engine.add(Expectation(printed, within_ns=60_000 * NS, never=True), t,
+                           history=list(jr.journal.records), anchor_seq=marker.seq)
+        seen = engine.add(Expectation(printed, within_ns=60_000 * NS), t,
+                          history=list(jr.journal.records), anchor_seq=marker.seq)
+    assert never.status == "pending" and seen.status == "pending"
+    jr._stdout_record(console, "[NativeWorkManager] BGTaskSchedulerManager: Using BGAppRefreshTask")
+    assert never.status == "failed" and seen.status == "passed"

@@ -203,11 +203,20 @@ class IosDeviceJournal(JournalReader):
                 subsystem="",
                 category="stdout",
                 process=console.process_name,
-                seq=NO_SEQ,  # read on its own pipe: no place among the log stream's markers
+                seq=self._stream_place(),
             )
             self.journal.append(rec)
         with self._cond:
             self._cond.notify_all()
+
+    def _stream_place(self) -> int:
+        """A stdout line's place among the log stream's records: that of the last one the stream
+        delivered. The line was printed before whatever the stream delivers next (a barrier's
+        line waits for the app's output: `_mark_line_at`), so a window that opens at a later
+        marker of the same device millisecond leaves it out (``Check.before_anchor``), as it does a
+        log line; with no place (``NO_SEQ``) a line printed before a ``stop_app`` counted in the
+        ``never`` window that opened after it, on a clock that stands still."""
+        return next((r.seq for r in reversed(self.journal.records) if r.seq != NO_SEQ), NO_SEQ)
 
     def _stamp(self) -> int:
         base = self.journal.last_time_ns if self._virtual else time.time_ns()

@@ -265,8 +265,9 @@ class Check:
         return t >= self.anchor_ns and (self.deadline_ns is None or t < self.deadline_ns)
 
     def before_anchor(self, rec: LogRecord) -> bool:
-        """Logged at the anchor's time, but before the marker that opened the window."""
-        return (self.anchor_seq is not None and rec.time_ns == self.anchor_ns
+        """Logged in the anchor's millisecond, but before the marker that opened the window (an
+        iOS app's stdout line carries no time of its own: bgtest stamps it a few ns apart)."""
+        return (self.anchor_seq is not None and rec.time_ns // 1_000_000 == self.anchor_ns // 1_000_000
                 and NO_SEQ < rec.seq < self.anchor_seq)
 
     @property
