@@ -30,8 +30,8 @@ def canonical_level(level: str) -> str:
     return LEVEL_NAMES.get(level.upper(), low)
 
 
-#: The ``seq`` of a record bgtest adds itself (a proxy request, an iOS app's stdout line): it has
-#: no place in the device's stream, only a device time.
+#: The ``seq`` of a record bgtest adds itself (a proxy request): it has no place in the device's
+#: stream, only a device time. (An iOS app's stdout line takes the stream's place it arrived at.)
 NO_SEQ = -1
 
 
