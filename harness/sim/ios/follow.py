@@ -1,7 +1,8 @@
 """Commands that keep running (``log stream``, ``launch --console-pty``) follow the home's
 append-only files without holding its lock: they look for new lines often (a ``stat``, every
 10 ms), read the saved state again only when its file was replaced (or every 50 ms), and, when
-device time follows the wall clock, run what fell due every 50 ms themselves.
+device time follows the wall clock, run what fell due every 50 ms themselves. They stop when
+nobody reads them any more (see :meth:`Follower.reader_gone`).
 
 How often they look decides how soon bgtest sees its step marker after ``logger`` wrote it:
 every step of a scenario waits for one (``harness/devices/ios_journal.py``).
@@ -10,6 +11,7 @@ every step of a scenario waits for one (``harness/devices/ios_journal.py``).
 from __future__ import annotations
 
 import os
+import select
 import time
 
 from .device import open_world
@@ -30,8 +32,10 @@ TICK_S = 0.05
 class Follower:
     """The state and the clock of a home as a follower sees them between two looks."""
 
-    def __init__(self, home: SimHome) -> None:
+    def __init__(self, home: SimHome, out: Any = None) -> None:
         self.home = home
+        self._out_fd = _fileno(out)
+        self._asked_reader_at = float("-inf")
         self._stamp: tuple[int, int, int] | None = None
         self._state: dict[str, Any] | None = None
         self._read_at = float("-inf")
@@ -62,8 +66,28 @@ class Follower:
         with open_world(self.home):
             pass
 
+    def reader_gone(self) -> bool:
+        """Whoever read our output closed the pipe (bgtest ended, even by SIGKILL): a real
+        ``log stream`` would die of SIGPIPE at its next line; a follower with nothing to write
+        would otherwise look at the home every 10 ms for ever. Asked every ``TICK_S``."""
+        now = time.monotonic()
+        if self._out_fd is None or now - self._asked_reader_at < TICK_S:
+            return False
+        self._asked_reader_at = now
+        poller = select.poll()
+        poller.register(self._out_fd, 0)  # POLLERR/POLLHUP are always reported
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+
     def settled(self) -> None:
         """Wait until the command writing now has written everything (its state, log and stdout
         are written one after another under the lock)."""
         with self.home.locked():
             pass
+
+
+def _fileno(out: Any) -> int | None:
+    """The descriptor of a real output stream (a test's buffer has none)."""
+    try:
+        return int(out.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None

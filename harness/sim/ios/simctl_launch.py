@@ -89,8 +89,8 @@ def follow_stdout(home: SimHome, udid: str, bundle: str, pid: int, io: Io) -> No
     launching comes first) until the app's process is gone."""
     path = str(home.stdout_file(pid))
     pos = 0
-    follower = Follower(home)
-    while True:
+    follower = Follower(home, io.o)
+    while not follower.reader_gone():
         state = follower.state()
         proc = state["devices"].get(udid, {}).get("procs", {}).get(bundle) if state is not None else None
         alive = proc is not None and proc.get("pid") == pid

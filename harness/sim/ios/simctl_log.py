@@ -189,9 +189,9 @@ def log_tool(home: SimHome, udid: str, argv: list[str], io: Io) -> int:
         io.out(banner)
     pr.header()
     deadline = None if la.timeout_s is None else time.monotonic() + la.timeout_s
-    follower = Follower(home)
+    follower = Follower(home, io.o)
     try:
-        while deadline is None or time.monotonic() < deadline:
+        while (deadline is None or time.monotonic() < deadline) and not follower.reader_gone():
             follower.tick()  # realtime device time: run what is due so it shows up in the stream
             if home.log_size() > offset:
                 recs, offset = home.read_log(offset)
