@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import BgtestError
+from harness.own_folder import own_folder
 
 EMULATOR_PORTS = range(5554, 5586)
 
@@ -94,8 +95,10 @@ class AdbServer:
         if self.owned and not _can_make(Path(env.get("HOME", "/nonexistent")) / ".android"):
             # adb keeps its keys in $HOME/.android and refuses to start without it; a private
             # server can live in a home of its own.
-            private = Path(tempfile.gettempdir()) / f"bgtest-adb-home-{os.getuid()}"
-            (private / ".android").mkdir(parents=True, exist_ok=True)
+            # (its keys are kept there: only in a folder of this user's own, else a fresh one)
+            private = own_folder(Path(tempfile.gettempdir()) / f"bgtest-adb-home-{os.getuid()}")
+            private = private or Path(tempfile.mkdtemp(prefix="bgtest-adb-home-"))
+            (private / ".android").mkdir(exist_ok=True)
             env["HOME"] = str(private)
         return env
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
-from harness.errors import DeviceError
+from harness.errors import BgtestError, DeviceError
+from harness.own_folder import own_folder
 
 
 class Leasable(Protocol):
@@ -77,7 +78,11 @@ class DeviceLeases:
 
     def try_acquire(self, candidates: Sequence[T]) -> Lease[T] | None:
         """A lease on a free candidate (least recently leased first), or None when all are busy."""
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if own_folder(self.root) is None:
+            raise BgtestError(
+                f"{self.root} (where bgtest keeps its device leases) is not a folder of this user's own",
+                hint="remove it (someone else may have made it), or set XDG_RUNTIME_DIR to a folder of yours",
+            )
 
         def last_used(candidate: T) -> float:
             try:

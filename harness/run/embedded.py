@@ -79,27 +79,14 @@ def bytecode_cache() -> Path | None:
     is set, so that such a process does not compile every module again at every start. Nothing
     is written next to the sources; Python checks each cached file against its source.
 
-    None (no cache) unless the folder is this user's own and nobody else may write in it: the
-    temp folder is shared, and a compiled module someone else could plant there would run as
-    us (Python trusts a cached file whose header matches the source's mtime and size)."""
+    None (no cache) unless the folder is this user's own (:func:`own_folder`): a compiled module
+    someone else planted there would run as us."""
     import os
-    import stat
     import tempfile
 
-    cache = Path(tempfile.gettempdir()) / f"bgtest-pycache-{os.getuid()}"
-    try:
-        cache.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
-    except OSError:
-        return None
-    try:
-        st = os.lstat(cache)
-    except OSError:
-        return None
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-        return None
-    return cache
+    from harness.own_folder import own_folder
+
+    return own_folder(Path(tempfile.gettempdir()) / f"bgtest-pycache-{os.getuid()}")
 
 
 def _stand_in_pycache() -> dict[str, str]:
