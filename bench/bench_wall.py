@@ -1,6 +1,8 @@
 """Wall time of ``bgtest run scenarios/``: this checkout against a baseline commit, in one run.
 
-Run: ``.venv/bin/python bench/bench_wall.py [--baseline REV] [--rounds N] [--only TEXT]``.
+Run: ``.venv/bin/python bench/bench_wall.py [--baseline REV] [--rounds N] [--only TEXT] [--cached-bytecode]``
+(``--cached-bytecode``: compiled modules kept between runs, as Python does by default; without
+it, as the environment says — this project's machines set ``PYTHONDONTWRITEBYTECODE``).
 
 Both trees run the same command on the embedded virtual devices — the baseline is the commit
 ``REV`` (default: the last one before issue 17's start-up and round-trip work) unpacked with
@@ -58,14 +60,20 @@ class Figures:
     scenarios: dict[str, float] = field(default_factory=dict)
 
 
-def run_once(tree: Path, paths: list[str], report: Path, extra: tuple[str, ...] = ()) -> Figures:
+def run_once(
+    tree: Path, paths: list[str], report: Path, extra: tuple[str, ...] = (), pycache: Path | None = None
+) -> Figures:
     """``bgtest run`` of ``tree``'s code on ``paths``; stdout read line by line as it comes.
 
     Compiled modules are as the environment has them: with ``PYTHONDONTWRITEBYTECODE`` set
     (as on this project's machines) each start compiles bgtest's own modules again, in both
-    trees alike; without it the first round writes each tree's ``__pycache__``.
+    trees alike. With ``pycache`` (``--cached-bytecode``) they are kept there, as Python does
+    by default on a user's machine; the caller runs each tree once first to fill it.
     """
     env = dict(os.environ, PYTHONPATH=str(tree), PYTHONUNBUFFERED="1", COLUMNS="100", NO_COLOR="1")
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
     env.pop("BGTEST_XCRUN", None)  # the embedded virtual iPhone, found next to this Python
     cli = "from harness.cli import main; main()"
     argv = [sys.executable, "-c", cli, "run", *paths, "--report", str(report), *extra]
@@ -98,6 +106,11 @@ def main() -> None:
     parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision to compare with")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each tree, alternating")
     parser.add_argument("--only", help="only scenario files whose name contains this")
+    parser.add_argument(
+        "--cached-bytecode",
+        action="store_true",
+        help="keep compiled modules between runs (Python's default; a first run of each tree fills them)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bgtest-bench-wall-") as tmp:
         base_tree = unpack(args.baseline, Path(tmp) / "baseline", TREE)
@@ -111,11 +124,16 @@ def main() -> None:
         columns = (("baseline", base_tree, ()), ("-n 0", ROOT, ("-n", "0")), ("-n 2", ROOT, ("-n", "2")),
                    ("now", ROOT, ()))
         runs: dict[str, list[Figures]] = {label: [] for label, _, _ in columns}
+        pycache: dict[Path, Path | None] = {tree: None for _, tree, _ in columns}
+        if args.cached_bytecode:
+            for n, tree in enumerate(pycache):
+                pycache[tree] = Path(tmp) / f"pycache-{n}"
+                run_once(tree, paths, Path(tmp) / f"report-warm-{n}", ("-n", "0"), pycache[tree])
         loads = [os.getloadavg()[0]]
         for round_no in range(args.rounds):
             for label, tree, extra in columns:
                 report = Path(tmp) / f"report-{label.replace(' ', '')}-{round_no}"
-                figures = run_once(tree, paths, report, extra)
+                figures = run_once(tree, paths, report, extra, pycache[tree])
                 runs[label].append(figures)
                 loads.append(os.getloadavg()[0])
                 lanes = f", {figures.lanes} lanes" if figures.lanes else ""
@@ -133,7 +151,8 @@ def main() -> None:
     picked = [f.lanes for f in runs["now"]]
     print(f"\nbaseline {args.baseline} vs this checkout, median of {args.rounds} round(s), load "
           f"{min(loads):.1f}-{max(loads):.1f} during the runs on {os.cpu_count()} cores; the default "
-          f"(now) picked {', '.join(f'{n} lanes' if n else 'one process' for n in picked)}")
+          f"(now) picked {', '.join(f'{n} lanes' if n else 'one process' for n in picked)}; compiled "
+          f"modules {'kept between runs' if args.cached_bytecode else 'as the environment has them'}")
     print(f"{'':44} {''.join(f'{label:>9}' for label, _, _ in columns)} {'ratio':>7}   target (now; a "
           "scenario: -n 0)")
     whole = medians(lambda f: f.whole)
