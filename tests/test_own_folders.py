@@ -60,3 +60,16 @@ def test_a_lease_folder_others_may_write_in_is_refused_with_what_to_do(tmp_path:
     with pytest.raises(BgtestError) as err:
         DeviceLeases(root).try_acquire([])
     assert str(root) in err.value.message and "XDG_RUNTIME_DIR" in err.value.hint
+
+
+
+def test_a_state_folder_in_the_temp_folder_someone_else_holds_is_not_used(tmp_temp: Path) -> None:
+    from harness.run.settings import Settings
+
+    temp = tmp_temp.parent
+    no_home = {"HOME": str(temp / "gone")}
+    shared = temp / f"bgtest-state-{os.getuid()}"
+    assert Settings.build(no_home).state_dir == shared  # ours: the next run finds it again
+    shared.chmod(0o777)
+    fresh = Settings.build(no_home).state_dir
+    assert fresh != shared and fresh.parent == temp and fresh.stat().st_mode & 0o077 == 0

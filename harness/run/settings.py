@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import BgtestError
+from harness.own_folder import own_folder
 
 
 class SettingError(BgtestError):
@@ -56,7 +57,8 @@ def _home(environ: Mapping[str, str]) -> Path:
 def state_dir(environ: Mapping[str, str]) -> Path:
     """Where the host keeps bgtest's state: ``$BGTEST_STATE_DIR``, ``$XDG_STATE_HOME/bgtest``,
     ``~/.local/state/bgtest`` — or a folder in the temp dir when there is no usable home (a
-    missing home is never created)."""
+    missing home is never created): the user's own under a fixed name, so the next run finds
+    what a killed one left; a fresh one when someone else holds that name (:func:`own_folder`)."""
     if environ.get("BGTEST_STATE_DIR"):
         return Path(environ["BGTEST_STATE_DIR"])
     if environ.get("XDG_STATE_HOME"):
@@ -64,7 +66,8 @@ def state_dir(environ: Mapping[str, str]) -> Path:
     home = _home(environ)
     if home.is_dir() and os.access(home, os.W_OK):
         return home / ".local" / "state" / "bgtest"
-    return Path(tempfile.gettempdir()) / f"bgtest-state-{os.getuid()}"
+    shared = Path(tempfile.gettempdir()) / f"bgtest-state-{os.getuid()}"
+    return own_folder(shared) or Path(tempfile.mkdtemp(prefix="bgtest-state-"))
 
 
 def proxy_confdir(environ: Mapping[str, str]) -> Path:
