@@ -11,6 +11,7 @@ refuse both), airplane mode uses ``cmd connectivity airplane-mode`` on API 28+.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import re
 import shlex
@@ -148,6 +149,10 @@ class AndroidDevice:
         #: ports this driver opened with ``adb reverse`` (removed by the restore)
         self._reversed: set[int] = set()
         self._boot_id: str | None = None  # read by reboot(), compared by rebooting()
+        #: packages whose state the next barrier's marker command reads (snapshot_at_next_barrier)
+        self._reads_at_mark: tuple[str, ...] | None = None
+        #: that read: (state, packages, requests made once it was done)
+        self._state_at_mark: tuple[AndroidState, tuple[str, ...], int] | None = None
 
     def __repr__(self) -> str:
         return f"<AndroidDevice|{self.serial}>"
@@ -689,9 +694,36 @@ class AndroidDevice:
 
     # --------------------------------------------------------------- state
     def snapshot(self, packages: Sequence[str] = ()) -> AndroidState:
-        """Every setting the guard restores, in one shell command."""
-        reads = [*_SNAPSHOT_READS, *(("am", "get-standby-bucket", p) for p in packages)]
-        out = split_joined(self.sh(joined(reads, _SEP), check=False).out, _SEP, len(reads))
+        """Every setting the guard restores, in one shell command — or none, when the last
+        barrier's marker command read them and nothing was asked of the device since."""
+        at_mark, self._state_at_mark = self._state_at_mark, None
+        if at_mark is not None and at_mark[1] == tuple(packages) and at_mark[2] == self._requests():
+            return copy.deepcopy(at_mark[0])
+        return self._parse_snapshot(self.sh(self._snapshot_command(packages), check=False).out, packages)
+
+    def snapshot_at_next_barrier(self, apps: Sequence[str]) -> None:
+        self._reads_at_mark = tuple(apps)
+
+    def marker_shell(self, command: str) -> None:
+        """A barrier's marker command; with the snapshot asked for (:meth:`snapshot_at_next_barrier`)
+        its reads run first in the same shell command: one round trip for both."""
+        packages, self._reads_at_mark = self._reads_at_mark, None
+        if packages is None:
+            self.sh(command)
+            return
+        out = self.sh(f"{self._snapshot_command(packages)}; {command}").out
+        self._state_at_mark = (self._parse_snapshot(out, packages), packages, self._requests())
+
+    def _requests(self) -> int:
+        return sum(self.round_trips.copy().values())
+
+    @staticmethod
+    def _snapshot_command(packages: Sequence[str]) -> str:
+        return joined([*_SNAPSHOT_READS, *(("am", "get-standby-bucket", p) for p in packages)], _SEP)
+
+    @staticmethod
+    def _parse_snapshot(text: str, packages: Sequence[str]) -> AndroidState:
+        out = split_joined(text, _SEP, len(_SNAPSHOT_READS) + len(packages))
         state = AndroidState()
         state.doze_deep, state.doze_light, forced, screen, battery = out[:5]
         state.doze_forced = forced == "true"

@@ -186,7 +186,7 @@ class DeviceJournal(JournalReader):
         first, second = (shlex.join(["log", "-t", tag, marker]) for tag in ("bgtest", "bgtest-end"))
         command = f"{first}; {second}"
         while True:
-            self.device.sh(command)
+            self.device.marker_shell(command)
             left = deadline - time.monotonic()
             rec = self.wait_for_marker("bgtest", marker, timeout=max(0.1, min(5.0, left)))
             if rec is not None:

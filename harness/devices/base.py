@@ -171,6 +171,12 @@ class Device(Protocol):
         """The state the guard saves: one batched read where the platform allows."""
         ...
 
+    def snapshot_at_next_barrier(self, apps: Sequence[str]) -> None:
+        """The guard's snapshot is due right after the next barrier: a device that can read its
+        state in the marker's own command does, and :meth:`snapshot` answers from that read while
+        nothing else was asked of it (the state at the step's marker is the state before it)."""
+        ...
+
     def restore(self, saved: DeviceState, apps: Sequence[str], facets: Collection[Facet]) -> list[str]:
         """Put back ``facets`` as ``saved`` found them, with the setters the actions use.
 

@@ -935,6 +935,10 @@ class IosDevice:
                 state.apps[bundle] = "running" if self.pid_of(bundle) is not None else "not running"
         return state
 
+    def snapshot_at_next_barrier(self, apps: Sequence[str]) -> None:
+        """Nothing to ask: on the virtual iPhone every marker (``bgtest state --mark``) already
+        brings the state the next snapshot answers from; elsewhere the snapshot reads it."""
+
     @staticmethod
     def _from_vendor_state(state: IosState, info: dict[str, Any], bundles: Sequence[str]) -> IosState:
         """The virtual iPhone's own state document (``simctl bgtest state``) as an :class:`IosState`."""

@@ -345,12 +345,16 @@ class ScenarioRunner(ExpectationSteps):
     def _step(self, step: Any, record: StepResult) -> None:
         action = action_for(step)
         touched = action.touched(step)
-        if action.available(self.device.platform) and self.guard.before(touched):
-            self.result.start_state = self.guard.saved_dict()
+        changes = bool(touched) and action.available(self.device.platform)
+        if changes and action.marks_start and self.guard.saved is None:
+            # the guard's snapshot is the state at the step's marker: read in the marker's command
+            self.device.snapshot_at_next_barrier(self.app.ids)
         if action.marks_start:
             start = self._barrier(record.summary)
             self.ctx.anchor_ns, self.ctx.anchor_seq = start, self.ctx.barrier_seq
             record.device_start_ms = start // NS
+        if changes and self.guard.before(touched):  # before the step changes anything
+            self.result.start_state = self.guard.saved_dict()
         if not record.device_start_ms:
             record.device_start_ms = self._device_now_ns() // NS
         self.ctx.window = None
